@@ -1,0 +1,139 @@
+//! FSx: file systems and their backups.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_fsx::types::{Backup, BackupLifecycle, BackupType, FileSystem, Filter, FilterName, Tag};
+use aws_sdk_fsx::Client;
+
+use crate::error::{Error, Result};
+use crate::retention::{BackupInfo, BackupState};
+
+const SERVICE: &str = "fsx";
+
+/// Every file system in the account and region, all pages. FSx has no server-side tag filter.
+pub async fn list_file_systems(client: &Client) -> Result<Vec<FileSystem>> {
+    let mut pages = client.describe_file_systems().into_paginator().send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeFileSystems", e))?;
+        all.extend(page.file_systems.unwrap_or_default());
+    }
+    Ok(all)
+}
+
+/// One file system; `NotFound` when it does not exist.
+pub async fn describe_file_system(client: &Client, file_system_id: &str) -> Result<FileSystem> {
+    let out = client.describe_file_systems().file_system_ids(file_system_id).send().await;
+    let not_found = || Error::NotFound { kind: "FSx file system", id: file_system_id.to_string() };
+    match out {
+        Ok(out) => out.file_systems.unwrap_or_default().into_iter().next().ok_or_else(not_found),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_file_system_not_found()) => Err(not_found()),
+        Err(e) => Err(Error::aws(SERVICE, "DescribeFileSystems", e)),
+    }
+}
+
+/// The backups of one file system, filtered on the server by file system and, when given, by type;
+/// all pages, `page_size` items at most per page (None: the service's own maximum).
+pub async fn list_backups(
+    client: &Client,
+    file_system_id: &str,
+    backup_type: Option<BackupType>,
+    page_size: Option<i32>,
+) -> Result<Vec<Backup>> {
+    let mut request = client.describe_backups().filters(filter(FilterName::FileSystemId, file_system_id));
+    if let Some(t) = backup_type {
+        request = request.filters(filter(FilterName::BackupType, t.as_str()));
+    }
+    let mut pages = request.set_max_results(page_size).into_paginator().send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeBackups", e))?;
+        all.extend(page.backups.unwrap_or_default());
+    }
+    Ok(all)
+}
+
+/// One backup; `NotFound` when it does not exist.
+pub async fn describe_backup(client: &Client, backup_id: &str) -> Result<Backup> {
+    let out = client.describe_backups().backup_ids(backup_id).send().await;
+    let not_found = || Error::NotFound { kind: "FSx backup", id: backup_id.to_string() };
+    match out {
+        Ok(out) => out.backups.unwrap_or_default().into_iter().next().ok_or_else(not_found),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_backup_not_found()) => Err(not_found()),
+        Err(e) => Err(Error::aws(SERVICE, "DescribeBackups", e)),
+    }
+}
+
+/// Starts a user-initiated backup with tags set at creation. The same `token` returns the same backup.
+pub async fn create_backup(
+    client: &Client,
+    file_system_id: &str,
+    token: &str,
+    tags: &[(&str, &str)],
+) -> Result<Backup> {
+    let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
+    let out = client
+        .create_backup()
+        .file_system_id(file_system_id)
+        .client_request_token(token)
+        .set_tags(Some(tags))
+        .send()
+        .await;
+    match out {
+        Ok(out) => out.backup.ok_or_else(|| Error::Aws {
+            service: SERVICE,
+            operation: "CreateBackup",
+            code: "EmptyResponse".into(),
+            message: "the response named no backup".into(),
+        }),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_backup_in_progress()) => {
+            Err(Error::BackupInProgress { file_system_id: file_system_id.to_string() })
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_file_system_not_found()) => {
+            Err(Error::NotFound { kind: "FSx file system", id: file_system_id.to_string() })
+        }
+        Err(e) => Err(Error::aws(SERVICE, "CreateBackup", e)),
+    }
+}
+
+/// Deletes one backup. A backup that is already gone counts as deleted.
+pub async fn delete_backup(client: &Client, backup_id: &str) -> Result<()> {
+    match client.delete_backup().backup_id(backup_id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_backup_not_found()) => Ok(()),
+        Err(e) => Err(Error::aws(SERVICE, "DeleteBackup", e)),
+    }
+}
+
+/// What the retention rule needs to know of a backup.
+pub fn backup_info(backup: &Backup) -> BackupInfo {
+    let state = match backup.lifecycle() {
+        Some(BackupLifecycle::Available) => BackupState::Completed,
+        Some(BackupLifecycle::Failed) | Some(BackupLifecycle::Deleted) => BackupState::Failed,
+        _ => BackupState::Pending,
+    };
+    BackupInfo {
+        id: backup.backup_id().unwrap_or_default().to_string(),
+        owner_account: backup.owner_id().map(str::to_string),
+        source_id: backup.file_system().and_then(|f| f.file_system_id()).map(str::to_string),
+        tags: tag_map(backup.tags()),
+        created_at: super::epoch_seconds(backup.creation_time()),
+        state,
+        in_use: false,
+        aws_backup_managed: matches!(backup.r#type(), Some(BackupType::AwsBackup)),
+    }
+}
+
+/// Tags as a map; keys are unique in FSx.
+pub fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect()
+}
+
+fn filter(name: FilterName, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+#[cfg(test)]
+mod tests;

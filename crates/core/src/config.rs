@@ -1,0 +1,182 @@
+//! Settings from the environment, validated once at start. Every error names the variable and the value.
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_TAG_KEY: &str = "ResourceType";
+pub const DEFAULT_TAG_VALUE: &str = "SnapshotMgmtTarget";
+
+/// Where settings come from: the process environment in Lambda, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Env;
+
+impl Source for Env {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// The tag that marks a resource as one snapmgmt backs up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetTag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Settings of the trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerConfig {
+    pub target_tag: TargetTag,
+    pub state_machine_arn: String,
+}
+
+/// Settings of the cleanup: how long backups are kept, and how many are always kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionConfig {
+    pub retention_days: u32,
+    pub min_keep: u32,
+}
+
+impl TriggerConfig {
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        Ok(Self { target_tag: target_tag(src)?, state_machine_arn: state_machine_arn(src)? })
+    }
+
+    pub fn from_env() -> Result<Self> {
+        Self::from_source(&Env)
+    }
+}
+
+impl RetentionConfig {
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        let retention_days = required_number(src, "RETENTION_DAYS", 1, 36_500)?;
+        let min_keep = optional_number(src, "MIN_KEEP", 1, 1, 1_000)?;
+        Ok(Self { retention_days, min_keep })
+    }
+
+    pub fn from_env() -> Result<Self> {
+        Self::from_source(&Env)
+    }
+}
+
+fn target_tag(src: &impl Source) -> Result<TargetTag> {
+    let key = non_empty_or(src, "TARGET_TAG_KEY", DEFAULT_TAG_KEY, 128)?;
+    let value = non_empty_or(src, "TARGET_TAG_VALUE", DEFAULT_TAG_VALUE, 256)?;
+    Ok(TargetTag { key, value })
+}
+
+fn state_machine_arn(src: &impl Source) -> Result<String> {
+    const NAME: &str = "STATE_MACHINE_ARN";
+    let value = src.get(NAME).unwrap_or_default();
+    let fields: Vec<&str> = value.split(':').collect();
+    if fields.len() == 7 && fields[0] == "arn" && fields[2] == "states" && fields[5] == "stateMachine" {
+        Ok(value)
+    } else {
+        Err(invalid(NAME, &value, "expected arn:<partition>:states:<region>:<account>:stateMachine:<name>"))
+    }
+}
+
+fn non_empty_or(src: &impl Source, name: &'static str, default: &str, max_len: usize) -> Result<String> {
+    match src.get(name) {
+        None => Ok(default.to_string()),
+        Some(v) if v.trim().is_empty() => Err(invalid(name, &v, "must not be empty")),
+        Some(v) if v.len() > max_len => Err(invalid(name, &v, &format!("longer than {max_len} characters"))),
+        Some(v) => Ok(v),
+    }
+}
+
+fn required_number(src: &impl Source, name: &'static str, min: u32, max: u32) -> Result<u32> {
+    match src.get(name) {
+        None => Err(invalid(name, "", "is required: a whole number of days")),
+        Some(v) => parse_number(name, &v, min, max),
+    }
+}
+
+fn optional_number(src: &impl Source, name: &'static str, default: u32, min: u32, max: u32) -> Result<u32> {
+    match src.get(name) {
+        None => Ok(default),
+        Some(v) => parse_number(name, &v, min, max),
+    }
+}
+
+fn parse_number(name: &'static str, value: &str, min: u32, max: u32) -> Result<u32> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(invalid(name, value, &format!("must be a whole number from {min} to {max}"))),
+    }
+}
+
+fn invalid(name: &'static str, value: &str, reason: &str) -> Error {
+    Error::InvalidSetting { name, value: value.to_string(), reason: reason.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn source(pairs: &[(&str, &str)]) -> impl Source {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name: &str| map.get(name).cloned()
+    }
+
+    const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt";
+
+    #[test]
+    fn trigger_defaults_to_the_original_samples_tag() {
+        let cfg = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN)])).unwrap();
+        assert_eq!(cfg.target_tag, TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() });
+        assert_eq!(cfg.state_machine_arn, ARN);
+    }
+
+    #[test]
+    fn missing_state_machine_arn_names_the_variable() {
+        let err = TriggerConfig::from_source(&source(&[])).unwrap_err();
+        assert!(err.to_string().contains("STATE_MACHINE_ARN"), "{err}");
+    }
+
+    #[test]
+    fn malformed_state_machine_arn_names_variable_and_value() {
+        let err = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", "snapmgmt")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("STATE_MACHINE_ARN") && text.contains("\"snapmgmt\""), "{text}");
+    }
+
+    #[test]
+    fn empty_tag_key_is_rejected() {
+        let err = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("TARGET_TAG_KEY", " ")]));
+        assert!(matches!(err, Err(Error::InvalidSetting { name: "TARGET_TAG_KEY", .. })));
+    }
+
+    #[test]
+    fn retention_is_required() {
+        let err = RetentionConfig::from_source(&source(&[])).unwrap_err();
+        assert!(matches!(err, Error::InvalidSetting { name: "RETENTION_DAYS", .. }), "{err}");
+    }
+
+    #[test]
+    fn retention_rejects_zero_negative_fractions_and_units() {
+        for bad in ["0", "-1", "1.5", "7d", "", "microseconds"] {
+            let err = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", bad)])).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("RETENTION_DAYS") && text.contains(&format!("{bad:?}")), "{text}");
+        }
+    }
+
+    #[test]
+    fn min_keep_defaults_to_one_and_rejects_zero() {
+        let cfg = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7")])).unwrap();
+        assert_eq!(cfg, RetentionConfig { retention_days: 7, min_keep: 1 });
+        let err = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7"), ("MIN_KEEP", "0")]));
+        assert!(matches!(err, Err(Error::InvalidSetting { name: "MIN_KEEP", .. })));
+    }
+}

@@ -1,0 +1,194 @@
+//! The FSx path: is a backup in progress, take a backup, wait for it, delete what expired.
+
+use aws_sdk_fsx::types::{BackupLifecycle, BackupType};
+use aws_sdk_fsx::Client;
+use futures::stream::{self, StreamExt};
+use sha2::{Digest, Sha256};
+
+use crate::aws::fsx as api;
+use crate::config::RetentionConfig;
+use crate::error::{Error, Result};
+use crate::model::{
+    BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, CleanupReport, FailedDelete, MANAGED_BY_KEY,
+    MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY,
+};
+use crate::retention::{self, BackupInfo, BackupState, Policy};
+
+/// Deletes in flight at once for one file system: well inside FSx's API rate limits.
+pub const DELETE_CONCURRENCY: usize = 4;
+
+/// Is a backup of this file system under way? FSx takes one at a time, so the workflow waits for it.
+/// CREATING, PENDING and TRANSFERRING all count (the original sample looked at CREATING only).
+pub async fn check_backup_in_progress(client: &Client, file_system_id: &str, attempt: u32) -> Result<CheckResult> {
+    api::describe_file_system(client, file_system_id).await?;
+    let backups = api::list_backups(client, file_system_id, None, None).await?;
+    let busy: Vec<String> = backups
+        .iter()
+        .filter(|b| {
+            matches!(
+                b.lifecycle(),
+                Some(BackupLifecycle::Creating | BackupLifecycle::Pending | BackupLifecycle::Transferring)
+            )
+        })
+        .map(|b| format!("{} {}", b.backup_id().unwrap_or("?"), b.lifecycle().map(|l| l.as_str()).unwrap_or("?")))
+        .collect();
+    let (status, detail) = if busy.is_empty() {
+        (CheckStatus::Ready, format!("no backup of {file_system_id} in progress"))
+    } else {
+        (CheckStatus::InProgress, format!("in progress: {}", busy.join(", ")))
+    };
+    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail })
+}
+
+/// Has this backup become AVAILABLE?
+pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u32) -> Result<CheckResult> {
+    let backup = api::describe_backup(client, backup_id).await?;
+    let lifecycle = backup.lifecycle().map(|l| l.as_str()).unwrap_or("UNKNOWN");
+    let status = match backup.lifecycle() {
+        Some(BackupLifecycle::Available) => CheckStatus::Ready,
+        Some(BackupLifecycle::Failed | BackupLifecycle::Deleted) => CheckStatus::Failed,
+        _ => CheckStatus::InProgress,
+    };
+    let mut detail = format!("{backup_id} is {lifecycle}");
+    if let Some(message) = backup.failure_details().and_then(|f| f.message()) {
+        detail.push_str(": ");
+        detail.push_str(message);
+    }
+    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail })
+}
+
+/// Takes a backup of one file system, tagged as ours at creation. The token derives from the run, so a
+/// retried invocation of the same run gets the same backup back instead of a second one.
+pub async fn backup_file_system(client: &Client, event: &BackupFsxEvent, request_id: &str) -> Result<BackupFsxResult> {
+    let fs = &event.file_system_id;
+    let run = event.execution_id.as_deref().unwrap_or(request_id);
+    if event.dry_run {
+        api::describe_file_system(client, fs).await?;
+        return Ok(BackupFsxResult { file_system_id: fs.clone(), backup_id: None, lifecycle: None, dry_run: true });
+    }
+    let run_name = run.rsplit(':').next().unwrap_or(run);
+    let tags = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, fs.as_str()), (RUN_ID_KEY, run_name)];
+    let backup = api::create_backup(client, fs, &request_token(run, fs), &tags).await?;
+    Ok(BackupFsxResult {
+        file_system_id: fs.clone(),
+        backup_id: backup.backup_id().map(str::to_string),
+        lifecycle: backup.lifecycle().map(|l| l.as_str().to_string()),
+        dry_run: false,
+    })
+}
+
+/// An idempotency token for (run, file system): FSx allows 63 characters of [A-Za-z0-9_.-].
+pub fn request_token(run: &str, file_system_id: &str) -> String {
+    let digest = Sha256::digest(format!("{run}/{file_system_id}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("snapmgmt-{hex}")
+}
+
+/// What one cleanup is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct CleanupRequest<'a> {
+    pub file_system_id: &'a str,
+    /// This run's backup; required unless `dry_run`, where a missing one is assumed to complete.
+    pub new_backup_id: Option<&'a str>,
+    pub dry_run: bool,
+    /// Now, seconds since the Unix epoch.
+    pub now: i64,
+}
+
+/// Deletes the expired user-initiated backups of one file system, as the retention rule allows, once this
+/// run's backup is AVAILABLE. One failed delete does not stop the others; all are reported.
+pub async fn cleanup_file_system(
+    client: &Client,
+    retention: RetentionConfig,
+    request: CleanupRequest<'_>,
+) -> Result<CleanupReport> {
+    let fs_id = request.file_system_id;
+    let fs = api::describe_file_system(client, fs_id).await?;
+    let account_id = fs.owner_id().unwrap_or_default().to_string();
+    let mut backups: Vec<BackupInfo> = api::list_backups(client, fs_id, Some(BackupType::UserInitiated), None)
+        .await?
+        .iter()
+        .map(api::backup_info)
+        .collect();
+
+    let new_backup_completed = match request.new_backup_id {
+        Some(id) => {
+            let new = api::backup_info(&api::describe_backup(client, id).await?);
+            if new.source_id.as_deref() != Some(fs_id) {
+                return Err(Error::invalid_event("newBackupId", format!("{id} is not a backup of {fs_id}")));
+            }
+            new.state == BackupState::Completed
+        }
+        None if request.dry_run => {
+            // Preview: the backup this run would take counts as the newest, as it will in the real run.
+            backups.push(phantom_new_backup(fs_id, &account_id, request.now));
+            true
+        }
+        None => return Err(Error::invalid_event("newBackupId", "is required unless dryRun is true")),
+    };
+
+    let policy = Policy {
+        target_id: fs_id,
+        account_id: &account_id,
+        retention_days: retention.retention_days,
+        min_keep: retention.min_keep,
+        now: request.now,
+        new_backup_completed,
+    };
+    let plan = retention::plan(&policy, &backups);
+    let mut report = CleanupReport { target_id: fs_id.to_string(), dry_run: request.dry_run, ..Default::default() };
+    report.kept = plan.keep.into_iter().filter(|k| k.id != PHANTOM_ID).collect();
+    if request.dry_run {
+        report.deleted = plan.delete;
+        return Ok(report);
+    }
+    let results: Vec<(String, Result<()>)> = stream::iter(plan.delete)
+        .map(|id| async move {
+            let result = api::delete_backup(client, &id).await;
+            (id, result)
+        })
+        .buffer_unordered(DELETE_CONCURRENCY)
+        .collect()
+        .await;
+    for (id, result) in results {
+        match result {
+            Ok(()) => report.deleted.push(id),
+            Err(e) => report.failed.push(FailedDelete { id, error: e.to_string() }),
+        }
+    }
+    report.deleted.sort();
+    report.failed.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(report)
+}
+
+const PHANTOM_ID: &str = "(backup of this run)";
+
+fn phantom_new_backup(fs_id: &str, account_id: &str, now: i64) -> BackupInfo {
+    BackupInfo {
+        id: PHANTOM_ID.to_string(),
+        owner_account: Some(account_id.to_string()),
+        source_id: Some(fs_id.to_string()),
+        tags: [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, fs_id)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        created_at: now,
+        state: BackupState::Completed,
+        in_use: false,
+        aws_backup_managed: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_token_is_stable_short_and_per_file_system() {
+        let run = "arn:aws:states:us-east-1:123456789012:execution:snapmgmt:snapmgmt-20261125T160000Z";
+        let a = request_token(run, "fs-0123456789abcdef0");
+        assert_eq!(a, request_token(run, "fs-0123456789abcdef0"));
+        assert_ne!(a, request_token(run, "fs-0123456789abcdef1"));
+        assert!(a.len() <= 63 && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    }
+}

@@ -1,0 +1,20 @@
+//! snapmgmt-core: everything snapmgmt does that can be tested without Lambda.
+
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod fsx;
+pub mod logging;
+pub mod model;
+pub mod retention;
+pub mod trigger;
+
+pub use error::{Error, Result};
+
+/// Now, in seconds since the Unix epoch.
+pub fn now_epoch_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

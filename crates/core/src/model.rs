@@ -1,0 +1,334 @@
+//! The payloads that pass between the states of the workflow: the contract between states.
+//! JSON field names are camelCase; every event is parsed with [`parse_event`], whose errors name the field.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Tag key and value that mark a backup or snapshot as made by snapmgmt.
+pub const MANAGED_BY_KEY: &str = "ManagedBy";
+pub const MANAGED_BY_VALUE: &str = "snapmgmt";
+/// Tag naming the resource a backup belongs to.
+pub const TARGET_ID_KEY: &str = "snapmgmt:TargetId";
+/// Tag naming the run (Step Functions execution or Lambda request) that made a backup.
+pub const RUN_ID_KEY: &str = "snapmgmt:RunId";
+
+/// Parses an event into `T`; a missing field, a wrong type or a bad id names the field.
+pub fn parse_event<T: DeserializeOwned + Validate>(event: serde_json::Value) -> Result<T> {
+    let parsed: T = serde_path_to_error::deserialize(event).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "(event)".to_string() } else { path };
+        Error::invalid_event(field, e.inner().to_string())
+    })?;
+    parsed.validate()?;
+    Ok(parsed)
+}
+
+/// Checks on an event that its types alone cannot express.
+pub trait Validate {
+    fn validate(&self) -> Result<()>;
+}
+
+/// Checks that `value` looks like an AWS id such as `fs-0123456789abcdef0`: the prefix, then 8 to 21 hex digits.
+pub fn check_id(field: &str, value: &str, prefix: &str) -> Result<()> {
+    let hex = value.strip_prefix(prefix).unwrap_or("");
+    let ok = (8..=21).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_event(field, format!("{value:?} is not an id of the form {prefix}<hex digits>")))
+    }
+}
+
+// ---------------------------------------------------------------- trigger
+
+/// What the trigger is invoked with: an EventBridge scheduled event, or anything from a manual test.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerEvent {
+    /// The schedule tick (EventBridge sets it); absent on a manual invoke.
+    #[serde(default)]
+    pub time: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Poll intervals for this run; the original sample's when absent (local runs pass short ones).
+    #[serde(default)]
+    pub timing: Option<Timing>,
+}
+
+impl Validate for TriggerEvent {
+    fn validate(&self) -> Result<()> {
+        match &self.time {
+            Some(t) if aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime).is_err() => {
+                Err(Error::invalid_event("time", format!("{t:?} is not an RFC 3339 date-time")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The input of one execution of the scheduled workflow: ids only, never whole describe output
+/// (Step Functions payloads are limited to 256 KiB).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowInput {
+    pub fsx: Vec<FsxTarget>,
+    pub ec2: Vec<Ec2Target>,
+    pub efs: Vec<EfsTarget>,
+    pub timing: Timing,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FsxTarget {
+    pub file_system_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ec2Target {
+    pub instance_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfsTarget {
+    pub file_system_id: String,
+}
+
+/// Poll intervals and limits of the workflow's wait loops: the original sample's by default,
+/// short ones in local runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Timing {
+    /// Wait between checks for a backup already in progress (the original sample: 60 s, 30 times).
+    pub fsx_wait_seconds: u32,
+    pub fsx_max_wait_attempts: u32,
+    /// Wait between checks that the new backup is AVAILABLE.
+    pub backup_poll_seconds: u32,
+    pub backup_max_polls: u32,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self { fsx_wait_seconds: 60, fsx_max_wait_attempts: 30, backup_poll_seconds: 30, backup_max_polls: 120 }
+    }
+}
+
+/// A resource the trigger found tagged but will not back up, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Skipped {
+    pub id: String,
+    pub reason: String,
+}
+
+/// What the trigger returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerResult {
+    pub execution_name: String,
+    pub execution_arn: String,
+    /// True when a retried trigger found the execution of this tick already started.
+    pub already_started: bool,
+    pub fsx_targets: usize,
+    pub ec2_targets: usize,
+    pub efs_targets: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+// ---------------------------------------------------------------- check-in-progress
+
+/// What check-in-progress is asked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum CheckEvent {
+    /// Is a backup of this FSx file system CREATING, PENDING or TRANSFERRING?
+    Fsx {
+        file_system_id: String,
+        #[serde(default)]
+        attempt: u32,
+    },
+    /// Has this FSx backup become AVAILABLE?
+    FsxBackup {
+        backup_id: String,
+        #[serde(default)]
+        attempt: u32,
+    },
+}
+
+impl Validate for CheckEvent {
+    fn validate(&self) -> Result<()> {
+        match self {
+            CheckEvent::Fsx { file_system_id, .. } => check_id("fileSystemId", file_system_id, "fs-"),
+            CheckEvent::FsxBackup { backup_id, .. } => check_id("backupId", backup_id, "backup-"),
+        }
+    }
+}
+
+/// The answer of check-in-progress: the state machine's Choice reads `status`, its wait loop `attempt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckStatus {
+    /// Still busy: wait and check again.
+    InProgress,
+    /// Nothing in the way (no backup in progress, or the new backup is AVAILABLE).
+    Ready,
+    /// It will not become ready (the new backup FAILED or was deleted).
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckResult {
+    pub status: CheckStatus,
+    /// The attempt this answer was for, plus one.
+    pub attempt: u32,
+    /// The ids it looked at and their state, for the log and the report.
+    pub detail: String,
+}
+
+// ---------------------------------------------------------------- backup-fsx
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupFsxEvent {
+    pub file_system_id: String,
+    /// The Step Functions execution (`$$.Execution.Id`); the backup's idempotency token derives from it.
+    #[serde(default)]
+    pub execution_id: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl Validate for BackupFsxEvent {
+    fn validate(&self) -> Result<()> {
+        check_id("fileSystemId", &self.file_system_id, "fs-")?;
+        match &self.execution_id {
+            Some(id) if id.trim().is_empty() || id.len() > 2048 => {
+                Err(Error::invalid_event("executionId", "must be a non-empty execution ARN"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupFsxResult {
+    pub file_system_id: String,
+    /// The new backup; None in a dry run.
+    pub backup_id: Option<String>,
+    pub lifecycle: Option<String>,
+    pub dry_run: bool,
+}
+
+// ---------------------------------------------------------------- cleanup
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum CleanupEvent {
+    /// Delete the expired backups of one FSx file system, once `new_backup_id` (this run's) is AVAILABLE.
+    Fsx {
+        file_system_id: String,
+        new_backup_id: String,
+        #[serde(default)]
+        dry_run: bool,
+    },
+}
+
+impl Validate for CleanupEvent {
+    fn validate(&self) -> Result<()> {
+        match self {
+            CleanupEvent::Fsx { file_system_id, new_backup_id, .. } => {
+                check_id("fileSystemId", file_system_id, "fs-")?;
+                check_id("newBackupId", new_backup_id, "backup-")
+            }
+        }
+    }
+}
+
+/// What a cleanup did for one target: every backup it looked at is in exactly one list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupReport {
+    pub target_id: String,
+    pub dry_run: bool,
+    /// Deleted (or, in a dry run, would be deleted).
+    pub deleted: Vec<String>,
+    pub kept: Vec<Kept>,
+    pub failed: Vec<FailedDelete>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Kept {
+    pub id: String,
+    pub reason: crate::retention::KeepReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedDelete {
+    pub id: String,
+    pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn missing_field_is_named() {
+        let err = parse_event::<BackupFsxEvent>(json!({})).unwrap_err();
+        assert!(err.to_string().contains("fileSystemId"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named_by_path() {
+        let err = parse_event::<BackupFsxEvent>(json!({"fileSystemId": 5})).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "fileSystemId"), "{err}");
+    }
+
+    #[test]
+    fn malformed_id_is_named() {
+        let err = parse_event::<CheckEvent>(json!({"kind": "fsx", "fileSystemId": "i-0123456789abcdef0"})).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "fileSystemId"), "{err}");
+    }
+
+    #[test]
+    fn unknown_kind_is_rejected() {
+        let err = parse_event::<CleanupEvent>(json!({"kind": "s3", "fileSystemId": "fs-01234567"})).unwrap_err();
+        assert!(err.to_string().contains("s3"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected_not_ignored() {
+        let err = parse_event::<BackupFsxEvent>(json!({"fileSystemId": "fs-01234567", "dryrun": true})).unwrap_err();
+        assert!(err.to_string().contains("dryrun"), "{err}");
+    }
+
+    #[test]
+    fn non_object_event_is_rejected() {
+        assert!(parse_event::<CheckEvent>(json!("fs-01234567")).is_err());
+        assert!(parse_event::<TriggerEvent>(json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn trigger_accepts_a_scheduled_event_and_an_empty_one() {
+        let scheduled = json!({"version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
+            "time": "2026-11-25T16:00:00Z", "resources": [], "detail": {}});
+        assert_eq!(parse_event::<TriggerEvent>(scheduled).unwrap().time.as_deref(), Some("2026-11-25T16:00:00Z"));
+        assert_eq!(parse_event::<TriggerEvent>(json!({})).unwrap().time, None);
+        let err = parse_event::<TriggerEvent>(json!({"time": "tonight"})).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "time"), "{err}");
+    }
+
+    #[test]
+    fn timing_defaults_are_the_original_samples() {
+        let t: Timing = serde_json::from_value(json!({})).unwrap();
+        assert_eq!((t.fsx_wait_seconds, t.fsx_max_wait_attempts), (60, 30));
+    }
+}

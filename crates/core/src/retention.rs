@@ -1,0 +1,142 @@
+//! Which backups may be deleted: the retention rule of DESIGN.md as pure functions (no I/O, no clock).
+//!
+//! A backup is deleted only if all hold: it carries our ownership tag and belongs to this target; it is
+//! owned by this account; it is completed and not in use nor managed by AWS Backup; the backup taken in
+//! this run completed; it is not among the newest `min_keep` completed backups of the target; and it is
+//! older than the retention. Everything else is kept, with the first reason that applies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Kept, MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
+
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Why a backup was kept. Serialised as its name in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeepReason {
+    /// It lacks our ManagedBy tag: someone else made it.
+    NotOurs,
+    /// Ours, but tagged for, or taken of, another resource.
+    OtherTarget,
+    /// Owned by another account (shared with us).
+    ForeignAccount,
+    /// Created and owned by AWS Backup.
+    AwsBackupManaged,
+    /// In use, e.g. by an AMI.
+    InUse,
+    /// Not completed: pending, creating, or failed.
+    NotCompleted,
+    /// This run's new backup has not completed, so nothing old is deleted.
+    NewBackupNotComplete,
+    /// One of the newest `min_keep` completed backups of the target.
+    AmongNewest,
+    /// Inside the retention period.
+    TooYoung,
+}
+
+/// The state of a backup as far as the rule cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupState {
+    Completed,
+    Pending,
+    Failed,
+}
+
+/// One backup or snapshot, reduced to what the rule needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupInfo {
+    pub id: String,
+    /// The account that owns it, as the API reports it.
+    pub owner_account: Option<String>,
+    /// The resource it was taken of, as the API reports it (file system, instance).
+    pub source_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_at: i64,
+    pub state: BackupState,
+    pub in_use: bool,
+    pub aws_backup_managed: bool,
+}
+
+/// The facts of one cleanup run.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    pub target_id: &'a str,
+    pub account_id: &'a str,
+    pub retention_days: u32,
+    pub min_keep: u32,
+    /// Now, seconds since the Unix epoch.
+    pub now: i64,
+    /// Whether the backup taken in this run has completed.
+    pub new_backup_completed: bool,
+}
+
+/// The verdict on every backup looked at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub delete: Vec<String>,
+    pub keep: Vec<Kept>,
+}
+
+/// Decides, for every backup, delete or keep (and why).
+pub fn plan(policy: &Policy, backups: &[BackupInfo]) -> Plan {
+    let newest = newest_completed_ids(policy, backups);
+    let cutoff = policy.now - i64::from(policy.retention_days) * SECONDS_PER_DAY;
+    let mut result = Plan::default();
+    for backup in backups {
+        let reason = ownership_reason(policy, backup)
+            .or_else(|| state_reason(backup))
+            .or_else(|| (!policy.new_backup_completed).then_some(KeepReason::NewBackupNotComplete))
+            .or_else(|| newest.contains(&backup.id.as_str()).then_some(KeepReason::AmongNewest))
+            .or_else(|| (backup.created_at >= cutoff).then_some(KeepReason::TooYoung));
+        match reason {
+            Some(reason) => result.keep.push(Kept { id: backup.id.clone(), reason }),
+            None => result.delete.push(backup.id.clone()),
+        }
+    }
+    result
+}
+
+/// Is it ours, of this target, in this account? None when it is.
+fn ownership_reason(policy: &Policy, backup: &BackupInfo) -> Option<KeepReason> {
+    if backup.tags.get(MANAGED_BY_KEY).map(String::as_str) != Some(MANAGED_BY_VALUE) {
+        return Some(KeepReason::NotOurs);
+    }
+    let tagged_for_target = backup.tags.get(TARGET_ID_KEY).map(String::as_str) == Some(policy.target_id);
+    let taken_of_target = backup.source_id.as_deref() == Some(policy.target_id);
+    if !tagged_for_target || !taken_of_target {
+        return Some(KeepReason::OtherTarget);
+    }
+    if backup.owner_account.as_deref() != Some(policy.account_id) {
+        return Some(KeepReason::ForeignAccount);
+    }
+    None
+}
+
+/// Is it in a state that allows deletion at all? None when it is.
+fn state_reason(backup: &BackupInfo) -> Option<KeepReason> {
+    if backup.aws_backup_managed {
+        Some(KeepReason::AwsBackupManaged)
+    } else if backup.in_use {
+        Some(KeepReason::InUse)
+    } else if backup.state != BackupState::Completed {
+        Some(KeepReason::NotCompleted)
+    } else {
+        None
+    }
+}
+
+/// The ids of the newest `min_keep` completed backups that are ours and of this target.
+fn newest_completed_ids<'b>(policy: &Policy, backups: &'b [BackupInfo]) -> Vec<&'b str> {
+    let mut ours: Vec<&BackupInfo> = backups
+        .iter()
+        .filter(|b| ownership_reason(policy, b).is_none() && b.state == BackupState::Completed)
+        .collect();
+    ours.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+    ours.into_iter().take(policy.min_keep as usize).map(|b| b.id.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+//! The trigger: find the tagged resources and start one execution of the workflow per schedule tick.
+
+use aws_sdk_fsx::types::{FileSystem, FileSystemLifecycle, FileSystemType, LustreDeploymentType};
+use tracing::info;
+
+use crate::aws;
+use crate::config::{TargetTag, TriggerConfig};
+use crate::error::Result;
+use crate::model::{FsxTarget, Skipped, TriggerEvent, TriggerResult, WorkflowInput};
+
+/// The clients the trigger uses.
+pub struct TriggerClients<'a> {
+    pub fsx: &'a aws_sdk_fsx::Client,
+    pub sfn: &'a aws_sdk_sfn::Client,
+}
+
+/// Enumerates the targets and starts the execution of this tick (or finds it already started).
+pub async fn run(
+    clients: TriggerClients<'_>,
+    config: &TriggerConfig,
+    event: &TriggerEvent,
+    request_id: &str,
+) -> Result<TriggerResult> {
+    let file_systems = aws::fsx::list_file_systems(clients.fsx).await?;
+    let (fsx, skipped) = select_fsx_targets(&file_systems, &config.target_tag);
+    for s in &skipped {
+        info!(target_id = %s.id, reason = %s.reason, "skipped tagged FSx file system");
+    }
+    let input = WorkflowInput {
+        fsx,
+        ec2: Vec::new(),
+        efs: Vec::new(),
+        timing: event.timing.unwrap_or_default(),
+        dry_run: event.dry_run,
+    };
+    let name = execution_name(event.time.as_deref(), request_id, event.dry_run);
+    let input_json = serde_json::to_string(&input).expect("the workflow input serialises");
+    let started = aws::sfn::start_execution(clients.sfn, &config.state_machine_arn, &name, &input_json).await?;
+    info!(
+        execution_arn = %started.execution_arn,
+        already_started = started.already_started,
+        fsx_targets = input.fsx.len(),
+        input_bytes = input_json.len(),
+        "workflow started; its output is the run report"
+    );
+    Ok(TriggerResult {
+        execution_name: name,
+        execution_arn: started.execution_arn,
+        already_started: started.already_started,
+        fsx_targets: input.fsx.len(),
+        ec2_targets: input.ec2.len(),
+        efs_targets: input.efs.len(),
+        skipped,
+    })
+}
+
+/// The execution name of a schedule tick: the same tick always gives the same name, so a retried
+/// trigger cannot start a second run. A manual invoke has no tick and is named by its request id
+/// (Lambda keeps the request id across its own retries).
+pub fn execution_name(tick: Option<&str>, request_id: &str, dry_run: bool) -> String {
+    let stem = match tick {
+        Some(time) => format!("snapmgmt-{}", time.chars().filter(char::is_ascii_alphanumeric).collect::<String>()),
+        None => format!(
+            "snapmgmt-manual-{}",
+            request_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>()
+        ),
+    };
+    let mut name = if dry_run { format!("{stem}-dryrun") } else { stem };
+    name.truncate(80);
+    name
+}
+
+/// The tagged file systems that can be backed up, and the tagged ones that cannot, with the reason.
+pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<FsxTarget>, Vec<Skipped>) {
+    let mut targets = Vec::new();
+    let mut skipped = Vec::new();
+    for fs in file_systems {
+        let tagged = fs.tags().iter().any(|t| t.key() == Some(tag.key.as_str()) && t.value() == Some(tag.value.as_str()));
+        let Some(id) = fs.file_system_id().filter(|_| tagged) else { continue };
+        match unsupported_reason(fs) {
+            None => targets.push(FsxTarget { file_system_id: id.to_string() }),
+            Some(reason) => skipped.push(Skipped { id: id.to_string(), reason }),
+        }
+    }
+    (targets, skipped)
+}
+
+/// Why a file system cannot get a user-initiated file-system backup now; None when it can.
+fn unsupported_reason(fs: &FileSystem) -> Option<String> {
+    match fs.lifecycle() {
+        Some(FileSystemLifecycle::Available) => {}
+        other => return Some(format!("lifecycle is {}, not AVAILABLE", other.map(|l| l.as_str()).unwrap_or("unknown"))),
+    }
+    match fs.file_system_type() {
+        Some(FileSystemType::Windows) => None,
+        Some(FileSystemType::Lustre) => match fs.lustre_configuration().and_then(|c| c.deployment_type()) {
+            Some(LustreDeploymentType::Scratch1 | LustreDeploymentType::Scratch2) => {
+                Some("scratch Lustre file systems do not support backups".to_string())
+            }
+            _ => None,
+        },
+        Some(other) => Some(format!("{} backups are taken per volume, which snapmgmt does not do", other.as_str())),
+        None => Some("file system type unknown".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_fsx::types::{LustreFileSystemConfiguration, Tag};
+
+    fn tag() -> TargetTag {
+        TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() }
+    }
+
+    fn fs(id: &str, kind: FileSystemType, lifecycle: FileSystemLifecycle, tagged: bool) -> aws_sdk_fsx::types::builders::FileSystemBuilder {
+        let mut b = FileSystem::builder().file_system_id(id).file_system_type(kind).lifecycle(lifecycle);
+        if tagged {
+            b = b.tags(Tag::builder().key("ResourceType").value("SnapshotMgmtTarget").build());
+        }
+        b
+    }
+
+    #[test]
+    fn selects_tagged_available_windows_and_persistent_lustre() {
+        use FileSystemLifecycle::*;
+        let scratch = LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Scratch2).build();
+        let persistent = LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Persistent2).build();
+        let all = vec![
+            fs("fs-1", FileSystemType::Windows, Available, true).build(),
+            fs("fs-2", FileSystemType::Windows, Available, false).build(),
+            fs("fs-3", FileSystemType::Lustre, Available, true).lustre_configuration(persistent).build(),
+            fs("fs-4", FileSystemType::Lustre, Available, true).lustre_configuration(scratch).build(),
+            fs("fs-5", FileSystemType::Ontap, Available, true).build(),
+            fs("fs-6", FileSystemType::Windows, Creating, true).build(),
+        ];
+        let (targets, skipped) = select_fsx_targets(&all, &tag());
+        let ids: Vec<&str> = targets.iter().map(|t| t.file_system_id.as_str()).collect();
+        assert_eq!(ids, ["fs-1", "fs-3"]);
+        let skipped_ids: Vec<&str> = skipped.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(skipped_ids, ["fs-4", "fs-5", "fs-6"]);
+        assert!(skipped[0].reason.contains("scratch"));
+        assert!(skipped[1].reason.contains("ONTAP"));
+        assert!(skipped[2].reason.contains("CREATING"));
+    }
+
+    #[test]
+    fn execution_name_is_deterministic_per_tick() {
+        let a = execution_name(Some("2026-11-25T16:00:00Z"), "req-1", false);
+        let b = execution_name(Some("2026-11-25T16:00:00Z"), "req-2", false);
+        assert_eq!(a, "snapmgmt-20261125T160000Z");
+        assert_eq!(a, b);
+        assert_ne!(a, execution_name(Some("2026-11-25T20:00:00Z"), "req-1", false));
+        assert_eq!(execution_name(None, "0f9e-11", false), "snapmgmt-manual-0f9e-11");
+        assert!(execution_name(Some("2026-11-25T16:00:00Z"), "r", true).ends_with("-dryrun"));
+        assert!(execution_name(None, &"x".repeat(200), false).len() <= 80);
+    }
+}
