@@ -17,12 +17,24 @@ pub const RUN_ID_KEY: &str = "snapmgmt:RunId";
 /// Parses an event into `T`; a missing field, a wrong type or a bad id names the field.
 pub fn parse_event<T: DeserializeOwned + Validate>(event: serde_json::Value) -> Result<T> {
     let parsed: T = serde_path_to_error::deserialize(event).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "(event)".to_string() } else { path };
-        Error::invalid_event(field, e.inner().to_string())
+        let reason = e.inner().to_string();
+        Error::invalid_event(field_of(&e.path().to_string(), &reason), reason)
     })?;
     parsed.validate()?;
     Ok(parsed)
+}
+
+/// The field a serde error is about: its path, completed by the name of a missing field (whose path
+/// is its parent's).
+fn field_of(path: &str, reason: &str) -> String {
+    let named = reason.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    let parent = if path == "." { None } else { Some(path) };
+    match (parent, named) {
+        (Some(p), Some(n)) => format!("{p}.{n}"),
+        (None, Some(n)) => n.to_string(),
+        (Some(p), None) => p.to_string(),
+        (None, None) => "(event)".to_string(),
+    }
 }
 
 /// Checks on an event that its types alone cannot express.
@@ -141,30 +153,50 @@ pub struct TriggerResult {
 
 // ---------------------------------------------------------------- check-in-progress
 
-/// What check-in-progress is asked.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+/// What check-in-progress is asked; the event's `kind` says which.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckEvent {
-    /// Is a backup of this FSx file system CREATING, PENDING or TRANSFERRING?
-    Fsx {
-        file_system_id: String,
-        #[serde(default)]
-        attempt: u32,
-    },
-    /// Has this FSx backup become AVAILABLE?
-    FsxBackup {
-        backup_id: String,
-        #[serde(default)]
-        attempt: u32,
-    },
+    /// `fsx`: is a backup of this FSx file system CREATING, PENDING or TRANSFERRING?
+    Fsx(FsxCheck),
+    /// `fsxBackup`: has this FSx backup become AVAILABLE?
+    FsxBackup(FsxBackupCheck),
 }
 
-impl Validate for CheckEvent {
-    fn validate(&self) -> Result<()> {
-        match self {
-            CheckEvent::Fsx { file_system_id, .. } => check_id("fileSystemId", file_system_id, "fs-"),
-            CheckEvent::FsxBackup { backup_id, .. } => check_id("backupId", backup_id, "backup-"),
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FsxCheck {
+    pub file_system_id: String,
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FsxBackupCheck {
+    pub backup_id: String,
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+impl CheckEvent {
+    pub fn parse(event: serde_json::Value) -> Result<Self> {
+        match split_kind(event)? {
+            (kind, rest) if kind == "fsx" => Ok(Self::Fsx(parse_event(rest)?)),
+            (kind, rest) if kind == "fsxBackup" => Ok(Self::FsxBackup(parse_event(rest)?)),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "fsxBackup"])),
         }
+    }
+}
+
+impl Validate for FsxCheck {
+    fn validate(&self) -> Result<()> {
+        check_id("fileSystemId", &self.file_system_id, "fs-")
+    }
+}
+
+impl Validate for FsxBackupCheck {
+    fn validate(&self) -> Result<()> {
+        check_id("backupId", &self.backup_id, "backup-")
     }
 }
 
@@ -226,27 +258,57 @@ pub struct BackupFsxResult {
 
 // ---------------------------------------------------------------- cleanup
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+/// What cleanup is asked; the event's `kind` says which.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CleanupEvent {
-    /// Delete the expired backups of one FSx file system, once `new_backup_id` (this run's) is AVAILABLE.
-    Fsx {
-        file_system_id: String,
-        new_backup_id: String,
-        #[serde(default)]
-        dry_run: bool,
-    },
+    /// `fsx`: delete the expired backups of one FSx file system, once this run's backup is AVAILABLE.
+    Fsx(FsxCleanup),
 }
 
-impl Validate for CleanupEvent {
-    fn validate(&self) -> Result<()> {
-        match self {
-            CleanupEvent::Fsx { file_system_id, new_backup_id, .. } => {
-                check_id("fileSystemId", file_system_id, "fs-")?;
-                check_id("newBackupId", new_backup_id, "backup-")
-            }
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FsxCleanup {
+    pub file_system_id: String,
+    /// This run's backup: required unless `dry_run`.
+    #[serde(default)]
+    pub new_backup_id: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl CleanupEvent {
+    pub fn parse(event: serde_json::Value) -> Result<Self> {
+        match split_kind(event)? {
+            (kind, rest) if kind == "fsx" => Ok(Self::Fsx(parse_event(rest)?)),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx"])),
         }
     }
+}
+
+impl Validate for FsxCleanup {
+    fn validate(&self) -> Result<()> {
+        check_id("fileSystemId", &self.file_system_id, "fs-")?;
+        match &self.new_backup_id {
+            Some(id) => check_id("newBackupId", id, "backup-"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Splits an event of several kinds into its `kind` and the rest, which is parsed as that kind.
+fn split_kind(event: serde_json::Value) -> Result<(String, serde_json::Value)> {
+    let serde_json::Value::Object(mut fields) = event else {
+        return Err(Error::invalid_event("(event)", "expected a JSON object"));
+    };
+    match fields.remove("kind") {
+        Some(serde_json::Value::String(kind)) => Ok((kind, serde_json::Value::Object(fields))),
+        Some(other) => Err(Error::invalid_event("kind", format!("expected a string, got {other}"))),
+        None => Err(Error::invalid_event("kind", "missing field `kind`")),
+    }
+}
+
+fn unknown_kind(kind: &str, known: &[&str]) -> Error {
+    Error::invalid_event("kind", format!("unknown kind {kind:?}, expected one of {known:?}"))
 }
 
 /// What a cleanup did for one target: every backup it looked at is in exactly one list.
@@ -283,7 +345,7 @@ mod tests {
     #[test]
     fn missing_field_is_named() {
         let err = parse_event::<BackupFsxEvent>(json!({})).unwrap_err();
-        assert!(err.to_string().contains("fileSystemId"), "{err}");
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "fileSystemId"), "{err}");
     }
 
     #[test]
@@ -294,25 +356,34 @@ mod tests {
 
     #[test]
     fn malformed_id_is_named() {
-        let err = parse_event::<CheckEvent>(json!({"kind": "fsx", "fileSystemId": "i-0123456789abcdef0"})).unwrap_err();
+        let err = CheckEvent::parse(json!({"kind": "fsx", "fileSystemId": "i-0123456789abcdef0"})).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "fileSystemId"), "{err}");
     }
 
     #[test]
     fn unknown_kind_is_rejected() {
-        let err = parse_event::<CleanupEvent>(json!({"kind": "s3", "fileSystemId": "fs-01234567"})).unwrap_err();
+        let err = CleanupEvent::parse(json!({"kind": "s3", "fileSystemId": "fs-01234567"})).unwrap_err();
         assert!(err.to_string().contains("s3"), "{err}");
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "kind"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_inside_a_kinded_event_is_named() {
+        let err = CheckEvent::parse(json!({"kind": "fsx", "fileSystemId": "fs-01234567", "attempt": "two"})).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "attempt"), "{err}");
+        let err = CheckEvent::parse(json!({"fileSystemId": "fs-01234567"})).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "kind"), "{err}");
     }
 
     #[test]
     fn unknown_field_is_rejected_not_ignored() {
         let err = parse_event::<BackupFsxEvent>(json!({"fileSystemId": "fs-01234567", "dryrun": true})).unwrap_err();
-        assert!(err.to_string().contains("dryrun"), "{err}");
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "dryrun"), "{err}");
     }
 
     #[test]
     fn non_object_event_is_rejected() {
-        assert!(parse_event::<CheckEvent>(json!("fs-01234567")).is_err());
+        assert!(CheckEvent::parse(json!("fs-01234567")).is_err());
         assert!(parse_event::<TriggerEvent>(json!([1, 2])).is_err());
     }
 

@@ -1,1 +1,185 @@
+//! Test support: the local AWS emulator (moto server with our extension, from `local/`), SDK clients
+//! pointed at it, and helpers that seed it through the real SDK.
+//!
+//! Each test binary starts one emulator on a free port of 127.0.0.1 and shares it; tests stay apart by
+//! creating their own resources. The emulator exits when the test process does (its stdin closes).
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_fsx::types::{FileSystemType, Tag, CreateFileSystemWindowsConfiguration};
+use serde_json::Value;
+
+pub use aws_sdk_fsx;
+pub use aws_sdk_sfn;
+
+/// The account moto uses by default.
+pub const ACCOUNT_ID: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+struct Emulator {
+    endpoint: String,
+    // Held so that the pipe to the emulator's stdin stays open for the life of the test process.
+    _child: Child,
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// The endpoint of this test process's emulator, started on first use.
+pub fn endpoint() -> &'static str {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    &EMULATOR.get_or_init(start_emulator).endpoint
+}
+
+fn start_emulator() -> Emulator {
+    let root = workspace_root();
+    let python = std::env::var_os("SNAPMGMT_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("local/.venv/bin/python"));
+    assert!(
+        python.exists(),
+        "{} is missing: run `make setup` (or the README's test command) to install the emulator",
+        python.display()
+    );
+    let mut child = Command::new(&python)
+        .arg(root.join("local/emulator.py"))
+        .arg("--exit-with-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().expect("emulator stdout"))
+        .read_line(&mut first_line)
+        .expect("read the emulator's endpoint");
+    let endpoint = first_line.trim().to_string();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "the emulator did not start: {endpoint:?}");
+    Emulator { endpoint, _child: child }
+}
+
+/// An SDK configuration pointed at the emulator, with the same retry settings as the functions.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new(REGION))
+        .credentials_provider(aws_sdk_fsx::config::Credentials::new("testing", "testing", None, None, "testkit"))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(snapmgmt_core::aws::MAX_ATTEMPTS))
+        .load()
+        .await
+}
+
+pub async fn fsx_client() -> aws_sdk_fsx::Client {
+    aws_sdk_fsx::Client::new(&sdk_config().await)
+}
+
+pub async fn sfn_client() -> aws_sdk_sfn::Client {
+    aws_sdk_sfn::Client::new(&sdk_config().await)
+}
+
+/// The target tag of the original sample.
+pub fn target_tag() -> (&'static str, &'static str) {
+    ("ResourceType", "SnapshotMgmtTarget")
+}
+
+/// Creates a Windows file system with these tags; returns its id.
+pub async fn create_windows_file_system(fsx: &aws_sdk_fsx::Client, tags: &[(&str, &str)]) -> String {
+    create_file_system(fsx, FileSystemType::Windows, tags).await
+}
+
+/// Creates a file system of any type with these tags; returns its id.
+pub async fn create_file_system(fsx: &aws_sdk_fsx::Client, kind: FileSystemType, tags: &[(&str, &str)]) -> String {
+    let mut request = fsx
+        .create_file_system()
+        .file_system_type(kind.clone())
+        .storage_capacity(32)
+        .subnet_ids("subnet-0123456789abcdef0")
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()));
+    if kind == FileSystemType::Windows {
+        request = request.windows_configuration(CreateFileSystemWindowsConfiguration::builder().throughput_capacity(8).build());
+    }
+    let out = request.send().await.expect("create file system");
+    out.file_system.and_then(|f| f.file_system_id).expect("file system id")
+}
+
+/// Creates a backup through FSx and sets its age and state through the emulator's control route;
+/// returns its id.
+pub async fn create_backup(
+    fsx: &aws_sdk_fsx::Client,
+    file_system_id: &str,
+    tags: &[(&str, &str)],
+    age_days: i64,
+) -> String {
+    let out = fsx
+        .create_backup()
+        .file_system_id(file_system_id)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .send()
+        .await
+        .expect("create backup");
+    let id = out.backup.and_then(|b| b.backup_id).expect("backup id");
+    let created = snapmgmt_core::now_epoch_seconds() - age_days * 86_400;
+    set_backup(&id, serde_json::json!({"creationTime": created, "lifecycle": "AVAILABLE"}));
+    id
+}
+
+/// Our ownership tags for a backup of `file_system_id`.
+pub fn our_tags(file_system_id: &str) -> [(&'static str, &str); 2] {
+    [(snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE), (snapmgmt_core::model::TARGET_ID_KEY, file_system_id)]
+}
+
+/// Sets fields of an FSx backup in the emulator (creationTime, lifecycle, type, ownerId).
+pub fn set_backup(backup_id: &str, mut fields: Value) {
+    fields["backupId"] = Value::from(backup_id);
+    control("/moto-api/snapmgmt/fsx/backup", &fields);
+}
+
+/// Scripts the outcomes of a file system's next backups, e.g. `[{"lifecycle": "FAILED", "seconds": 0}]`.
+pub fn script_next_backups(file_system_id: &str, outcomes: Value) {
+    control("/moto-api/snapmgmt/fsx/next-backups", &serde_json::json!({"fileSystemId": file_system_id, "outcomes": outcomes}));
+}
+
+/// Creates a state machine in the emulator (the trigger needs one to start); returns its ARN.
+pub async fn create_state_machine(sfn: &aws_sdk_sfn::Client, name: &str) -> String {
+    let definition = r#"{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}"#;
+    sfn.create_state_machine()
+        .name(name)
+        .definition(definition)
+        .role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/snapmgmt-test"))
+        .send()
+        .await
+        .expect("create state machine")
+        .state_machine_arn
+}
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// POSTs JSON to one of the emulator's control routes and returns the JSON answer; panics on failure.
+pub fn control(path: &str, body: &Value) -> Value {
+    let address = endpoint().trim_start_matches("http://");
+    let payload = body.to_string();
+    let mut stream = TcpStream::connect(address).expect("connect to the emulator");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    )
+    .expect("send control request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read control response");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    assert!(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"), "control {path} failed: {head} {body}");
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}

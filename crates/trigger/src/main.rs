@@ -1,1 +1,37 @@
-fn main() {}
+//! trigger: run by the schedule (or by hand). Finds the tagged resources and starts one execution of
+//! the workflow per schedule tick, with ids only in its input.
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use snapmgmt_core::aws::{aws_sdk_fsx, aws_sdk_sfn};
+use snapmgmt_core::config::TriggerConfig;
+use snapmgmt_core::model::{parse_event, TriggerEvent, TriggerResult};
+use snapmgmt_core::trigger::{self, TriggerClients};
+use snapmgmt_core::Result;
+
+async fn handler(
+    clients: TriggerClients<'_>,
+    config: &Result<TriggerConfig>,
+    event: LambdaEvent<Value>,
+) -> Result<TriggerResult> {
+    // A bad setting fails every invocation, before the event is read or AWS is called.
+    let config = config.clone()?;
+    let request: TriggerEvent = parse_event(event.payload)?;
+    trigger::run(clients, &config, &request, &event.context.request_id).await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    snapmgmt_core::logging::init();
+    let config = TriggerConfig::from_env();
+    if let Err(e) = &config {
+        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
+    }
+    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let fsx = aws_sdk_fsx::Client::new(&sdk_config);
+    let sfn = aws_sdk_sfn::Client::new(&sdk_config);
+    lambda_runtime::run(service_fn(|event| handler(TriggerClients { fsx: &fsx, sfn: &sfn }, &config, event))).await
+}
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,9 @@
 pub mod fsx;
 pub mod sfn;
 
+// The SDK crates, so that the Lambda crates name one dependency.
+pub use {aws_sdk_fsx, aws_sdk_sfn};
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 

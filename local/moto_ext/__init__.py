@@ -1,0 +1,21 @@
+"""snapmgmt's extension of moto: what the emulator lacks for snapmgmt, built on moto's own models.
+
+Nothing here fakes the AWS wire: requests still go through moto's own parsers, backends and
+serialisers. The patches add the fields and behaviour that the real services have and moto leaves out,
+and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-api/ routes) that let a
+test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
+"""
+
+from . import control, fsx
+
+_installed = False
+
+
+def install() -> None:
+    """Applies every patch once; call before the server handles its first request."""
+    global _installed
+    if _installed:
+        return
+    fsx.install()
+    control.install()
+    _installed = True
