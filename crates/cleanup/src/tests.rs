@@ -1,1 +1,188 @@
+//! cleanup against the emulator: what is deleted, what is kept and why.
 
+use super::*;
+use serde_json::json;
+use snapmgmt_core::aws::fsx::list_backups;
+use snapmgmt_core::retention::KeepReason;
+use snapmgmt_core::Error;
+use snapmgmt_testkit as kit;
+
+fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
+    Ok(RetentionConfig { retention_days: days, min_keep })
+}
+
+async fn cleanup(fsx: &FsxClient, retention: Result<RetentionConfig>, payload: Value) -> Result<CleanupReport> {
+    handler(fsx, &retention, LambdaEvent::new(payload, Default::default())).await
+}
+
+async fn remaining(fsx: &FsxClient, fs: &str) -> Vec<String> {
+    let mut ids: Vec<String> =
+        list_backups(fsx, fs, None, None).await.unwrap().into_iter().filter_map(|b| b.backup_id).collect();
+    ids.sort();
+    ids
+}
+
+fn reason(report: &CleanupReport, id: &str) -> Option<KeepReason> {
+    report.kept.iter().find(|k| k.id == id).map(|k| k.reason)
+}
+
+/// A file system with this run's new backup and a mixed inventory around it.
+struct Inventory {
+    fs: String,
+    new: String,
+    old_ours: Vec<String>,
+}
+
+async fn inventory(fsx: &FsxClient) -> (Inventory, Vec<(String, KeepReason)>) {
+    let fs = kit::create_windows_file_system(fsx, &[kit::target_tag()]).await;
+    let ours = kit::our_tags(&fs);
+    let old_ours = vec![kit::create_backup(fsx, &fs, &ours, 10).await, kit::create_backup(fsx, &fs, &ours, 20).await];
+    let young = kit::create_backup(fsx, &fs, &ours, 2).await;
+    let untagged = kit::create_backup(fsx, &fs, &[], 30).await;
+    let other_target = kit::create_backup(fsx, &fs, &[ours[0], ("snapmgmt:TargetId", "fs-ffffffff")], 30).await;
+    let foreign = kit::create_backup(fsx, &fs, &ours, 30).await;
+    kit::set_backup(&foreign, json!({"ownerId": "210987654321"}));
+    let new = kit::create_backup(fsx, &fs, &ours, 0).await;
+    let protected = vec![
+        (new.clone(), KeepReason::AmongNewest),
+        (young, KeepReason::TooYoung),
+        (untagged, KeepReason::NotOurs),
+        (other_target, KeepReason::OtherTarget),
+        (foreign, KeepReason::ForeignAccount),
+    ];
+    (Inventory { fs, new, old_ours }, protected)
+}
+
+#[tokio::test]
+async fn deletes_only_our_expired_backups_and_says_why_it_kept_the_rest() {
+    let fsx = kit::fsx_client().await;
+    let (inv, protected) = inventory(&fsx).await;
+    let report = cleanup(&fsx, retention(7, 1), json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": inv.new}))
+        .await
+        .unwrap();
+    let mut expected = inv.old_ours.clone();
+    expected.sort();
+    assert_eq!(report.deleted, expected);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    for (id, why) in &protected {
+        assert_eq!(reason(&report, id), Some(*why), "{id}");
+    }
+    let mut left: Vec<String> = protected.into_iter().map(|(id, _)| id).collect();
+    left.sort();
+    assert_eq!(remaining(&fsx, &inv.fs).await, left);
+}
+
+#[tokio::test]
+async fn nothing_is_deleted_before_the_new_backup_is_available() {
+    let fsx = kit::fsx_client().await;
+    let (inv, _) = inventory(&fsx).await;
+    kit::set_backup(&inv.new, json!({"lifecycle": "CREATING"}));
+    let before = remaining(&fsx, &inv.fs).await;
+    let report = cleanup(&fsx, retention(7, 1), json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": inv.new}))
+        .await
+        .unwrap();
+    assert!(report.deleted.is_empty());
+    for id in &inv.old_ours {
+        assert_eq!(reason(&report, id), Some(KeepReason::NewBackupNotComplete));
+    }
+    assert_eq!(remaining(&fsx, &inv.fs).await, before);
+}
+
+#[tokio::test]
+async fn a_failed_new_backup_deletes_nothing() {
+    let fsx = kit::fsx_client().await;
+    let (inv, _) = inventory(&fsx).await;
+    kit::set_backup(&inv.new, json!({"lifecycle": "FAILED"}));
+    let before = remaining(&fsx, &inv.fs).await;
+    let report = cleanup(&fsx, retention(7, 1), json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": inv.new}))
+        .await
+        .unwrap();
+    assert!(report.deleted.is_empty());
+    assert_eq!(remaining(&fsx, &inv.fs).await, before);
+}
+
+#[tokio::test]
+async fn keeps_min_keep_even_when_everything_expired() {
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let ours = kit::our_tags(&fs);
+    let mut ids = Vec::new();
+    for age in [40, 30, 20, 10] {
+        ids.push(kit::create_backup(&fsx, &fs, &ours, age).await);
+    }
+    let report = cleanup(&fsx, retention(7, 3), json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": ids[3]}))
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, vec![ids[0].clone()]);
+    for id in &ids[1..] {
+        assert_eq!(reason(&report, id), Some(KeepReason::AmongNewest));
+    }
+}
+
+#[tokio::test]
+async fn dry_run_reports_what_a_real_run_then_deletes() {
+    let fsx = kit::fsx_client().await;
+    let (inv, _) = inventory(&fsx).await;
+    let before = remaining(&fsx, &inv.fs).await;
+    let event = json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": inv.new});
+    let mut preview_event = event.clone();
+    preview_event["dryRun"] = json!(true);
+    let preview = cleanup(&fsx, retention(7, 1), preview_event).await.unwrap();
+    assert!(preview.dry_run);
+    assert_eq!(remaining(&fsx, &inv.fs).await, before, "a dry run changed something");
+    let real = cleanup(&fsx, retention(7, 1), event).await.unwrap();
+    assert_eq!(preview.deleted, real.deleted);
+    assert_eq!(preview.kept, real.kept);
+}
+
+#[tokio::test]
+async fn pages_through_more_than_a_thousand_backups() {
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let ours = kit::our_tags(&fs);
+    for _ in 0..1_020 {
+        kit::create_backup(&fsx, &fs, &ours, 30).await;
+    }
+    let new = kit::create_backup(&fsx, &fs, &ours, 0).await;
+    let paged = snapmgmt_core::aws::fsx::list_backups(&fsx, &fs, None, Some(1_000)).await.unwrap();
+    assert_eq!(paged.len(), 1_021);
+    let report = cleanup(&fsx, retention(7, 1), json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new}))
+        .await
+        .unwrap();
+    assert_eq!(report.deleted.len(), 1_020);
+    assert!(report.failed.is_empty());
+    assert_eq!(remaining(&fsx, &fs).await, vec![new]);
+}
+
+#[tokio::test]
+async fn a_bad_setting_fails_before_anything_is_read_or_changed() {
+    let fsx = kit::fsx_client().await;
+    let (inv, _) = inventory(&fsx).await;
+    let before = remaining(&fsx, &inv.fs).await;
+    let bad = RetentionConfig::from_source(&|name: &str| (name == "RETENTION_DAYS").then(|| "0".to_string()));
+    let err = cleanup(&fsx, bad, json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": inv.new}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { name: "RETENTION_DAYS", .. }), "{err}");
+    assert!(err.to_string().contains("\"0\""), "{err}");
+    assert_eq!(remaining(&fsx, &inv.fs).await, before);
+}
+
+#[tokio::test]
+async fn bad_events_change_nothing() {
+    let fsx = kit::fsx_client().await;
+    let (inv, _) = inventory(&fsx).await;
+    let other_fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let before = remaining(&fsx, &inv.fs).await;
+    for (payload, field) in [
+        (json!({"kind": "fsx", "fileSystemId": inv.fs}), "newBackupId"),
+        (json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": 7}), "newBackupId"),
+        (json!({"kind": "ebs", "fileSystemId": inv.fs}), "kind"),
+        (json!({"fileSystemId": inv.fs}), "kind"),
+        (json!({"kind": "fsx", "fileSystemId": other_fs, "newBackupId": inv.new}), "newBackupId"),
+    ] {
+        let err = cleanup(&fsx, retention(7, 1), payload.clone()).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{payload}: {err}");
+    }
+    assert_eq!(remaining(&fsx, &inv.fs).await, before);
+}

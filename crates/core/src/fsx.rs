@@ -135,7 +135,8 @@ pub async fn cleanup_file_system(
         now: request.now,
         new_backup_completed,
     };
-    let plan = retention::plan(&policy, &backups);
+    let mut plan = retention::plan(&policy, &backups);
+    plan.delete.sort();
     let mut report = CleanupReport { target_id: fs_id.to_string(), dry_run: request.dry_run, ..Default::default() };
     report.kept = plan.keep.into_iter().filter(|k| k.id != PHANTOM_ID).collect();
     if request.dry_run {
@@ -156,6 +157,7 @@ pub async fn cleanup_file_system(
             Err(e) => report.failed.push(FailedDelete { id, error: e.to_string() }),
         }
     }
+    // Reports list ids in order, whatever order the concurrent deletes finished in.
     report.deleted.sort();
     report.failed.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(report)
@@ -180,15 +182,4 @@ fn phantom_new_backup(fs_id: &str, account_id: &str, now: i64) -> BackupInfo {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_token_is_stable_short_and_per_file_system() {
-        let run = "arn:aws:states:us-east-1:123456789012:execution:snapmgmt:snapmgmt-20261125T160000Z";
-        let a = request_token(run, "fs-0123456789abcdef0");
-        assert_eq!(a, request_token(run, "fs-0123456789abcdef0"));
-        assert_ne!(a, request_token(run, "fs-0123456789abcdef1"));
-        assert!(a.len() <= 63 && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    }
-}
+mod tests;

@@ -1,1 +1,124 @@
+//! trigger against the emulator: which file systems it picks, the execution it starts, and bad input.
 
+use super::*;
+use serde_json::json;
+use snapmgmt_core::aws::aws_sdk_fsx::types::FileSystemType;
+use snapmgmt_core::config::TargetTag;
+use snapmgmt_core::model::WorkflowInput;
+use snapmgmt_core::Error;
+use snapmgmt_testkit as kit;
+
+/// A tag of this test's own, so that file systems other tests create are not picked up.
+fn config(state_machine_arn: &str) -> TriggerConfig {
+    TriggerConfig {
+        target_tag: TargetTag { key: "ResourceType".into(), value: kit::unique("SnapshotMgmtTarget") },
+        state_machine_arn: state_machine_arn.to_string(),
+    }
+}
+
+async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<TriggerResult> {
+    let fsx = kit::fsx_client().await;
+    let sfn = kit::sfn_client().await;
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = kit::unique("request");
+    handler(TriggerClients { fsx: &fsx, sfn: &sfn }, config, LambdaEvent::new(payload, context)).await
+}
+
+async fn execution_input(execution_arn: &str) -> WorkflowInput {
+    let sfn = kit::sfn_client().await;
+    let out = sfn.describe_execution().execution_arn(execution_arn).send().await.unwrap();
+    serde_json::from_str(out.input().unwrap()).unwrap()
+}
+
+async fn executions(state_machine_arn: &str) -> usize {
+    let sfn = kit::sfn_client().await;
+    sfn.list_executions().state_machine_arn(state_machine_arn).send().await.unwrap().executions().len()
+}
+
+#[tokio::test]
+async fn starts_one_execution_with_the_ids_of_backupable_tagged_file_systems() {
+    let fsx = kit::fsx_client().await;
+    let sfn = kit::sfn_client().await;
+    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
+    let cfg = config(&arn);
+    let tag = (cfg.target_tag.key.as_str(), cfg.target_tag.value.as_str());
+    let windows = kit::create_windows_file_system(&fsx, &[tag, ("Owner", "ops")]).await;
+    let _untagged = kit::create_windows_file_system(&fsx, &[("Owner", "ops")]).await;
+    let ontap = kit::create_file_system(&fsx, FileSystemType::Ontap, &[tag]).await;
+    let creating = kit::create_windows_file_system(&fsx, &[tag]).await;
+    kit::control("/moto-api/snapmgmt/fsx/file-system", &json!({"fileSystemId": creating, "lifecycle": "CREATING"}));
+
+    let scheduled = json!({"version": "0", "id": "89d1a02d", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-11-25T16:00:00Z", "region": "us-east-1", "resources": [], "detail": {}});
+    let result = trigger(&Ok(cfg), scheduled).await.unwrap();
+    assert_eq!(result.execution_name, "snapmgmt-20261125T160000Z");
+    assert!(!result.already_started);
+    assert_eq!(result.fsx_targets, 1);
+    let skipped: Vec<&str> = result.skipped.iter().map(|s| s.id.as_str()).collect();
+    assert!(skipped.contains(&ontap.as_str()) && skipped.contains(&creating.as_str()), "{skipped:?}");
+
+    let input = execution_input(&result.execution_arn).await;
+    assert_eq!(input.fsx.len(), 1);
+    assert_eq!(input.fsx[0].file_system_id, windows);
+    assert_eq!(input.timing.fsx_wait_seconds, 60);
+    assert!(!input.dry_run);
+}
+
+#[tokio::test]
+async fn a_retried_tick_does_not_start_a_second_execution() {
+    let fsx = kit::fsx_client().await;
+    let sfn = kit::sfn_client().await;
+    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
+    let cfg = config(&arn);
+    let tag = (cfg.target_tag.key.clone(), cfg.target_tag.value.clone());
+    let cfg = Ok(cfg);
+    let tick = json!({"time": "2026-11-25T20:00:00Z"});
+    let first = trigger(&cfg, tick.clone()).await.unwrap();
+    // Same name, same input: Step Functions answers with the running execution.
+    let same = trigger(&cfg, tick.clone()).await.unwrap();
+    assert_eq!(first.execution_arn, same.execution_arn);
+    // Same name, new input (a file system was tagged meanwhile): ExecutionAlreadyExists, reported as started.
+    kit::create_windows_file_system(&fsx, &[(tag.0.as_str(), tag.1.as_str())]).await;
+    let changed = trigger(&cfg, tick).await.unwrap();
+    assert!(changed.already_started);
+    assert_eq!(first.execution_arn, changed.execution_arn);
+    assert_eq!(executions(&arn).await, 1);
+}
+
+#[tokio::test]
+async fn an_empty_inventory_still_starts_a_run_that_has_nothing_to_do() {
+    let sfn = kit::sfn_client().await;
+    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
+    let result = trigger(&Ok(config(&arn)), json!({})).await.unwrap();
+    assert_eq!(result.fsx_targets, 0);
+    assert!(result.execution_name.starts_with("snapmgmt-manual-"));
+    assert_eq!(execution_input(&result.execution_arn).await.fsx, vec![]);
+}
+
+#[tokio::test]
+async fn a_missing_setting_fails_before_any_aws_call() {
+    let sfn = kit::sfn_client().await;
+    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
+    let missing = TriggerConfig::from_source(&|_: &str| None);
+    let err = trigger(&missing, json!({})).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { name: "STATE_MACHINE_ARN", .. }), "{err}");
+    assert_eq!(executions(&arn).await, 0);
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_named_and_starts_nothing() {
+    let sfn = kit::sfn_client().await;
+    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
+    let cfg = Ok(config(&arn));
+    for (payload, field) in [
+        (json!({"time": 5}), "time"),
+        (json!({"time": "tomorrow"}), "time"),
+        (json!({"dryRun": "no"}), "dryRun"),
+        (json!({"timing": {"fsxWaitSeconds": -1}}), "timing.fsxWaitSeconds"),
+        (json!("run"), "(event)"),
+    ] {
+        let err = trigger(&cfg, payload.clone()).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{payload}: {err}");
+    }
+    assert_eq!(executions(&arn).await, 0);
+}
