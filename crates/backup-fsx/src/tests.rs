@@ -92,8 +92,16 @@ async fn bad_input_changes_nothing() {
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
     assert_eq!(backups_of(&fsx, &fs).await, 0);
     // Nothing was created anywhere for the unknown id either.
-    let all = fsx.describe_backups().filters(
-        snapmgmt_core::aws::aws_sdk_fsx::types::Filter::builder().name(FilterName::FileSystemId).values("fs-00000000000000000").build(),
-    ).send().await.unwrap();
+    let all = fsx
+        .describe_backups()
+        .filters(
+            snapmgmt_core::aws::aws_sdk_fsx::types::Filter::builder()
+                .name(FilterName::FileSystemId)
+                .values("fs-00000000000000000")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     assert!(all.backups().is_empty());
 }

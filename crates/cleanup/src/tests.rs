@@ -146,9 +146,8 @@ async fn pages_through_more_than_a_thousand_backups() {
     let new = kit::create_backup(&fsx, &fs, &ours, 0).await;
     let paged = snapmgmt_core::aws::fsx::list_backups(&fsx, &fs, None, Some(1_000)).await.unwrap();
     assert_eq!(paged.len(), 1_021);
-    let report = cleanup(&fsx, retention(7, 1), json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new}))
-        .await
-        .unwrap();
+    let report =
+        cleanup(&fsx, retention(7, 1), json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new})).await.unwrap();
     assert_eq!(report.deleted.len(), 1_020);
     assert!(report.failed.is_empty());
     assert_eq!(remaining(&fsx, &fs).await, vec![new]);
@@ -160,9 +159,8 @@ async fn a_bad_setting_fails_before_anything_is_read_or_changed() {
     let (inv, _) = inventory(&fsx).await;
     let before = remaining(&fsx, &inv.fs).await;
     let bad = RetentionConfig::from_source(&|name: &str| (name == "RETENTION_DAYS").then(|| "0".to_string()));
-    let err = cleanup(&fsx, bad, json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": inv.new}))
-        .await
-        .unwrap_err();
+    let err =
+        cleanup(&fsx, bad, json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": inv.new})).await.unwrap_err();
     assert!(matches!(err, Error::InvalidSetting { name: "RETENTION_DAYS", .. }), "{err}");
     assert!(err.to_string().contains("\"0\""), "{err}");
     assert_eq!(remaining(&fsx, &inv.fs).await, before);

@@ -13,5 +13,6 @@ pub fn init() {
     let text = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("text"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).without_time();
     // Lambda stamps every line itself; a second timestamp would only cost bytes.
-    let _ = if text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(false).try_init() };
+    let _ =
+        if text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(false).try_init() };
 }

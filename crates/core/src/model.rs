@@ -72,7 +72,9 @@ pub struct TriggerEvent {
 impl Validate for TriggerEvent {
     fn validate(&self) -> Result<()> {
         match &self.time {
-            Some(t) if aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime).is_err() => {
+            Some(t)
+                if aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime).is_err() =>
+            {
                 Err(Error::invalid_event("time", format!("{t:?} is not an RFC 3339 date-time")))
             }
             _ => Ok(()),
@@ -369,7 +371,8 @@ mod tests {
 
     #[test]
     fn wrong_type_inside_a_kinded_event_is_named() {
-        let err = CheckEvent::parse(json!({"kind": "fsx", "fileSystemId": "fs-01234567", "attempt": "two"})).unwrap_err();
+        let err =
+            CheckEvent::parse(json!({"kind": "fsx", "fileSystemId": "fs-01234567", "attempt": "two"})).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "attempt"), "{err}");
         let err = CheckEvent::parse(json!({"fileSystemId": "fs-01234567"})).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "kind"), "{err}");

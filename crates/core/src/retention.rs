@@ -130,10 +130,8 @@ fn state_reason(backup: &BackupInfo) -> Option<KeepReason> {
 
 /// The ids of the newest `min_keep` completed backups that are ours and of this target.
 fn newest_completed_ids<'b>(policy: &Policy, backups: &'b [BackupInfo]) -> Vec<&'b str> {
-    let mut ours: Vec<&BackupInfo> = backups
-        .iter()
-        .filter(|b| ownership_reason(policy, b).is_none() && b.state == BackupState::Completed)
-        .collect();
+    let mut ours: Vec<&BackupInfo> =
+        backups.iter().filter(|b| ownership_reason(policy, b).is_none() && b.state == BackupState::Completed).collect();
     ours.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
     ours.into_iter().take(policy.min_keep as usize).map(|b| b.id.as_str()).collect()
 }

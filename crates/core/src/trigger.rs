@@ -75,7 +75,8 @@ pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
     for fs in file_systems {
-        let tagged = fs.tags().iter().any(|t| t.key() == Some(tag.key.as_str()) && t.value() == Some(tag.value.as_str()));
+        let tagged =
+            fs.tags().iter().any(|t| t.key() == Some(tag.key.as_str()) && t.value() == Some(tag.value.as_str()));
         let Some(id) = fs.file_system_id().filter(|_| tagged) else { continue };
         match unsupported_reason(fs) {
             None => targets.push(FsxTarget { file_system_id: id.to_string() }),
@@ -89,7 +90,9 @@ pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<
 fn unsupported_reason(fs: &FileSystem) -> Option<String> {
     match fs.lifecycle() {
         Some(FileSystemLifecycle::Available) => {}
-        other => return Some(format!("lifecycle is {}, not AVAILABLE", other.map(|l| l.as_str()).unwrap_or("unknown"))),
+        other => {
+            return Some(format!("lifecycle is {}, not AVAILABLE", other.map(|l| l.as_str()).unwrap_or("unknown")))
+        }
     }
     match fs.file_system_type() {
         Some(FileSystemType::Windows) => None,
@@ -113,7 +116,12 @@ mod tests {
         TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() }
     }
 
-    fn fs(id: &str, kind: FileSystemType, lifecycle: FileSystemLifecycle, tagged: bool) -> aws_sdk_fsx::types::builders::FileSystemBuilder {
+    fn fs(
+        id: &str,
+        kind: FileSystemType,
+        lifecycle: FileSystemLifecycle,
+        tagged: bool,
+    ) -> aws_sdk_fsx::types::builders::FileSystemBuilder {
         let mut b = FileSystem::builder().file_system_id(id).file_system_type(kind).lifecycle(lifecycle);
         if tagged {
             b = b.tags(Tag::builder().key("ResourceType").value("SnapshotMgmtTarget").build());
@@ -125,7 +133,8 @@ mod tests {
     fn selects_tagged_available_windows_and_persistent_lustre() {
         use FileSystemLifecycle::*;
         let scratch = LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Scratch2).build();
-        let persistent = LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Persistent2).build();
+        let persistent =
+            LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Persistent2).build();
         let all = vec![
             fs("fs-1", FileSystemType::Windows, Available, true).build(),
             fs("fs-2", FileSystemType::Windows, Available, false).build(),

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_fsx::types::{FileSystemType, Tag, CreateFileSystemWindowsConfiguration};
+use aws_sdk_fsx::types::{CreateFileSystemWindowsConfiguration, FileSystemType, Tag};
 use serde_json::Value;
 
 pub use aws_sdk_fsx;
@@ -40,9 +40,8 @@ pub fn endpoint() -> &'static str {
 
 fn start_emulator() -> Emulator {
     let root = workspace_root();
-    let python = std::env::var_os("SNAPMGMT_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("local/.venv/bin/python"));
+    let python =
+        std::env::var_os("SNAPMGMT_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join("local/.venv/bin/python"));
     assert!(
         python.exists(),
         "{} is missing: run `make setup` (or the README's test command) to install the emulator",
@@ -103,7 +102,8 @@ pub async fn create_file_system(fsx: &aws_sdk_fsx::Client, kind: FileSystemType,
         .subnet_ids("subnet-0123456789abcdef0")
         .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()));
     if kind == FileSystemType::Windows {
-        request = request.windows_configuration(CreateFileSystemWindowsConfiguration::builder().throughput_capacity(8).build());
+        request = request
+            .windows_configuration(CreateFileSystemWindowsConfiguration::builder().throughput_capacity(8).build());
     }
     let out = request.send().await.expect("create file system");
     out.file_system.and_then(|f| f.file_system_id).expect("file system id")
@@ -132,7 +132,10 @@ pub async fn create_backup(
 
 /// Our ownership tags for a backup of `file_system_id`.
 pub fn our_tags(file_system_id: &str) -> [(&'static str, &str); 2] {
-    [(snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE), (snapmgmt_core::model::TARGET_ID_KEY, file_system_id)]
+    [
+        (snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE),
+        (snapmgmt_core::model::TARGET_ID_KEY, file_system_id),
+    ]
 }
 
 /// Sets fields of an FSx backup in the emulator (creationTime, lifecycle, type, ownerId).
@@ -143,7 +146,10 @@ pub fn set_backup(backup_id: &str, mut fields: Value) {
 
 /// Scripts the outcomes of a file system's next backups, e.g. `[{"lifecycle": "FAILED", "seconds": 0}]`.
 pub fn script_next_backups(file_system_id: &str, outcomes: Value) {
-    control("/moto-api/snapmgmt/fsx/next-backups", &serde_json::json!({"fileSystemId": file_system_id, "outcomes": outcomes}));
+    control(
+        "/moto-api/snapmgmt/fsx/next-backups",
+        &serde_json::json!({"fileSystemId": file_system_id, "outcomes": outcomes}),
+    );
 }
 
 /// Creates a state machine in the emulator (the trigger needs one to start); returns its ARN.
@@ -180,6 +186,9 @@ pub fn control(path: &str, body: &Value) -> Value {
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read control response");
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    assert!(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"), "control {path} failed: {head} {body}");
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "control {path} failed: {head} {body}"
+    );
     serde_json::from_str(body).unwrap_or(Value::Null)
 }

@@ -126,9 +126,7 @@ pub fn backup_info(backup: &Backup) -> BackupInfo {
 
 /// Tags as a map; keys are unique in FSx.
 pub fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect()
+    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
 }
 
 fn filter(name: FilterName, value: &str) -> Filter {

@@ -81,7 +81,18 @@ fn every_protection_has_its_reason() {
     pending.state = BackupState::Pending;
     let mut failed = ours("failed", 30);
     failed.state = BackupState::Failed;
-    let backups = [ours("new", 0), untagged, other_tag, other_source, foreign, managed, in_use, pending, failed, ours("young", 3)];
+    let backups = [
+        ours("new", 0),
+        untagged,
+        other_tag,
+        other_source,
+        foreign,
+        managed,
+        in_use,
+        pending,
+        failed,
+        ours("young", 3),
+    ];
     let plan = plan(&policy(7, 1, true), &backups);
     assert!(plan.delete.is_empty(), "{:?}", plan.delete);
     let expected = [

@@ -35,9 +35,8 @@ async fn throttling_is_retried_with_backoff_until_it_succeeds() {
 #[tokio::test]
 async fn persistent_throttling_gives_up_and_names_the_operation() {
     let rule = mock!(Client::describe_backups).sequence().error(throttled).repeatedly().build();
-    let client = mock_client!(aws_sdk_fsx, RuleMode::Sequential, [&rule], |c| c.retry_config(
-        aws_config::retry::RetryConfig::standard().with_max_attempts(3)
-    ));
+    let client = mock_client!(aws_sdk_fsx, RuleMode::Sequential, [&rule], |c| c
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3)));
     let err = list_backups(&client, "fs-01234567", None, None).await.unwrap_err();
     assert_eq!(err.aws_code(), Some("ThrottlingException"));
     assert!(err.to_string().contains("fsx:DescribeBackups"), "{err}");
@@ -105,9 +104,8 @@ async fn deleting_a_backup_that_is_gone_counts_as_deleted() {
 
 #[tokio::test]
 async fn delete_access_denied_is_an_error() {
-    let rule = mock!(Client::delete_backup).then_error(|| {
-        DeleteBackupError::generic(ErrorMetadata::builder().code("AccessDeniedException").build())
-    });
+    let rule = mock!(Client::delete_backup)
+        .then_error(|| DeleteBackupError::generic(ErrorMetadata::builder().code("AccessDeniedException").build()));
     let ok = mock!(Client::delete_backup).then_output(|| DeleteBackupOutput::builder().build());
     let client = mock_client!(aws_sdk_fsx, RuleMode::Sequential, [&rule, &ok]);
     assert_eq!(delete_backup(&client, "backup-0001").await.unwrap_err().aws_code(), Some("AccessDeniedException"));
@@ -129,9 +127,11 @@ async fn pagination_follows_every_token_past_one_thousand() {
     let first = mock!(Client::describe_backups)
         .match_requests(|r| r.next_token().is_none() && r.max_results() == Some(1000))
         .then_output(page(0, 1000, Some("p2")));
-    let second = mock!(Client::describe_backups)
-        .match_requests(|r| r.next_token() == Some("p2"))
-        .then_output(page(1000, 2000, Some("p3")));
+    let second = mock!(Client::describe_backups).match_requests(|r| r.next_token() == Some("p2")).then_output(page(
+        1000,
+        2000,
+        Some("p3"),
+    ));
     let third = mock!(Client::describe_backups)
         .match_requests(|r| r.next_token() == Some("p3"))
         .then_output(page(2000, 2345, None));
