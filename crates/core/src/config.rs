@@ -46,9 +46,18 @@ pub struct RetentionConfig {
     pub min_keep: u32,
 }
 
+impl TargetTag {
+    /// TARGET_TAG_KEY and TARGET_TAG_VALUE, the original sample's tag when unset.
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        let key = non_empty_or(src, "TARGET_TAG_KEY", DEFAULT_TAG_KEY, 128)?;
+        let value = non_empty_or(src, "TARGET_TAG_VALUE", DEFAULT_TAG_VALUE, 256)?;
+        Ok(Self { key, value })
+    }
+}
+
 impl TriggerConfig {
     pub fn from_source(src: &impl Source) -> Result<Self> {
-        Ok(Self { target_tag: target_tag(src)?, state_machine_arn: state_machine_arn(src)? })
+        Ok(Self { target_tag: TargetTag::from_source(src)?, state_machine_arn: state_machine_arn(src)? })
     }
 
     pub fn from_env() -> Result<Self> {
@@ -66,12 +75,6 @@ impl RetentionConfig {
     pub fn from_env() -> Result<Self> {
         Self::from_source(&Env)
     }
-}
-
-fn target_tag(src: &impl Source) -> Result<TargetTag> {
-    let key = non_empty_or(src, "TARGET_TAG_KEY", DEFAULT_TAG_KEY, 128)?;
-    let value = non_empty_or(src, "TARGET_TAG_VALUE", DEFAULT_TAG_VALUE, 256)?;
-    Ok(TargetTag { key, value })
 }
 
 fn state_machine_arn(src: &impl Source) -> Result<String> {
