@@ -1,25 +1,35 @@
-# The two commands of the README: `make demo` runs the job locally, `make test` runs every test.
-.PHONY: setup demo test lint unit start stop
+# The README's two commands: `make demo` runs the scheduled workflow locally, `make test` runs every test.
+.PHONY: setup demo test lint unit e2e start stop
+
+PYTHON := local/.venv/bin/python
+TOOLS := local/.tools/bin
 
 setup:
 	local/setup.sh
 
-# The FSx backup job, end to end, against a fresh local emulator with seeded demo file systems.
-demo:
+# The whole workflow against a fresh local stack with seeded demo resources.
+demo: setup
 	local/demo.sh
 
-# Everything CI runs: formatting, lints, unit, property and emulator tests, then the demo itself.
-test: setup lint unit
-	SNAPMGMT_BIN=target/debug/snapmgmt local/demo.sh
+# Everything CI runs: static checks, unit, property and emulator tests, the end-to-end workflow tests,
+# then the demo itself.
+test: setup lint unit e2e
+	local/demo.sh
 
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(TOOLS)/ruff check --config local/ruff.toml local
+	$(TOOLS)/ruff format --check --config local/ruff.toml local
+	for f in statemachine/*.asl.json; do local/node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done
 
 unit:
 	cargo test --workspace --locked
 
-start:
+e2e:
+	$(PYTHON) -m pytest -q local/tests
+
+start: setup
 	local/start.sh
 
 stop:

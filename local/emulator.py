@@ -29,8 +29,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
     parser.add_argument("--endpoint-file", help="also write the endpoint to this file")
+    parser.add_argument("--lambda-endpoint", help="where Step Functions invokes Lambda functions (cargo lambda watch)")
     parser.add_argument("--exit-with-stdin", action="store_true", help="stop when standard input closes")
     args = parser.parse_args()
+
+    if args.lambda_endpoint:
+        os.environ[moto_ext.lambda_functions.ENDPOINT_VARIABLE] = args.lambda_endpoint
 
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
@@ -42,6 +46,7 @@ def main() -> None:
     print(endpoint, flush=True)
 
     if args.exit_with_stdin:
+
         def watch_stdin() -> None:
             sys.stdin.read()
             os._exit(0)

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# Installs the local AWS emulator (moto server, pinned in requirements.txt) into local/.venv.
-# Idempotent: does nothing when the venv already matches requirements.txt.
+# Installs what the local stack and the checks need, each pinned, each skipped when already current:
+#   local/.venv        the AWS emulator (moto server), from requirements.txt
+#   local/.tools       cargo-lambda, AWS SAM CLI, cfn-lint, ruff, from requirements-tools.txt
+#   local/node_modules asl-validator, from package-lock.json
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-venv="$here/.venv"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  exit 0
+
+# venv DIR REQUIREMENTS: a venv holding exactly these requirements.
+venv() {
+  local dir="$1" requirements="$2" stamp="$1/.requirements.sha256" want
+  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "setup: installing $(basename "$requirements") into local/$(basename "$dir")" >&2
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want" >"$stamp"
+}
+
+venv "$here/.venv" "$here/requirements.txt"
+venv "$here/.tools" "$here/requirements-tools.txt"
+
+stamp="$here/node_modules/.package-lock.sha256"
+want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing asl-validator into local/node_modules" >&2
+  (cd "$here" && npm ci --silent --no-audit --no-fund)
+  echo "$want" >"$stamp"
 fi
-echo "setup: installing the emulator into local/.venv" >&2
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-echo "$want" > "$stamp"

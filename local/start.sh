@@ -1,19 +1,56 @@
 #!/usr/bin/env bash
-# Starts the local AWS emulator in the background (a fresh one, empty) and writes its endpoint to
-# local/.state/endpoint. Stop it with local/stop.sh.
+# Starts the local stack in the background, fresh and empty: the AWS emulator (moto server with our
+# extension; its Step Functions engine runs the state machines of statemachine/) and the Lambda
+# functions (`cargo lambda watch`, which builds and serves the workspace's function binaries over the
+# Lambda Invoke API; the engine's Lambda Tasks go there). Deploys the state machines, then prints the
+# endpoints and writes local/.state/env, which the other scripts source. Stop it with local/stop.sh.
+#
+# Settings of the functions: RETENTION_DAYS (default 14), MIN_KEEP (default 1), MAX_CONCURRENCY.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
 state="$here/.state"
 "$here/setup.sh"
 "$here/stop.sh"
 mkdir -p "$state"
-rm -f "$state/endpoint"
+
+free_port() { "$here/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local seconds="$1" what="$2"; shift 2
+  for _ in $(seq $((seconds * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "start: $what did not come up; see local/.state/*.log" >&2
+  exit 1
+}
+
+lambda_endpoint="http://127.0.0.1:$(free_port)"
 nohup "$here/.venv/bin/python" "$here/emulator.py" --endpoint-file "$state/endpoint" \
-  >"$state/emulator.log" 2>&1 &
-echo $! >"$state/pid"
-for _ in $(seq 100); do
-  [ -s "$state/endpoint" ] && break
-  sleep 0.1
-done
-[ -s "$state/endpoint" ] || { echo "start: the emulator did not start; see $state/emulator.log" >&2; exit 1; }
-echo "emulator: $(cat "$state/endpoint")" >&2
+  --lambda-endpoint "$lambda_endpoint" >"$state/emulator.log" 2>&1 &
+echo $! >"$state/emulator.pid"
+wait_for 10 "the emulator" test -s "$state/endpoint"
+endpoint="$(cat "$state/endpoint")"
+
+cat >"$state/env" <<ENV
+export AWS_ENDPOINT_URL=$endpoint
+export AWS_ENDPOINT_URL_LAMBDA=$lambda_endpoint
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_EC2_METADATA_DISABLED=true
+ENV
+# shellcheck source=/dev/null
+. "$state/env"
+
+cd "$root"
+# Built now, so that no invocation waits for a compile: cargo lambda watch runs these binaries.
+cargo build --quiet --workspace --bins
+nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
+  -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
+  --env-var "AWS_ENDPOINT_URL=$endpoint,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
+  --env-var "AWS_EC2_METADATA_DISABLED=true,AWS_LAMBDA_LOG_FORMAT=Text" \
+  --env-var "STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt-local" \
+  --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_CONCURRENCY=${MAX_CONCURRENCY:-4}" \
+  >"$state/functions.log" 2>&1 &
+echo $! >"$state/functions.pid"
+wait_for 30 "cargo lambda watch" "$here/.venv/bin/python" -c \
+  "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "${lambda_endpoint##*:}"
+
+"$here/.venv/bin/python" "$here/deploy.py" "$endpoint" >/dev/null
+echo "local stack: AWS emulator $endpoint, Lambda functions $lambda_endpoint (source local/.state/env)" >&2

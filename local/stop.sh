@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Stops the emulator that local/start.sh started, if it is running.
+# Stops the local stack that local/start.sh started, if it is running.
 set -euo pipefail
 state="$(cd "$(dirname "$0")" && pwd)/.state"
-if [ -f "$state/pid" ]; then
-  kill "$(cat "$state/pid")" 2>/dev/null || true
-  rm -f "$state/pid" "$state/endpoint"
-fi
+for pidfile in "$state"/*.pid; do
+  [ -f "$pidfile" ] || continue
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+done
+rm -f "$state/endpoint" "$state/env"

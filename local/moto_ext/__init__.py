@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import control, fsx
+from . import control, fsx, lambda_functions
 
 _installed = False
 
@@ -17,5 +17,6 @@ def install() -> None:
     if _installed:
         return
     fsx.install()
+    lambda_functions.install()
     control.install()
     _installed = True

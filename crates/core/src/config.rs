@@ -37,6 +37,8 @@ pub struct TargetTag {
 pub struct TriggerConfig {
     pub target_tag: TargetTag,
     pub state_machine_arn: String,
+    /// Targets of one kind backed up at once: bounds the load on FSx, SSM and AWS Backup.
+    pub max_concurrency: u32,
 }
 
 /// Settings of the cleanup: how long backups are kept, and how many are always kept.
@@ -57,7 +59,11 @@ impl TargetTag {
 
 impl TriggerConfig {
     pub fn from_source(src: &impl Source) -> Result<Self> {
-        Ok(Self { target_tag: TargetTag::from_source(src)?, state_machine_arn: state_machine_arn(src)? })
+        Ok(Self {
+            target_tag: TargetTag::from_source(src)?,
+            state_machine_arn: state_machine_arn(src)?,
+            max_concurrency: optional_number(src, "MAX_CONCURRENCY", 4, 1, 40)?,
+        })
     }
 
     pub fn from_env() -> Result<Self> {
@@ -139,6 +145,15 @@ mod tests {
         let cfg = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN)])).unwrap();
         assert_eq!(cfg.target_tag, TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() });
         assert_eq!(cfg.state_machine_arn, ARN);
+        assert_eq!(cfg.max_concurrency, 4);
+    }
+
+    #[test]
+    fn max_concurrency_is_bounded() {
+        for bad in ["0", "41", "many"] {
+            let err = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("MAX_CONCURRENCY", bad)]));
+            assert!(matches!(err, Err(Error::InvalidSetting { name: "MAX_CONCURRENCY", .. })), "{bad}");
+        }
     }
 
     #[test]

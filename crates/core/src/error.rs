@@ -28,14 +28,6 @@ pub enum Error {
     #[error("{kind} {id} was not found")]
     NotFound { kind: &'static str, id: String },
 
-    /// The new backup ended FAILED (or was deleted) instead of becoming AVAILABLE.
-    #[error("backup failed: {0}")]
-    BackupFailed(String),
-
-    /// A wait loop ran out of attempts.
-    #[error("gave up waiting: {0}")]
-    WaitTimedOut(String),
-
     /// A path that a later release adds.
     #[error("not yet supported: {0}")]
     NotSupported(&'static str),
@@ -50,8 +42,6 @@ impl Error {
             Error::Aws { .. } => "AwsError",
             Error::BackupInProgress { .. } => "BackupInProgress",
             Error::NotFound { .. } => "NotFound",
-            Error::BackupFailed(_) => "BackupFailed",
-            Error::WaitTimedOut(_) => "WaitTimedOut",
             Error::NotSupported(_) => "NotSupported",
         }
     }

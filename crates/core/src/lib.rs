@@ -4,7 +4,6 @@ pub mod aws;
 pub mod config;
 pub mod error;
 pub mod fsx;
-pub mod local_run;
 pub mod logging;
 pub mod model;
 pub mod retention;

@@ -92,6 +92,8 @@ pub struct WorkflowInput {
     pub efs: Vec<EfsTarget>,
     pub timing: Timing,
     pub dry_run: bool,
+    /// Targets of one kind worked on at once (each Map's MaxConcurrencyPath).
+    pub max_concurrency: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,22 +114,40 @@ pub struct EfsTarget {
     pub file_system_id: String,
 }
 
-/// Poll intervals and limits of the workflow's wait loops: the original sample's by default,
-/// short ones in local runs.
+/// Poll intervals and limits of the workflow's wait loops (the state machine reads them with SecondsPath
+/// and compares attempts against them): the original sample's by default, short ones in local runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Timing {
     /// Wait between checks for a backup already in progress (the original sample: 60 s, 30 times).
     pub fsx_wait_seconds: u32,
     pub fsx_max_wait_attempts: u32,
-    /// Wait between checks that the new backup is AVAILABLE.
+    /// Wait between checks that the new FSx backup is AVAILABLE.
     pub backup_poll_seconds: u32,
     pub backup_max_polls: u32,
+    /// Wait between checks of an EBS snapshot run (the original sample: 40 s), how many checks before
+    /// giving up on one run, and how many failed runs are retried (the original sample: 5).
+    pub ebs_poll_seconds: u32,
+    pub ebs_max_polls: u32,
+    pub ebs_max_retries: u32,
+    /// Wait between checks of an AWS Backup job for EFS.
+    pub efs_poll_seconds: u32,
+    pub efs_max_polls: u32,
 }
 
 impl Default for Timing {
     fn default() -> Self {
-        Self { fsx_wait_seconds: 60, fsx_max_wait_attempts: 30, backup_poll_seconds: 30, backup_max_polls: 120 }
+        Self {
+            fsx_wait_seconds: 60,
+            fsx_max_wait_attempts: 30,
+            backup_poll_seconds: 30,
+            backup_max_polls: 120,
+            ebs_poll_seconds: 40,
+            ebs_max_polls: 45,
+            ebs_max_retries: 5,
+            efs_poll_seconds: 60,
+            efs_max_polls: 240,
+        }
     }
 }
 

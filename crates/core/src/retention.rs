@@ -36,22 +36,6 @@ pub enum KeepReason {
     TooYoung,
 }
 
-impl std::fmt::Display for KeepReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            KeepReason::NotOurs => "not made by snapmgmt",
-            KeepReason::OtherTarget => "made by snapmgmt for another resource",
-            KeepReason::ForeignAccount => "owned by another account",
-            KeepReason::AwsBackupManaged => "managed by AWS Backup",
-            KeepReason::InUse => "in use",
-            KeepReason::NotCompleted => "not completed",
-            KeepReason::NewBackupNotComplete => "this run's backup has not completed",
-            KeepReason::AmongNewest => "among the newest kept by MIN_KEEP",
-            KeepReason::TooYoung => "inside the retention period",
-        })
-    }
-}
-
 /// The state of a backup as far as the rule cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackupState {

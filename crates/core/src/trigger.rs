@@ -32,6 +32,7 @@ pub async fn run(
         efs: Vec::new(),
         timing: event.timing.unwrap_or_default(),
         dry_run: event.dry_run,
+        max_concurrency: config.max_concurrency,
     };
     let name = execution_name(event.time.as_deref(), request_id, event.dry_run);
     let input_json = serde_json::to_string(&input).expect("the workflow input serialises");

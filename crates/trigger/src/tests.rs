@@ -13,6 +13,7 @@ fn config(state_machine_arn: &str) -> TriggerConfig {
     TriggerConfig {
         target_tag: TargetTag { key: "ResourceType".into(), value: kit::unique("SnapshotMgmtTarget") },
         state_machine_arn: state_machine_arn.to_string(),
+        max_concurrency: 4,
     }
 }
 

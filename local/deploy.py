@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Deploys the state machines of statemachine/ to an endpoint, unchanged but for the substitutions.
+
+SAM replaces each ${Name} of a definition by the DefinitionSubstitutions of template.yaml; here each
+function's ARN is the ARN it has in the emulator's account, named as cargo lambda watch serves it.
+Creates each state machine, or updates it when it exists. Prints their ARNs as JSON.
+
+Usage: deploy.py ENDPOINT
+"""
+
+import json
+import pathlib
+import re
+import sys
+
+import stack
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ACCOUNT_ID = stack.ACCOUNT_ID
+REGION = stack.REGION
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/snapmgmt-local"
+
+# DefinitionSubstitutions of template.yaml: name -> the function (Cargo binary) it names.
+FUNCTIONS = {
+    "CheckInProgressFunctionArn": "check-in-progress",
+    "BackupFsxFunctionArn": "backup-fsx",
+    "SnapshotEbsFunctionArn": "snapshot-ebs",
+    "CleanupFunctionArn": "cleanup",
+    "EfsBackupFunctionArn": "efs-backup",
+}
+STATE_MACHINES = {"snapmgmt-local": "snapshot-mgmt.asl.json"}
+
+
+def substitute(definition: str) -> str:
+    def function_arn(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in FUNCTIONS:
+            raise SystemExit(f"deploy: no substitution for ${{{name}}}")
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FUNCTIONS[name]}"
+
+    return re.sub(r"\$\{([A-Za-z0-9]+)\}", function_arn, definition)
+
+
+def main() -> None:
+    print(json.dumps(deploy(stack.client("stepfunctions", sys.argv[1]))))
+
+
+def deploy(sfn) -> dict:
+    """Creates or updates every state machine; returns name -> ARN."""
+    existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    deployed = {}
+    for name, file in STATE_MACHINES.items():
+        definition = substitute((ROOT / "statemachine" / file).read_text())
+        if name in existing:
+            sfn.update_state_machine(stateMachineArn=existing[name], definition=definition)
+            deployed[name] = existing[name]
+        else:
+            created = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)
+            deployed[name] = created["stateMachineArn"]
+    return deployed
+
+
+if __name__ == "__main__":
+    main()

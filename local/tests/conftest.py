@@ -1,0 +1,42 @@
+"""The end-to-end tests' stack: one local stack (emulator + Lambda functions) for the session, reset to
+empty before each test, with the state machines of statemachine/ deployed afresh."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+LOCAL = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(LOCAL))
+
+import deploy  # noqa: E402
+import stack  # noqa: E402
+
+RETENTION_DAYS = 7
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    env = dict(os.environ, RETENTION_DAYS=str(RETENTION_DAYS), MIN_KEEP="1", MAX_CONCURRENCY="4")
+    subprocess.run([str(LOCAL / "start.sh")], check=True, env=env)
+    settings = {}
+    for line in (LOCAL / ".state" / "env").read_text().splitlines():
+        for assignment in line.removeprefix("export ").split():
+            name, _, value = assignment.partition("=")
+            settings[name] = value
+    saved = dict(os.environ)
+    os.environ.update(settings)
+    yield settings
+    os.environ.clear()
+    os.environ.update(saved)
+    subprocess.run([str(LOCAL / "stop.sh")], check=False)
+
+
+@pytest.fixture
+def aws(local_stack):
+    """An empty emulator with the state machines deployed; yields the FSx client."""
+    stack.control("/moto-api/reset", {})
+    deploy.deploy(stack.client("stepfunctions"))
+    return stack.client("fsx")

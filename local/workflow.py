@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Runs the scheduled workflow once and prints what it did.
+
+Invokes the trigger function with a scheduled event, as the EventBridge schedule does, waits for the
+Step Functions execution it started, then prints, per target, what was created, deleted, kept and why,
+or why it failed. Exits 1 when the execution did not succeed.
+
+Works against whatever the AWS SDK is pointed at: AWS itself, or the local stack (source
+local/.state/env: AWS_ENDPOINT_URL for the emulator, AWS_ENDPOINT_URL_LAMBDA for the functions).
+"""
+
+import argparse
+import datetime
+import json
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+
+FINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--function", default="trigger", help="the trigger function's name (default: trigger)")
+    parser.add_argument("--dry-run", action="store_true", help="change nothing; report what would be done")
+    parser.add_argument("--poll-seconds", type=int, help="shorten every wait of the workflow to this (local runs)")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for the execution")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args()
+
+    event = scheduled_event(args.dry_run, args.poll_seconds)
+    # One attempt, so that a slow answer cannot start a second invocation; the trigger is idempotent anyway.
+    lambda_client = boto3.client("lambda", config=Config(read_timeout=900, retries={"total_max_attempts": 1}))
+    started = invoke(lambda_client, args.function, event)
+    sfn = boto3.client("stepfunctions")
+    execution = wait_for(sfn, started["executionArn"], args.timeout)
+    summary = summarize(sfn, started, execution)
+    print(json.dumps(summary, indent=2) if args.json else render(summary))
+    return 0 if summary["status"] == "SUCCEEDED" else 1
+
+
+def scheduled_event(dry_run: bool, poll_seconds) -> dict:
+    """The event an EventBridge schedule sends, plus snapmgmt's optional dryRun and timing."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {
+        "version": "0",
+        "id": f"snapmgmt-{now}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": now,
+        "region": boto3.session.Session().region_name,
+        "resources": [],
+        "detail": {},
+        "dryRun": dry_run,
+    }
+    if poll_seconds is not None:
+        event["timing"] = {
+            name: poll_seconds for name in ("fsxWaitSeconds", "backupPollSeconds", "ebsPollSeconds", "efsPollSeconds")
+        }
+    return event
+
+
+def invoke(client, function: str, event: dict) -> dict:
+    response = client.invoke(FunctionName=function, Payload=json.dumps(event).encode())
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        raise SystemExit(f"the trigger failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
+    return payload
+
+
+def wait_for(sfn, execution_arn: str, timeout: int) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = sfn.describe_execution(executionArn=execution_arn)
+        if execution["status"] in FINAL:
+            return execution
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gave up after {timeout} s: {execution_arn} is still {execution['status']}")
+        time.sleep(1)
+
+
+def summarize(sfn, started: dict, execution: dict) -> dict:
+    """The Summarize state's output: the execution's output when it succeeded, else read from its history."""
+    report = json.loads(execution.get("output") or "null") or summarize_state_output(sfn, execution["executionArn"])
+    seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
+    return {
+        "execution": execution["executionArn"],
+        "status": execution["status"],
+        "dryRun": bool((report or {}).get("dryRun")),
+        "seconds": round(seconds, 1),
+        "error": execution.get("error"),
+        "cause": execution.get("cause"),
+        "skipped": started.get("skipped", []),
+        "targets": [t for kind in ("fsx", "ec2", "efs") for t in (report or {}).get(kind, [])],
+        "failedTargets": (report or {}).get("failedTargets", []),
+    }
+
+
+def summarize_state_output(sfn, execution_arn: str):
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn, reverseOrder=True)
+    for page in pages:
+        for event in page["events"]:
+            exited = event.get("stateExitedEventDetails")
+            if exited and exited["name"] == "Summarize":
+                return json.loads(exited["output"])
+    return None
+
+
+def render(summary: dict) -> str:
+    lines = [f"{summary['execution'].split(':')[-1]}: {summary['status']} in {summary['seconds']} s"]
+    delete = "would delete" if summary["dryRun"] else "deleted"
+    for target in summary["targets"]:
+        lines.append(f"  {target['kind']} {target['targetId']}")
+        if target.get("error"):
+            lines.append(f"    FAILED {target['error']}: {target.get('cause')}")
+            continue
+        created = [c for c in target.get("created") or [] if c]
+        lines.append(f"    created {', '.join(created) if created else 'nothing (dry run)'}")
+        cleanup = target.get("cleanup") or {}
+        for backup in cleanup.get("deleted", []):
+            lines.append(f"    {delete} {backup}")
+        for kept in cleanup.get("kept", []):
+            lines.append(f"    kept {kept['id']} ({kept['reason']})")
+        for failed in cleanup.get("failed", []):
+            lines.append(f"    FAILED to delete {failed['id']}: {failed['error']}")
+    for skipped in summary["skipped"]:
+        lines.append(f"  skipped {skipped['id']}: {skipped['reason']}")
+    if not summary["targets"] and not summary["skipped"]:
+        lines.append("  no tagged targets: nothing to do")
+    if summary["status"] != "SUCCEEDED":
+        lines.append(f"  {summary['error']}: {summary['cause']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
