@@ -21,6 +21,8 @@ lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(TOOLS)/ruff check --config local/ruff.toml local
 	$(TOOLS)/ruff format --check --config local/ruff.toml local
+	$(TOOLS)/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(TOOLS)/sam validate --lint --template template.yaml --region us-east-1
 	for f in statemachine/*.asl.json; do local/node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done
 
 unit:

@@ -1,0 +1,56 @@
+"""Every sample event in events/ is one the functions and the state machine accept, as a manual test invoke
+from the Lambda console or `cargo lambda invoke --data-file` would send it."""
+
+import json
+import os
+import pathlib
+
+import pytest
+import stack
+import workflow
+from moto_ext.lambda_functions import FunctionInvoker
+
+EVENTS = pathlib.Path(__file__).resolve().parents[2] / "events"
+FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup"]
+STATE_MACHINE_INPUT = "snapshot-mgmt.json"
+
+
+def function_of(event_file: pathlib.Path) -> str:
+    """events/NAME.json or events/NAME-variant.json is an event of function NAME."""
+    names = [f for f in FUNCTIONS if event_file.stem == f or event_file.stem.startswith(f + "-")]
+    assert names, f"{event_file.name} names no function"
+    return max(names, key=len)
+
+
+FUNCTION_EVENTS = sorted(p for p in EVENTS.glob("*.json") if p.name != STATE_MACHINE_INPUT)
+
+
+def test_every_function_has_a_sample_event():
+    assert {function_of(p) for p in FUNCTION_EVENTS} == set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("event_file", FUNCTION_EVENTS, ids=lambda p: p.name)
+def test_the_function_accepts_its_sample_event(aws, event_file):
+    # cargo lambda answers a function error with HTTP 500; the invoker reads it as Lambda's 200 + FunctionError.
+    client = FunctionInvoker(os.environ["AWS_ENDPOINT_URL_LAMBDA"])
+    response = client.invoke(FunctionName=function_of(event_file), Payload=event_file.read_bytes())
+    answer = json.loads(response["Payload"].read())
+    if response.get("FunctionError"):
+        # The sample ids exist in no account: NotFound (or NotSupported) is the answer, never a bad event.
+        assert answer["errorType"] in ("NotFound", "NotSupported"), answer
+
+
+def test_the_state_machine_accepts_its_sample_input(aws):
+    sfn = stack.client("stepfunctions")
+    [arn] = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    sample = json.loads((EVENTS / STATE_MACHINE_INPUT).read_text())
+    sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps(sample))
+
+    execution = workflow.wait_for(sfn, started["executionArn"], timeout=120)
+    summary = workflow.summarize(sfn, {}, execution)
+
+    # The sample file system does not exist: its branch fails as NotFound, and the run says which.
+    assert summary["status"] == "FAILED"
+    assert summary["failedTargets"] == ["fs-0123456789abcdef0"]
+    assert summary["targets"][0]["error"] == "NotFound"
