@@ -34,6 +34,7 @@ export AWS_ENDPOINT_URL=$endpoint
 export AWS_ENDPOINT_URL_LAMBDA=$lambda_endpoint
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_EC2_METADATA_DISABLED=true
+export PATH="$here/.tools/bin:\$PATH"
 ENV
 # shellcheck source=/dev/null
 . "$state/env"

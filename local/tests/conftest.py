@@ -25,7 +25,8 @@ def local_stack():
     for line in (LOCAL / ".state" / "env").read_text().splitlines():
         for assignment in line.removeprefix("export ").split():
             name, _, value = assignment.partition("=")
-            settings[name] = value
+            if name.startswith("AWS_"):
+                settings[name] = value
     saved = dict(os.environ)
     os.environ.update(settings)
     yield settings
