@@ -13,6 +13,7 @@ import pathlib
 import re
 import sys
 
+import cfnlint.decode
 import stack
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -29,6 +30,8 @@ FUNCTIONS = {
     "EfsBackupFunctionArn": "efs-backup",
 }
 STATE_MACHINES = {"snapmgmt-local": "snapshot-mgmt.asl.json"}
+# The SSM Automation document of template.yaml, under the name the functions are given locally.
+SNAPSHOT_DOCUMENT = ("EbsSnapshotDocument", "snapmgmt-local-ebs-snapshot")
 
 
 def substitute(definition: str) -> str:
@@ -42,11 +45,12 @@ def substitute(definition: str) -> str:
 
 
 def main() -> None:
-    print(json.dumps(deploy(stack.client("stepfunctions", sys.argv[1]))))
+    print(json.dumps(deploy(stack.client("stepfunctions", sys.argv[1]), stack.client("ssm", sys.argv[1]))))
 
 
-def deploy(sfn) -> dict:
-    """Creates or updates every state machine; returns name -> ARN."""
+def deploy(sfn, ssm) -> dict:
+    """Creates or updates the SSM document and every state machine; returns state machine name -> ARN."""
+    deploy_document(ssm)
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     deployed = {}
     for name, file in STATE_MACHINES.items():
@@ -58,6 +62,19 @@ def deploy(sfn) -> dict:
             created = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)
             deployed[name] = created["stateMachineArn"]
     return deployed
+
+
+def deploy_document(ssm) -> None:
+    template, errors = cfnlint.decode.decode(ROOT / "template.yaml")
+    if errors:
+        raise SystemExit(f"deploy: template.yaml does not parse: {errors}")
+    resource, name = SNAPSHOT_DOCUMENT
+    content = template["Resources"][resource]["Properties"]["Content"]
+    try:
+        ssm.delete_document(Name=name)
+    except ssm.exceptions.InvalidDocument:
+        pass
+    ssm.create_document(Name=name, Content=json.dumps(content), DocumentType="Automation", DocumentFormat="JSON")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   --env-var "AWS_ENDPOINT_URL=$endpoint,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
   --env-var "AWS_EC2_METADATA_DISABLED=true,AWS_LAMBDA_LOG_FORMAT=Text" \
   --env-var "STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt-local" \
+  --env-var "SNAPSHOT_DOCUMENT_NAME=snapmgmt-local-ebs-snapshot" \
+  --env-var "AUTOMATION_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-automation" \
   --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_CONCURRENCY=${MAX_CONCURRENCY:-4}" \
   >"$state/functions.log" 2>&1 &
 echo $! >"$state/functions.pid"

@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import control, fsx, lambda_functions
+from . import control, ec2, fsx, lambda_functions, ssm
 
 _installed = False
 
@@ -17,6 +17,8 @@ def install() -> None:
     if _installed:
         return
     fsx.install()
+    ec2.install()
+    ssm.install()
     lambda_functions.install()
     control.install()
     _installed = True

@@ -3,16 +3,21 @@
 POST /moto-api/snapmgmt/fsx/backup       {"backupId", "creationTime"?, "lifecycle"?, "type"?, "ownerId"?}
 POST /moto-api/snapmgmt/fsx/file-system  {"fileSystemId", "lifecycle"?}
 POST /moto-api/snapmgmt/fsx/next-backups {"fileSystemId", "outcomes": [{"lifecycle": "FAILED", "seconds": 5}]}
+POST /moto-api/snapmgmt/ec2/snapshot     {"snapshotId", "startTime"?, "state"?, "ownerId"?, "inUseBy"?}
+POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"status": "Failed", "snapshots": true}]}
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
 """
 
+import datetime
 import json
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ec2.models import ec2_backends
 from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
+from moto.ssm.models import ssm_backends
 
-from . import fsx
+from . import fsx, ssm
 
 
 def _body(request) -> dict:
@@ -20,8 +25,12 @@ def _body(request) -> dict:
     return json.loads(raw or b"{}")
 
 
+def _backend(backends, body: dict):
+    return backends[body.get("accountId", DEFAULT_ACCOUNT_ID)][body.get("region", "us-east-1")]
+
+
 def _fsx_backend(body: dict):
-    return fsx_backends[body.get("accountId", DEFAULT_ACCOUNT_ID)][body.get("region", "us-east-1")]
+    return _backend(fsx_backends, body)
 
 
 def _error(status: int, message: str):
@@ -65,10 +74,36 @@ def fsx_next_backups(request, full_url, headers):
     return _ok({"scripted": len(body.get("outcomes", []))})
 
 
+def ec2_snapshot(request, full_url, headers):
+    body = _body(request)
+    backend = _backend(ec2_backends, body)
+    snapshot = backend.snapshots.get(body.get("snapshotId"))
+    if snapshot is None:
+        return _error(404, f"no snapshot {body.get('snapshotId')!r}")
+    if "startTime" in body:
+        snapshot.start_time = datetime.datetime.fromtimestamp(float(body["startTime"]), datetime.timezone.utc)
+    if "state" in body:  # pending stays pending; completed and error take effect now
+        snapshot.ready_at = float("inf") if body["state"] == "pending" else 0
+        snapshot.status = "completed" if body["state"] == "pending" else body["state"]
+    if "ownerId" in body:
+        snapshot.owner_id = body["ownerId"]
+    if "inUseBy" in body:  # an AMI id: DeleteSnapshot then answers InvalidSnapshot.InUse
+        snapshot.from_ami = body["inUseBy"]
+    return _ok({"snapshotId": snapshot.id, "state": snapshot.status})
+
+
+def ssm_next_automations(request, full_url, headers):
+    body = _body(request)
+    ssm.next_outcomes(_backend(ssm_backends, body))[body["instanceId"]] = list(body.get("outcomes", []))
+    return _ok({"scripted": len(body.get("outcomes", []))})
+
+
 ROUTES = {
     "{0}/moto-api/snapmgmt/fsx/backup": fsx_backup,
     "{0}/moto-api/snapmgmt/fsx/file-system": fsx_file_system,
     "{0}/moto-api/snapmgmt/fsx/next-backups": fsx_next_backups,
+    "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
+    "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
 }
 
 

@@ -1,28 +1,41 @@
-//! check-in-progress: is a backup of this file system under way, or has the new backup become AVAILABLE?
+//! check-in-progress: is a backup of this file system under way, has the new backup become AVAILABLE,
+//! has an instance's snapshot run completed?
 //! The workflow's wait loops call it and read `status` and `attempt`.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
+use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
 use snapmgmt_core::model::{CheckEvent, CheckResult, FsxBackupCheck, FsxCheck};
-use snapmgmt_core::{fsx, Result};
+use snapmgmt_core::{ebs, fsx, Result};
 
-async fn handler(fsx_client: &FsxClient, event: LambdaEvent<Value>) -> Result<CheckResult> {
+/// The clients of the checks: FSx for backups, EC2 and SSM for snapshot runs.
+#[derive(Clone, Copy)]
+struct Clients<'a> {
+    fsx: &'a FsxClient,
+    ebs: ebs::Clients<'a>,
+}
+
+async fn handler(clients: Clients<'_>, event: LambdaEvent<Value>) -> Result<CheckResult> {
     match CheckEvent::parse(event.payload)? {
         CheckEvent::Fsx(FsxCheck { file_system_id, attempt }) => {
-            fsx::check_backup_in_progress(fsx_client, &file_system_id, attempt).await
+            fsx::check_backup_in_progress(clients.fsx, &file_system_id, attempt).await
         }
         CheckEvent::FsxBackup(FsxBackupCheck { backup_id, attempt }) => {
-            fsx::check_backup_available(fsx_client, &backup_id, attempt).await
+            fsx::check_backup_available(clients.fsx, &backup_id, attempt).await
         }
+        CheckEvent::EbsSnapshot(check) => ebs::check_snapshot_run(clients.ebs, &check).await,
     }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let fsx_client = FsxClient::new(&snapmgmt_core::aws::load_config().await);
-    lambda_runtime::run(service_fn(|event| handler(&fsx_client, event))).await
+    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let fsx = FsxClient::new(&sdk_config);
+    let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
+    let clients = Clients { fsx: &fsx, ebs: ebs::Clients { ec2: &ec2, ssm: &ssm } };
+    lambda_runtime::run(service_fn(|event| handler(clients, event))).await
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
 async fn check(fsx: &FsxClient, payload: Value) -> Result<CheckResult> {
-    handler(fsx, LambdaEvent::new(payload, Default::default())).await
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let clients = Clients { fsx, ebs: ebs::Clients { ec2: &ec2, ssm: &ssm } };
+    handler(clients, LambdaEvent::new(payload, Default::default())).await
 }
 
 #[tokio::test]

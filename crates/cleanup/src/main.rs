@@ -1,16 +1,25 @@
-//! cleanup: deletes the expired backups of one target, as the retention rule allows, once this run's
+//! cleanup: deletes the expired backups (FSx) or snapshot sets (EBS) of one target, as the retention rule allows, once this run's
 //! backup has completed. Returns what was deleted, kept (and why) and failed.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
+use snapmgmt_core::aws::aws_sdk_ec2::Client as Ec2Client;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::config::RetentionConfig;
+use snapmgmt_core::ebs;
 use snapmgmt_core::fsx::{self, CleanupRequest};
-use snapmgmt_core::model::{CleanupEvent, CleanupReport, FsxCleanup};
+use snapmgmt_core::model::{CleanupEvent, CleanupReport, EbsCleanup, FsxCleanup};
 use snapmgmt_core::Result;
 
+/// The clients of the cleanup: one per kind of backup it deletes.
+#[derive(Clone, Copy)]
+struct Clients<'a> {
+    fsx: &'a FsxClient,
+    ec2: &'a Ec2Client,
+}
+
 async fn handler(
-    fsx_client: &FsxClient,
+    clients: Clients<'_>,
     retention: &Result<RetentionConfig>,
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport> {
@@ -24,7 +33,16 @@ async fn handler(
                 dry_run,
                 now: snapmgmt_core::now_epoch_seconds(),
             };
-            fsx::cleanup_file_system(fsx_client, retention, request).await
+            fsx::cleanup_file_system(clients.fsx, retention, request).await
+        }
+        CleanupEvent::Ebs(EbsCleanup { instance_id, new_snapshot_ids, dry_run }) => {
+            let request = ebs::CleanupRequest {
+                instance_id: &instance_id,
+                new_snapshot_ids: new_snapshot_ids.as_deref(),
+                dry_run,
+                now: snapmgmt_core::now_epoch_seconds(),
+            };
+            ebs::cleanup_instance(clients.ec2, retention, request).await
         }
     }
 }
@@ -36,8 +54,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     if let Err(e) = &retention {
         tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
     }
-    let fsx_client = FsxClient::new(&snapmgmt_core::aws::load_config().await);
-    lambda_runtime::run(service_fn(|event| handler(&fsx_client, &retention, event))).await
+    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
+    let clients = Clients { fsx: &fsx, ec2: &ec2 };
+    lambda_runtime::run(service_fn(|event| handler(clients, &retention, event))).await
 }
 
 #[cfg(test)]

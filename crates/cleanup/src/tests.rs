@@ -12,7 +12,8 @@ fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
 }
 
 async fn cleanup(fsx: &FsxClient, retention: Result<RetentionConfig>, payload: Value) -> Result<CleanupReport> {
-    handler(fsx, &retention, LambdaEvent::new(payload, Default::default())).await
+    let ec2 = kit::ec2_client().await;
+    handler(Clients { fsx, ec2: &ec2 }, &retention, LambdaEvent::new(payload, Default::default())).await
 }
 
 async fn remaining(fsx: &FsxClient, fs: &str) -> Vec<String> {
@@ -175,7 +176,7 @@ async fn bad_events_change_nothing() {
     for (payload, field) in [
         (json!({"kind": "fsx", "fileSystemId": inv.fs}), "newBackupId"),
         (json!({"kind": "fsx", "fileSystemId": inv.fs, "newBackupId": 7}), "newBackupId"),
-        (json!({"kind": "ebs", "fileSystemId": inv.fs}), "kind"),
+        (json!({"kind": "rds", "fileSystemId": inv.fs}), "kind"),
         (json!({"fileSystemId": inv.fs}), "kind"),
         (json!({"kind": "fsx", "fileSystemId": other_fs, "newBackupId": inv.new}), "newBackupId"),
     ] {

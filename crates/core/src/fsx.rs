@@ -37,7 +37,7 @@ pub async fn check_backup_in_progress(client: &Client, file_system_id: &str, att
     } else {
         (CheckStatus::InProgress, format!("in progress: {}", busy.join(", ")))
     };
-    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail })
+    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail, snapshot_ids: None })
 }
 
 /// Has this backup become AVAILABLE?
@@ -54,7 +54,7 @@ pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u
         detail.push_str(": ");
         detail.push_str(message);
     }
-    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail })
+    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail, snapshot_ids: None })
 }
 
 /// Takes a backup of one file system, tagged as ours at creation. The token derives from the run, so a

@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod ebs;
 pub mod error;
 pub mod fsx;
 pub mod logging;

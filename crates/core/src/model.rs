@@ -182,6 +182,35 @@ pub enum CheckEvent {
     Fsx(FsxCheck),
     /// `fsxBackup`: has this FSx backup become AVAILABLE?
     FsxBackup(FsxBackupCheck),
+    /// `ebsSnapshot`: has this instance's snapshot run (SSM automation, or direct) completed?
+    EbsSnapshot(EbsSnapshotCheck),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EbsSnapshotCheck {
+    pub instance_id: String,
+    /// The automation of the ssm mode; None in the direct mode.
+    #[serde(default)]
+    pub automation_execution_id: Option<String>,
+    /// The snapshots of the direct mode (the ssm mode reads them from the automation's outputs).
+    #[serde(default)]
+    pub snapshot_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+impl Validate for EbsSnapshotCheck {
+    fn validate(&self) -> Result<()> {
+        check_id("instanceId", &self.instance_id, "i-")?;
+        for id in self.snapshot_ids.iter().flatten() {
+            check_id("snapshotIds", id, "snap-")?;
+        }
+        if self.automation_execution_id.is_none() && self.snapshot_ids.as_ref().is_none_or(Vec::is_empty) {
+            return Err(Error::invalid_event("automationExecutionId", "give it, or snapshotIds"));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -205,7 +234,8 @@ impl CheckEvent {
         match split_kind(event)? {
             (kind, rest) if kind == "fsx" => Ok(Self::Fsx(parse_event(rest)?)),
             (kind, rest) if kind == "fsxBackup" => Ok(Self::FsxBackup(parse_event(rest)?)),
-            (kind, _) => Err(unknown_kind(&kind, &["fsx", "fsxBackup"])),
+            (kind, rest) if kind == "ebsSnapshot" => Ok(Self::EbsSnapshot(parse_event(rest)?)),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "fsxBackup", "ebsSnapshot"])),
         }
     }
 }
@@ -241,6 +271,56 @@ pub struct CheckResult {
     pub attempt: u32,
     /// The ids it looked at and their state, for the log and the report.
     pub detail: String,
+    /// For an EBS snapshot run: the snapshots it made (so far).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_ids: Option<Vec<String>>,
+}
+
+// ---------------------------------------------------------------- snapshot-ebs
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SnapshotEbsEvent {
+    pub instance_id: String,
+    /// The Step Functions execution (`$$.Execution.Id`); idempotency and the RunId tag derive from it.
+    #[serde(default)]
+    pub execution_id: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// How many runs of this execution failed before this one (the workflow's retry count).
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+impl Validate for SnapshotEbsEvent {
+    fn validate(&self) -> Result<()> {
+        check_id("instanceId", &self.instance_id, "i-")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SnapshotMode {
+    /// Through the SSM Automation document: scripts, I/O freeze, snapshots, thaw.
+    Ssm,
+    /// CreateSnapshots called directly: crash-consistent, no scripts.
+    Direct,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotEbsResult {
+    pub instance_id: String,
+    pub mode: SnapshotMode,
+    /// The automation started (ssm mode); None in the direct mode and in a dry run.
+    pub automation_execution_id: Option<String>,
+    /// The snapshots made (direct mode); the ssm mode's come from the automation.
+    pub snapshot_ids: Vec<String>,
+    /// True when a retried invocation found this attempt's run already started and reused it.
+    pub reused: bool,
+    /// Snapshots of this execution's earlier, failed attempts, deleted so that one set remains.
+    pub replaced: Vec<String>,
+    pub dry_run: bool,
 }
 
 // ---------------------------------------------------------------- backup-fsx
@@ -285,6 +365,29 @@ pub struct BackupFsxResult {
 pub enum CleanupEvent {
     /// `fsx`: delete the expired backups of one FSx file system, once this run's backup is AVAILABLE.
     Fsx(FsxCleanup),
+    /// `ebs`: delete the expired snapshot sets of one instance, once this run's snapshots completed.
+    Ebs(EbsCleanup),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EbsCleanup {
+    pub instance_id: String,
+    /// This run's snapshots: required unless `dry_run`.
+    #[serde(default)]
+    pub new_snapshot_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl Validate for EbsCleanup {
+    fn validate(&self) -> Result<()> {
+        check_id("instanceId", &self.instance_id, "i-")?;
+        for id in self.new_snapshot_ids.iter().flatten() {
+            check_id("newSnapshotIds", id, "snap-")?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -302,7 +405,8 @@ impl CleanupEvent {
     pub fn parse(event: serde_json::Value) -> Result<Self> {
         match split_kind(event)? {
             (kind, rest) if kind == "fsx" => Ok(Self::Fsx(parse_event(rest)?)),
-            (kind, _) => Err(unknown_kind(&kind, &["fsx"])),
+            (kind, rest) if kind == "ebs" => Ok(Self::Ebs(parse_event(rest)?)),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ebs"])),
         }
     }
 }

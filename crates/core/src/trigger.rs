@@ -6,11 +6,13 @@ use tracing::info;
 use crate::aws;
 use crate::config::{TargetTag, TriggerConfig};
 use crate::error::Result;
-use crate::model::{FsxTarget, Skipped, TriggerEvent, TriggerResult, WorkflowInput};
+use crate::model::{Ec2Target, FsxTarget, Skipped, TriggerEvent, TriggerResult, WorkflowInput};
 
 /// The clients the trigger uses.
+#[derive(Clone, Copy)]
 pub struct TriggerClients<'a> {
     pub fsx: &'a aws_sdk_fsx::Client,
+    pub ec2: &'a aws_sdk_ec2::Client,
     pub sfn: &'a aws_sdk_sfn::Client,
 }
 
@@ -21,14 +23,19 @@ pub async fn run(
     event: &TriggerEvent,
     request_id: &str,
 ) -> Result<TriggerResult> {
-    let file_systems = aws::fsx::list_file_systems(clients.fsx).await?;
-    let (fsx, skipped) = select_fsx_targets(&file_systems, &config.target_tag);
+    let tag = &config.target_tag;
+    // Independent enumerations, at once.
+    let (file_systems, instances) = tokio::try_join!(
+        aws::fsx::list_file_systems(clients.fsx),
+        aws::ec2::list_running_instances(clients.ec2, &tag.key, &tag.value),
+    )?;
+    let (fsx, skipped) = select_fsx_targets(&file_systems, tag);
     for s in &skipped {
         info!(target_id = %s.id, reason = %s.reason, "skipped tagged FSx file system");
     }
     let input = WorkflowInput {
         fsx,
-        ec2: Vec::new(),
+        ec2: instances.into_iter().map(|instance_id| Ec2Target { instance_id }).collect(),
         efs: Vec::new(),
         timing: event.timing.unwrap_or_default(),
         dry_run: event.dry_run,
@@ -41,6 +48,7 @@ pub async fn run(
         execution_arn = %started.execution_arn,
         already_started = started.already_started,
         fsx_targets = input.fsx.len(),
+        ec2_targets = input.ec2.len(),
         input_bytes = input_json.len(),
         "workflow started; its output is the run report"
     );

@@ -1,26 +1,37 @@
-//! snapshot-ebs: EBS snapshots (the EC2 path). Builds and deploys today; answers NotSupported until its path lands.
+//! snapshot-ebs: starts this attempt's EBS snapshot run of one instance: the SSM Automation document
+//! (mode `ssm`: scripts, I/O freeze, one multi-volume set, thaw) or CreateSnapshots itself (mode `direct`).
+//! A retried invocation gets the same run back; a retried attempt replaces the sets of failed ones.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use snapmgmt_core::{Error, Result};
+use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
+use snapmgmt_core::config::SnapshotConfig;
+use snapmgmt_core::model::{parse_event, SnapshotEbsEvent, SnapshotEbsResult};
+use snapmgmt_core::{ebs, Result};
 
-async fn handler(_event: LambdaEvent<Value>) -> Result<Value> {
-    Err(Error::NotSupported("EBS snapshots (the EC2 path)"))
+async fn handler(
+    clients: ebs::Clients<'_>,
+    config: &Result<SnapshotConfig>,
+    event: LambdaEvent<Value>,
+) -> Result<SnapshotEbsResult> {
+    // A bad setting fails every invocation, before the event is read or AWS is called.
+    let config = config.clone()?;
+    let request: SnapshotEbsEvent = parse_event(event.payload)?;
+    ebs::snapshot_instance(clients, &config, &request, &event.context.request_id).await
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    lambda_runtime::run(service_fn(handler)).await
+    let config = SnapshotConfig::from_env();
+    if let Err(e) = &config {
+        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
+    }
+    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
+    let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
+    lambda_runtime::run(service_fn(|event| handler(clients, &config, event))).await
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn answers_not_supported_with_its_error_type() {
-        let err = handler(LambdaEvent::new(serde_json::json!({}), Default::default())).await.unwrap_err();
-        assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "NotSupported");
-    }
-}
+mod tests;

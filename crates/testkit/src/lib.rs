@@ -14,8 +14,10 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_fsx::types::{CreateFileSystemWindowsConfiguration, FileSystemType, Tag};
 use serde_json::Value;
 
+pub use aws_sdk_ec2;
 pub use aws_sdk_fsx;
 pub use aws_sdk_sfn;
+pub use aws_sdk_ssm;
 
 /// The account moto uses by default.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -77,6 +79,14 @@ pub async fn sdk_config() -> SdkConfig {
 
 pub async fn fsx_client() -> aws_sdk_fsx::Client {
     aws_sdk_fsx::Client::new(&sdk_config().await)
+}
+
+pub async fn ec2_client() -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&sdk_config().await)
+}
+
+pub async fn ssm_client() -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(&sdk_config().await)
 }
 
 pub async fn sfn_client() -> aws_sdk_sfn::Client {
@@ -191,4 +201,104 @@ pub fn control(path: &str, body: &Value) -> Value {
         "control {path} failed: {head} {body}"
     );
     serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+/// Launches an instance with these tags and `extra_volumes` data volumes besides its root; returns its id.
+pub async fn create_instance(ec2: &aws_sdk_ec2::Client, tags: &[(&str, &str)], extra_volumes: usize) -> String {
+    use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, ResourceType, TagSpecification};
+    let image =
+        ec2.describe_images().send().await.expect("describe images").images()[0].image_id().unwrap().to_string();
+    let mut request = ec2.run_instances().image_id(image).min_count(1).max_count(1);
+    for n in 0..extra_volumes {
+        let device = format!("/dev/sd{}", (b'f' + n as u8) as char);
+        let ebs = EbsBlockDevice::builder().volume_size(8).build();
+        request = request.block_device_mappings(BlockDeviceMapping::builder().device_name(device).ebs(ebs).build());
+    }
+    if !tags.is_empty() {
+        let tags = tags.iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build()).collect();
+        let spec = TagSpecification::builder().resource_type(ResourceType::Instance).set_tags(Some(tags)).build();
+        request = request.tag_specifications(spec);
+    }
+    let out = request.send().await.expect("run instances");
+    out.instances()[0].instance_id().expect("instance id").to_string()
+}
+
+/// Snapshots one of the instance's volumes with these tags, then sets its age (and state) through the
+/// emulator's control route; returns its id.
+pub async fn create_snapshot(
+    ec2: &aws_sdk_ec2::Client,
+    instance_id: &str,
+    tags: &[(&str, &str)],
+    age_days: i64,
+) -> String {
+    use aws_sdk_ec2::types::{ResourceType, TagSpecification};
+    let instance = ec2.describe_instances().instance_ids(instance_id).send().await.expect("describe instance");
+    let volume = instance.reservations()[0].instances()[0].block_device_mappings()[0]
+        .ebs()
+        .and_then(|e| e.volume_id())
+        .expect("a volume")
+        .to_string();
+    let mut request = ec2.create_snapshot().volume_id(volume);
+    if !tags.is_empty() {
+        let tags = tags.iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build()).collect();
+        request = request.tag_specifications(
+            TagSpecification::builder().resource_type(ResourceType::Snapshot).set_tags(Some(tags)).build(),
+        );
+    }
+    let id = request.send().await.expect("create snapshot").snapshot_id.expect("snapshot id");
+    let started = snapmgmt_core::now_epoch_seconds() - age_days * 86_400;
+    set_snapshot(&id, serde_json::json!({"startTime": started, "state": "completed"}));
+    id
+}
+
+/// Our tags for a snapshot of `instance_id` made by run `run_id`.
+pub fn our_snapshot_tags<'a>(instance_id: &'a str, run_id: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        (snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE),
+        (snapmgmt_core::model::TARGET_ID_KEY, instance_id),
+        (snapmgmt_core::model::RUN_ID_KEY, run_id),
+    ]
+}
+
+/// Sets fields of an EBS snapshot in the emulator (startTime, state, ownerId, inUseBy).
+pub fn set_snapshot(snapshot_id: &str, mut fields: Value) {
+    fields["snapshotId"] = Value::from(snapshot_id);
+    control("/moto-api/snapmgmt/ec2/snapshot", &fields);
+}
+
+/// Scripts the outcomes of an instance's next SSM automations, e.g. `[{"status": "Failed"}]`.
+pub fn script_next_automations(instance_id: &str, outcomes: Value) {
+    control(
+        "/moto-api/snapmgmt/ssm/next-automations",
+        &serde_json::json!({"instanceId": instance_id, "outcomes": outcomes}),
+    );
+}
+
+/// A minimal automation document with the shipped document's snapshot step (one CreateSnapshots,
+/// tagged at creation); its name. The shipped document itself runs in the end-to-end tests.
+pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
+    let name = unique("snapshot-document");
+    let content = serde_json::json!({
+        "schemaVersion": "0.3",
+        "parameters": {"InstanceId": {"type": "String"}, "ExecutionId": {"type": "String"},
+                       "Attempt": {"type": "String"}, "ExcludeBootVolume": {"type": "Boolean"},
+                       "AutomationAssumeRole": {"type": "String"}},
+        "mainSteps": [{
+            "name": "CreateSnapshots", "action": "aws:executeAwsApi",
+            "inputs": {"Service": "ec2", "Api": "CreateSnapshots",
+                       "InstanceSpecification": {"InstanceId": "{{ InstanceId }}", "ExcludeBootVolume": "{{ ExcludeBootVolume }}"},
+                       "TagSpecifications": [{"ResourceType": "snapshot", "Tags": [
+                           {"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": "{{ InstanceId }}"},
+                           {"Key": "snapmgmt:RunId", "Value": "{{ ExecutionId }}"}, {"Key": "snapmgmt:Attempt", "Value": "{{ Attempt }}"}]}]},
+            "isEnd": true}]
+    });
+    ssm.create_document()
+        .name(&name)
+        .content(content.to_string())
+        .document_type(aws_sdk_ssm::types::DocumentType::Automation)
+        .document_format(aws_sdk_ssm::types::DocumentFormat::Json)
+        .send()
+        .await
+        .expect("create document");
+    name
 }

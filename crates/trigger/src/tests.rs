@@ -22,7 +22,8 @@ async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<Trigg
     let sfn = kit::sfn_client().await;
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
-    handler(TriggerClients { fsx: &fsx, sfn: &sfn }, config, LambdaEvent::new(payload, context)).await
+    let ec2 = kit::ec2_client().await;
+    handler(TriggerClients { fsx: &fsx, ec2: &ec2, sfn: &sfn }, config, LambdaEvent::new(payload, context)).await
 }
 
 async fn execution_input(execution_arn: &str) -> WorkflowInput {

@@ -1,0 +1,143 @@
+//! EC2: instances and their EBS snapshots.
+
+use aws_sdk_ec2::types::{Filter, InstanceSpecification, ResourceType, Snapshot, SnapshotState, Tag, TagSpecification};
+use aws_sdk_ec2::Client;
+
+use crate::error::{Error, Result};
+use crate::retention::{BackupInfo, BackupState};
+
+const SERVICE: &str = "ec2";
+/// DescribeSnapshots' largest page.
+pub const SNAPSHOT_PAGE_SIZE: i32 = 1000;
+
+/// The running instances carrying the tag, all pages, filtered on the server.
+pub async fn list_running_instances(client: &Client, tag_key: &str, tag_value: &str) -> Result<Vec<String>> {
+    let mut pages = client
+        .describe_instances()
+        .filters(filter(&format!("tag:{tag_key}"), tag_value))
+        .filters(filter("instance-state-name", "running"))
+        .into_paginator()
+        .send();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeInstances", e))?;
+        for reservation in page.reservations() {
+            ids.extend(reservation.instances().iter().filter_map(|i| i.instance_id().map(str::to_string)));
+        }
+    }
+    Ok(ids)
+}
+
+/// Checks that the instance exists; `NotFound` when it does not.
+pub async fn check_instance(client: &Client, instance_id: &str) -> Result<()> {
+    let out = client.describe_instances().instance_ids(instance_id).send().await;
+    let not_found = || Error::NotFound { kind: "EC2 instance", id: instance_id.to_string() };
+    match out {
+        Ok(out) if out.reservations().iter().any(|r| !r.instances().is_empty()) => Ok(()),
+        Ok(_) => Err(not_found()),
+        Err(e) if e.as_service_error().and_then(|s| s.meta().code()) == Some("InvalidInstanceID.NotFound") => {
+            Err(not_found())
+        }
+        Err(e) => Err(Error::aws(SERVICE, "DescribeInstances", e)),
+    }
+}
+
+/// One multi-volume, crash-consistent snapshot set of the instance, tagged at creation; the snapshot ids.
+pub async fn create_snapshots(
+    client: &Client,
+    instance_id: &str,
+    exclude_boot_volume: bool,
+    description: &str,
+    tags: &[(&str, &str)],
+) -> Result<Vec<String>> {
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::Snapshot)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .build();
+    let spec =
+        InstanceSpecification::builder().instance_id(instance_id).exclude_boot_volume(exclude_boot_volume).build();
+    let out = client
+        .create_snapshots()
+        .instance_specification(spec)
+        .description(description)
+        .tag_specifications(tags)
+        .send()
+        .await
+        .map_err(|e| Error::aws(SERVICE, "CreateSnapshots", e))?;
+    Ok(out.snapshots().iter().filter_map(|s| s.snapshot_id().map(str::to_string)).collect())
+}
+
+/// This account's snapshots matching every `tag:key=value` filter, all pages of up to `page_size`.
+pub async fn list_own_snapshots(client: &Client, tags: &[(&str, &str)], page_size: i32) -> Result<Vec<Snapshot>> {
+    let mut request = client.describe_snapshots().owner_ids("self").max_results(page_size);
+    for (key, value) in tags {
+        request = request.filters(filter(&format!("tag:{key}"), value));
+    }
+    let mut pages = request.into_paginator().send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeSnapshots", e))?;
+        all.extend(page.snapshots.unwrap_or_default());
+    }
+    Ok(all)
+}
+
+/// These snapshots; `NotFound` when one does not exist.
+pub async fn describe_snapshots(client: &Client, ids: &[String]) -> Result<Vec<Snapshot>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = client.describe_snapshots().set_snapshot_ids(Some(ids.to_vec())).send().await;
+    match out {
+        Ok(out) => Ok(out.snapshots.unwrap_or_default()),
+        Err(e) if e.as_service_error().and_then(|s| s.meta().code()) == Some("InvalidSnapshot.NotFound") => {
+            Err(Error::NotFound { kind: "EBS snapshot", id: ids.join(", ") })
+        }
+        Err(e) => Err(Error::aws(SERVICE, "DescribeSnapshots", e)),
+    }
+}
+
+/// What became of a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    Yes,
+    /// An AMI uses it: kept, and reported, not a failure.
+    InUse,
+}
+
+/// Deletes one snapshot. One already gone counts as deleted.
+pub async fn delete_snapshot(client: &Client, snapshot_id: &str) -> Result<Deleted> {
+    match client.delete_snapshot().snapshot_id(snapshot_id).send().await {
+        Ok(_) => Ok(Deleted::Yes),
+        Err(e) => match e.as_service_error().and_then(|s| s.meta().code()) {
+            Some("InvalidSnapshot.InUse") => Ok(Deleted::InUse),
+            Some("InvalidSnapshot.NotFound") => Ok(Deleted::Yes),
+            _ => Err(Error::aws(SERVICE, "DeleteSnapshot", e)),
+        },
+    }
+}
+
+/// What the retention rule needs to know of a snapshot. A snapshot records its volume, not its
+/// instance, so the instance it was taken of is the one our tag names (found with OwnerIds=self).
+pub fn snapshot_info(snapshot: &Snapshot) -> BackupInfo {
+    let tags: std::collections::BTreeMap<String, String> =
+        snapshot.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
+    BackupInfo {
+        id: snapshot.snapshot_id().unwrap_or_default().to_string(),
+        owner_account: snapshot.owner_id().map(str::to_string),
+        source_id: tags.get(crate::model::TARGET_ID_KEY).cloned(),
+        tags,
+        created_at: super::epoch_seconds(snapshot.start_time()),
+        state: match snapshot.state() {
+            Some(SnapshotState::Completed) => BackupState::Completed,
+            Some(SnapshotState::Error) => BackupState::Failed,
+            _ => BackupState::Pending,
+        },
+        in_use: false,
+        aws_backup_managed: false,
+    }
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}

@@ -1,0 +1,121 @@
+//! snapshot-ebs against the emulator: both modes, retried invocations and retried attempts.
+
+use super::*;
+use serde_json::json;
+use snapmgmt_core::aws::ec2::{list_own_snapshots, SNAPSHOT_PAGE_SIZE};
+use snapmgmt_core::model::{SnapshotMode, MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
+use snapmgmt_core::Error;
+use snapmgmt_testkit as kit;
+
+fn config(mode: SnapshotMode, document_name: &str) -> Result<SnapshotConfig> {
+    Ok(SnapshotConfig {
+        mode,
+        document_name: document_name.to_string(),
+        automation_role_arn: format!("arn:aws:iam::{}:role/snapmgmt-test", kit::ACCOUNT_ID),
+        exclude_boot_volume: false,
+        pre_script: None,
+        post_script: None,
+    })
+}
+
+async fn snapshot(config: &Result<SnapshotConfig>, payload: Value) -> Result<SnapshotEbsResult> {
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = kit::unique("request");
+    handler(ebs::Clients { ec2: &ec2, ssm: &ssm }, config, LambdaEvent::new(payload, context)).await
+}
+
+async fn snapshots_of(instance: &str) -> Vec<String> {
+    let ec2 = kit::ec2_client().await;
+    let ours = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance)];
+    let mut ids: Vec<String> = list_own_snapshots(&ec2, &ours, SNAPSHOT_PAGE_SIZE)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.snapshot_id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn execution() -> String {
+    format!("arn:aws:states:us-east-1:{}:execution:snapmgmt:{}", kit::ACCOUNT_ID, kit::unique("run"))
+}
+
+#[tokio::test]
+async fn direct_mode_takes_one_tagged_set_and_a_retried_invocation_reuses_it() {
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 2).await;
+    let event = json!({"instanceId": instance, "executionId": execution()});
+    let direct = config(SnapshotMode::Direct, "");
+
+    let first = snapshot(&direct, event.clone()).await.unwrap();
+    let again = snapshot(&direct, event).await.unwrap();
+
+    assert_eq!(first.snapshot_ids.len(), 2, "{first:?}");
+    assert!(!first.reused && again.reused);
+    assert_eq!(again.snapshot_ids, first.snapshot_ids);
+    assert_eq!(snapshots_of(&instance).await, first.snapshot_ids);
+    let described = ec2.describe_snapshots().snapshot_ids(&first.snapshot_ids[0]).send().await.unwrap();
+    let tags: Vec<(String, String)> = described.snapshots()[0]
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
+        .collect();
+    for expected in [("ManagedBy", "snapmgmt"), ("snapmgmt:Attempt", "0"), ("snapmgmt:AppConsistent", "false")] {
+        assert!(tags.contains(&(expected.0.into(), expected.1.into())), "{tags:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_retried_attempt_replaces_the_sets_of_failed_attempts() {
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let run = execution();
+    let direct = config(SnapshotMode::Direct, "");
+
+    let failed = snapshot(&direct, json!({"instanceId": instance, "executionId": run, "attempt": 0})).await.unwrap();
+    let retry = snapshot(&direct, json!({"instanceId": instance, "executionId": run, "attempt": 1})).await.unwrap();
+
+    assert_eq!(retry.replaced, failed.snapshot_ids);
+    assert_eq!(snapshots_of(&instance).await, retry.snapshot_ids);
+}
+
+#[tokio::test]
+async fn ssm_mode_starts_the_document_once_per_attempt() {
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let document = kit::create_snapshot_document(&ssm).await;
+    let event = json!({"instanceId": instance, "executionId": execution()});
+    let ssm_mode = config(SnapshotMode::Ssm, &document);
+
+    let first = snapshot(&ssm_mode, event.clone()).await.unwrap();
+    let again = snapshot(&ssm_mode, event).await.unwrap();
+
+    let id = first.automation_execution_id.clone().expect("an automation");
+    assert_eq!(again.automation_execution_id, Some(id.clone()), "the ClientToken returns the same execution");
+    let execution = ssm.get_automation_execution().automation_execution_id(id).send().await.unwrap();
+    let parameters = execution.automation_execution().unwrap().parameters().unwrap();
+    assert_eq!(parameters["InstanceId"], vec![instance.clone()]);
+    assert_eq!(parameters["Attempt"], vec!["0".to_string()]);
+}
+
+#[tokio::test]
+async fn a_dry_run_changes_nothing_and_bad_input_is_named() {
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let direct = config(SnapshotMode::Direct, "");
+
+    let dry = snapshot(&direct, json!({"instanceId": instance, "dryRun": true})).await.unwrap();
+    assert!(dry.snapshot_ids.is_empty() && dry.automation_execution_id.is_none());
+    assert!(snapshots_of(&instance).await.is_empty());
+
+    let err = snapshot(&direct, json!({"instanceId": "vol-0123456789abcdef0"})).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "instanceId"), "{err}");
+    let err = snapshot(&direct, json!({"instanceId": "i-0123456789abcdef0"})).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    let bad_setting = Err(Error::InvalidSetting { name: "SNAPSHOT_MODE", value: "vss".into(), reason: "x".into() });
+    let err = snapshot(&bad_setting, json!({"instanceId": instance})).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { name: "SNAPSHOT_MODE", .. }));
+    assert!(snapshots_of(&instance).await.is_empty());
+}

@@ -1,0 +1,58 @@
+"""EBS snapshots as the real service behaves, on moto's EC2 models.
+
+moto 5.2 leaves out: a snapshot that is `pending` before it is `completed`; DescribeSnapshots' OwnerIds
+and its MaxResults / NextToken paging (moto answers every snapshot at once). This module adds them.
+"""
+
+import os
+import time
+
+from moto.ec2.models import elastic_block_store as models
+from moto.ec2.responses import elastic_block_store as responses
+
+# How long a new snapshot stays `pending` before it is `completed`.
+SNAPSHOT_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_EBS_SNAPSHOT_SECONDS", "1"))
+MAX_RESULTS = 1000
+
+_original_init = models.Snapshot.__init__
+
+
+def _init(self, *args, **kwargs):
+    _original_init(self, *args, **kwargs)
+    self.ready_at = time.time() + SNAPSHOT_SECONDS
+
+
+def _status(self):
+    """pending until its time is up, then its outcome (completed unless a test set error)."""
+    return "pending" if time.time() < getattr(self, "ready_at", 0) else self._status
+
+
+def _set_status(self, value):
+    self._status = value
+
+
+def _describe_snapshots(self):
+    """moto's DescribeSnapshots, with OwnerIds and paging."""
+    owner_ids = self._get_param("OwnerIds", [])
+    filters = self._filters_from_querystring()
+    snapshot_ids = self._get_param("SnapshotIds", [])
+    snapshots = self.ec2_backend.describe_snapshots(snapshot_ids=snapshot_ids, filters=filters)
+    if owner_ids:
+        wanted = {self.current_account if o == "self" else o for o in owner_ids}
+        snapshots = [s for s in snapshots if s.owner_id in wanted]
+    snapshots.sort(key=lambda s: s.id)
+    max_results = int(self._get_param("MaxResults") or 0)
+    if snapshot_ids or not max_results:
+        return responses.ActionResult({"Snapshots": snapshots})
+    start = int(self._get_param("NextToken") or 0)
+    page = snapshots[start : start + min(max_results, MAX_RESULTS)]
+    result = {"Snapshots": page}
+    if start + len(page) < len(snapshots):
+        result["NextToken"] = str(start + len(page))
+    return responses.ActionResult(result)
+
+
+def install() -> None:
+    models.Snapshot.__init__ = _init
+    models.Snapshot.status = property(_status, _set_status)
+    responses.ElasticBlockStore.describe_snapshots = _describe_snapshots
