@@ -71,3 +71,51 @@ def script_next_backups(fs_id: str, outcomes: list, url: str = None) -> None:
 def backup_ids(fsx, fs_id: str) -> set:
     pages = fsx.get_paginator("describe_backups").paginate(Filters=[{"Name": "file-system-id", "Values": [fs_id]}])
     return {b["BackupId"] for page in pages for b in page["Backups"]}
+
+
+def create_instance(ec2, tagged: bool = True, volumes: int = 1, name: str = None) -> str:
+    """A running instance with `volumes` data volumes, tagged as a target or not."""
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    tags = [TARGET_TAG] if tagged else []
+    tags.append({"Key": "Name", "Value": name or ("target" if tagged else "not-a-target")})
+    mappings = [{"DeviceName": f"/dev/sd{chr(ord('f') + n)}", "Ebs": {"VolumeSize": 8}} for n in range(volumes)]
+    return ec2.run_instances(
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        BlockDeviceMappings=mappings,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+    )["Instances"][0]["InstanceId"]
+
+
+def create_snapshot(ec2, instance_id: str, age_days: float, ours: bool, run: str = "seeded", url: str = None) -> str:
+    """A snapshot of the instance's first volume, aged through the emulator's control route."""
+    volume = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]
+    tags = [{"Key": "Name", "Value": f"demo, {age_days:g} days old"}]
+    if ours:
+        tags += [
+            {"Key": "ManagedBy", "Value": "snapmgmt"},
+            {"Key": "snapmgmt:TargetId", "Value": instance_id},
+            {"Key": "snapmgmt:RunId", "Value": run},
+        ]
+    snapshot_id = ec2.create_snapshot(
+        VolumeId=volume[0]["Ebs"]["VolumeId"], TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}]
+    )["SnapshotId"]
+    started = time.time() - age_days * DAY
+    control(
+        "/moto-api/snapmgmt/ec2/snapshot", {"snapshotId": snapshot_id, "startTime": started, "state": "completed"}, url
+    )
+    return snapshot_id
+
+
+def script_next_automations(instance_id: str, outcomes: list, url: str = None) -> None:
+    """Sets how the instance's next SSM automations end, e.g. [{"status": "Failed", "snapshots": True}]."""
+    control("/moto-api/snapmgmt/ssm/next-automations", {"instanceId": instance_id, "outcomes": outcomes}, url)
+
+
+def snapshots(ec2, instance_id: str) -> list:
+    """The account's snapshots tagged for the instance."""
+    pages = ec2.get_paginator("describe_snapshots").paginate(
+        OwnerIds=["self"], Filters=[{"Name": "tag:snapmgmt:TargetId", "Values": [instance_id]}]
+    )
+    return [s for page in pages for s in page["Snapshots"]]

@@ -75,3 +75,87 @@ async fn malformed_events_name_the_field() {
         assert!(err.to_string().contains(field), "{payload}: {err}");
     }
 }
+
+// ---------------------------------------------------------------- EBS snapshot runs
+
+async fn wait_for_final(fsx: &FsxClient, payload: Value) -> CheckResult {
+    for _ in 0..50 {
+        let result = check(fsx, payload.clone()).await.unwrap();
+        if result.status != CheckStatus::InProgress {
+            return result;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("still in progress: {payload}");
+}
+
+#[tokio::test]
+async fn an_automation_run_is_ready_once_it_succeeded_and_its_snapshots_completed() {
+    let fsx = kit::fsx_client().await;
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let instance = kit::create_instance(&ec2, &[], 2).await;
+    let document = kit::create_snapshot_document(&ssm).await;
+    let started = ssm
+        .start_automation_execution()
+        .document_name(document)
+        .parameters("InstanceId", vec![instance.clone()])
+        .parameters("ExecutionId", vec!["run".into()])
+        .parameters("Attempt", vec!["0".into()])
+        .send()
+        .await
+        .unwrap();
+    let payload = json!({"kind": "ebsSnapshot", "instanceId": &instance,
+                         "automationExecutionId": started.automation_execution_id, "snapshotIds": []});
+
+    let first = check(&fsx, payload.clone()).await.unwrap();
+    let last = wait_for_final(&fsx, payload).await;
+
+    assert_eq!(first.status, CheckStatus::InProgress, "{first:?}");
+    assert_eq!(last.status, CheckStatus::Ready, "{last:?}");
+    let described = ec2.describe_instances().instance_ids(&instance).send().await.unwrap();
+    let volumes = described.reservations()[0].instances()[0].block_device_mappings().len();
+    assert_eq!(last.snapshot_ids.map(|ids| ids.len()), Some(volumes), "one snapshot per volume, in one set");
+}
+
+#[tokio::test]
+async fn a_failed_automation_fails_with_its_message() {
+    let fsx = kit::fsx_client().await;
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let document = kit::create_snapshot_document(&ssm).await;
+    kit::script_next_automations(&instance, json!([{"status": "TimedOut", "message": "Step FreezeLinux timed out"}]));
+    let started = ssm
+        .start_automation_execution()
+        .document_name(document)
+        .parameters("InstanceId", vec![instance.clone()])
+        .send()
+        .await
+        .unwrap();
+
+    let last = wait_for_final(
+        &fsx,
+        json!({"kind": "ebsSnapshot", "instanceId": instance, "automationExecutionId": started.automation_execution_id}),
+    )
+    .await;
+
+    assert_eq!(last.status, CheckStatus::Failed);
+    assert!(last.detail.contains("TimedOut") && last.detail.contains("FreezeLinux"), "{}", last.detail);
+}
+
+#[tokio::test]
+async fn a_direct_run_waits_for_its_pending_snapshots() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let snapshot = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "run"), 0).await;
+    kit::set_snapshot(&snapshot, json!({"state": "pending"}));
+    let payload = json!({"kind": "ebsSnapshot", "instanceId": instance, "snapshotIds": [snapshot]});
+
+    assert_eq!(check(&fsx, payload.clone()).await.unwrap().status, CheckStatus::InProgress);
+    kit::set_snapshot(&snapshot, json!({"state": "error"}));
+    assert_eq!(check(&fsx, payload.clone()).await.unwrap().status, CheckStatus::Failed);
+    kit::set_snapshot(&snapshot, json!({"state": "completed"}));
+    assert_eq!(check(&fsx, payload).await.unwrap().status, CheckStatus::Ready);
+    let err = check(&fsx, json!({"kind": "ebsSnapshot", "instanceId": instance})).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "automationExecutionId"), "{err}");
+}

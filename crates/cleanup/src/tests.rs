@@ -1,6 +1,7 @@
 //! cleanup against the emulator: what is deleted, what is kept and why.
 
 use super::*;
+use futures::StreamExt;
 use serde_json::json;
 use snapmgmt_core::aws::fsx::list_backups;
 use snapmgmt_core::retention::KeepReason;
@@ -184,4 +185,106 @@ async fn bad_events_change_nothing() {
         assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{payload}: {err}");
     }
     assert_eq!(remaining(&fsx, &inv.fs).await, before);
+}
+
+// ---------------------------------------------------------------- EBS snapshot sets
+
+async fn ebs_snapshots_of(ec2: &snapmgmt_testkit::aws_sdk_ec2::Client, instance: &str) -> Vec<String> {
+    let ours = [(snapmgmt_core::model::MANAGED_BY_KEY, "snapmgmt"), (snapmgmt_core::model::TARGET_ID_KEY, instance)];
+    let mut ids: Vec<String> =
+        snapmgmt_core::aws::ec2::list_own_snapshots(ec2, &ours, snapmgmt_core::aws::ec2::SNAPSHOT_PAGE_SIZE)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|s| s.snapshot_id)
+            .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn ebs_deletes_only_our_expired_sets_and_keeps_in_use_snapshots() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let set = |run: &'static str| kit::our_snapshot_tags(&instance, run);
+    // An old set of two snapshots, an old set an AMI uses, a pending old one, a young one, this run's.
+    let old = vec![
+        kit::create_snapshot(&ec2, &instance, &set("old"), 20).await,
+        kit::create_snapshot(&ec2, &instance, &set("old"), 20).await,
+    ];
+    let in_use = kit::create_snapshot(&ec2, &instance, &set("in-use"), 30).await;
+    let image =
+        ec2.create_image().instance_id(&instance).name(kit::unique("ami")).send().await.unwrap().image_id.unwrap();
+    kit::set_snapshot(&in_use, json!({"inUseBy": image}));
+    let pending = kit::create_snapshot(&ec2, &instance, &set("pending"), 25).await;
+    kit::set_snapshot(&pending, json!({"state": "pending"}));
+    let young = kit::create_snapshot(&ec2, &instance, &set("young"), 2).await;
+    let foreign = kit::create_snapshot(&ec2, &instance, &set("foreign"), 40).await;
+    kit::set_snapshot(&foreign, json!({"ownerId": "210987654321"}));
+    let not_ours = kit::create_snapshot(&ec2, &instance, &[], 40).await;
+    let new = kit::create_snapshot(&ec2, &instance, &set("new"), 0).await;
+
+    let report =
+        cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]}))
+            .await
+            .unwrap();
+
+    assert_eq!(report.deleted, old, "{report:?}");
+    assert_eq!(reason(&report, &in_use), Some(KeepReason::InUse));
+    assert_eq!(reason(&report, &pending), Some(KeepReason::NotCompleted));
+    assert_eq!(reason(&report, &young), Some(KeepReason::TooYoung));
+    assert_eq!(reason(&report, &new), Some(KeepReason::AmongNewest));
+    assert!(report.failed.is_empty(), "an AMI's snapshot is kept, not a failure: {report:?}");
+    let remaining = ebs_snapshots_of(&ec2, &instance).await;
+    assert!(old.iter().all(|id| !remaining.contains(id)));
+    // Never even looked at: another account's (OwnerIds=self) and untagged ones (server-side tag filter).
+    for id in [&foreign, &not_ours] {
+        assert!(report.kept.iter().all(|k| &k.id != id) && !report.deleted.contains(id));
+        assert!(ec2.describe_snapshots().snapshot_ids(id.clone()).send().await.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn ebs_deletes_nothing_until_this_runs_snapshots_complete() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let old = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "old"), 20).await;
+    let new = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "new"), 0).await;
+    kit::set_snapshot(&new, json!({"state": "pending"}));
+
+    let report =
+        cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]}))
+            .await
+            .unwrap();
+
+    assert!(report.deleted.is_empty());
+    assert_eq!(reason(&report, &old), Some(KeepReason::NewBackupNotComplete));
+    let err = cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance})).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "newSnapshotIds"), "{err}");
+    assert!(ebs_snapshots_of(&ec2, &instance).await.contains(&old));
+}
+
+#[tokio::test]
+async fn ebs_cleanup_pages_past_a_thousand_snapshots() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    // 1,010 old snapshots of one old run (one set), made concurrently, and this run's.
+    let tags = kit::our_snapshot_tags(&instance, "old");
+    let old: Vec<String> = futures::stream::iter(0..1_010)
+        .map(|_| kit::create_snapshot(&ec2, &instance, &tags, 20))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let new = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "new"), 0).await;
+
+    let report =
+        cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]}))
+            .await
+            .unwrap();
+
+    assert_eq!(report.deleted.len(), old.len());
+    assert_eq!(ebs_snapshots_of(&ec2, &instance).await, vec![new]);
 }

@@ -1,0 +1,60 @@
+"""The EC2 branch of the scheduled workflow end to end: the shipped SSM document run by the emulator's
+automation, the shipped state machine's poll and retry loop, real function binaries."""
+
+import stack
+from test_workflow import kept, run, target
+
+
+def tag(snapshot, key):
+    return next((t["Value"] for t in snapshot.get("Tags", []) if t["Key"] == key), None)
+
+
+def test_an_instance_is_snapshotted_as_one_set_and_its_expired_sets_deleted(aws):
+    ec2 = stack.client("ec2")
+    instance = stack.create_instance(ec2, volumes=2)
+    old = stack.create_snapshot(ec2, instance, 20, ours=True, run="old-run")
+    young = stack.create_snapshot(ec2, instance, 2, ours=True, run="young-run")
+    untagged = stack.create_instance(ec2, tagged=False)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    result = target(summary, instance)
+    assert len(result["created"]) == 2 and result["retries"] == 0
+    assert result["cleanup"]["deleted"] == [old]
+    assert kept(result)[young] == "TooYoung"
+    new = [s for s in stack.snapshots(ec2, instance) if s["SnapshotId"] in result["created"]]
+    assert {tag(s, "snapmgmt:AppConsistent") for s in new} == {"true"}
+    assert {tag(s, "snapmgmt:RunId") for s in new} == {summary["execution"].split(":")[-1]}
+    assert untagged not in [t["targetId"] for t in summary["targets"]]
+
+
+def test_an_automation_failing_twice_is_retried_and_one_good_set_remains(aws):
+    ec2 = stack.client("ec2")
+    instance = stack.create_instance(ec2, volumes=1)
+    # Both failures leave snapshots behind (the freeze worked, the thaw failed): the retries replace them.
+    stack.script_next_automations(instance, [{"status": "Failed", "snapshots": True}] * 2)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    result = target(summary, instance)
+    assert result["retries"] == 2
+    remaining = stack.snapshots(ec2, instance)
+    assert sorted(s["SnapshotId"] for s in remaining) == sorted(result["created"])
+    assert {tag(s, "snapmgmt:Attempt") for s in remaining} == {"2"}
+
+
+def test_an_automation_failing_every_time_fails_that_instance_only(aws):
+    ec2 = stack.client("ec2")
+    broken = stack.create_instance(ec2)
+    healthy = stack.create_instance(ec2)
+    stack.script_next_automations(broken, [{"status": "Failed", "message": "Step FreezeLinux failed"}] * 6)
+
+    summary = run(timing={"ebsMaxRetries": 2})
+
+    assert summary["status"] == "FAILED"
+    assert summary["failedTargets"] == [broken]
+    assert target(summary, broken)["error"] == "SnapshotFailed"
+    assert "FreezeLinux" in target(summary, broken)["cause"]
+    assert target(summary, healthy)["created"]
