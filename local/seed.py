@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seeds the local stack with demo resources, through the AWS API, and prints what it made as JSON.
+"""Seeds the local stack with demo resources, through the AWS API, and prints what it made as JSON:
 
   a Windows file system, tagged as a target: our backups 40, 20 and 3 days old, and a 60-day-old
       backup someone else made (no ManagedBy tag)
@@ -7,6 +7,9 @@
       started a moment ago, still CREATING: the workflow waits for it before taking its own
   a scratch Lustre file system, tagged: skipped (scratch file systems have no backups)
   a Windows file system, not tagged: its old backup is never touched
+  an instance with two data volumes, tagged: our snapshot sets 30 and 3 days old, and someone else's
+      snapshot; its first snapshot run fails and is retried
+  an instance, not tagged: never snapshotted
 
 Usage: seed.py   (after `. local/.state/env`)
 """
@@ -41,6 +44,17 @@ def main() -> None:
     }
     stack.script_next_backups(lustre, [{"lifecycle": "AVAILABLE", "seconds": 3}])
     seeded[lustre].append(fsx.create_backup(FileSystemId=lustre)["Backup"]["BackupId"])
+    ec2 = stack.client("ec2")
+    instance = stack.create_instance(ec2, volumes=2, name="demo-instance")
+    seeded[instance] = [
+        stack.create_snapshot(ec2, instance, 30, ours=True, run="an-old-run"),
+        stack.create_snapshot(ec2, instance, 3, ours=True, run="a-recent-run"),
+        stack.create_snapshot(ec2, instance, 60, ours=False),
+    ]
+    stack.script_next_automations(
+        instance, [{"status": "Failed", "snapshots": True, "message": "Step ThawLinux failed"}]
+    )
+    seeded[stack.create_instance(ec2, tagged=False, name="not-a-target")] = []
     print(json.dumps(seeded, indent=2))
 
 

@@ -118,6 +118,8 @@ def render(summary: dict) -> str:
             continue
         created = [c for c in target.get("created") or [] if c]
         lines.append(f"    created {', '.join(created) if created else 'nothing (dry run)'}")
+        if target.get("retries"):
+            lines.append(f"    after {target['retries']} failed run(s), retried")
         cleanup = target.get("cleanup") or {}
         for backup in cleanup.get("deleted", []):
             lines.append(f"    {delete} {backup}")
