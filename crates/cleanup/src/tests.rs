@@ -209,10 +209,11 @@ async fn ebs_deletes_only_our_expired_sets_and_keeps_in_use_snapshots() {
     let instance = kit::create_instance(&ec2, &[], 1).await;
     let set = |run: &'static str| kit::our_snapshot_tags(&instance, run);
     // An old set of two snapshots, an old set an AMI uses, a pending old one, a young one, this run's.
-    let old = vec![
+    let mut old = vec![
         kit::create_snapshot(&ec2, &instance, &set("old"), 20).await,
         kit::create_snapshot(&ec2, &instance, &set("old"), 20).await,
     ];
+    old.sort(); // reports list ids in order
     let in_use = kit::create_snapshot(&ec2, &instance, &set("in-use"), 30).await;
     let image =
         ec2.create_image().instance_id(&instance).name(kit::unique("ami")).send().await.unwrap().image_id.unwrap();
