@@ -141,3 +141,6 @@ pub fn snapshot_info(snapshot: &Snapshot) -> BackupInfo {
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
+
+#[cfg(test)]
+mod tests;

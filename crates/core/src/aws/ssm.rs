@@ -84,3 +84,50 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod mocked {
+    use super::*;
+    use aws_sdk_ssm::operation::get_automation_execution::GetAutomationExecutionError;
+    use aws_sdk_ssm::operation::start_automation_execution::StartAutomationExecutionError;
+    use aws_sdk_ssm::types::error::AutomationExecutionNotFoundException;
+    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    #[tokio::test]
+    async fn an_unknown_execution_is_not_found() {
+        let rule = mock!(Client::get_automation_execution).then_error(|| {
+            GetAutomationExecutionError::AutomationExecutionNotFoundException(
+                AutomationExecutionNotFoundException::builder().build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        let err = get_automation(&client, "exec-1").await.unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_throttled_start_is_retried_and_a_denied_one_keeps_its_code() {
+        let throttled =
+            || StartAutomationExecutionError::generic(ErrorMetadata::builder().code("ThrottlingException").build());
+        let rule = mock!(Client::start_automation_execution)
+            .sequence()
+            .error(throttled)
+            .output(|| {
+                aws_sdk_ssm::operation::start_automation_execution::StartAutomationExecutionOutput::builder()
+                    .automation_execution_id("exec-1")
+                    .build()
+            })
+            .build();
+        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        assert_eq!(start_automation(&client, "doc", &[("InstanceId", "i-1")], "t").await.unwrap(), "exec-1");
+        assert_eq!(rule.num_calls(), 2);
+
+        let denied = mock!(Client::start_automation_execution).then_error(|| {
+            StartAutomationExecutionError::generic(ErrorMetadata::builder().code("AccessDeniedException").build())
+        });
+        let client = mock_client!(aws_sdk_ssm, [&denied]);
+        let err = start_automation(&client, "doc", &[], "t").await.unwrap_err();
+        assert_eq!(err.aws_code(), Some("AccessDeniedException"));
+    }
+}
