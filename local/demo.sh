@@ -19,3 +19,6 @@ echo "== dry run, RETENTION_DAYS=$RETENTION_DAYS MIN_KEEP=$MIN_KEEP (the first r
 echo
 echo "== the scheduled run"
 "$python" "$here/workflow.py" --poll-seconds 1
+echo
+echo "== the EFS backup SOP, on demand, for the tagged EFS file system"
+"$python" "$here/sop.py" --poll-seconds 1

@@ -6,6 +6,8 @@ function's ARN is the ARN it has in the emulator's account, named as cargo lambd
 Creates each state machine, or updates it when it exists. Prints their ARNs as JSON.
 
 Usage: deploy.py ENDPOINT
+
+Also creates what the template creates beside them: the SSM document and the backup vault.
 """
 
 import json
@@ -29,7 +31,9 @@ FUNCTIONS = {
     "CleanupFunctionArn": "cleanup",
     "EfsBackupFunctionArn": "efs-backup",
 }
-STATE_MACHINES = {"snapmgmt-local": "snapshot-mgmt.asl.json"}
+STATE_MACHINES = {"snapmgmt-local": "snapshot-mgmt.asl.json", "snapmgmt-local-efs-backup": "efs-backup.asl.json"}
+# The vault the scheduled EFS backups go to (the template's BackupVault).
+BACKUP_VAULT = "snapmgmt-local-vault"
 # The SSM Automation document of template.yaml, under the name the functions are given locally.
 SNAPSHOT_DOCUMENT = ("EbsSnapshotDocument", "snapmgmt-local-ebs-snapshot")
 
@@ -45,12 +49,17 @@ def substitute(definition: str) -> str:
 
 
 def main() -> None:
-    print(json.dumps(deploy(stack.client("stepfunctions", sys.argv[1]), stack.client("ssm", sys.argv[1]))))
+    print(json.dumps(deploy(sys.argv[1])))
 
 
-def deploy(sfn, ssm) -> dict:
-    """Creates or updates the SSM document and every state machine; returns state machine name -> ARN."""
-    deploy_document(ssm)
+def deploy(url: str = None) -> dict:
+    """Creates or updates the SSM document, the backup vault and every state machine; returns state
+    machine name -> ARN."""
+    deploy_document(stack.client("ssm", url))
+    backup = stack.client("backup", url)
+    if BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
+        backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)
+    sfn = stack.client("stepfunctions", url)
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     deployed = {}
     for name, file in STATE_MACHINES.items():

@@ -10,6 +10,7 @@
   an instance with two data volumes, tagged: our snapshot sets 30 and 3 days old, and someone else's
       snapshot; its first snapshot run fails and is retried
   an instance, not tagged: never snapshotted
+  an EFS file system, tagged: backed up through AWS Backup into the stack's vault; one, not tagged
 
 Usage: seed.py   (after `. local/.state/env`)
 """
@@ -55,6 +56,9 @@ def main() -> None:
         instance, [{"status": "Failed", "snapshots": True, "message": "Step ThawLinux failed"}]
     )
     seeded[stack.create_instance(ec2, tagged=False, name="not-a-target")] = []
+    efs = stack.client("efs")
+    seeded[stack.create_efs(efs, name="demo-efs")["FileSystemId"]] = []
+    seeded[stack.create_efs(efs, tagged=False)["FileSystemId"]] = []
     print(json.dumps(seeded, indent=2))
 
 

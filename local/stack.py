@@ -14,24 +14,22 @@ TARGET_TAG = {"Key": "ResourceType", "Value": "SnapshotMgmtTarget"}
 DAY = 86_400
 
 
-def endpoint() -> str:
-    return os.environ["AWS_ENDPOINT_URL"]
-
-
 def client(service: str, url: str = None):
+    """A client of the local stack (`url`, or AWS_ENDPOINT_URL), or of AWS itself when neither is set."""
+    url = url or os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        return boto3.client(service)
     return boto3.client(
-        service,
-        endpoint_url=url or endpoint(),
-        region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
+        service, endpoint_url=url, region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local"
     )
 
 
 def control(path: str, body: dict, url: str = None) -> dict:
     """POSTs to one of the emulator's control routes (moto's /moto-api/ and ours under /moto-api/snapmgmt/)."""
     request = urllib.request.Request(
-        (url or endpoint()) + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        (url or os.environ["AWS_ENDPOINT_URL"]) + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request) as response:
         return json.loads(response.read() or b"{}")
@@ -119,3 +117,15 @@ def snapshots(ec2, instance_id: str) -> list:
         OwnerIds=["self"], Filters=[{"Name": "tag:snapmgmt:TargetId", "Values": [instance_id]}]
     )
     return [s for page in pages for s in page["Snapshots"]]
+
+
+def create_efs(efs, tagged: bool = True, name: str = None) -> dict:
+    """An EFS file system, tagged as a target or not; its description (FileSystemId, FileSystemArn)."""
+    tags = [TARGET_TAG] if tagged else []
+    tags.append({"Key": "Name", "Value": name or ("target" if tagged else "not-a-target")})
+    return efs.create_file_system(CreationToken=f"{name or 'efs'}-{time.time_ns()}", Tags=tags)
+
+
+def script_next_backup_jobs(resource_arn: str, outcomes: list, url: str = None) -> None:
+    """Sets how the resource's next AWS Backup jobs end, e.g. [{"state": "FAILED", "message": "..."}]."""
+    control("/moto-api/snapmgmt/backup/next-jobs", {"resourceArn": resource_arn, "outcomes": outcomes}, url)

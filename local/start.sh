@@ -49,6 +49,7 @@ nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   --env-var "STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt-local" \
   --env-var "SNAPSHOT_DOCUMENT_NAME=snapmgmt-local-ebs-snapshot" \
   --env-var "AUTOMATION_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-automation" \
+  --env-var "BACKUP_VAULT_NAME=snapmgmt-local-vault,BACKUP_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-backup" \
   --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_CONCURRENCY=${MAX_CONCURRENCY:-4}" \
   >"$state/functions.log" 2>&1 &
 echo $! >"$state/functions.pid"

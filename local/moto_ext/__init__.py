@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import control, ec2, fsx, lambda_functions, ssm
+from . import backup, control, ec2, fsx, lambda_functions, ssm
 
 _installed = False
 
@@ -19,6 +19,7 @@ def install() -> None:
     fsx.install()
     ec2.install()
     ssm.install()
+    backup.install()
     lambda_functions.install()
     control.install()
     _installed = True

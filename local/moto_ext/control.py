@@ -5,19 +5,21 @@ POST /moto-api/snapmgmt/fsx/file-system  {"fileSystemId", "lifecycle"?}
 POST /moto-api/snapmgmt/fsx/next-backups {"fileSystemId", "outcomes": [{"lifecycle": "FAILED", "seconds": 5}]}
 POST /moto-api/snapmgmt/ec2/snapshot     {"snapshotId", "startTime"?, "state"?, "ownerId"?, "inUseBy"?}
 POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"status": "Failed", "snapshots": true}]}
+POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
 """
 
 import datetime
 import json
 
+from moto.backup.models import backup_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models import ec2_backends
 from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import fsx, ssm
+from . import backup, fsx, ssm
 
 
 def _body(request) -> dict:
@@ -98,12 +100,19 @@ def ssm_next_automations(request, full_url, headers):
     return _ok({"scripted": len(body.get("outcomes", []))})
 
 
+def backup_next_jobs(request, full_url, headers):
+    body = _body(request)
+    backup.next_outcomes(_backend(backup_backends, body))[body["resourceArn"]] = list(body.get("outcomes", []))
+    return _ok({"scripted": len(body.get("outcomes", []))})
+
+
 ROUTES = {
     "{0}/moto-api/snapmgmt/fsx/backup": fsx_backup,
     "{0}/moto-api/snapmgmt/fsx/file-system": fsx_file_system,
     "{0}/moto-api/snapmgmt/fsx/next-backups": fsx_next_backups,
     "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
+    "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,
 }
 
 

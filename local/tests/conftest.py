@@ -39,5 +39,5 @@ def local_stack():
 def aws(local_stack):
     """An empty emulator with the state machines deployed; yields the FSx client."""
     stack.control("/moto-api/reset", {})
-    deploy.deploy(stack.client("stepfunctions"), stack.client("ssm"))
+    deploy.deploy()
     return stack.client("fsx")

@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 
+import deploy
 import pytest
 import stack
 import workflow
@@ -12,7 +13,7 @@ from moto_ext.lambda_functions import FunctionInvoker
 
 EVENTS = pathlib.Path(__file__).resolve().parents[2] / "events"
 FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup"]
-STATE_MACHINE_INPUT = "snapshot-mgmt.json"
+STATE_MACHINES = EVENTS / "state-machines"
 
 
 def function_of(event_file: pathlib.Path) -> str:
@@ -22,7 +23,7 @@ def function_of(event_file: pathlib.Path) -> str:
     return max(names, key=len)
 
 
-FUNCTION_EVENTS = sorted(p for p in EVENTS.glob("*.json") if p.name != STATE_MACHINE_INPUT)
+FUNCTION_EVENTS = sorted(EVENTS.glob("*.json"))
 
 
 def test_every_function_has_a_sample_event():
@@ -40,10 +41,22 @@ def test_the_function_accepts_its_sample_event(aws, event_file):
         assert answer["errorType"] in ("NotFound", "NotSupported"), answer
 
 
-def test_the_state_machine_accepts_its_sample_input(aws):
+def state_machine_arn(name: str) -> str:
     sfn = stack.client("stepfunctions")
-    [arn] = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
-    sample = json.loads((EVENTS / STATE_MACHINE_INPUT).read_text())
+    [arn] = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == name]
+    return arn
+
+
+def test_every_state_machine_has_a_sample_input():
+    assert sorted(p.name for p in STATE_MACHINES.glob("*.json")) == sorted(
+        f.replace(".asl.json", ".json") for f in deploy.STATE_MACHINES.values()
+    )
+
+
+def test_the_scheduled_workflow_accepts_its_sample_input(aws):
+    sfn = stack.client("stepfunctions")
+    arn = state_machine_arn("snapmgmt-local")
+    sample = json.loads((STATE_MACHINES / "snapshot-mgmt.json").read_text())
     sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
     started = sfn.start_execution(stateMachineArn=arn, input=json.dumps(sample))
 
@@ -54,3 +67,19 @@ def test_the_state_machine_accepts_its_sample_input(aws):
     assert summary["status"] == "FAILED"
     assert summary["failedTargets"] == ["fs-0123456789abcdef0"]
     assert summary["targets"][0]["error"] == "NotFound"
+
+
+def test_the_sop_accepts_its_sample_input(aws):
+    sfn = stack.client("stepfunctions")
+    sample = json.loads((STATE_MACHINES / "efs-backup.json").read_text())
+    sample["PollSeconds"] = 1
+    started = sfn.start_execution(
+        stateMachineArn=state_machine_arn("snapmgmt-local-efs-backup"), input=json.dumps(sample)
+    )
+
+    execution = workflow.wait_for(sfn, started["executionArn"], timeout=120)
+
+    # The sample file system does not exist: the start fails as NotFound, naming it.
+    assert execution["status"] == "FAILED"
+    assert execution.get("error") == "NotFound", execution
+    assert "fs-0123456789abcdef0" in execution.get("cause", "")

@@ -98,6 +98,36 @@ impl SnapshotConfig {
     }
 }
 
+/// Settings of efs-backup: where scheduled backups go. The SOP's events name their own vault and role.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EfsBackupConfig {
+    pub backup_vault_name: Option<String>,
+    pub backup_role_arn: Option<String>,
+    /// Recovery points expire after this many days (AWS Backup's Lifecycle); kept until deleted when None.
+    pub delete_after_days: Option<u32>,
+}
+
+impl EfsBackupConfig {
+    /// BACKUP_VAULT_NAME, BACKUP_ROLE_ARN, BACKUP_DELETE_AFTER_DAYS: all optional here; a start without a
+    /// vault or role, in its event or here, is refused naming both.
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        let delete_after_days = match src.get("BACKUP_DELETE_AFTER_DAYS") {
+            None => None,
+            Some(v) => Some(parse_number("BACKUP_DELETE_AFTER_DAYS", &v, 1, 36_500)?),
+        };
+        let non_empty = |name| src.get(name).filter(|v| !v.trim().is_empty());
+        Ok(Self {
+            backup_vault_name: non_empty("BACKUP_VAULT_NAME"),
+            backup_role_arn: non_empty("BACKUP_ROLE_ARN"),
+            delete_after_days,
+        })
+    }
+
+    pub fn from_env() -> Result<Self> {
+        Self::from_source(&Env)
+    }
+}
+
 impl TargetTag {
     /// TARGET_TAG_KEY and TARGET_TAG_VALUE, the original sample's tag when unset.
     pub fn from_source(src: &impl Source) -> Result<Self> {

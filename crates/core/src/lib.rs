@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod config;
 pub mod ebs;
+pub mod efs;
 pub mod error;
 pub mod fsx;
 pub mod logging;

@@ -358,6 +358,89 @@ pub struct BackupFsxResult {
     pub dry_run: bool,
 }
 
+// ---------------------------------------------------------------- efs-backup
+
+/// What efs-backup is asked; the event's `action` says which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EfsBackupEvent {
+    /// `start`: start an AWS Backup job of one EFS file system.
+    Start(EfsBackupStart),
+    /// `status`: how is this backup job doing?
+    Status(EfsBackupStatus),
+}
+
+impl EfsBackupEvent {
+    pub fn parse(event: serde_json::Value) -> Result<Self> {
+        match split_on("action", event)? {
+            (action, rest) if action == "start" => Ok(Self::Start(parse_event(rest)?)),
+            (action, rest) if action == "status" => Ok(Self::Status(parse_event(rest)?)),
+            (action, _) => Err(unknown_value("action", &action, &["start", "status"])),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EfsBackupStart {
+    pub file_system_id: String,
+    /// The vault and the role AWS Backup runs as; the settings' when absent (the SOP gives them).
+    #[serde(default)]
+    pub backup_vault_name: Option<String>,
+    #[serde(default)]
+    pub iam_role_arn: Option<String>,
+    /// The Step Functions execution; the job's idempotency token derives from it.
+    #[serde(default)]
+    pub execution_id: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl Validate for EfsBackupStart {
+    fn validate(&self) -> Result<()> {
+        check_id("fileSystemId", &self.file_system_id, "fs-")?;
+        if let Some(arn) = &self.iam_role_arn {
+            if !(arn.starts_with("arn:") && arn.contains(":role/")) {
+                return Err(Error::invalid_event("iamRoleArn", format!("{arn:?} is not an IAM role ARN")));
+            }
+        }
+        match &self.backup_vault_name {
+            Some(v) if v.is_empty() || v.len() > 50 => {
+                Err(Error::invalid_event("backupVaultName", format!("{v:?} is not a vault name")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EfsBackupStatus {
+    pub backup_job_id: String,
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+impl Validate for EfsBackupStatus {
+    fn validate(&self) -> Result<()> {
+        if self.backup_job_id.trim().is_empty() || self.backup_job_id.len() > 1024 {
+            return Err(Error::invalid_event("backupJobId", "must be a backup job id"));
+        }
+        Ok(())
+    }
+}
+
+/// What efs-backup answers: the job (None in a dry run), and for `status` its state as the workflow reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfsBackupResult {
+    pub backup_job_id: Option<String>,
+    pub status: Option<CheckStatus>,
+    pub attempt: u32,
+    pub detail: String,
+    pub recovery_point_arn: Option<String>,
+    pub dry_run: bool,
+}
+
 // ---------------------------------------------------------------- cleanup
 
 /// What cleanup is asked; the event's `kind` says which.
@@ -423,18 +506,27 @@ impl Validate for FsxCleanup {
 
 /// Splits an event of several kinds into its `kind` and the rest, which is parsed as that kind.
 fn split_kind(event: serde_json::Value) -> Result<(String, serde_json::Value)> {
+    split_on("kind", event)
+}
+
+/// Splits an event into the value of its `key` field and the rest.
+fn split_on(key: &str, event: serde_json::Value) -> Result<(String, serde_json::Value)> {
     let serde_json::Value::Object(mut fields) = event else {
         return Err(Error::invalid_event("(event)", "expected a JSON object"));
     };
-    match fields.remove("kind") {
-        Some(serde_json::Value::String(kind)) => Ok((kind, serde_json::Value::Object(fields))),
-        Some(other) => Err(Error::invalid_event("kind", format!("expected a string, got {other}"))),
-        None => Err(Error::invalid_event("kind", "missing field `kind`")),
+    match fields.remove(key) {
+        Some(serde_json::Value::String(value)) => Ok((value, serde_json::Value::Object(fields))),
+        Some(other) => Err(Error::invalid_event(key, format!("expected a string, got {other}"))),
+        None => Err(Error::invalid_event(key, format!("missing field `{key}`"))),
     }
 }
 
 fn unknown_kind(kind: &str, known: &[&str]) -> Error {
-    Error::invalid_event("kind", format!("unknown kind {kind:?}, expected one of {known:?}"))
+    unknown_value("kind", kind, known)
+}
+
+fn unknown_value(key: &str, value: &str, known: &[&str]) -> Error {
+    Error::invalid_event(key, format!("unknown {key} {value:?}, expected one of {known:?}"))
 }
 
 /// What a cleanup did for one target: every backup it looked at is in exactly one list.

@@ -6,13 +6,14 @@ use tracing::info;
 use crate::aws;
 use crate::config::{TargetTag, TriggerConfig};
 use crate::error::Result;
-use crate::model::{Ec2Target, FsxTarget, Skipped, TriggerEvent, TriggerResult, WorkflowInput};
+use crate::model::{Ec2Target, EfsTarget, FsxTarget, Skipped, TriggerEvent, TriggerResult, WorkflowInput};
 
 /// The clients the trigger uses.
 #[derive(Clone, Copy)]
 pub struct TriggerClients<'a> {
     pub fsx: &'a aws_sdk_fsx::Client,
     pub ec2: &'a aws_sdk_ec2::Client,
+    pub efs: &'a aws_sdk_efs::Client,
     pub sfn: &'a aws_sdk_sfn::Client,
 }
 
@@ -25,9 +26,10 @@ pub async fn run(
 ) -> Result<TriggerResult> {
     let tag = &config.target_tag;
     // Independent enumerations, at once.
-    let (file_systems, instances) = tokio::try_join!(
+    let (file_systems, instances, efs) = tokio::try_join!(
         aws::fsx::list_file_systems(clients.fsx),
         aws::ec2::list_running_instances(clients.ec2, &tag.key, &tag.value),
+        aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value),
     )?;
     let (fsx, skipped) = select_fsx_targets(&file_systems, tag);
     for s in &skipped {
@@ -36,7 +38,7 @@ pub async fn run(
     let input = WorkflowInput {
         fsx,
         ec2: instances.into_iter().map(|instance_id| Ec2Target { instance_id }).collect(),
-        efs: Vec::new(),
+        efs: efs.into_iter().map(|file_system_id| EfsTarget { file_system_id }).collect(),
         timing: event.timing.unwrap_or_default(),
         dry_run: event.dry_run,
         max_concurrency: config.max_concurrency,
@@ -49,6 +51,7 @@ pub async fn run(
         already_started = started.already_started,
         fsx_targets = input.fsx.len(),
         ec2_targets = input.ec2.len(),
+        efs_targets = input.efs.len(),
         input_bytes = input_json.len(),
         "workflow started; its output is the run report"
     );

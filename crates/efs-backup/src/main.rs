@@ -1,26 +1,38 @@
-//! efs-backup: EFS backups through AWS Backup. Builds and deploys today; answers NotSupported until its path lands.
+//! efs-backup: the EFS backup SOP as a function. `start` starts an AWS Backup job of one file system
+//! (idempotent per execution, our tags on the recovery point); `status` reports how the job is doing.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use snapmgmt_core::{Error, Result};
+use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_efs};
+use snapmgmt_core::config::EfsBackupConfig;
+use snapmgmt_core::model::{EfsBackupEvent, EfsBackupResult};
+use snapmgmt_core::{efs, Result};
 
-async fn handler(_event: LambdaEvent<Value>) -> Result<Value> {
-    Err(Error::NotSupported("EFS backups through AWS Backup"))
+async fn handler(
+    clients: efs::Clients<'_>,
+    config: &Result<EfsBackupConfig>,
+    event: LambdaEvent<Value>,
+) -> Result<EfsBackupResult> {
+    // A bad setting fails every invocation, before the event is read or AWS is called.
+    let config = config.clone()?;
+    match EfsBackupEvent::parse(event.payload)? {
+        EfsBackupEvent::Start(start) => efs::start_backup(clients, &config, &start, &event.context.request_id).await,
+        EfsBackupEvent::Status(status) => efs::backup_status(clients.backup, &status).await,
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    lambda_runtime::run(service_fn(handler)).await
+    let config = EfsBackupConfig::from_env();
+    if let Err(e) = &config {
+        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
+    }
+    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let (efs, backup) = (aws_sdk_efs::Client::new(&sdk_config), aws_sdk_backup::Client::new(&sdk_config));
+    let clients = efs::Clients { efs: &efs, backup: &backup };
+    lambda_runtime::run(service_fn(|event| handler(clients, &config, event))).await
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn answers_not_supported_with_its_error_type() {
-        let err = handler(LambdaEvent::new(serde_json::json!({}), Default::default())).await.unwrap_err();
-        assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "NotSupported");
-    }
-}
+mod tests;

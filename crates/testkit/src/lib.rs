@@ -14,7 +14,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_fsx::types::{CreateFileSystemWindowsConfiguration, FileSystemType, Tag};
 use serde_json::Value;
 
+pub use aws_sdk_backup;
 pub use aws_sdk_ec2;
+pub use aws_sdk_efs;
 pub use aws_sdk_fsx;
 pub use aws_sdk_sfn;
 pub use aws_sdk_ssm;
@@ -83,6 +85,14 @@ pub async fn fsx_client() -> aws_sdk_fsx::Client {
 
 pub async fn ec2_client() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&sdk_config().await)
+}
+
+pub async fn efs_client() -> aws_sdk_efs::Client {
+    aws_sdk_efs::Client::new(&sdk_config().await)
+}
+
+pub async fn backup_client() -> aws_sdk_backup::Client {
+    aws_sdk_backup::Client::new(&sdk_config().await)
 }
 
 pub async fn ssm_client() -> aws_sdk_ssm::Client {
@@ -301,4 +311,32 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
         .await
         .expect("create document");
     name
+}
+
+/// Creates an EFS file system with these tags; returns its id.
+pub async fn create_efs(efs: &aws_sdk_efs::Client, tags: &[(&str, &str)]) -> String {
+    let tags = tags.iter().map(|(k, v)| aws_sdk_efs::types::Tag::builder().key(*k).value(*v).build().unwrap());
+    let out = efs
+        .create_file_system()
+        .creation_token(unique("efs"))
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .expect("create EFS file system");
+    out.file_system_id
+}
+
+/// Creates a backup vault; returns its name.
+pub async fn create_vault(backup: &aws_sdk_backup::Client) -> String {
+    let name = unique("vault");
+    backup.create_backup_vault().backup_vault_name(&name).send().await.expect("create vault");
+    name
+}
+
+/// Scripts the outcomes of a resource's next backup jobs, e.g. `[{"state": "FAILED", "message": "..."}]`.
+pub fn script_next_backup_jobs(resource_arn: &str, outcomes: Value) {
+    control(
+        "/moto-api/snapmgmt/backup/next-jobs",
+        &serde_json::json!({"resourceArn": resource_arn, "outcomes": outcomes}),
+    );
 }

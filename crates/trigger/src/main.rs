@@ -3,7 +3,7 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_fsx, aws_sdk_sfn};
+use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_sfn};
 use snapmgmt_core::config::TriggerConfig;
 use snapmgmt_core::model::{parse_event, TriggerEvent, TriggerResult};
 use snapmgmt_core::trigger::{self, TriggerClients};
@@ -30,8 +30,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = snapmgmt_core::aws::load_config().await;
     let fsx = aws_sdk_fsx::Client::new(&sdk_config);
     let ec2 = aws_sdk_ec2::Client::new(&sdk_config);
+    let efs = aws_sdk_efs::Client::new(&sdk_config);
     let sfn = aws_sdk_sfn::Client::new(&sdk_config);
-    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, sfn: &sfn };
+    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, sfn: &sfn };
     lambda_runtime::run(service_fn(|event| handler(clients, &config, event))).await
 }
 

@@ -22,8 +22,9 @@ async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<Trigg
     let sfn = kit::sfn_client().await;
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
-    let ec2 = kit::ec2_client().await;
-    handler(TriggerClients { fsx: &fsx, ec2: &ec2, sfn: &sfn }, config, LambdaEvent::new(payload, context)).await
+    let (ec2, efs) = (kit::ec2_client().await, kit::efs_client().await);
+    handler(TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, sfn: &sfn }, config, LambdaEvent::new(payload, context))
+        .await
 }
 
 async fn execution_input(execution_arn: &str) -> WorkflowInput {

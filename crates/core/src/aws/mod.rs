@@ -1,12 +1,14 @@
 //! Thin functions over the SDK clients: one module per service, paginated, errors mapped to [`crate::Error`].
 
+pub mod backup;
 pub mod ec2;
+pub mod efs;
 pub mod fsx;
 pub mod sfn;
 pub mod ssm;
 
 // The SDK crates, so that the Lambda crates name one dependency.
-pub use {aws_sdk_ec2, aws_sdk_fsx, aws_sdk_sfn, aws_sdk_ssm};
+pub use {aws_sdk_backup, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_sfn, aws_sdk_ssm};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};

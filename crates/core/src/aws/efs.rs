@@ -1,0 +1,36 @@
+//! EFS: file systems.
+
+use aws_sdk_efs::types::{FileSystemDescription, LifeCycleState};
+use aws_sdk_efs::Client;
+
+use crate::error::{Error, Result};
+
+const SERVICE: &str = "elasticfilesystem";
+
+/// The available file systems carrying the tag, all pages. EFS has no server-side tag filter.
+pub async fn list_tagged_file_systems(client: &Client, tag_key: &str, tag_value: &str) -> Result<Vec<String>> {
+    let mut pages = client.describe_file_systems().into_paginator().send();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeFileSystems", e))?;
+        ids.extend(
+            page.file_systems()
+                .iter()
+                .filter(|fs| fs.life_cycle_state() == &LifeCycleState::Available)
+                .filter(|fs| fs.tags().iter().any(|t| t.key() == tag_key && t.value() == tag_value))
+                .map(|fs| fs.file_system_id().to_string()),
+        );
+    }
+    Ok(ids)
+}
+
+/// One file system; `NotFound` when it does not exist.
+pub async fn describe_file_system(client: &Client, file_system_id: &str) -> Result<FileSystemDescription> {
+    let out = client.describe_file_systems().file_system_id(file_system_id).send().await;
+    let not_found = || Error::NotFound { kind: "EFS file system", id: file_system_id.to_string() };
+    match out {
+        Ok(out) => out.file_systems.unwrap_or_default().into_iter().next().ok_or_else(not_found),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_file_system_not_found()) => Err(not_found()),
+        Err(e) => Err(Error::aws(SERVICE, "DescribeFileSystems", e)),
+    }
+}

@@ -1,0 +1,98 @@
+//! The EFS path: back up a file system through AWS Backup (the SOP), and follow the job.
+
+use aws_sdk_backup::Client as BackupClient;
+use aws_sdk_efs::Client as EfsClient;
+use sha2::{Digest, Sha256};
+
+use crate::aws::backup::{self as backup_api, BackupJob};
+use crate::aws::efs as efs_api;
+use crate::config::EfsBackupConfig;
+use crate::error::{Error, Result};
+use crate::model::{
+    CheckStatus, EfsBackupResult, EfsBackupStart, EfsBackupStatus, MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY,
+    TARGET_ID_KEY,
+};
+
+/// The clients of the EFS path.
+#[derive(Clone, Copy)]
+pub struct Clients<'a> {
+    pub efs: &'a EfsClient,
+    pub backup: &'a BackupClient,
+}
+
+/// Starts an AWS Backup job of one file system, into the event's vault and role or the settings', with
+/// our tags on the recovery point. The token derives from the execution: a retried start returns the
+/// same job, the next execution gets a new one (the SOP used the time of day).
+pub async fn start_backup(
+    clients: Clients<'_>,
+    config: &EfsBackupConfig,
+    event: &EfsBackupStart,
+    request_id: &str,
+) -> Result<EfsBackupResult> {
+    let vault = event.backup_vault_name.as_deref().or(config.backup_vault_name.as_deref());
+    let role = event.iam_role_arn.as_deref().or(config.backup_role_arn.as_deref());
+    let (Some(vault), Some(role)) = (vault, role) else {
+        return Err(Error::invalid_event(
+            if vault.is_none() { "backupVaultName" } else { "iamRoleArn" },
+            "is required: in the event, or set BACKUP_VAULT_NAME and BACKUP_ROLE_ARN",
+        ));
+    };
+    let fs = efs_api::describe_file_system(clients.efs, &event.file_system_id).await?;
+    let mut result = EfsBackupResult {
+        backup_job_id: None,
+        status: None,
+        attempt: 0,
+        detail: String::new(),
+        recovery_point_arn: None,
+        dry_run: event.dry_run,
+    };
+    if event.dry_run {
+        result.detail = format!("would back up {} into {vault}", fs.file_system_arn().unwrap_or_default());
+        return Ok(result);
+    }
+    let run = event.execution_id.as_deref().unwrap_or(request_id);
+    let run_name = run.rsplit(':').next().unwrap_or(run);
+    let tags =
+        [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, event.file_system_id.as_str()), (RUN_ID_KEY, run_name)];
+    let token = idempotency_token(run, &event.file_system_id);
+    let job = BackupJob {
+        vault,
+        resource_arn: fs.file_system_arn().unwrap_or_default(),
+        role_arn: role,
+        token: &token,
+        recovery_point_tags: &tags,
+        delete_after_days: config.delete_after_days,
+    };
+    let job_id = backup_api::start_backup_job(clients.backup, job).await?;
+    result.detail = format!("backup job {job_id} of {} started", event.file_system_id);
+    result.backup_job_id = Some(job_id);
+    Ok(result)
+}
+
+/// The job's idempotency token: one per (execution, file system).
+pub fn idempotency_token(run: &str, file_system_id: &str) -> String {
+    let digest = Sha256::digest(format!("{run}/{file_system_id}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("snapmgmt-{hex}")
+}
+
+/// How the job is doing: Ready once COMPLETED (with its recovery point), Failed at once on a failed
+/// final state with the job's own message, InProgress otherwise.
+pub async fn backup_status(backup: &BackupClient, event: &EfsBackupStatus) -> Result<EfsBackupResult> {
+    let job = backup_api::describe_backup_job(backup, &event.backup_job_id).await?;
+    let state = job.state().cloned().unwrap_or_else(|| "UNKNOWN".into());
+    let status = backup_api::job_status(&state);
+    let mut detail = format!("backup job {} is {}", event.backup_job_id, state.as_str());
+    if status == CheckStatus::Failed {
+        detail.push_str(": ");
+        detail.push_str(job.status_message().unwrap_or("no status message"));
+    }
+    Ok(EfsBackupResult {
+        backup_job_id: Some(event.backup_job_id.clone()),
+        status: Some(status),
+        attempt: event.attempt.saturating_add(1),
+        detail,
+        recovery_point_arn: job.recovery_point_arn().map(str::to_string),
+        dry_run: false,
+    })
+}

@@ -1,0 +1,63 @@
+"""The EFS backup: the SOP state machine on demand, and the EFS branch of the scheduled workflow, on the
+emulator's Step Functions engine with the real efs-backup binary."""
+
+import json
+import time
+
+import deploy
+import stack
+import workflow
+from test_sample_events import state_machine_arn
+from test_workflow import run, target
+
+ROLE = "arn:aws:iam::123456789012:role/snapmgmt-backup"
+
+
+def run_sop(fs_id: str, **extra) -> dict:
+    sfn = stack.client("stepfunctions")
+    sop_input = {"FileSystemId": fs_id, "BackupVaultName": deploy.BACKUP_VAULT, "BackupJobIamRoleArn": ROLE}
+    started = sfn.start_execution(
+        stateMachineArn=state_machine_arn("snapmgmt-local-efs-backup"), input=json.dumps({**sop_input, **extra})
+    )
+    return workflow.wait_for(sfn, started["executionArn"], timeout=120)
+
+
+def test_the_sop_outputs_the_recovery_point_and_the_job(aws):
+    fs = stack.create_efs(stack.client("efs"), tagged=False)
+
+    execution = run_sop(fs["FileSystemId"], PollSeconds=1)
+
+    assert execution["status"] == "SUCCEEDED", execution
+    output = json.loads(execution["output"])
+    assert set(output) == {"RecoveryPointArn", "BackupJobId"}
+    assert output["RecoveryPointArn"].startswith("arn:aws:backup:")
+    points = stack.client("backup").list_recovery_points_by_backup_vault(BackupVaultName=deploy.BACKUP_VAULT)
+    assert output["RecoveryPointArn"] in [p["RecoveryPointArn"] for p in points["RecoveryPoints"]]
+
+
+def test_a_failed_job_ends_the_sop_at_once_with_its_message(aws):
+    fs = stack.create_efs(stack.client("efs"), tagged=False)
+    stack.script_next_backup_jobs(
+        fs["FileSystemArn"], [{"state": "EXPIRED", "message": "The job expired before it started"}]
+    )
+    started = time.monotonic()
+
+    execution = run_sop(fs["FileSystemId"], PollSeconds=1, MaxPolls=100)
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "BackupJobFailed"
+    assert "EXPIRED" in execution["cause"] and "expired before it started" in execution["cause"]
+    assert time.monotonic() - started < 30, "a failed job must not wait out the timeout"
+
+
+def test_the_schedule_backs_up_tagged_efs_file_systems(aws):
+    efs = stack.client("efs")
+    tagged = stack.create_efs(efs)["FileSystemId"]
+    untagged = stack.create_efs(efs, tagged=False)["FileSystemId"]
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    [job] = target(summary, tagged)["created"]
+    assert job
+    assert untagged not in [t["targetId"] for t in summary["targets"]]
