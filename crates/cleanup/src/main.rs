@@ -50,10 +50,7 @@ async fn handler(
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let retention = RetentionConfig::from_env();
-    if let Err(e) = &retention {
-        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
-    }
+    let retention = snapmgmt_core::config::logged_at_start(RetentionConfig::from_env());
     let sdk_config = snapmgmt_core::aws::load_config().await;
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let clients = Clients { fsx: &fsx, ec2: &ec2 };

@@ -189,19 +189,6 @@ async fn bad_events_change_nothing() {
 
 // ---------------------------------------------------------------- EBS snapshot sets
 
-async fn ebs_snapshots_of(ec2: &snapmgmt_testkit::aws_sdk_ec2::Client, instance: &str) -> Vec<String> {
-    let ours = [(snapmgmt_core::model::MANAGED_BY_KEY, "snapmgmt"), (snapmgmt_core::model::TARGET_ID_KEY, instance)];
-    let mut ids: Vec<String> =
-        snapmgmt_core::aws::ec2::list_own_snapshots(ec2, &ours, snapmgmt_core::aws::ec2::SNAPSHOT_PAGE_SIZE)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter_map(|s| s.snapshot_id)
-            .collect();
-    ids.sort();
-    ids
-}
-
 #[tokio::test]
 async fn ebs_deletes_only_our_expired_sets_and_keeps_in_use_snapshots() {
     let fsx = kit::fsx_client().await;
@@ -237,7 +224,7 @@ async fn ebs_deletes_only_our_expired_sets_and_keeps_in_use_snapshots() {
     assert_eq!(reason(&report, &young), Some(KeepReason::TooYoung));
     assert_eq!(reason(&report, &new), Some(KeepReason::AmongNewest));
     assert!(report.failed.is_empty(), "an AMI's snapshot is kept, not a failure: {report:?}");
-    let remaining = ebs_snapshots_of(&ec2, &instance).await;
+    let remaining = kit::snapshots_of(&ec2, &instance).await;
     assert!(old.iter().all(|id| !remaining.contains(id)));
     // Never even looked at: another account's (OwnerIds=self) and untagged ones (server-side tag filter).
     for id in [&foreign, &not_ours] {
@@ -264,7 +251,7 @@ async fn ebs_deletes_nothing_until_this_runs_snapshots_complete() {
     assert_eq!(reason(&report, &old), Some(KeepReason::NewBackupNotComplete));
     let err = cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance})).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "newSnapshotIds"), "{err}");
-    assert!(ebs_snapshots_of(&ec2, &instance).await.contains(&old));
+    assert!(kit::snapshots_of(&ec2, &instance).await.contains(&old));
 }
 
 #[tokio::test]
@@ -287,5 +274,5 @@ async fn ebs_cleanup_pages_past_a_thousand_snapshots() {
             .unwrap();
 
     assert_eq!(report.deleted.len(), old.len());
-    assert_eq!(ebs_snapshots_of(&ec2, &instance).await, vec![new]);
+    assert_eq!(kit::snapshots_of(&ec2, &instance).await, vec![new]);
 }

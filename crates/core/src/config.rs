@@ -25,6 +25,15 @@ impl<F: Fn(&str) -> Option<String>> Source for F {
     }
 }
 
+/// A function's settings as loaded at start: a bad one is logged once now, and every invocation then
+/// fails with it, before its event is read or AWS is called.
+pub fn logged_at_start<T>(loaded: Result<T>) -> Result<T> {
+    if let Err(e) = &loaded {
+        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
+    }
+    loaded
+}
+
 /// The tag that marks a resource as one snapmgmt backs up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetTag {

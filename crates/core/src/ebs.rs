@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::Client as Ec2Client;
 use aws_sdk_ssm::Client as SsmClient;
-use futures::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
 
 use crate::aws::ec2::{self as ec2_api, Deleted};
@@ -193,7 +192,9 @@ pub async fn cleanup_instance(
         }
         None if request.dry_run => {
             // Preview: the set this run would take counts as the newest, as it will in the real run.
-            sets.push(phantom_set(instance, &account_id, request.now));
+            let mut this_run = retention::this_runs_backup(instance, &account_id, request.now);
+            this_run.tags.insert(RUN_ID_KEY.to_string(), this_run.id.clone());
+            sets.push(this_run);
             true
         }
         _ => return Err(Error::invalid_event("newSnapshotIds", "is required unless dryRun is true")),
@@ -218,14 +219,10 @@ pub async fn cleanup_instance(
     if request.dry_run {
         report.deleted = doomed;
     } else {
-        let results: Vec<(String, Result<Deleted>)> = stream::iter(doomed)
-            .map(|id| async move {
-                let result = ec2_api::delete_snapshot(ec2, &id).await;
-                (id, result)
-            })
-            .buffer_unordered(DELETE_CONCURRENCY)
-            .collect()
-            .await;
+        let results = crate::concurrent::for_each_id(doomed, DELETE_CONCURRENCY, |id| async move {
+            ec2_api::delete_snapshot(ec2, &id).await
+        })
+        .await;
         for (id, result) in results {
             match result {
                 Ok(Deleted::Yes) => report.deleted.push(id),
@@ -261,24 +258,6 @@ fn snapshot_sets(snapshots: &[BackupInfo]) -> Vec<BackupInfo> {
         };
     }
     sets.into_values().collect()
-}
-
-const PHANTOM_SET: &str = "(snapshots of this run)";
-
-fn phantom_set(instance: &str, account_id: &str, now: i64) -> BackupInfo {
-    BackupInfo {
-        id: PHANTOM_SET.to_string(),
-        owner_account: Some(account_id.to_string()),
-        source_id: Some(instance.to_string()),
-        tags: [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance), (RUN_ID_KEY, PHANTOM_SET)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        created_at: now,
-        state: BackupState::Completed,
-        in_use: false,
-        aws_backup_managed: false,
-    }
 }
 
 fn tag<'t>(tags: &'t [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'t str> {

@@ -2,7 +2,6 @@
 
 use aws_sdk_fsx::types::{BackupLifecycle, BackupType};
 use aws_sdk_fsx::Client;
-use futures::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
 
 use crate::aws::fsx as api;
@@ -121,7 +120,7 @@ pub async fn cleanup_file_system(
         }
         None if request.dry_run => {
             // Preview: the backup this run would take counts as the newest, as it will in the real run.
-            backups.push(phantom_new_backup(fs_id, &account_id, request.now));
+            backups.push(retention::this_runs_backup(fs_id, &account_id, request.now));
             true
         }
         None => return Err(Error::invalid_event("newBackupId", "is required unless dryRun is true")),
@@ -138,19 +137,15 @@ pub async fn cleanup_file_system(
     let mut plan = retention::plan(&policy, &backups);
     plan.delete.sort();
     let mut report = CleanupReport { target_id: fs_id.to_string(), dry_run: request.dry_run, ..Default::default() };
-    report.kept = plan.keep.into_iter().filter(|k| k.id != PHANTOM_ID).collect();
+    report.kept = plan.keep.into_iter().filter(|k| k.id != retention::THIS_RUNS_BACKUP).collect();
     if request.dry_run {
         report.deleted = plan.delete;
         return Ok(report);
     }
-    let results: Vec<(String, Result<()>)> = stream::iter(plan.delete)
-        .map(|id| async move {
-            let result = api::delete_backup(client, &id).await;
-            (id, result)
-        })
-        .buffer_unordered(DELETE_CONCURRENCY)
-        .collect()
-        .await;
+    let results = crate::concurrent::for_each_id(plan.delete, DELETE_CONCURRENCY, |id| async move {
+        api::delete_backup(client, &id).await
+    })
+    .await;
     for (id, result) in results {
         match result {
             Ok(()) => report.deleted.push(id),
@@ -161,24 +156,6 @@ pub async fn cleanup_file_system(
     report.deleted.sort();
     report.failed.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(report)
-}
-
-const PHANTOM_ID: &str = "(backup of this run)";
-
-fn phantom_new_backup(fs_id: &str, account_id: &str, now: i64) -> BackupInfo {
-    BackupInfo {
-        id: PHANTOM_ID.to_string(),
-        owner_account: Some(account_id.to_string()),
-        source_id: Some(fs_id.to_string()),
-        tags: [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, fs_id)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        created_at: now,
-        state: BackupState::Completed,
-        in_use: false,
-        aws_backup_managed: false,
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! snapmgmt-core: everything snapmgmt does that can be tested without Lambda.
 
 pub mod aws;
+pub mod concurrent;
 pub mod config;
 pub mod ebs;
 pub mod efs;

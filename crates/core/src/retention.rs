@@ -99,6 +99,27 @@ pub fn plan(policy: &Policy, backups: &[BackupInfo]) -> Plan {
     result
 }
 
+/// The id a dry run gives the backup its run would take.
+pub const THIS_RUNS_BACKUP: &str = "(backup of this run)";
+
+/// A dry run's stand-in for the backup its run would take: ours, completed, made now. Planned with the
+/// others, it counts among the newest as the real one will, so the preview deletes what the run will.
+pub fn this_runs_backup(target_id: &str, account_id: &str, now: i64) -> BackupInfo {
+    BackupInfo {
+        id: THIS_RUNS_BACKUP.to_string(),
+        owner_account: Some(account_id.to_string()),
+        source_id: Some(target_id.to_string()),
+        tags: [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, target_id)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        created_at: now,
+        state: BackupState::Completed,
+        in_use: false,
+        aws_backup_managed: false,
+    }
+}
+
 /// Is it ours, of this target, in this account? None when it is.
 fn ownership_reason(policy: &Policy, backup: &BackupInfo) -> Option<KeepReason> {
     if backup.tags.get(MANAGED_BY_KEY).map(String::as_str) != Some(MANAGED_BY_VALUE) {

@@ -24,10 +24,7 @@ async fn handler(
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let config = EfsBackupConfig::from_env();
-    if let Err(e) = &config {
-        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
-    }
+    let config = snapmgmt_core::config::logged_at_start(EfsBackupConfig::from_env());
     let sdk_config = snapmgmt_core::aws::load_config().await;
     let (efs, backup) = (aws_sdk_efs::Client::new(&sdk_config), aws_sdk_backup::Client::new(&sdk_config));
     let clients = efs::Clients { efs: &efs, backup: &backup };

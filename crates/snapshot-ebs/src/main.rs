@@ -23,10 +23,7 @@ async fn handler(
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let config = SnapshotConfig::from_env();
-    if let Err(e) = &config {
-        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
-    }
+    let config = snapmgmt_core::config::logged_at_start(SnapshotConfig::from_env());
     let sdk_config = snapmgmt_core::aws::load_config().await;
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
     let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };

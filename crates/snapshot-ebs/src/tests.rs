@@ -2,8 +2,7 @@
 
 use super::*;
 use serde_json::json;
-use snapmgmt_core::aws::ec2::{list_own_snapshots, SNAPSHOT_PAGE_SIZE};
-use snapmgmt_core::model::{SnapshotMode, MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
+use snapmgmt_core::model::SnapshotMode;
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
@@ -25,19 +24,6 @@ async fn snapshot(config: &Result<SnapshotConfig>, payload: Value) -> Result<Sna
     handler(ebs::Clients { ec2: &ec2, ssm: &ssm }, config, LambdaEvent::new(payload, context)).await
 }
 
-async fn snapshots_of(instance: &str) -> Vec<String> {
-    let ec2 = kit::ec2_client().await;
-    let ours = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance)];
-    let mut ids: Vec<String> = list_own_snapshots(&ec2, &ours, SNAPSHOT_PAGE_SIZE)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|s| s.snapshot_id)
-        .collect();
-    ids.sort();
-    ids
-}
-
 fn execution() -> String {
     format!("arn:aws:states:us-east-1:{}:execution:snapmgmt:{}", kit::ACCOUNT_ID, kit::unique("run"))
 }
@@ -55,7 +41,7 @@ async fn direct_mode_takes_one_tagged_set_and_a_retried_invocation_reuses_it() {
     assert_eq!(first.snapshot_ids.len(), 2, "{first:?}");
     assert!(!first.reused && again.reused);
     assert_eq!(again.snapshot_ids, first.snapshot_ids);
-    assert_eq!(snapshots_of(&instance).await, first.snapshot_ids);
+    assert_eq!(kit::snapshots_of(&kit::ec2_client().await, &instance).await, first.snapshot_ids);
     let described = ec2.describe_snapshots().snapshot_ids(&first.snapshot_ids[0]).send().await.unwrap();
     let tags: Vec<(String, String)> = described.snapshots()[0]
         .tags()
@@ -78,7 +64,7 @@ async fn a_retried_attempt_replaces_the_sets_of_failed_attempts() {
     let retry = snapshot(&direct, json!({"instanceId": instance, "executionId": run, "attempt": 1})).await.unwrap();
 
     assert_eq!(retry.replaced, failed.snapshot_ids);
-    assert_eq!(snapshots_of(&instance).await, retry.snapshot_ids);
+    assert_eq!(kit::snapshots_of(&kit::ec2_client().await, &instance).await, retry.snapshot_ids);
 }
 
 #[tokio::test]
@@ -108,7 +94,7 @@ async fn a_dry_run_changes_nothing_and_bad_input_is_named() {
 
     let dry = snapshot(&direct, json!({"instanceId": instance, "dryRun": true})).await.unwrap();
     assert!(dry.snapshot_ids.is_empty() && dry.automation_execution_id.is_none());
-    assert!(snapshots_of(&instance).await.is_empty());
+    assert!(kit::snapshots_of(&kit::ec2_client().await, &instance).await.is_empty());
 
     let err = snapshot(&direct, json!({"instanceId": "vol-0123456789abcdef0"})).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "instanceId"), "{err}");
@@ -117,5 +103,5 @@ async fn a_dry_run_changes_nothing_and_bad_input_is_named() {
     let bad_setting = Err(Error::InvalidSetting { name: "SNAPSHOT_MODE", value: "vss".into(), reason: "x".into() });
     let err = snapshot(&bad_setting, json!({"instanceId": instance})).await.unwrap_err();
     assert!(matches!(err, Error::InvalidSetting { name: "SNAPSHOT_MODE", .. }));
-    assert!(snapshots_of(&instance).await.is_empty());
+    assert!(kit::snapshots_of(&kit::ec2_client().await, &instance).await.is_empty());
 }

@@ -270,6 +270,21 @@ pub fn our_snapshot_tags<'a>(instance_id: &'a str, run_id: &'a str) -> [(&'stati
     ]
 }
 
+/// The ids of this account's snapshots tagged as ours for the instance, sorted.
+pub async fn snapshots_of(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Vec<String> {
+    let ours = [
+        (snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE),
+        (snapmgmt_core::model::TARGET_ID_KEY, instance_id),
+    ];
+    let snapshots =
+        snapmgmt_core::aws::ec2::list_own_snapshots(ec2, &ours, snapmgmt_core::aws::ec2::SNAPSHOT_PAGE_SIZE)
+            .await
+            .expect("list snapshots");
+    let mut ids: Vec<String> = snapshots.into_iter().filter_map(|s| s.snapshot_id).collect();
+    ids.sort();
+    ids
+}
+
 /// Sets fields of an EBS snapshot in the emulator (startTime, state, ownerId, inUseBy).
 pub fn set_snapshot(snapshot_id: &str, mut fields: Value) {
     fields["snapshotId"] = Value::from(snapshot_id);

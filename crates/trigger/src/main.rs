@@ -23,10 +23,7 @@ async fn handler(
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let config = TriggerConfig::from_env();
-    if let Err(e) = &config {
-        tracing::error!(error = %e, "invalid setting: every invocation will fail until it is fixed");
-    }
+    let config = snapmgmt_core::config::logged_at_start(TriggerConfig::from_env());
     let sdk_config = snapmgmt_core::aws::load_config().await;
     let fsx = aws_sdk_fsx::Client::new(&sdk_config);
     let ec2 = aws_sdk_ec2::Client::new(&sdk_config);
