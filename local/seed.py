@@ -9,6 +9,7 @@
   a Windows file system, not tagged: its old backup is never touched
   an instance with two data volumes, tagged: our snapshot sets 30 and 3 days old, and someone else's
       snapshot; its first snapshot run fails and is retried
+  an instance without an SSM agent, tagged, and tagged snapmgmt:SnapshotMode=direct: a crash-consistent set
   an instance, not tagged: never snapshotted
   an EFS file system, tagged: backed up through AWS Backup into the stack's vault; one, not tagged
 
@@ -55,6 +56,7 @@ def main() -> None:
     stack.script_next_automations(
         instance, [{"status": "Failed", "snapshots": True, "message": "Step ThawLinux failed"}]
     )
+    seeded[stack.create_instance(ec2, name="demo-no-agent", mode="direct")] = []
     seeded[stack.create_instance(ec2, tagged=False, name="not-a-target")] = []
     efs = stack.client("efs")
     seeded[stack.create_efs(efs, name="demo-efs")["FileSystemId"]] = []

@@ -71,10 +71,13 @@ def backup_ids(fsx, fs_id: str) -> set:
     return {b["BackupId"] for page in pages for b in page["Backups"]}
 
 
-def create_instance(ec2, tagged: bool = True, volumes: int = 1, name: str = None) -> str:
-    """A running instance with `volumes` data volumes, tagged as a target or not."""
+def create_instance(ec2, tagged: bool = True, volumes: int = 1, name: str = None, mode: str = None) -> str:
+    """A running instance with `volumes` data volumes, tagged as a target or not, and with its own
+    snapshot mode (`snapmgmt:SnapshotMode`) when given."""
     image = ec2.describe_images()["Images"][0]["ImageId"]
     tags = [TARGET_TAG] if tagged else []
+    if mode:
+        tags.append({"Key": "snapmgmt:SnapshotMode", "Value": mode})
     tags.append({"Key": "Name", "Value": name or ("target" if tagged else "not-a-target")})
     mappings = [{"DeviceName": f"/dev/sd{chr(ord('f') + n)}", "Ebs": {"VolumeSize": 8}} for n in range(volumes)]
     return ec2.run_instances(

@@ -58,3 +58,16 @@ def test_an_automation_failing_every_time_fails_that_instance_only(aws):
     assert target(summary, broken)["error"] == "SnapshotFailed"
     assert "FreezeLinux" in target(summary, broken)["cause"]
     assert target(summary, healthy)["created"]
+
+
+def test_an_instance_tagged_for_the_direct_mode_gets_a_crash_consistent_set(aws):
+    ec2 = stack.client("ec2")
+    instance = stack.create_instance(ec2, volumes=2, mode="direct")
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    created = target(summary, instance)["created"]
+    assert len(created) == 2
+    new = [s for s in stack.snapshots(ec2, instance) if s["SnapshotId"] in created]
+    assert {tag(s, "snapmgmt:AppConsistent") for s in new} == {"false"}

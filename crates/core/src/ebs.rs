@@ -21,6 +21,8 @@ use crate::retention::{self, BackupInfo, BackupState, KeepReason, Policy};
 pub const ATTEMPT_KEY: &str = "snapmgmt:Attempt";
 /// Tag saying whether the set was taken with I/O frozen (ssm mode) or crash-consistent only (direct).
 pub const APP_CONSISTENT_KEY: &str = "snapmgmt:AppConsistent";
+/// Instance tag choosing the snapshot mode of that instance.
+pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
 /// Deletes in flight at once for one instance: well inside EC2's API rate limits.
 pub const DELETE_CONCURRENCY: usize = 4;
 
@@ -43,10 +45,10 @@ pub async fn snapshot_instance(
     let instance = event.instance_id.as_str();
     let run = event.execution_id.as_deref().unwrap_or(request_id);
     let run_name = run.rsplit(':').next().unwrap_or(run);
-    ec2_api::check_instance(clients.ec2, instance).await?;
+    let mode = snapshot_mode(config, &ec2_api::instance_tags(clients.ec2, instance).await?)?;
     let mut result = SnapshotEbsResult {
         instance_id: instance.to_string(),
-        mode: config.mode,
+        mode,
         automation_execution_id: None,
         snapshot_ids: Vec::new(),
         reused: false,
@@ -68,7 +70,7 @@ pub async fn snapshot_instance(
             result.replaced.push(id);
         }
     }
-    match config.mode {
+    match mode {
         SnapshotMode::Ssm => {
             let exclude = config.exclude_boot_volume.to_string();
             let mut parameters = vec![
@@ -99,6 +101,21 @@ pub async fn snapshot_instance(
     }
     result.snapshot_ids.sort();
     Ok(result)
+}
+
+/// The instance's own mode, from its `snapmgmt:SnapshotMode` tag (`ssm` or `direct`), else the setting's:
+/// one deployment can snapshot instances with an SSM agent and instances without.
+pub fn snapshot_mode(config: &SnapshotConfig, instance_tags: &[aws_sdk_ec2::types::Tag]) -> Result<SnapshotMode> {
+    match tag(instance_tags, SNAPSHOT_MODE_KEY) {
+        None => Ok(config.mode),
+        Some("ssm") => Ok(SnapshotMode::Ssm),
+        Some("direct") => Ok(SnapshotMode::Direct),
+        Some(other) => Err(Error::InvalidSetting {
+            name: SNAPSHOT_MODE_KEY,
+            value: other.to_string(),
+            reason: "this instance tag must be ssm or direct".to_string(),
+        }),
+    }
 }
 
 /// SSM's ClientToken is a UUID: this one derives from (run, instance, attempt).

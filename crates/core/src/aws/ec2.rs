@@ -28,13 +28,15 @@ pub async fn list_running_instances(client: &Client, tag_key: &str, tag_value: &
     Ok(ids)
 }
 
-/// Checks that the instance exists; `NotFound` when it does not.
-pub async fn check_instance(client: &Client, instance_id: &str) -> Result<()> {
+/// The instance's tags; `NotFound` when it does not exist.
+pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag>> {
     let out = client.describe_instances().instance_ids(instance_id).send().await;
     let not_found = || Error::NotFound { kind: "EC2 instance", id: instance_id.to_string() };
     match out {
-        Ok(out) if out.reservations().iter().any(|r| !r.instances().is_empty()) => Ok(()),
-        Ok(_) => Err(not_found()),
+        Ok(out) => {
+            let instance = out.reservations().iter().flat_map(|r| r.instances()).next().ok_or_else(not_found)?;
+            Ok(instance.tags().to_vec())
+        }
         Err(e) if e.as_service_error().and_then(|s| s.meta().code()) == Some("InvalidInstanceID.NotFound") => {
             Err(not_found())
         }
