@@ -37,8 +37,8 @@ def test_the_function_accepts_its_sample_event(aws, event_file):
     response = client.invoke(FunctionName=function_of(event_file), Payload=event_file.read_bytes())
     answer = json.loads(response["Payload"].read())
     if response.get("FunctionError"):
-        # The sample ids exist in no account: NotFound (or NotSupported) is the answer, never a bad event.
-        assert answer["errorType"] in ("NotFound", "NotSupported"), answer
+        # The sample ids exist in no account: NotFound is the answer, never a bad event or setting.
+        assert answer["errorType"] == "NotFound", answer
 
 
 def state_machine_arn(name: str) -> str:

@@ -27,10 +27,6 @@ pub enum Error {
     /// The resource named in the event does not exist (or is not visible to this account).
     #[error("{kind} {id} was not found")]
     NotFound { kind: &'static str, id: String },
-
-    /// A path that a later release adds.
-    #[error("not yet supported: {0}")]
-    NotSupported(&'static str),
 }
 
 impl Error {
@@ -42,7 +38,6 @@ impl Error {
             Error::Aws { .. } => "AwsError",
             Error::BackupInProgress { .. } => "BackupInProgress",
             Error::NotFound { .. } => "NotFound",
-            Error::NotSupported(_) => "NotSupported",
         }
     }
 
