@@ -28,9 +28,14 @@ def main() -> int:
     parser.add_argument("--poll-seconds", type=int, help="shorten every wait of the workflow to this (local runs)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for the execution")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--max-delete-percent", type=int, help="the delete guard's limit for this run (default: the setting, 50)"
+    )
     args = parser.parse_args()
 
     event = scheduled_event(args.dry_run, args.poll_seconds)
+    if args.max_delete_percent is not None:
+        event["maxDeletePercent"] = args.max_delete_percent
     # One attempt, so that a slow answer cannot start a second invocation; the trigger is idempotent anyway.
     lambda_client = boto3.client("lambda", config=Config(read_timeout=900, retries={"total_max_attempts": 1}))
     started = invoke(lambda_client, args.function, event)
@@ -82,7 +87,7 @@ def wait_for(sfn, execution_arn: str, timeout: int) -> dict:
 
 
 def summarize(sfn, started: dict, execution: dict) -> dict:
-    """The Summarize state's output: the execution's output when it succeeded, else read from its history."""
+    """The run report: the execution's output when it succeeded, else the Report state's, from its history."""
     report = json.loads(execution.get("output") or "null") or summarize_state_output(sfn, execution["executionArn"])
     seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
     return {
@@ -95,6 +100,7 @@ def summarize(sfn, started: dict, execution: dict) -> dict:
         "skipped": started.get("skipped", []),
         "targets": [t for kind in ("fsx", "ec2", "efs") for t in (report or {}).get(kind, [])],
         "failedTargets": (report or {}).get("failedTargets", []),
+        "totals": (report or {}).get("totals", {}),
     }
 
 
@@ -103,7 +109,7 @@ def summarize_state_output(sfn, execution_arn: str):
     for page in pages:
         for event in page["events"]:
             exited = event.get("stateExitedEventDetails")
-            if exited and exited["name"] == "Summarize":
+            if exited and exited["name"] == "Report":
                 return json.loads(exited["output"])
     return None
 
@@ -131,6 +137,14 @@ def render(summary: dict) -> str:
         lines.append(f"  skipped {skipped['id']}: {skipped['reason']}")
     if not summary["targets"] and not summary["skipped"]:
         lines.append("  no tagged targets: nothing to do")
+    totals = summary["totals"]
+    if totals:
+        # A dry run creates nothing, so it counts the targets it would back up rather than backups.
+        created = "" if summary["dryRun"] else f"backups created {totals['created']}, "
+        lines.append(
+            f"  {totals['targets']} target(s), {totals['failedTargets']} failed; {created}"
+            f"{delete} {totals['deleted']}, failed to delete {totals['failedDeletes']}"
+        )
     if summary["status"] != "SUCCEEDED":
         lines.append(f"  {summary['error']}: {summary['cause']}")
     return "\n".join(lines)

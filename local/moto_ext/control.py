@@ -89,8 +89,10 @@ def ec2_snapshot(request, full_url, headers):
         snapshot.status = "completed" if body["state"] == "pending" else body["state"]
     if "ownerId" in body:
         snapshot.owner_id = body["ownerId"]
-    if "inUseBy" in body:  # an AMI id: DeleteSnapshot then answers InvalidSnapshot.InUse
+    if "inUseBy" in body:  # an AMI id: DescribeImages lists the snapshot, DeleteSnapshot answers InUse
         snapshot.from_ami = body["inUseBy"]
+        if body["inUseBy"] in backend.amis:
+            backend.amis[body["inUseBy"]].ebs_snapshot = snapshot
     return _ok({"snapshotId": snapshot.id, "state": snapshot.status})
 
 

@@ -11,12 +11,14 @@ import workflow
 QUICK = {"fsxWaitSeconds": 1, "backupPollSeconds": 1, "ebsPollSeconds": 1, "efsPollSeconds": 1}
 
 
-def run(timing=None, dry_run=False, time=None):
+def run(timing=None, dry_run=False, time=None, max_delete_percent=None):
     """Invokes the trigger with a scheduled event and waits for the execution; returns the summary."""
     event = workflow.scheduled_event(dry_run, None)
     event["timing"] = {**QUICK, **(timing or {})}
     if time:
         event["time"] = time
+    if max_delete_percent is not None:
+        event["maxDeletePercent"] = max_delete_percent
     started = workflow.invoke(stack.client("lambda", os.environ["AWS_ENDPOINT_URL_LAMBDA"]), "trigger", event)
     sfn = stack.client("stepfunctions")
     execution = workflow.wait_for(sfn, started["executionArn"], timeout=300)
@@ -119,6 +121,49 @@ def test_a_dry_run_reports_the_plan_and_changes_nothing(aws):
     assert summary["status"] == "SUCCEEDED", summary
     assert target(summary, fs)["cleanup"]["deleted"] == [old]
     assert stack.backup_ids(aws, fs) == {old}
+
+
+def test_the_plan_is_what_the_real_run_then_does(aws):
+    fs = stack.create_file_system(aws)
+    for age, ours in ((20, True), (2, True), (30, False), (3, True)):
+        stack.create_backup(aws, fs, age, ours=ours)
+    ec2 = stack.client("ec2")
+    instance = stack.create_instance(ec2, volumes=1, mode="direct")
+    for age, run_id in ((20, "old"), (1, "young")):
+        stack.create_snapshot(ec2, instance, age, ours=True, run=run_id)
+    before = (stack.backup_ids(aws, fs), {s["SnapshotId"] for s in stack.snapshots(ec2, instance)})
+
+    plan = run(dry_run=True)
+    assert (stack.backup_ids(aws, fs), {s["SnapshotId"] for s in stack.snapshots(ec2, instance)}) == before
+    real = run()
+
+    assert plan["status"] == real["status"] == "SUCCEEDED", (plan, real)
+    for target_id in (fs, instance):
+        planned, done = target(plan, target_id)["cleanup"], target(real, target_id)["cleanup"]
+        assert planned["deleted"] == done["deleted"] and len(done["deleted"]) == 1
+        new = set(target(real, target_id)["created"])
+        # The real run keeps its new backup (AmongNewest); the plan has no id for it yet.
+        assert [k for k in planned["kept"]] == [k for k in done["kept"] if k["id"] not in new]
+    assert plan["totals"] == {**real["totals"], "created": plan["totals"]["created"]}
+    assert real["totals"] == {"targets": 2, "failedTargets": 0, "created": 2, "deleted": 2, "failedDeletes": 0}
+
+
+def test_the_delete_guard_fails_a_mass_delete_whole_until_the_limit_is_raised(aws):
+    fs = stack.create_file_system(aws)
+    old = {stack.create_backup(aws, fs, age, ours=True) for age in (20, 30)}
+
+    refused = run()
+
+    assert refused["status"] == "FAILED" and refused["failedTargets"] == [fs]
+    assert target(refused, fs)["error"] == "DeleteLimitExceeded"
+    assert "MAX_DELETE_PERCENT" in target(refused, fs)["cause"]
+    assert old <= stack.backup_ids(aws, fs)
+
+    allowed = run(max_delete_percent=100)
+
+    assert allowed["status"] == "SUCCEEDED", allowed
+    assert set(target(allowed, fs)["cleanup"]["deleted"]) == old
+    assert not old & stack.backup_ids(aws, fs)
 
 
 def test_a_retried_schedule_tick_starts_no_second_run(aws):

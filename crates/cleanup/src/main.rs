@@ -26,7 +26,8 @@ async fn handler(
     // A bad setting fails every invocation, before the event is read or AWS is called.
     let retention = retention.clone()?;
     match CleanupEvent::parse(event.payload)? {
-        CleanupEvent::Fsx(FsxCleanup { file_system_id, new_backup_id, dry_run }) => {
+        CleanupEvent::Fsx(FsxCleanup { file_system_id, new_backup_id, dry_run, max_delete_percent }) => {
+            let retention = retention.with_delete_limit(max_delete_percent);
             let request = CleanupRequest {
                 file_system_id: &file_system_id,
                 new_backup_id: new_backup_id.as_deref(),
@@ -35,7 +36,8 @@ async fn handler(
             };
             fsx::cleanup_file_system(clients.fsx, retention, request).await
         }
-        CleanupEvent::Ebs(EbsCleanup { instance_id, new_snapshot_ids, dry_run }) => {
+        CleanupEvent::Ebs(EbsCleanup { instance_id, new_snapshot_ids, dry_run, max_delete_percent }) => {
+            let retention = retention.with_delete_limit(max_delete_percent);
             let request = ebs::CleanupRequest {
                 instance_id: &instance_id,
                 new_snapshot_ids: new_snapshot_ids.as_deref(),

@@ -9,7 +9,7 @@ use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
 fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
-    Ok(RetentionConfig { retention_days: days, min_keep })
+    Ok(RetentionConfig { retention_days: days, min_keep, max_delete_percent: 100 })
 }
 
 async fn cleanup(fsx: &FsxClient, retention: Result<RetentionConfig>, payload: Value) -> Result<CleanupReport> {
@@ -275,4 +275,91 @@ async fn ebs_cleanup_pages_past_a_thousand_snapshots() {
 
     assert_eq!(report.deleted.len(), old.len());
     assert_eq!(kit::snapshots_of(&ec2, &instance).await, vec![new]);
+}
+
+// ---------------------------------------------------------------- the delete guard
+
+fn guarded(days: u32) -> Result<RetentionConfig> {
+    Ok(RetentionConfig { retention_days: days, min_keep: 1, max_delete_percent: 50 })
+}
+
+#[tokio::test]
+async fn the_guard_refuses_a_mass_delete_whole_unless_the_run_raises_the_limit() {
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let ours = kit::our_tags(&fs);
+    for age in [30, 20, 10] {
+        kit::create_backup(&fsx, &fs, &ours, age).await;
+    }
+    let new = kit::create_backup(&fsx, &fs, &ours, 0).await;
+    let before = remaining(&fsx, &fs).await;
+    let event = json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new});
+
+    // 3 of 4 is more than half: refused, in a dry run as in a real run, and nothing is deleted.
+    for dry_run in [true, false] {
+        let mut event = event.clone();
+        event["dryRun"] = json!(dry_run);
+        let err = cleanup(&fsx, guarded(7), event).await.unwrap_err();
+        assert!(matches!(&err, Error::DeleteLimitExceeded { deleting: 3, total: 4, max_percent: 50, .. }), "{err}");
+        assert_eq!(err.kind(), "DeleteLimitExceeded");
+        assert!(err.to_string().contains(&fs) && err.to_string().contains("MAX_DELETE_PERCENT"), "{err}");
+    }
+    assert_eq!(remaining(&fsx, &fs).await, before);
+
+    let mut raised = event.clone();
+    raised["maxDeletePercent"] = json!(75);
+    let report = cleanup(&fsx, guarded(7), raised).await.unwrap();
+    assert_eq!(report.deleted.len(), 3);
+    assert_eq!(remaining(&fsx, &fs).await, vec![new]);
+}
+
+#[tokio::test]
+async fn the_guard_counts_snapshot_sets_and_allows_a_nightly_delete() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 2).await;
+    // Eight nightly sets of two snapshots, the oldest expired: one set of eight goes.
+    let mut sets = Vec::new();
+    for night in 0..8 {
+        let run = format!("night-{night}");
+        let tags = kit::our_snapshot_tags(&instance, &run);
+        let age = if night == 0 { 10 } else { 7 - night }; // 10 days, then 6 to 0: clear of the cutoff
+        sets.push(vec![
+            kit::create_snapshot(&ec2, &instance, &tags, age).await,
+            kit::create_snapshot(&ec2, &instance, &tags, age).await,
+        ]);
+    }
+    let newest = sets[7].clone();
+    let mut expired = sets[0].clone();
+    expired.sort();
+
+    let report = cleanup(&fsx, guarded(7), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": newest}))
+        .await
+        .unwrap();
+
+    assert_eq!(report.deleted, expired);
+}
+
+#[tokio::test]
+async fn ebs_dry_run_reports_what_a_real_run_then_does_ami_snapshots_included() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let old = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "old"), 20).await;
+    let in_use = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "ami"), 30).await;
+    let image =
+        ec2.create_image().instance_id(&instance).name(kit::unique("ami")).send().await.unwrap().image_id.unwrap();
+    kit::set_snapshot(&in_use, json!({"inUseBy": image}));
+    let new = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "new"), 0).await;
+    let event = json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]});
+    let mut preview_event = event.clone();
+    preview_event["dryRun"] = json!(true);
+
+    let preview = cleanup(&fsx, retention(7, 1), preview_event).await.unwrap();
+    assert_eq!(kit::snapshots_of(&ec2, &instance).await.len(), 3, "a dry run changed something");
+    let real = cleanup(&fsx, retention(7, 1), event).await.unwrap();
+
+    assert_eq!(preview.deleted, vec![old]);
+    assert_eq!(reason(&preview, &in_use), Some(KeepReason::InUse));
+    assert_eq!((preview.deleted, preview.kept), (real.deleted, real.kept));
 }

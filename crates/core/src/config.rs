@@ -4,6 +4,8 @@ use crate::error::{Error, Result};
 
 pub const DEFAULT_TAG_KEY: &str = "ResourceType";
 pub const DEFAULT_TAG_VALUE: &str = "SnapshotMgmtTarget";
+/// The delete guard's default: a run may delete at most half of a target's own backups.
+pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 50;
 
 /// Where settings come from: the process environment in Lambda, a map in tests.
 pub trait Source {
@@ -55,6 +57,9 @@ pub struct TriggerConfig {
 pub struct RetentionConfig {
     pub retention_days: u32,
     pub min_keep: u32,
+    /// The delete guard: a cleanup that would delete more than this share (percent) of a target's own
+    /// backups deletes none and fails that target.
+    pub max_delete_percent: u32,
 }
 
 /// Settings of snapshot-ebs.
@@ -164,11 +169,17 @@ impl RetentionConfig {
     pub fn from_source(src: &impl Source) -> Result<Self> {
         let retention_days = required_number(src, "RETENTION_DAYS", 1, 36_500)?;
         let min_keep = optional_number(src, "MIN_KEEP", 1, 1, 1_000)?;
-        Ok(Self { retention_days, min_keep })
+        let max_delete_percent = optional_number(src, "MAX_DELETE_PERCENT", DEFAULT_MAX_DELETE_PERCENT, 1, 100)?;
+        Ok(Self { retention_days, min_keep, max_delete_percent })
     }
 
     pub fn from_env() -> Result<Self> {
         Self::from_source(&Env)
+    }
+
+    /// These settings with the delete guard's limit of one run (an event's maxDeletePercent), when given.
+    pub fn with_delete_limit(self, max_delete_percent: Option<u32>) -> Self {
+        Self { max_delete_percent: max_delete_percent.unwrap_or(self.max_delete_percent), ..self }
     }
 }
 
@@ -297,8 +308,18 @@ mod tests {
     #[test]
     fn min_keep_defaults_to_one_and_rejects_zero() {
         let cfg = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7")])).unwrap();
-        assert_eq!(cfg, RetentionConfig { retention_days: 7, min_keep: 1 });
+        assert_eq!(cfg, RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 50 });
         let err = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7"), ("MIN_KEEP", "0")]));
         assert!(matches!(err, Err(Error::InvalidSetting { name: "MIN_KEEP", .. })));
+    }
+
+    #[test]
+    fn max_delete_percent_defaults_to_half_and_is_a_percentage() {
+        for bad in ["0", "101", "50%", "half"] {
+            let err = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7"), ("MAX_DELETE_PERCENT", bad)]));
+            assert!(matches!(err, Err(Error::InvalidSetting { name: "MAX_DELETE_PERCENT", .. })), "{bad}");
+        }
+        let cfg = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7"), ("MAX_DELETE_PERCENT", "100")]));
+        assert_eq!(cfg.unwrap().max_delete_percent, 100);
     }
 }

@@ -1,7 +1,7 @@
 //! The EC2 path: snapshot an instance's EBS volumes as one set (through SSM, or directly), follow the
 //! run, and delete the instance's expired snapshot sets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_ec2::Client as Ec2Client;
 use aws_sdk_ssm::Client as SsmClient;
@@ -225,14 +225,25 @@ pub async fn cleanup_instance(
         new_backup_completed: new_completed,
     };
     let plan = retention::plan(&policy, &sets);
-    let members =
-        |set: &str| -> Vec<String> { snapshots.iter().filter(|s| set_of(s) == set).map(|s| s.id.clone()).collect() };
+    plan.check_delete_limit(instance, retention.max_delete_percent)?;
+    let mut members: HashMap<&str, Vec<String>> = HashMap::new();
+    for snapshot in &snapshots {
+        members.entry(set_of(snapshot)).or_default().push(snapshot.id.clone());
+    }
+    let mut members_of = |set: &str| members.remove(set).unwrap_or_default();
 
     let mut report = CleanupReport { target_id: instance.to_string(), dry_run: request.dry_run, ..Default::default() };
     for kept in plan.keep {
-        report.kept.extend(members(&kept.id).into_iter().map(|id| Kept { id, reason: kept.reason }));
+        report.kept.extend(members_of(&kept.id).into_iter().map(|id| Kept { id, reason: kept.reason }));
     }
-    let doomed: Vec<String> = plan.delete.iter().flat_map(|set| members(set)).collect();
+    let mut doomed: Vec<String> = plan.delete.iter().flat_map(|set| members_of(set)).collect();
+    if !doomed.is_empty() {
+        // An AMI's snapshot cannot be deleted: known before acting, so a dry run reports what a run does.
+        let in_use = ec2_api::snapshots_of_own_images(ec2).await?;
+        let (used, free): (Vec<String>, Vec<String>) = doomed.into_iter().partition(|id| in_use.contains(id));
+        report.kept.extend(used.into_iter().map(|id| Kept { id, reason: KeepReason::InUse }));
+        doomed = free;
+    }
     if request.dry_run {
         report.deleted = doomed;
     } else {
@@ -242,16 +253,14 @@ pub async fn cleanup_instance(
         .await;
         for (id, result) in results {
             match result {
+                // An AMI made since the look above, or another account's AMI: still kept, not a failure.
                 Ok(Deleted::Yes) => report.deleted.push(id),
                 Ok(Deleted::InUse) => report.kept.push(Kept { id, reason: KeepReason::InUse }),
                 Err(e) => report.failed.push(FailedDelete { id, error: e.to_string() }),
             }
         }
     }
-    report.deleted.sort();
-    report.kept.sort_by(|a, b| a.id.cmp(&b.id));
-    report.failed.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(report)
+    Ok(report.finished())
 }
 
 /// The set a snapshot belongs to: its run, or itself when it names none.

@@ -27,6 +27,14 @@ pub enum Error {
     /// The resource named in the event does not exist (or is not visible to this account).
     #[error("{kind} {id} was not found")]
     NotFound { kind: &'static str, id: String },
+
+    /// The delete guard refused a cleanup: it would delete more than the allowed share of a target's backups.
+    #[error(
+        "refused to delete {deleting} of the {total} backups of {target_id}: more than {max_percent}% \
+         (MAX_DELETE_PERCENT); nothing was deleted. If that is intended, raise MAX_DELETE_PERCENT, or run once \
+         with maxDeletePercent in the trigger's event"
+    )]
+    DeleteLimitExceeded { target_id: String, deleting: usize, total: usize, max_percent: u32 },
 }
 
 impl Error {
@@ -38,6 +46,7 @@ impl Error {
             Error::Aws { .. } => "AwsError",
             Error::BackupInProgress { .. } => "BackupInProgress",
             Error::NotFound { .. } => "NotFound",
+            Error::DeleteLimitExceeded { .. } => "DeleteLimitExceeded",
         }
     }
 

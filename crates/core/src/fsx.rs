@@ -135,12 +135,13 @@ pub async fn cleanup_file_system(
         new_backup_completed,
     };
     let mut plan = retention::plan(&policy, &backups);
+    plan.check_delete_limit(fs_id, retention.max_delete_percent)?;
     plan.delete.sort();
     let mut report = CleanupReport { target_id: fs_id.to_string(), dry_run: request.dry_run, ..Default::default() };
     report.kept = plan.keep.into_iter().filter(|k| k.id != retention::THIS_RUNS_BACKUP).collect();
     if request.dry_run {
         report.deleted = plan.delete;
-        return Ok(report);
+        return Ok(report.finished());
     }
     let results = crate::concurrent::for_each_id(plan.delete, DELETE_CONCURRENCY, |id| async move {
         api::delete_backup(client, &id).await
@@ -152,10 +153,7 @@ pub async fn cleanup_file_system(
             Err(e) => report.failed.push(FailedDelete { id, error: e.to_string() }),
         }
     }
-    // Reports list ids in order, whatever order the concurrent deletes finished in.
-    report.deleted.sort();
-    report.failed.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(report)
+    Ok(report.finished())
 }
 
 #[cfg(test)]

@@ -67,6 +67,9 @@ pub struct TriggerEvent {
     /// Poll intervals for this run; the original sample's when absent (local runs pass short ones).
     #[serde(default)]
     pub timing: Option<Timing>,
+    /// Raise (or lower) the delete guard's limit for this run only, in percent; MAX_DELETE_PERCENT when absent.
+    #[serde(default)]
+    pub max_delete_percent: Option<u32>,
 }
 
 impl Validate for TriggerEvent {
@@ -77,7 +80,7 @@ impl Validate for TriggerEvent {
             {
                 Err(Error::invalid_event("time", format!("{t:?} is not an RFC 3339 date-time")))
             }
-            _ => Ok(()),
+            _ => check_percent("maxDeletePercent", self.max_delete_percent),
         }
     }
 }
@@ -94,6 +97,8 @@ pub struct WorkflowInput {
     pub dry_run: bool,
     /// Targets of one kind worked on at once (each Map's MaxConcurrencyPath).
     pub max_concurrency: u32,
+    /// The delete guard's limit for this run; null: each cleanup's MAX_DELETE_PERCENT.
+    pub max_delete_percent: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -461,6 +466,9 @@ pub struct EbsCleanup {
     pub new_snapshot_ids: Option<Vec<String>>,
     #[serde(default)]
     pub dry_run: bool,
+    /// The delete guard's limit for this run (1 to 100 percent); the MAX_DELETE_PERCENT setting when absent.
+    #[serde(default)]
+    pub max_delete_percent: Option<u32>,
 }
 
 impl Validate for EbsCleanup {
@@ -469,7 +477,7 @@ impl Validate for EbsCleanup {
         for id in self.new_snapshot_ids.iter().flatten() {
             check_id("newSnapshotIds", id, "snap-")?;
         }
-        Ok(())
+        check_percent("maxDeletePercent", self.max_delete_percent)
     }
 }
 
@@ -482,6 +490,9 @@ pub struct FsxCleanup {
     pub new_backup_id: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
+    /// The delete guard's limit for this run (1 to 100 percent); the MAX_DELETE_PERCENT setting when absent.
+    #[serde(default)]
+    pub max_delete_percent: Option<u32>,
 }
 
 impl CleanupEvent {
@@ -497,10 +508,10 @@ impl CleanupEvent {
 impl Validate for FsxCleanup {
     fn validate(&self) -> Result<()> {
         check_id("fileSystemId", &self.file_system_id, "fs-")?;
-        match &self.new_backup_id {
-            Some(id) => check_id("newBackupId", id, "backup-"),
-            None => Ok(()),
+        if let Some(id) = &self.new_backup_id {
+            check_id("newBackupId", id, "backup-")?;
         }
+        check_percent("maxDeletePercent", self.max_delete_percent)
     }
 }
 
@@ -518,6 +529,16 @@ fn split_on(key: &str, event: serde_json::Value) -> Result<(String, serde_json::
         Some(serde_json::Value::String(value)) => Ok((value, serde_json::Value::Object(fields))),
         Some(other) => Err(Error::invalid_event(key, format!("expected a string, got {other}"))),
         None => Err(Error::invalid_event(key, format!("missing field `{key}`"))),
+    }
+}
+
+/// A percentage from 1 to 100, when given.
+fn check_percent(field: &str, value: Option<u32>) -> Result<()> {
+    match value {
+        Some(p) if !(1..=100).contains(&p) => {
+            Err(Error::invalid_event(field, format!("{p} is not a percentage from 1 to 100")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -539,6 +560,37 @@ pub struct CleanupReport {
     pub deleted: Vec<String>,
     pub kept: Vec<Kept>,
     pub failed: Vec<FailedDelete>,
+    /// How many of each, and of the kept how many for each reason: the run report's figures.
+    pub counts: CleanupCounts,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupCounts {
+    pub deleted: usize,
+    pub kept: usize,
+    pub failed: usize,
+    pub kept_by_reason: std::collections::BTreeMap<crate::retention::KeepReason, usize>,
+}
+
+impl CleanupReport {
+    /// The report in its final form: ids in order, whatever order concurrent deletes finished in, and counted.
+    pub fn finished(mut self) -> Self {
+        self.deleted.sort();
+        self.kept.sort_by(|a, b| a.id.cmp(&b.id));
+        self.failed.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut kept_by_reason = std::collections::BTreeMap::new();
+        for kept in &self.kept {
+            *kept_by_reason.entry(kept.reason).or_insert(0) += 1;
+        }
+        self.counts = CleanupCounts {
+            deleted: self.deleted.len(),
+            kept: self.kept.len(),
+            failed: self.failed.len(),
+            kept_by_reason,
+        };
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use crate::model::{Kept, MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
 pub const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Why a backup was kept. Serialised as its name in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KeepReason {
     /// It lacks our ManagedBy tag: someone else made it.
     NotOurs,
@@ -78,6 +78,30 @@ pub struct Policy<'a> {
 pub struct Plan {
     pub delete: Vec<String>,
     pub keep: Vec<Kept>,
+    /// How many of the backups looked at are ours and of this target: what the delete guard measures against.
+    pub ours: usize,
+}
+
+impl Plan {
+    /// The delete guard: does this plan delete more than `max_percent` of the target's own backups? A run
+    /// that would is refused whole: a sudden mass delete (a clock, tag or setting gone wrong, or backups
+    /// paused for months) must be confirmed by an operator raising the limit.
+    pub fn exceeds_delete_limit(&self, max_percent: u32) -> bool {
+        self.delete.len() * 100 > self.ours * max_percent as usize
+    }
+
+    /// The guard as an error naming the target, the counts and how to allow it.
+    pub fn check_delete_limit(&self, target_id: &str, max_percent: u32) -> crate::Result<()> {
+        if !self.exceeds_delete_limit(max_percent) {
+            return Ok(());
+        }
+        Err(crate::Error::DeleteLimitExceeded {
+            target_id: target_id.to_string(),
+            deleting: self.delete.len(),
+            total: self.ours,
+            max_percent,
+        })
+    }
 }
 
 /// Decides, for every backup, delete or keep (and why).
@@ -86,6 +110,7 @@ pub fn plan(policy: &Policy, backups: &[BackupInfo]) -> Plan {
     let cutoff = policy.now - i64::from(policy.retention_days) * SECONDS_PER_DAY;
     let mut result = Plan::default();
     for backup in backups {
+        result.ours += usize::from(ownership_reason(policy, backup).is_none());
         let reason = ownership_reason(policy, backup)
             .or_else(|| state_reason(backup))
             .or_else(|| (!policy.new_backup_completed).then_some(KeepReason::NewBackupNotComplete))

@@ -8,6 +8,14 @@ use crate::config::{TargetTag, TriggerConfig};
 use crate::error::Result;
 use crate::model::{Ec2Target, EfsTarget, FsxTarget, Skipped, TriggerEvent, TriggerResult, WorkflowInput};
 
+/// Where an operator sees an execution, its report included, in the Step Functions console.
+pub fn console_url(execution_arn: &str) -> String {
+    let region = execution_arn.split(':').nth(3).unwrap_or("us-east-1");
+    format!(
+        "https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution_arn}"
+    )
+}
+
 /// The clients the trigger uses.
 #[derive(Clone, Copy)]
 pub struct TriggerClients<'a> {
@@ -42,6 +50,7 @@ pub async fn run(
         timing: event.timing.unwrap_or_default(),
         dry_run: event.dry_run,
         max_concurrency: config.max_concurrency,
+        max_delete_percent: event.max_delete_percent,
     };
     let name = execution_name(event.time.as_deref(), request_id, event.dry_run);
     let input_json = serde_json::to_string(&input).expect("the workflow input serialises");
@@ -53,7 +62,9 @@ pub async fn run(
         ec2_targets = input.ec2.len(),
         efs_targets = input.efs.len(),
         input_bytes = input_json.len(),
-        "workflow started; its output is the run report"
+        report_console = %console_url(&started.execution_arn),
+        report_cli = %format!("aws stepfunctions describe-execution --execution-arn {} --query output", started.execution_arn),
+        "workflow started; its output is the run report (when a target fails: the Report state's output)"
     );
     Ok(TriggerResult {
         execution_name: name,

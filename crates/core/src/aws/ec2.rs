@@ -99,6 +99,26 @@ pub async fn describe_snapshots(client: &Client, ids: &[String]) -> Result<Vec<S
     }
 }
 
+/// The snapshots this account's own AMIs (deprecated and disabled ones too) are made of: they cannot be
+/// deleted while the AMI exists. All pages.
+pub async fn snapshots_of_own_images(client: &Client) -> Result<std::collections::HashSet<String>> {
+    let mut pages = client
+        .describe_images()
+        .owners("self")
+        .include_deprecated(true)
+        .include_disabled(true)
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    let mut ids = std::collections::HashSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeImages", e))?;
+        let mappings = page.images().iter().flat_map(|image| image.block_device_mappings());
+        ids.extend(mappings.filter_map(|m| m.ebs()?.snapshot_id().map(str::to_string)));
+    }
+    Ok(ids)
+}
+
 /// What became of a delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deleted {

@@ -61,8 +61,13 @@ async fn one_failed_delete_does_not_stop_the_others() {
     let client = mock_client!(aws_sdk_fsx, RuleMode::MatchAny, [&fs, &new, &list, &denied, &deleted]);
 
     let request = CleanupRequest { file_system_id: FS, new_backup_id: Some("backup-new00000"), dry_run: false, now };
-    let report =
-        cleanup_file_system(&client, RetentionConfig { retention_days: 7, min_keep: 1 }, request).await.unwrap();
+    let report = cleanup_file_system(
+        &client,
+        RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100 },
+        request,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.deleted, ["backup-old00001", "backup-old00003"]);
     assert_eq!(report.failed.len(), 1);
     assert_eq!(report.failed[0].id, "backup-old00002");

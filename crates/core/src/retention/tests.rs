@@ -208,6 +208,34 @@ proptest! {
         let plan = plan(&policy(7, 1, true), &backups);
         prop_assert_eq!(plan.delete.len() + plan.keep.len(), backups.len());
     }
+
+    /// The guard measures against the target's own backups only, and passes exactly the plans that delete
+    /// at most the allowed share of them.
+    #[test]
+    fn the_guard_passes_exactly_the_plans_within_the_limit(
+        backups in arb_inventory(60),
+        retention_days in 1u32..60,
+        max_percent in 1u32..=100,
+    ) {
+        let plan = plan(&policy(retention_days, 1, true), &backups);
+        prop_assert_eq!(plan.ours, backups.iter().filter(|b| is_ours_for_target(b)).count());
+        let share_ok = plan.delete.len() as f64 <= plan.ours as f64 * f64::from(max_percent) / 100.0;
+        prop_assert_eq!(plan.check_delete_limit(TARGET, max_percent).is_ok(), share_ok);
+        prop_assert!(plan.check_delete_limit(TARGET, 100).is_ok(), "100% must allow every plan the rule makes");
+    }
+}
+
+#[test]
+fn the_guard_allows_half_and_refuses_more() {
+    let two: Vec<BackupInfo> = vec![ours("new", 0), ours("old", 30)];
+    assert!(plan(&policy(7, 1, true), &two).check_delete_limit(TARGET, 50).is_ok());
+    let three: Vec<BackupInfo> = vec![ours("new", 0), ours("old1", 30), ours("old2", 31)];
+    let err = plan(&policy(7, 1, true), &three).check_delete_limit(TARGET, 50).unwrap_err();
+    assert!(matches!(err, crate::Error::DeleteLimitExceeded { deleting: 2, total: 3, max_percent: 50, .. }), "{err}");
+    // Foreign and untagged backups do not dilute the share.
+    let mut diluted = three.clone();
+    diluted.extend((0..10).map(|i| BackupInfo { tags: BTreeMap::new(), ..ours(&format!("theirs{i}"), 1) }));
+    assert!(plan(&policy(7, 1, true), &diluted).check_delete_limit(TARGET, 50).is_err());
 }
 
 proptest! {
