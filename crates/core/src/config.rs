@@ -50,6 +50,8 @@ pub struct TriggerConfig {
     pub state_machine_arn: String,
     /// Targets of one kind backed up at once: bounds the load on FSx, SSM and AWS Backup.
     pub max_concurrency: u32,
+    /// Every run a dry run (DRY_RUN=true): a deployment that only reports what it would do.
+    pub dry_run: bool,
 }
 
 /// Settings of the cleanup: how long backups are kept, and how many are always kept.
@@ -92,11 +94,7 @@ impl SnapshotConfig {
             None if mode == SnapshotMode::Direct => Ok(String::new()),
             None => Err(invalid(name, "", "is required in the ssm mode")),
         };
-        let exclude_boot_volume = match src.get("EXCLUDE_BOOT_VOLUME").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => return Err(invalid("EXCLUDE_BOOT_VOLUME", other, "must be true or false")),
-        };
+        let exclude_boot_volume = flag(src, "EXCLUDE_BOOT_VOLUME")?;
         Ok(Self {
             mode,
             document_name: required("SNAPSHOT_DOCUMENT_NAME")?,
@@ -157,6 +155,7 @@ impl TriggerConfig {
             target_tag: TargetTag::from_source(src)?,
             state_machine_arn: state_machine_arn(src)?,
             max_concurrency: optional_number(src, "MAX_CONCURRENCY", 4, 1, 40)?,
+            dry_run: flag(src, "DRY_RUN")?,
         })
     }
 
@@ -203,6 +202,15 @@ fn non_empty_or(src: &impl Source, name: &'static str, default: &str, max_len: u
     }
 }
 
+/// `true` or `false`; false when unset.
+fn flag(src: &impl Source, name: &'static str) -> Result<bool> {
+    match src.get(name).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(invalid(name, other, "must be true or false")),
+    }
+}
+
 fn required_number(src: &impl Source, name: &'static str, min: u32, max: u32) -> Result<u32> {
     match src.get(name) {
         None => Err(invalid(name, "", "is required: a whole number of days")),
@@ -246,6 +254,11 @@ mod tests {
         assert_eq!(cfg.target_tag, TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() });
         assert_eq!(cfg.state_machine_arn, ARN);
         assert_eq!(cfg.max_concurrency, 4);
+        assert!(!cfg.dry_run);
+        let preview = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("DRY_RUN", "true")]));
+        assert!(preview.unwrap().dry_run);
+        let bad = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("DRY_RUN", "yes")]));
+        assert!(matches!(bad, Err(Error::InvalidSetting { name: "DRY_RUN", .. })));
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub async fn run(
     request_id: &str,
 ) -> Result<TriggerResult> {
     let tag = &config.target_tag;
+    // The DRY_RUN setting makes every run a dry run; an event can ask for one, never undo the setting.
+    let dry_run = event.dry_run || config.dry_run;
     // Independent enumerations, at once.
     let (file_systems, instances, efs) = tokio::try_join!(
         aws::fsx::list_file_systems(clients.fsx),
@@ -48,11 +50,11 @@ pub async fn run(
         ec2: instances.into_iter().map(|instance_id| Ec2Target { instance_id }).collect(),
         efs: efs.into_iter().map(|file_system_id| EfsTarget { file_system_id }).collect(),
         timing: event.timing.unwrap_or_default(),
-        dry_run: event.dry_run,
+        dry_run,
         max_concurrency: config.max_concurrency,
         max_delete_percent: event.max_delete_percent,
     };
-    let name = execution_name(event.time.as_deref(), request_id, event.dry_run);
+    let name = execution_name(event.time.as_deref(), request_id, dry_run);
     let input_json = serde_json::to_string(&input).expect("the workflow input serialises");
     let started = aws::sfn::start_execution(clients.sfn, &config.state_machine_arn, &name, &input_json).await?;
     info!(

@@ -14,6 +14,7 @@ fn config(state_machine_arn: &str) -> TriggerConfig {
         target_tag: TargetTag { key: "ResourceType".into(), value: kit::unique("SnapshotMgmtTarget") },
         state_machine_arn: state_machine_arn.to_string(),
         max_concurrency: 4,
+        dry_run: false,
     }
 }
 
@@ -65,6 +66,16 @@ async fn starts_one_execution_with_the_ids_of_backupable_tagged_file_systems() {
     assert_eq!(input.fsx[0].file_system_id, windows);
     assert_eq!(input.timing.fsx_wait_seconds, 60);
     assert!(!input.dry_run);
+}
+
+#[tokio::test]
+async fn the_dry_run_setting_makes_a_scheduled_run_a_dry_run() {
+    let sfn = kit::sfn_client().await;
+    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
+    let cfg = TriggerConfig { dry_run: true, ..config(&arn) };
+    let result = trigger(&Ok(cfg), json!({"time": "2026-11-25T02:00:00Z", "dryRun": false})).await.unwrap();
+    assert_eq!(result.execution_name, "snapmgmt-20261125T020000Z-dryrun");
+    assert!(execution_input(&result.execution_arn).await.dry_run);
 }
 
 #[tokio::test]
