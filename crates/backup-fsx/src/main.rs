@@ -15,7 +15,7 @@ async fn handler(fsx_client: &FsxClient, event: LambdaEvent<Value>) -> Result<Ba
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let fsx_client = FsxClient::new(&snapmgmt_core::aws::load_config().await);
+    let fsx_client = FsxClient::new(&snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await);
     lambda_runtime::run(service_fn(|event| handler(&fsx_client, event))).await
 }
 

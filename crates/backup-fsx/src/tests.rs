@@ -105,3 +105,71 @@ async fn bad_input_changes_nothing() {
         .unwrap();
     assert!(all.backups().is_empty());
 }
+
+// ---------------------------------------------------------------- AWS faults, through the fault proxy
+
+use kit::fault_proxy::{Fault, Rule};
+use snapmgmt_core::aws::CallPattern;
+
+#[tokio::test]
+async fn a_connection_dropped_after_create_backup_was_sent_makes_no_second_backup() {
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let proxy = kit::fault_proxy();
+    proxy.set_rules(vec![Rule::new("CreateBackup", Fault::DropAfterSend).count(1)], 1);
+    let via = FsxClient::new(&kit::sdk_config_at(proxy.url(), CallPattern::Steady).await);
+
+    let result = backup(&via, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap();
+
+    assert_eq!(proxy.faults().injected.get("CreateBackup"), Some(&1));
+    assert_eq!(proxy.faults().requests.get("CreateBackup"), Some(&2), "the SDK retried the call");
+    assert_eq!(backups_of(&fsx, &fs).await, 1, "the retry made a second backup");
+    assert!(result.backup_id.is_some());
+}
+
+#[tokio::test]
+async fn an_answer_later_than_the_attempt_timeout_is_abandoned_and_retried_without_a_second_backup() {
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let proxy = kit::fault_proxy();
+    proxy.set_rules(vec![Rule::new("CreateBackup", Fault::Delay).count(1).delay_ms(2_500)], 1);
+    // The functions' settings, with a short attempt timeout so the test need not wait 15 s.
+    let config = kit::sdk_config_at(proxy.url(), CallPattern::Steady).await;
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(std::time::Duration::from_secs(1))
+        .operation_timeout(std::time::Duration::from_secs(30))
+        .build();
+    let via = FsxClient::from_conf(
+        snapmgmt_core::aws::aws_sdk_fsx::config::Builder::from(&config).timeout_config(timeouts).build(),
+    );
+
+    let started = std::time::Instant::now();
+    let result = backup(&via, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap();
+
+    assert!(started.elapsed() < std::time::Duration::from_millis(2_500), "the slow attempt was waited for");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await; // the late request reaches the emulator too
+    assert_eq!(backups_of(&fsx, &fs).await, 1);
+    assert!(result.backup_id.is_some());
+}
+
+#[tokio::test]
+async fn a_persistently_failing_service_is_reported_as_retryable_naming_the_operation() {
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let proxy = kit::fault_proxy();
+    proxy.set_rules(vec![Rule::new("*", Fault::Http503).body_contains(&fs)], 1);
+    // The functions' retry strategy, with short waits so the test need not wait for eight backoffs.
+    let config = kit::sdk_config_at(proxy.url(), CallPattern::Steady).await;
+    let retry = CallPattern::Steady.retry_config().with_initial_backoff(std::time::Duration::from_millis(10));
+    let via = FsxClient::from_conf(
+        snapmgmt_core::aws::aws_sdk_fsx::config::Builder::from(&config).retry_config(retry).build(),
+    );
+
+    let err = backup(&via, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap_err();
+
+    assert_eq!(err.kind(), "AwsUnavailable", "{err}");
+    assert!(err.to_string().contains("CreateBackup") && err.to_string().contains("ServiceUnavailable"), "{err}");
+    let attempts = proxy.faults().requests.get("CreateBackup").copied();
+    assert_eq!(attempts, Some(u64::from(CallPattern::Steady.max_attempts())));
+    assert_eq!(backups_of(&fsx, &fs).await, 0);
+}

@@ -11,6 +11,11 @@ use snapmgmt_core::fsx::{self, CleanupRequest};
 use snapmgmt_core::model::{CleanupEvent, CleanupReport, EbsCleanup, FsxCleanup};
 use snapmgmt_core::Result;
 
+/// Deletes stop starting this long before Lambda's deadline: the ones in flight end within their operation
+/// timeout, and the partial report is returned in time.
+const BUDGET_MARGIN: std::time::Duration =
+    snapmgmt_core::aws::CallPattern::Bursty.operation_timeout().saturating_add(std::time::Duration::from_secs(15));
+
 /// The clients of the cleanup: one per kind of backup it deletes.
 #[derive(Clone, Copy)]
 struct Clients<'a> {
@@ -25,6 +30,7 @@ async fn handler(
 ) -> Result<CleanupReport> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
     let retention = retention.clone()?;
+    let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     match CleanupEvent::parse(event.payload)? {
         CleanupEvent::Fsx(FsxCleanup { file_system_id, new_backup_id, dry_run, max_delete_percent }) => {
             let retention = retention.with_delete_limit(max_delete_percent);
@@ -33,6 +39,7 @@ async fn handler(
                 new_backup_id: new_backup_id.as_deref(),
                 dry_run,
                 now: snapmgmt_core::now_epoch_seconds(),
+                budget_end,
             };
             fsx::cleanup_file_system(clients.fsx, retention, request).await
         }
@@ -43,6 +50,7 @@ async fn handler(
                 new_snapshot_ids: new_snapshot_ids.as_deref(),
                 dry_run,
                 now: snapmgmt_core::now_epoch_seconds(),
+                budget_end,
             };
             ebs::cleanup_instance(clients.ec2, retention, request).await
         }
@@ -53,7 +61,7 @@ async fn handler(
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
     let retention = snapmgmt_core::config::logged_at_start(RetentionConfig::from_env());
-    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Bursty).await;
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let clients = Clients { fsx: &fsx, ec2: &ec2 };
     lambda_runtime::run(service_fn(|event| handler(clients, &retention, event))).await

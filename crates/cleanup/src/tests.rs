@@ -363,3 +363,71 @@ async fn ebs_dry_run_reports_what_a_real_run_then_does_ami_snapshots_included() 
     assert_eq!(reason(&preview, &in_use), Some(KeepReason::InUse));
     assert_eq!((preview.deleted, preview.kept), (real.deleted, real.kept));
 }
+
+// ---------------------------------------------------------------- AWS faults, through the fault proxy
+
+use kit::fault_proxy::{Fault, Rule};
+use snapmgmt_core::aws::CallPattern;
+
+/// A file system with `expired` of our backups past the retention, and this run's; the expired ids.
+async fn expired_inventory(fsx: &FsxClient, expired: usize) -> (String, String, Vec<String>) {
+    let fs = kit::create_windows_file_system(fsx, &[]).await;
+    let ours = kit::our_tags(&fs);
+    let mut old = Vec::new();
+    for _ in 0..expired {
+        old.push(kit::create_backup(fsx, &fs, &ours, 30).await);
+    }
+    old.sort();
+    (fs.clone(), kit::create_backup(fsx, &fs, &ours, 0).await, old)
+}
+
+#[tokio::test]
+async fn under_30_percent_throttling_of_every_call_cleanup_deletes_exactly_the_expired_backups() {
+    let fsx = kit::fsx_client().await;
+    let (fs, new, expired) = expired_inventory(&fsx, 40).await;
+    let proxy = kit::fault_proxy();
+    proxy.set_rules(vec![Rule::new("*", Fault::Throttle).rate(0.3)], 30);
+    let via = FsxClient::new(&kit::sdk_config_at(proxy.url(), CallPattern::Bursty).await);
+
+    let report =
+        cleanup(&via, retention(7, 1), json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new})).await.unwrap();
+
+    let faults = proxy.faults();
+    let (sent, injected) = (faults.requests.values().sum::<u64>(), faults.injected.values().sum::<u64>());
+    eprintln!("30% throttling: {sent} requests, {injected} throttled, {} of 40 deleted", report.deleted.len());
+    assert!(injected > 0, "{faults:?}");
+    assert_eq!(report.deleted, expired, "{report:?}");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(remaining(&fsx, &fs).await, vec![new]);
+}
+
+#[tokio::test]
+async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
+    let fsx = kit::fsx_client().await;
+    let (fs, new, expired) = expired_inventory(&fsx, 20).await;
+    let proxy = kit::fault_proxy();
+    // Deletes take 3 s each, 4 at a time, and the budget ends 5 s from now: the first deletes start,
+    // the last ones cannot, however slow the machine.
+    proxy.set_rules(vec![Rule::new("DeleteBackup", Fault::Delay).delay_ms(3_000)], 1);
+    let via = FsxClient::new(&kit::sdk_config_at(proxy.url(), CallPattern::Bursty).await);
+    let request = CleanupRequest {
+        file_system_id: &fs,
+        new_backup_id: Some(&new),
+        dry_run: false,
+        now: snapmgmt_core::now_epoch_seconds(),
+        budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),
+    };
+
+    let report = fsx::cleanup_file_system(&via, retention(7, 1).unwrap(), request).await.unwrap();
+
+    let deferred: Vec<String> =
+        report.kept.iter().filter(|k| k.reason == KeepReason::OutOfTime).map(|k| k.id.clone()).collect();
+    assert!(!report.deleted.is_empty() && !deferred.is_empty(), "{report:?}");
+    let mut accounted = [report.deleted.clone(), deferred.clone()].concat();
+    accounted.sort();
+    assert_eq!(accounted, expired);
+    // True to the account: what it says it deleted is gone, what it deferred is still there.
+    let mut left = [deferred, vec![new]].concat();
+    left.sort();
+    assert_eq!(remaining(&fsx, &fs).await, left);
+}

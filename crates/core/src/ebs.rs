@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::ec2::{self as ec2_api, Deleted};
 use crate::aws::ssm as ssm_api;
+use crate::concurrent::Outcome;
 use crate::config::{RetentionConfig, SnapshotConfig};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -95,12 +96,43 @@ pub async fn snapshot_instance(
                 [this_run.as_slice(), &[(ATTEMPT_KEY, attempt.as_str()), (APP_CONSISTENT_KEY, "false")]].concat();
             let description = format!("snapmgmt {run_name}");
             result.snapshot_ids =
-                ec2_api::create_snapshots(clients.ec2, instance, config.exclude_boot_volume, &description, &tags)
-                    .await?;
+                create_set_once(clients.ec2, instance, config.exclude_boot_volume, &description, &tags).await?;
         }
     }
     result.snapshot_ids.sort();
     Ok(result)
+}
+
+/// Tries of one CreateSnapshots: it has no idempotency token, so each failed try is followed by a look
+/// for the set by its tags before the next.
+const CREATE_TRIES: u32 = 5;
+
+/// Creates the set tagged `tags`, exactly once: when a call fails (a dropped connection, a timeout,
+/// throttling), the set is looked for by its tags before trying again, so that a call that took effect
+/// without its answer arriving is not repeated.
+async fn create_set_once(
+    ec2: &Ec2Client,
+    instance: &str,
+    exclude_boot_volume: bool,
+    description: &str,
+    tags: &[(&str, &str)],
+) -> Result<Vec<String>> {
+    let mut try_number = 1;
+    loop {
+        let error = match ec2_api::create_snapshots(ec2, instance, exclude_boot_volume, description, tags).await {
+            Ok(ids) => return Ok(ids),
+            Err(e) => e,
+        };
+        let made = ec2_api::list_own_snapshots(ec2, tags, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
+        if !made.is_empty() {
+            return Ok(made.iter().filter_map(|s| s.snapshot_id().map(str::to_string)).collect());
+        }
+        if try_number == CREATE_TRIES || !error.is_transient() {
+            return Err(error);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500 << try_number)).await;
+        try_number += 1;
+    }
 }
 
 /// The instance's own mode, from its `snapmgmt:SnapshotMode` tag (`ssm` or `direct`), else the setting's:
@@ -183,6 +215,8 @@ pub struct CleanupRequest<'a> {
     pub dry_run: bool,
     /// Now, seconds since the Unix epoch.
     pub now: i64,
+    /// No delete starts after this; the ones left are kept as `OutOfTime`, for the next run.
+    pub budget_end: Option<std::time::Instant>,
 }
 
 /// Deletes the instance's expired snapshot sets (a set: the snapshots of one run), as the retention rule
@@ -247,16 +281,17 @@ pub async fn cleanup_instance(
     if request.dry_run {
         report.deleted = doomed;
     } else {
-        let results = crate::concurrent::for_each_id(doomed, DELETE_CONCURRENCY, |id| async move {
+        let results = crate::concurrent::for_each_id(doomed, DELETE_CONCURRENCY, request.budget_end, |id| async move {
             ec2_api::delete_snapshot(ec2, &id).await
         })
         .await;
         for (id, result) in results {
             match result {
                 // An AMI made since the look above, or another account's AMI: still kept, not a failure.
-                Ok(Deleted::Yes) => report.deleted.push(id),
-                Ok(Deleted::InUse) => report.kept.push(Kept { id, reason: KeepReason::InUse }),
-                Err(e) => report.failed.push(FailedDelete { id, error: e.to_string() }),
+                Outcome::Done(Ok(Deleted::Yes)) => report.deleted.push(id),
+                Outcome::Done(Ok(Deleted::InUse)) => report.kept.push(Kept { id, reason: KeepReason::InUse }),
+                Outcome::Done(Err(e)) => report.failed.push(FailedDelete { id, error: e.to_string() }),
+                Outcome::NotStarted => report.kept.push(Kept { id, reason: KeepReason::OutOfTime }),
             }
         }
     }

@@ -43,6 +43,8 @@ impl Error {
         match self {
             Error::InvalidSetting { .. } => "InvalidSetting",
             Error::InvalidEvent { .. } => "InvalidEvent",
+            Error::Aws { code, .. } if is_throttling(code) => "Throttled",
+            Error::Aws { code, .. } if is_unavailable(code) => "AwsUnavailable",
             Error::Aws { .. } => "AwsError",
             Error::BackupInProgress { .. } => "BackupInProgress",
             Error::NotFound { .. } => "NotFound",
@@ -70,9 +72,15 @@ impl Error {
             }
             SdkError::TimeoutError(_) => ("Timeout".to_string(), "the request timed out".to_string()),
             SdkError::DispatchFailure(f) => ("DispatchFailure".to_string(), format!("{f:?}")),
+            SdkError::ResponseError(r) => ("ResponseError".to_string(), format!("{r:?}")),
             other => ("Unknown".to_string(), format!("{other}")),
         };
         Error::Aws { service, operation, code, message }
+    }
+
+    /// Is it worth trying again: AWS throttled, failed on its side, or did not answer?
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind(), "Throttled" | "AwsUnavailable")
     }
 
     /// The AWS error code, when this is an AWS error.
@@ -82,6 +90,39 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// AWS's throttling error codes (the SDK's retry classifier knows the same ones).
+fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "RequestThrottled"
+            | "SlowDown"
+            | "EC2ThrottledException"
+    )
+}
+
+/// The service was unreachable, slow or failing: worth another try later, unlike a refusal.
+fn is_unavailable(code: &str) -> bool {
+    matches!(
+        code,
+        "InternalFailure"
+            | "InternalError"
+            | "InternalServerError"
+            | "InternalServerException"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "Unavailable"
+            | "Timeout"
+            | "DispatchFailure"
+            | "ResponseError"
+    )
 }
 
 impl From<Error> for lambda_runtime::Diagnostic {

@@ -5,13 +5,14 @@ use aws_sdk_fsx::Client;
 use sha2::{Digest, Sha256};
 
 use crate::aws::fsx as api;
+use crate::concurrent::Outcome;
 use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
 use crate::model::{
-    BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, CleanupReport, FailedDelete, MANAGED_BY_KEY,
+    BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, CleanupReport, FailedDelete, Kept, MANAGED_BY_KEY,
     MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY,
 };
-use crate::retention::{self, BackupInfo, BackupState, Policy};
+use crate::retention::{self, BackupInfo, BackupState, KeepReason, Policy};
 
 /// Deletes in flight at once for one file system: well inside FSx's API rate limits.
 pub const DELETE_CONCURRENCY: usize = 4;
@@ -92,6 +93,8 @@ pub struct CleanupRequest<'a> {
     pub dry_run: bool,
     /// Now, seconds since the Unix epoch.
     pub now: i64,
+    /// No delete starts after this; the ones left are kept as `OutOfTime`, for the next run.
+    pub budget_end: Option<std::time::Instant>,
 }
 
 /// Deletes the expired user-initiated backups of one file system, as the retention rule allows, once this
@@ -143,14 +146,16 @@ pub async fn cleanup_file_system(
         report.deleted = plan.delete;
         return Ok(report.finished());
     }
-    let results = crate::concurrent::for_each_id(plan.delete, DELETE_CONCURRENCY, |id| async move {
-        api::delete_backup(client, &id).await
-    })
-    .await;
+    let results =
+        crate::concurrent::for_each_id(plan.delete, DELETE_CONCURRENCY, request.budget_end, |id| async move {
+            api::delete_backup(client, &id).await
+        })
+        .await;
     for (id, result) in results {
         match result {
-            Ok(()) => report.deleted.push(id),
-            Err(e) => report.failed.push(FailedDelete { id, error: e.to_string() }),
+            Outcome::Done(Ok(())) => report.deleted.push(id),
+            Outcome::Done(Err(e)) => report.failed.push(FailedDelete { id, error: e.to_string() }),
+            Outcome::NotStarted => report.kept.push(Kept { id, reason: KeepReason::OutOfTime }),
         }
     }
     Ok(report.finished())

@@ -34,6 +34,8 @@ pub enum KeepReason {
     AmongNewest,
     /// Inside the retention period.
     TooYoung,
+    /// Expired, but this invocation's time budget ran out before its delete: the next run deletes it.
+    OutOfTime,
 }
 
 /// The state of a backup as far as the rule cares.

@@ -25,7 +25,7 @@ async fn handler(
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
     let config = snapmgmt_core::config::logged_at_start(EfsBackupConfig::from_env());
-    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
     let (efs, backup) = (aws_sdk_efs::Client::new(&sdk_config), aws_sdk_backup::Client::new(&sdk_config));
     let clients = efs::Clients { efs: &efs, backup: &backup };
     lambda_runtime::run(service_fn(|event| handler(clients, &config, event))).await

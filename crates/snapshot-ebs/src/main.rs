@@ -24,7 +24,7 @@ async fn handler(
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
     let config = snapmgmt_core::config::logged_at_start(SnapshotConfig::from_env());
-    let sdk_config = snapmgmt_core::aws::load_config().await;
+    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
     let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
     lambda_runtime::run(service_fn(|event| handler(clients, &config, event))).await

@@ -105,3 +105,28 @@ async fn a_dry_run_changes_nothing_and_bad_input_is_named() {
     assert!(matches!(err, Error::InvalidSetting { name: "SNAPSHOT_MODE", .. }));
     assert!(kit::snapshots_of(&kit::ec2_client().await, &instance).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_connection_dropped_after_create_snapshots_was_sent_makes_no_second_set() {
+    use kit::fault_proxy::{Fault, Rule};
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 2).await;
+    let volumes = kit::snapshots_of(&ec2, &instance).await.len(); // none yet
+    assert_eq!(volumes, 0);
+    let proxy = kit::fault_proxy();
+    proxy.set_rules(vec![Rule::new("CreateSnapshots", Fault::DropAfterSend).count(1)], 1);
+    let config_via = kit::sdk_config_at(proxy.url(), snapmgmt_core::aws::CallPattern::Steady).await;
+    let (ec2_via, ssm_via) = (aws_sdk_ec2::Client::new(&config_via), aws_sdk_ssm::Client::new(&config_via));
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = kit::unique("request");
+    let event = json!({"instanceId": instance, "executionId": execution()});
+
+    let clients = ebs::Clients { ec2: &ec2_via, ssm: &ssm_via };
+    let result = handler(clients, &config(SnapshotMode::Direct, ""), LambdaEvent::new(event, context)).await.unwrap();
+
+    assert_eq!(proxy.faults().injected.get("CreateSnapshots"), Some(&1));
+    let mut all = kit::snapshots_of(&ec2, &instance).await;
+    all.sort();
+    assert_eq!(result.snapshot_ids, all, "one set, found by its tags after the dropped answer");
+    assert!(!all.is_empty());
+}

@@ -4,6 +4,8 @@
 //! Each test binary starts one emulator on a free port of 127.0.0.1 and shares it; tests stay apart by
 //! creating their own resources. The emulator exits when the test process does (its stdin closes).
 
+pub mod fault_proxy;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -68,15 +70,27 @@ fn start_emulator() -> Emulator {
     Emulator { endpoint, _child: child }
 }
 
-/// An SDK configuration pointed at the emulator, with the same retry settings as the functions.
+/// An SDK configuration pointed at the emulator, with the retry settings of the functions' steady calls.
 pub async fn sdk_config() -> SdkConfig {
+    sdk_config_at(endpoint(), snapmgmt_core::aws::CallPattern::Steady).await
+}
+
+/// An SDK configuration pointed at `endpoint` (the emulator, or a fault proxy before it), with the retry
+/// and timeout settings of a call pattern, as a function of that pattern has them.
+pub async fn sdk_config_at(endpoint: &str, pattern: snapmgmt_core::aws::CallPattern) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
+        .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(aws_sdk_fsx::config::Credentials::new("testing", "testing", None, None, "testkit"))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(snapmgmt_core::aws::MAX_ATTEMPTS))
+        .retry_config(pattern.retry_config())
+        .timeout_config(pattern.timeout_config())
         .load()
         .await
+}
+
+/// A fault-injecting proxy in front of this process's emulator, with no rules yet: each test its own.
+pub fn fault_proxy() -> fault_proxy::FaultProxy {
+    fault_proxy::FaultProxy::start(endpoint())
 }
 
 pub async fn fsx_client() -> aws_sdk_fsx::Client {

@@ -45,6 +45,8 @@ pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag
 }
 
 /// One multi-volume, crash-consistent snapshot set of the instance, tagged at creation; the snapshot ids.
+/// Sent once, never retried by the SDK: CreateSnapshots takes no idempotency token, so after a failed
+/// call only the caller can tell (by the set's tags) whether it took effect.
 pub async fn create_snapshots(
     client: &Client,
     instance_id: &str,
@@ -63,6 +65,8 @@ pub async fn create_snapshots(
         .instance_specification(spec)
         .description(description)
         .tag_specifications(tags)
+        .customize()
+        .config_override(aws_sdk_ec2::config::Builder::new().retry_config(aws_config::retry::RetryConfig::disabled()))
         .send()
         .await
         .map_err(|e| Error::aws(SERVICE, "CreateSnapshots", e))?;

@@ -10,18 +10,72 @@ pub mod ssm;
 // The SDK crates, so that the Lambda crates name one dependency.
 pub use {aws_sdk_backup, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_sfn, aws_sdk_ssm};
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
-/// Attempts per call, the first included: throttling and transient errors are retried with
-/// exponential backoff and jitter by the SDK's standard retry strategy.
-pub const MAX_ATTEMPTS: u32 = 5;
+/// How a function's AWS calls are retried and bounded in time: chosen per function, set here and nowhere
+/// else. Throttling, 5xx answers, timeouts and dropped connections are retried with exponential backoff
+/// and full jitter; an error that persists past the attempts reaches the workflow, which retries the
+/// Task (`Throttled`, `AwsUnavailable`) or fails that target alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallPattern {
+    /// A few calls per invocation (describe, create, start, poll): the standard retry strategy.
+    Steady,
+    /// Bursts of calls (cleanup's concurrent deletes): the adaptive strategy, whose client-side rate limiter
+    /// slows the burst down when AWS throttles instead of spending attempts against the limit.
+    Bursty,
+}
+
+/// One attempt of a call gives up after this long and is retried (a slow page of 1,000 snapshots takes
+/// a few seconds).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest wait between two attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+impl CallPattern {
+    /// Attempts per call, the first included: at 30% throttling, 8 fail together once in 15,000 calls.
+    pub const fn max_attempts(self) -> u32 {
+        match self {
+            CallPattern::Steady => 8,
+            CallPattern::Bursty => 10,
+        }
+    }
+
+    /// A call, all attempts and waits included, ends within this: inside the functions' 60 s timeout
+    /// (cleanup's: 900 s).
+    pub const fn operation_timeout(self) -> Duration {
+        match self {
+            CallPattern::Steady => Duration::from_secs(40),
+            CallPattern::Bursty => Duration::from_secs(60),
+        }
+    }
+
+    pub fn retry_config(self) -> RetryConfig {
+        let base = match self {
+            CallPattern::Steady => RetryConfig::standard(),
+            CallPattern::Bursty => RetryConfig::adaptive(),
+        };
+        base.with_max_attempts(self.max_attempts()).with_max_backoff(MAX_BACKOFF)
+    }
+
+    pub fn timeout_config(self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(self.operation_timeout())
+            .build()
+    }
+}
 
 /// The one SDK configuration of a process: region, credentials and endpoint from the environment
-/// (AWS_ENDPOINT_URL points every client at a local emulator), retries set here and nowhere else.
-pub async fn load_config() -> SdkConfig {
+/// (AWS_ENDPOINT_URL points every client at a local emulator), retries and timeouts of its call pattern.
+pub async fn load_config(pattern: CallPattern) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .retry_config(pattern.retry_config())
+        .timeout_config(pattern.timeout_config())
         .load()
         .await
 }

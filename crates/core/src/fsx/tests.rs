@@ -60,7 +60,13 @@ async fn one_failed_delete_does_not_stop_the_others() {
     let deleted = mock!(aws_sdk_fsx::Client::delete_backup).then_output(|| DeleteBackupOutput::builder().build());
     let client = mock_client!(aws_sdk_fsx, RuleMode::MatchAny, [&fs, &new, &list, &denied, &deleted]);
 
-    let request = CleanupRequest { file_system_id: FS, new_backup_id: Some("backup-new00000"), dry_run: false, now };
+    let request = CleanupRequest {
+        file_system_id: FS,
+        new_backup_id: Some("backup-new00000"),
+        dry_run: false,
+        now,
+        budget_end: None,
+    };
     let report = cleanup_file_system(
         &client,
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100 },
