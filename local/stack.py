@@ -132,3 +132,20 @@ def create_efs(efs, tagged: bool = True, name: str = None) -> dict:
 def script_next_backup_jobs(resource_arn: str, outcomes: list, url: str = None) -> None:
     """Sets how the resource's next AWS Backup jobs end, e.g. [{"state": "FAILED", "message": "..."}]."""
     control("/moto-api/snapmgmt/backup/next-jobs", {"resourceArn": resource_arn, "outcomes": outcomes}, url)
+
+
+def set_faults(rules: list, seed: int = 1) -> None:
+    """Sets the fault proxy's rules between the functions and the emulator (none: everything passes)."""
+    request = urllib.request.Request(
+        os.environ["SNAPMGMT_FAULT_PROXY"] + "/__faults",
+        data=json.dumps({"rules": rules, "seed": seed}).encode(),
+        method="PUT",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def faults() -> dict:
+    """What the fault proxy saw and injected since its rules were last set, per operation."""
+    with urllib.request.urlopen(os.environ["SNAPMGMT_FAULT_PROXY"] + "/__faults", timeout=10) as response:
+        return json.loads(response.read())

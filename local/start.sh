@@ -43,9 +43,17 @@ ENV
 cd "$root"
 # Built now, so that no invocation waits for a compile: cargo lambda watch runs these binaries.
 cargo build --quiet --workspace --bins
+
+# The functions reach the emulator through the fault proxy: it forwards everything until a test sets rules
+# at $SNAPMGMT_FAULT_PROXY/__faults (throttling, 5xx, late answers, dropped connections).
+nohup "$root/target/debug/fault-proxy" "$endpoint" >"$state/fault-proxy.url" 2>"$state/fault-proxy.log" &
+echo $! >"$state/fault-proxy.pid"
+wait_for 10 "the fault proxy" test -s "$state/fault-proxy.url"
+proxy="$(head -n1 "$state/fault-proxy.url")"
+echo "export SNAPMGMT_FAULT_PROXY=$proxy" >>"$state/env"
 nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
-  --env-var "AWS_ENDPOINT_URL=$endpoint,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
+  --env-var "AWS_ENDPOINT_URL=$proxy,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
   --env-var "AWS_EC2_METADATA_DISABLED=true,AWS_LAMBDA_LOG_FORMAT=Text" \
   --env-var "STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt-local" \
   --env-var "SNAPSHOT_DOCUMENT_NAME=snapmgmt-local-ebs-snapshot" \

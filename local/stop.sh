@@ -7,4 +7,4 @@ for pidfile in "$state"/*.pid; do
   kill "$(cat "$pidfile")" 2>/dev/null || true
   rm -f "$pidfile"
 done
-rm -f "$state/endpoint" "$state/env"
+rm -f "$state/endpoint" "$state/env" "$state/fault-proxy.url"

@@ -25,7 +25,7 @@ def local_stack():
     for line in (LOCAL / ".state" / "env").read_text().splitlines():
         for assignment in line.removeprefix("export ").split():
             name, _, value = assignment.partition("=")
-            if name.startswith("AWS_"):
+            if name.startswith(("AWS_", "SNAPMGMT_")):
                 settings[name] = value
     saved = dict(os.environ)
     os.environ.update(settings)
@@ -37,7 +37,8 @@ def local_stack():
 
 @pytest.fixture
 def aws(local_stack):
-    """An empty emulator with the state machines deployed; yields the FSx client."""
+    """An empty emulator with the state machines deployed, and no faults; yields the FSx client."""
+    stack.set_faults([])
     stack.control("/moto-api/reset", {})
     deploy.deploy()
     return stack.client("fsx")

@@ -431,3 +431,35 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
     left.sort();
     assert_eq!(remaining(&fsx, &fs).await, left);
 }
+
+#[tokio::test]
+async fn ebs_bad_events_are_named_and_delete_nothing() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let other = kit::create_instance(&ec2, &[], 1).await;
+    let old = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "old"), 20).await;
+    let new = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "new"), 0).await;
+    let others = kit::create_snapshot(&ec2, &other, &kit::our_snapshot_tags(&other, "new"), 0).await;
+    let foreign = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "new"), 0).await;
+    kit::set_snapshot(&foreign, json!({"ownerId": "210987654321"}));
+    let not_ours = kit::create_snapshot(&ec2, &instance, &[], 0).await;
+    let oversized: Vec<String> = (0..129).map(|i| format!("snap-{i:017x}")).collect();
+
+    for (payload, field) in [
+        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [others]}), "newSnapshotIds"),
+        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [foreign]}), "newSnapshotIds"),
+        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [not_ours]}), "newSnapshotIds"),
+        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": oversized}), "newSnapshotIds"),
+        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": new}), "newSnapshotIds"),
+        (json!({"kind": "ebs", "instanceId": "web-1", "newSnapshotIds": [new]}), "instanceId"),
+        (
+            json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new], "maxDeletePercent": 0}),
+            "maxDeletePercent",
+        ),
+    ] {
+        let err = cleanup(&fsx, retention(7, 1), payload.clone()).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{payload}: {err}");
+    }
+    assert!(kit::snapshots_of(&ec2, &instance).await.contains(&old));
+}

@@ -238,8 +238,15 @@ pub async fn cleanup_instance(
 
     let new_completed = match request.new_snapshot_ids.filter(|ids| !ids.is_empty()) {
         Some(ids) => {
-            let new = ec2_api::describe_snapshots(ec2, ids).await?;
-            new.len() == ids.len() && new.iter().all(|s| ec2_api::snapshot_info(s).state == BackupState::Completed)
+            let new: Vec<BackupInfo> =
+                ec2_api::describe_snapshots(ec2, ids).await?.iter().map(ec2_api::snapshot_info).collect();
+            // This run's snapshots must be ours, of this instance, in this account: anything else in the
+            // event is a mistake (or another account's ids), and nothing is deleted on its word.
+            if let Some(stranger) = new.iter().find(|s| !is_ours_of(s, instance, &account_id)) {
+                let reason = format!("{} is not a snapshot snapmgmt took of {instance} in this account", stranger.id);
+                return Err(Error::invalid_event("newSnapshotIds", reason));
+            }
+            new.len() == ids.len() && new.iter().all(|s| s.state == BackupState::Completed)
         }
         None if request.dry_run => {
             // Preview: the set this run would take counts as the newest, as it will in the real run.
@@ -296,6 +303,13 @@ pub async fn cleanup_instance(
         }
     }
     Ok(report.finished())
+}
+
+/// Ours (our tag), of this instance (its TargetId tag), and owned by this account (when it is known).
+fn is_ours_of(snapshot: &BackupInfo, instance: &str, account_id: &str) -> bool {
+    snapshot.tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE)
+        && snapshot.source_id.as_deref() == Some(instance)
+        && (account_id.is_empty() || snapshot.owner_account.as_deref() == Some(account_id))
 }
 
 /// The set a snapshot belongs to: its run, or itself when it names none.

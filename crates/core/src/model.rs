@@ -16,6 +16,10 @@ pub const RUN_ID_KEY: &str = "snapmgmt:RunId";
 
 /// Parses an event into `T`; a missing field, a wrong type or a bad id names the field.
 pub fn parse_event<T: DeserializeOwned + Validate>(event: serde_json::Value) -> Result<T> {
+    // serde would also read a struct from an array of its fields in order: an event is an object.
+    if !event.is_object() {
+        return Err(Error::invalid_event("(event)", format!("expected a JSON object, got {event}")));
+    }
     let parsed: T = serde_path_to_error::deserialize(event).map_err(|e| {
         let reason = e.inner().to_string();
         Error::invalid_event(field_of(&e.path().to_string(), &reason), reason)
@@ -208,9 +212,7 @@ pub struct EbsSnapshotCheck {
 impl Validate for EbsSnapshotCheck {
     fn validate(&self) -> Result<()> {
         check_id("instanceId", &self.instance_id, "i-")?;
-        for id in self.snapshot_ids.iter().flatten() {
-            check_id("snapshotIds", id, "snap-")?;
-        }
+        check_snapshot_set("snapshotIds", self.snapshot_ids.as_deref())?;
         if self.automation_execution_id.is_none() && self.snapshot_ids.as_ref().is_none_or(Vec::is_empty) {
             return Err(Error::invalid_event("automationExecutionId", "give it, or snapshotIds"));
         }
@@ -474,9 +476,7 @@ pub struct EbsCleanup {
 impl Validate for EbsCleanup {
     fn validate(&self) -> Result<()> {
         check_id("instanceId", &self.instance_id, "i-")?;
-        for id in self.new_snapshot_ids.iter().flatten() {
-            check_id("newSnapshotIds", id, "snap-")?;
-        }
+        check_snapshot_set("newSnapshotIds", self.new_snapshot_ids.as_deref())?;
         check_percent("maxDeletePercent", self.max_delete_percent)
     }
 }
@@ -530,6 +530,18 @@ fn split_on(key: &str, event: serde_json::Value) -> Result<(String, serde_json::
         Some(other) => Err(Error::invalid_event(key, format!("expected a string, got {other}"))),
         None => Err(Error::invalid_event(key, format!("missing field `{key}`"))),
     }
+}
+
+/// The most snapshots one set can have: one per EBS volume an instance can attach.
+pub const MAX_SET_SIZE: usize = 128;
+
+/// The snapshot ids of one set, when given: well-formed, and no more than an instance has volumes.
+fn check_snapshot_set(field: &str, ids: Option<&[String]>) -> Result<()> {
+    let ids = ids.unwrap_or_default();
+    if ids.len() > MAX_SET_SIZE {
+        return Err(Error::invalid_event(field, format!("{} ids; one set has at most {MAX_SET_SIZE}", ids.len())));
+    }
+    ids.iter().try_for_each(|id| check_id(field, id, "snap-"))
 }
 
 /// A percentage from 1 to 100, when given.
@@ -608,9 +620,20 @@ pub struct FailedDelete {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_event_is_an_object() {
+        for event in [json!([]), json!(["fs-0123456789abcdef0"]), json!("fsx"), json!(null)] {
+            let err = parse_event::<TriggerEvent>(event.clone()).unwrap_err();
+            assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "(event)"), "{event}: {err}");
+        }
+    }
 
     #[test]
     fn missing_field_is_named() {

@@ -1,0 +1,105 @@
+"""The scheduled workflow under AWS faults: the fault proxy between the functions and the emulator
+throttles, fails or drops their calls; the runs must still create and delete exactly what they should."""
+
+import pytest
+import stack
+from test_workflow import run, target
+
+EXPECTED_FIGURES = "fault figures: {}"
+
+
+def inventory(fsx, ec2, efs):
+    """Two file systems, an instance of each snapshot mode and an EFS file system, each FSx and EC2
+    target with an expired backup of ours (to delete), a young one and someone else's (to keep)."""
+    targets = {}
+    for name in ("fsx-a", "fsx-b"):
+        fs = stack.create_file_system(fsx, name=name)
+        targets[fs] = {
+            "expired": {stack.create_backup(fsx, fs, 20, ours=True)},
+            "kept": {stack.create_backup(fsx, fs, 2, ours=True), stack.create_backup(fsx, fs, 30, ours=False)},
+        }
+    for mode in ("ssm", "direct"):
+        instance = stack.create_instance(ec2, volumes=1, mode=mode)
+        targets[instance] = {
+            "expired": {stack.create_snapshot(ec2, instance, 20, ours=True, run="old")},
+            "kept": {stack.create_snapshot(ec2, instance, 2, ours=True, run="young")},
+        }
+    targets[stack.create_efs(efs)["FileSystemId"]] = {}
+    return targets
+
+
+def inventory_now(fsx, ec2, target_id):
+    if target_id.startswith("i-"):
+        return {s["SnapshotId"] for s in stack.snapshots(ec2, target_id)}
+    return stack.backup_ids(fsx, target_id)
+
+
+def figures(rules_text):
+    faults = stack.faults()
+    sent, injected = sum(faults["requests"].values()), sum(faults["injected"].values())
+    print(EXPECTED_FIGURES.format(f"{rules_text}: {sent} calls, {injected} faults injected {faults['injected']}"))
+    return sent, injected
+
+
+@pytest.mark.parametrize("seed", [30, 31])
+def test_under_30_percent_throttling_of_every_call_the_run_does_exactly_its_work(aws, seed):
+    ec2, efs = stack.client("ec2"), stack.client("efs")
+    targets = inventory(aws, ec2, efs)
+    stack.set_faults([{"operation": "*", "fault": "throttle", "rate": 0.3}], seed=seed)
+
+    summary = run()
+
+    sent, injected = figures(f"30% throttling, seed {seed}")
+    assert injected > 0
+    assert summary["status"] == "SUCCEEDED", summary
+    assert summary["totals"]["failedDeletes"] == 0
+    for target_id, backups in targets.items():
+        result = target(summary, target_id)
+        assert result["created"] and all(result["created"]), result
+        if not backups:
+            continue  # EFS: the recovery point, in AWS Backup
+        created = set(result["created"])
+        assert set(result["cleanup"]["deleted"]) == backups["expired"], result
+        assert inventory_now(aws, ec2, target_id) == backups["kept"] | created, target_id
+
+
+def test_a_target_whose_calls_always_fail_fails_alone_and_the_report_says_why(aws):
+    broken = stack.create_file_system(aws, name="broken")
+    healthy = stack.create_file_system(aws, name="healthy")
+    old = stack.create_backup(aws, healthy, 20, ours=True)
+    kept = stack.create_backup(aws, broken, 20, ours=True)
+    # Every FSx call about the broken file system answers 503.
+    fsx_operations = ("DescribeFileSystems", "DescribeBackups", "CreateBackup", "DeleteBackup")
+    stack.set_faults([{"operation": op, "fault": "http503", "bodyContains": broken} for op in fsx_operations])
+
+    summary = run()
+
+    figures("503 on every call about one file system")
+    assert summary["status"] == "FAILED"
+    assert summary["failedTargets"] == [broken]
+    assert target(summary, broken)["error"] == "AwsUnavailable"
+    assert "ServiceUnavailable" in target(summary, broken)["cause"]
+    assert target(summary, healthy)["cleanup"]["deleted"] == [old]
+    assert kept in stack.backup_ids(aws, broken)
+
+
+def test_a_connection_dropped_after_a_create_was_sent_makes_no_second_backup(aws):
+    ec2 = stack.client("ec2")
+    fs = stack.create_file_system(aws)
+    instance = stack.create_instance(ec2, volumes=2, mode="direct")
+    stack.set_faults(
+        [
+            {"operation": "CreateBackup", "fault": "dropAfterSend", "count": 1},
+            {"operation": "CreateSnapshots", "fault": "dropAfterSend", "count": 1},
+        ]
+    )
+
+    summary = run()
+
+    figures("connection dropped after CreateBackup and CreateSnapshots")
+    assert stack.faults()["injected"] == {"CreateBackup": 1, "CreateSnapshots": 1}
+    assert summary["status"] == "SUCCEEDED", summary
+    assert stack.backup_ids(aws, fs) == set(target(summary, fs)["created"])
+    assert len(stack.backup_ids(aws, fs)) == 1
+    snapshots = {s["SnapshotId"] for s in stack.snapshots(ec2, instance)}
+    assert snapshots == set(target(summary, instance)["created"]) and len(snapshots) == 2
