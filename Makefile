@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` runs the scheduled workflow locally, `make test` runs every test.
-.PHONY: setup demo test lint unit e2e start stop
+.PHONY: setup demo test lint unit e2e start stop bench
 
 PYTHON := local/.venv/bin/python
 TOOLS := local/.tools/bin
@@ -30,6 +30,16 @@ unit:
 
 e2e:
 	$(PYTHON) -m pytest -q local/tests
+
+FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup
+
+# Not part of `test`: release builds (host, and arm64 zips as `sam build` makes them), then the benchmarks
+# on a fresh local stack; writes BENCHMARKS.md. Takes long the first time (release builds with LTO).
+bench: setup
+	cargo build --release --locked $(FUNCTIONS)
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(TOOLS)/cargo-lambda lambda build --release --arm64 --output-format zip $(FUNCTIONS)
+	local/start.sh
+	. local/.state/env && $(PYTHON) local/bench.py $(BENCH_ARGS); status=$$?; local/stop.sh; exit $$status
 
 start: setup
 	local/start.sh

@@ -6,6 +6,8 @@ POST /moto-api/snapmgmt/fsx/next-backups {"fileSystemId", "outcomes": [{"lifecyc
 POST /moto-api/snapmgmt/ec2/snapshot     {"snapshotId", "startTime"?, "state"?, "ownerId"?, "inUseBy"?}
 POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"status": "Failed", "snapshots": true}]}
 POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
+POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
+POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
 """
 
@@ -108,7 +110,38 @@ def backup_next_jobs(request, full_url, headers):
     return _ok({"scripted": len(body.get("outcomes", []))})
 
 
+def fsx_bulk_backups(request, full_url, headers):
+    """Many finished backups at once, for benchmarks: made as CreateBackup makes them, then aged."""
+    body = _body(request)
+    backend = _fsx_backend(body)
+    ids = []
+    for spec in body.get("backups", []):
+        tags = [{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()]
+        backup = backend.create_backup(body["fileSystemId"], None, None, tags)
+        backup.lifecycle = "AVAILABLE"
+        backup.creation_time = float(spec["creationTime"])
+        ids.append(backup.backup_id)
+    return _ok({"backupIds": ids})
+
+
+def ec2_bulk_snapshots(request, full_url, headers):
+    """Many completed snapshots at once, for benchmarks: made as CreateSnapshot makes them, then aged."""
+    body = _body(request)
+    backend = _backend(ec2_backends, body)
+    ids = []
+    for spec in body.get("snapshots", []):
+        snapshot = backend.create_snapshot(spec["volumeId"], "bulk")
+        backend.create_tags([snapshot.id], spec.get("tags", {}))
+        snapshot.start_time = datetime.datetime.fromtimestamp(float(spec["startTime"]), datetime.timezone.utc)
+        snapshot.ready_at = 0
+        snapshot.status = "completed"
+        ids.append(snapshot.id)
+    return _ok({"snapshotIds": ids})
+
+
 ROUTES = {
+    "{0}/moto-api/snapmgmt/fsx/bulk-backups": fsx_bulk_backups,
+    "{0}/moto-api/snapmgmt/ec2/bulk-snapshots": ec2_bulk_snapshots,
     "{0}/moto-api/snapmgmt/fsx/backup": fsx_backup,
     "{0}/moto-api/snapmgmt/fsx/file-system": fsx_file_system,
     "{0}/moto-api/snapmgmt/fsx/next-backups": fsx_next_backups,

@@ -8,7 +8,7 @@ use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::config::RetentionConfig;
 use snapmgmt_core::ebs;
 use snapmgmt_core::fsx::{self, CleanupRequest};
-use snapmgmt_core::model::{CleanupEvent, CleanupReport, EbsCleanup, FsxCleanup};
+use snapmgmt_core::model::{CleanupEvent, CleanupReport, EbsCleanup, FsxCleanup, REPORT_ID_LIMIT};
 use snapmgmt_core::Result;
 
 /// Deletes stop starting this long before Lambda's deadline: the ones in flight end within their operation
@@ -55,6 +55,10 @@ async fn handler(
             ebs::cleanup_instance(clients.ec2, retention, request).await
         }
     }
+    .map(|report| {
+        snapmgmt_core::logging::cleanup_report(&report);
+        report.capped(REPORT_ID_LIMIT)
+    })
 }
 
 #[tokio::main]

@@ -238,8 +238,13 @@ pub async fn cleanup_instance(
 
     let new_completed = match request.new_snapshot_ids.filter(|ids| !ids.is_empty()) {
         Some(ids) => {
-            let new: Vec<BackupInfo> =
-                ec2_api::describe_snapshots(ec2, ids).await?.iter().map(ec2_api::snapshot_info).collect();
+            // Listed with the others (one call fewer), unless the listing missed some.
+            let listed: Vec<BackupInfo> = snapshots.iter().filter(|s| ids.contains(&s.id)).cloned().collect();
+            let new = if listed.len() == ids.len() {
+                listed
+            } else {
+                ec2_api::describe_snapshots(ec2, ids).await?.iter().map(ec2_api::snapshot_info).collect()
+            };
             // This run's snapshots must be ours, of this instance, in this account: anything else in the
             // event is a mistake (or another account's ids), and nothing is deleted on its word.
             if let Some(stranger) = new.iter().find(|s| !is_ours_of(s, instance, &account_id)) {

@@ -115,7 +115,11 @@ pub async fn cleanup_file_system(
 
     let new_backup_completed = match request.new_backup_id {
         Some(id) => {
-            let new = api::backup_info(&api::describe_backup(client, id).await?);
+            // Listed with the others (one call fewer), unless the listing missed it.
+            let new = match backups.iter().find(|b| b.id == id) {
+                Some(listed) => listed.clone(),
+                None => api::backup_info(&api::describe_backup(client, id).await?),
+            };
             if new.source_id.as_deref() != Some(fs_id) {
                 return Err(Error::invalid_event("newBackupId", format!("{id} is not a backup of {fs_id}")));
             }

@@ -23,3 +23,33 @@ pub fn init() {
     let _ =
         if text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(false).try_init() };
 }
+
+/// Ids per log line when a report's lists are logged: keeps each line well inside CloudWatch's 256 KiB.
+const IDS_PER_LINE: usize = 500;
+
+/// Logs what a cleanup did: one line with the counts, then every id, in lines of at most 500, so that a
+/// search for a backup's id finds what became of it, however many there were.
+pub fn cleanup_report(report: &crate::model::CleanupReport) {
+    let counts = &report.counts;
+    tracing::info!(
+        target_id = %report.target_id,
+        action = "cleanup",
+        dry_run = report.dry_run,
+        deleted = counts.deleted,
+        kept = counts.kept,
+        failed = counts.failed,
+        kept_by_reason = ?counts.kept_by_reason,
+        "cleanup done"
+    );
+    for ids in report.deleted.chunks(IDS_PER_LINE) {
+        let verb = if report.dry_run { "would delete" } else { "deleted" };
+        tracing::info!(target_id = %report.target_id, action = "cleanup", ids = ?ids, "{verb}");
+    }
+    for kept in report.kept.chunks(IDS_PER_LINE) {
+        let kept: Vec<String> = kept.iter().map(|k| format!("{} ({:?})", k.id, k.reason)).collect();
+        tracing::info!(target_id = %report.target_id, action = "cleanup", ids = ?kept, "kept");
+    }
+    for failed in &report.failed {
+        tracing::warn!(target_id = %report.target_id, action = "cleanup", id = %failed.id, error = %failed.error, "delete failed");
+    }
+}

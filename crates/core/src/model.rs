@@ -574,7 +574,15 @@ pub struct CleanupReport {
     pub failed: Vec<FailedDelete>,
     /// How many of each, and of the kept how many for each reason: the run report's figures.
     pub counts: CleanupCounts,
+    /// Whether the id lists were cut to [`REPORT_ID_LIMIT`] each (the counts never are).
+    #[serde(default)]
+    pub truncated: bool,
 }
+
+/// Ids listed per list in a report that goes into the workflow's state: the state of one execution is
+/// limited to 256 KiB, so a target with thousands of deletions reports its counts and the first ids; its
+/// cleanup's log has them all.
+pub const REPORT_ID_LIMIT: usize = 100;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -601,6 +609,15 @@ impl CleanupReport {
             failed: self.failed.len(),
             kept_by_reason,
         };
+        self
+    }
+
+    /// The report cut to `limit` ids per list, for the workflow's state; the counts stay whole.
+    pub fn capped(mut self, limit: usize) -> Self {
+        self.truncated = self.deleted.len() > limit || self.kept.len() > limit || self.failed.len() > limit;
+        self.deleted.truncate(limit);
+        self.kept.truncate(limit);
+        self.failed.truncate(limit);
         self
     }
 }
