@@ -87,7 +87,7 @@ def test_a_bad_event_is_named_and_changes_nothing(aws, function, event, error_ty
 def test_the_workflow_reports_a_bad_target_and_does_the_others(aws):
     fs = stack.create_file_system(aws)
     sample = json.loads((STATE_MACHINES / "snapshot-mgmt.json").read_text())
-    sample.update(dryRun=False, fsx=[{"fileSystemId": "fs-NOT-AN-ID"}, {"fileSystemId": fs}])
+    sample.update(dryRun=False, fsx=["fs-NOT-AN-ID", fs])
     sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
     sfn = stack.client("stepfunctions")
 

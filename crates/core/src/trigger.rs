@@ -6,7 +6,7 @@ use tracing::info;
 use crate::aws;
 use crate::config::{TargetTag, TriggerConfig};
 use crate::error::Result;
-use crate::model::{Ec2Target, EfsTarget, FsxTarget, Skipped, TriggerEvent, TriggerResult, WorkflowInput};
+use crate::model::{Skipped, TriggerEvent, TriggerResult, WorkflowInput};
 
 /// Where an operator sees an execution, its report included, in the Step Functions console.
 pub fn console_url(execution_arn: &str) -> String {
@@ -47,8 +47,8 @@ pub async fn run(
     }
     let input = WorkflowInput {
         fsx,
-        ec2: instances.into_iter().map(|instance_id| Ec2Target { instance_id }).collect(),
-        efs: efs.into_iter().map(|file_system_id| EfsTarget { file_system_id }).collect(),
+        ec2: instances,
+        efs,
         timing: event.timing.unwrap_or_default(),
         dry_run,
         max_concurrency: config.max_concurrency,
@@ -96,7 +96,7 @@ pub fn execution_name(tick: Option<&str>, request_id: &str, dry_run: bool) -> St
 }
 
 /// The tagged file systems that can be backed up, and the tagged ones that cannot, with the reason.
-pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<FsxTarget>, Vec<Skipped>) {
+pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<String>, Vec<Skipped>) {
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
     for fs in file_systems {
@@ -104,7 +104,7 @@ pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<
             fs.tags().iter().any(|t| t.key() == Some(tag.key.as_str()) && t.value() == Some(tag.value.as_str()));
         let Some(id) = fs.file_system_id().filter(|_| tagged) else { continue };
         match unsupported_reason(fs) {
-            None => targets.push(FsxTarget { file_system_id: id.to_string() }),
+            None => targets.push(id.to_string()),
             Some(reason) => skipped.push(Skipped { id: id.to_string(), reason }),
         }
     }
@@ -169,7 +169,7 @@ mod tests {
             fs("fs-6", FileSystemType::Windows, Creating, true).build(),
         ];
         let (targets, skipped) = select_fsx_targets(&all, &tag());
-        let ids: Vec<&str> = targets.iter().map(|t| t.file_system_id.as_str()).collect();
+        let ids: Vec<&str> = targets.iter().map(String::as_str).collect();
         assert_eq!(ids, ["fs-1", "fs-3"]);
         let skipped_ids: Vec<&str> = skipped.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(skipped_ids, ["fs-4", "fs-5", "fs-6"]);

@@ -63,7 +63,7 @@ async fn starts_one_execution_with_the_ids_of_backupable_tagged_file_systems() {
 
     let input = execution_input(&result.execution_arn).await;
     assert_eq!(input.fsx.len(), 1);
-    assert_eq!(input.fsx[0].file_system_id, windows);
+    assert_eq!(input.fsx[0], windows);
     assert_eq!(input.timing.fsx_wait_seconds, 60);
     assert!(!input.dry_run);
 }
@@ -106,7 +106,7 @@ async fn an_empty_inventory_still_starts_a_run_that_has_nothing_to_do() {
     let result = trigger(&Ok(config(&arn)), json!({})).await.unwrap();
     assert_eq!(result.fsx_targets, 0);
     assert!(result.execution_name.starts_with("snapmgmt-manual-"));
-    assert_eq!(execution_input(&result.execution_arn).await.fsx, vec![]);
+    assert_eq!(execution_input(&result.execution_arn).await.fsx, Vec::<String>::new());
 }
 
 #[tokio::test]
