@@ -4,6 +4,7 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
+use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, BackupFsxEvent, BackupFsxResult};
 use snapmgmt_core::{fsx, Result};
 
@@ -16,7 +17,11 @@ async fn handler(fsx_client: &FsxClient, event: LambdaEvent<Value>) -> Result<Ba
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
     let fsx_client = FsxClient::new(&snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await);
-    lambda_runtime::run(service_fn(|event| handler(&fsx_client, event))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let span = snapmgmt_core::logging::invocation_span("backup-fsx", &event.payload);
+        handler(&fsx_client, event).instrument(span)
+    }))
+    .await
 }
 
 #[cfg(test)]

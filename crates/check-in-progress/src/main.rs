@@ -6,6 +6,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
+use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{CheckEvent, CheckResult, FsxBackupCheck, FsxCheck};
 use snapmgmt_core::{ebs, fsx, Result};
 
@@ -18,10 +19,10 @@ struct Clients<'a> {
 
 async fn handler(clients: Clients<'_>, event: LambdaEvent<Value>) -> Result<CheckResult> {
     match CheckEvent::parse(event.payload)? {
-        CheckEvent::Fsx(FsxCheck { file_system_id, attempt }) => {
+        CheckEvent::Fsx(FsxCheck { file_system_id, attempt, .. }) => {
             fsx::check_backup_in_progress(clients.fsx, &file_system_id, attempt).await
         }
-        CheckEvent::FsxBackup(FsxBackupCheck { backup_id, attempt }) => {
+        CheckEvent::FsxBackup(FsxBackupCheck { backup_id, attempt, .. }) => {
             fsx::check_backup_available(clients.fsx, &backup_id, attempt).await
         }
         CheckEvent::EbsSnapshot(check) => ebs::check_snapshot_run(clients.ebs, &check).await,
@@ -35,7 +36,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let fsx = FsxClient::new(&sdk_config);
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
     let clients = Clients { fsx: &fsx, ebs: ebs::Clients { ec2: &ec2, ssm: &ssm } };
-    lambda_runtime::run(service_fn(|event| handler(clients, event))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let span = snapmgmt_core::logging::invocation_span("check-in-progress", &event.payload);
+        handler(clients, event).instrument(span)
+    }))
+    .await
 }
 
 #[cfg(test)]

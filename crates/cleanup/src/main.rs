@@ -8,6 +8,7 @@ use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::config::RetentionConfig;
 use snapmgmt_core::ebs;
 use snapmgmt_core::fsx::{self, CleanupRequest};
+use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{CleanupEvent, CleanupReport, EbsCleanup, FsxCleanup, REPORT_ID_LIMIT};
 use snapmgmt_core::Result;
 
@@ -32,7 +33,7 @@ async fn handler(
     let retention = retention.clone()?;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     match CleanupEvent::parse(event.payload)? {
-        CleanupEvent::Fsx(FsxCleanup { file_system_id, new_backup_id, dry_run, max_delete_percent }) => {
+        CleanupEvent::Fsx(FsxCleanup { file_system_id, new_backup_id, dry_run, max_delete_percent, .. }) => {
             let retention = retention.with_delete_limit(max_delete_percent);
             let request = CleanupRequest {
                 file_system_id: &file_system_id,
@@ -43,7 +44,7 @@ async fn handler(
             };
             fsx::cleanup_file_system(clients.fsx, retention, request).await
         }
-        CleanupEvent::Ebs(EbsCleanup { instance_id, new_snapshot_ids, dry_run, max_delete_percent }) => {
+        CleanupEvent::Ebs(EbsCleanup { instance_id, new_snapshot_ids, dry_run, max_delete_percent, .. }) => {
             let retention = retention.with_delete_limit(max_delete_percent);
             let request = ebs::CleanupRequest {
                 instance_id: &instance_id,
@@ -68,7 +69,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Bursty).await;
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let clients = Clients { fsx: &fsx, ec2: &ec2 };
-    lambda_runtime::run(service_fn(|event| handler(clients, &retention, event))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let span = snapmgmt_core::logging::invocation_span("cleanup", &event.payload);
+        handler(clients, &retention, event).instrument(span)
+    }))
+    .await
 }
 
 #[cfg(test)]

@@ -100,6 +100,8 @@ pub async fn snapshot_instance(
         }
     }
     result.snapshot_ids.sort();
+    let started = [("SnapshotRunsStarted", 1.0, crate::metrics::Unit::Count)];
+    crate::metrics::emit("ebs", "backup", instance, result.reused, &started);
     Ok(result)
 }
 
@@ -160,6 +162,12 @@ pub fn client_token(run: &str, instance_id: &str, attempt: u32) -> String {
 /// Has the snapshot run finished? Ready once the automation (if any) succeeded and every snapshot of
 /// the set is completed; Failed when the automation failed or a snapshot is in error.
 pub async fn check_snapshot_run(clients: Clients<'_>, check: &EbsSnapshotCheck) -> Result<CheckResult> {
+    let result = snapshot_run_status(clients, check).await?;
+    crate::metrics::backup_finished("ebs", &check.instance_id, result.status, None);
+    Ok(result)
+}
+
+async fn snapshot_run_status(clients: Clients<'_>, check: &EbsSnapshotCheck) -> Result<CheckResult> {
     let next_attempt = check.attempt.saturating_add(1);
     let answer = |status, detail: String, ids: Vec<String>| CheckResult {
         status,
@@ -307,7 +315,9 @@ pub async fn cleanup_instance(
             }
         }
     }
-    Ok(report.finished())
+    let report = report.finished();
+    crate::metrics::cleanup("ebs", &report);
+    Ok(report)
 }
 
 /// Ours (our tag), of this instance (its TargetId tag), and owned by this account (when it is known).

@@ -64,6 +64,8 @@ pub async fn start_backup(
         delete_after_days: config.delete_after_days,
     };
     let job_id = backup_api::start_backup_job(clients.backup, job).await?;
+    let started = [("BackupJobsStarted", 1.0, crate::metrics::Unit::Count)];
+    crate::metrics::emit("efs", "backup", &event.file_system_id, false, &started);
     result.detail = format!("backup job {job_id} of {} started", event.file_system_id);
     result.backup_job_id = Some(job_id);
     Ok(result)
@@ -82,6 +84,9 @@ pub async fn backup_status(backup: &BackupClient, event: &EfsBackupStatus) -> Re
     let job = backup_api::describe_backup_job(backup, &event.backup_job_id).await?;
     let state = job.state().cloned().unwrap_or_else(|| "UNKNOWN".into());
     let status = backup_api::job_status(&state);
+    // The file system's id is the last part of its ARN, as the other kinds' metrics name their target.
+    let target = job.resource_arn().and_then(|arn| arn.rsplit('/').next()).unwrap_or(&event.backup_job_id);
+    crate::metrics::backup_finished("efs", target, status, job.backup_size_in_bytes());
     let mut detail = format!("backup job {} is {}", event.backup_job_id, state.as_str());
     if status == CheckStatus::Failed {
         detail.push_str(": ");

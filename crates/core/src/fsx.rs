@@ -49,6 +49,7 @@ pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u
         Some(BackupLifecycle::Failed | BackupLifecycle::Deleted) => CheckStatus::Failed,
         _ => CheckStatus::InProgress,
     };
+    crate::metrics::backup_finished("fsx", backup_id, status, None);
     let mut detail = format!("{backup_id} is {lifecycle}");
     if let Some(message) = backup.failure_details().and_then(|f| f.message()) {
         detail.push_str(": ");
@@ -69,6 +70,7 @@ pub async fn backup_file_system(client: &Client, event: &BackupFsxEvent, request
     let run_name = run.rsplit(':').next().unwrap_or(run);
     let tags = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, fs.as_str()), (RUN_ID_KEY, run_name)];
     let backup = api::create_backup(client, fs, &request_token(run, fs), &tags).await?;
+    crate::metrics::emit("fsx", "backup", fs, false, &[("BackupsStarted", 1.0, crate::metrics::Unit::Count)]);
     Ok(BackupFsxResult {
         file_system_id: fs.clone(),
         backup_id: backup.backup_id().map(str::to_string),
@@ -162,7 +164,9 @@ pub async fn cleanup_file_system(
             Outcome::NotStarted => report.kept.push(Kept { id, reason: KeepReason::OutOfTime }),
         }
     }
-    Ok(report.finished())
+    let report = report.finished();
+    crate::metrics::cleanup("fsx", &report);
+    Ok(report)
 }
 
 #[cfg(test)]

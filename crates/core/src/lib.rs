@@ -8,6 +8,7 @@ pub mod efs;
 pub mod error;
 pub mod fsx;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod retention;
 pub mod trigger;

@@ -190,6 +190,9 @@ pub struct EbsSnapshotCheck {
     pub snapshot_ids: Option<Vec<String>>,
     #[serde(default)]
     pub attempt: u32,
+    /// The workflow's execution, for the logs.
+    #[serde(default)]
+    pub execution_id: Option<String>,
 }
 
 impl Validate for EbsSnapshotCheck {
@@ -209,6 +212,9 @@ pub struct FsxCheck {
     pub file_system_id: String,
     #[serde(default)]
     pub attempt: u32,
+    /// The workflow's execution, for the logs.
+    #[serde(default)]
+    pub execution_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -217,6 +223,9 @@ pub struct FsxBackupCheck {
     pub backup_id: String,
     #[serde(default)]
     pub attempt: u32,
+    /// The workflow's execution, for the logs.
+    #[serde(default)]
+    pub execution_id: Option<String>,
 }
 
 impl CheckEvent {
@@ -408,6 +417,9 @@ pub struct EfsBackupStatus {
     pub backup_job_id: String,
     #[serde(default)]
     pub attempt: u32,
+    /// The workflow's execution, for the logs.
+    #[serde(default)]
+    pub execution_id: Option<String>,
 }
 
 impl Validate for EfsBackupStatus {
@@ -454,6 +466,9 @@ pub struct EbsCleanup {
     /// The delete guard's limit for this run (1 to 100 percent); the MAX_DELETE_PERCENT setting when absent.
     #[serde(default)]
     pub max_delete_percent: Option<u32>,
+    /// The workflow's execution, for the logs.
+    #[serde(default)]
+    pub execution_id: Option<String>,
 }
 
 impl Validate for EbsCleanup {
@@ -476,6 +491,9 @@ pub struct FsxCleanup {
     /// The delete guard's limit for this run (1 to 100 percent); the MAX_DELETE_PERCENT setting when absent.
     #[serde(default)]
     pub max_delete_percent: Option<u32>,
+    /// The workflow's execution, for the logs.
+    #[serde(default)]
+    pub execution_id: Option<String>,
 }
 
 impl CleanupEvent {

@@ -5,6 +5,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_efs};
 use snapmgmt_core::config::EfsBackupConfig;
+use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{EfsBackupEvent, EfsBackupResult};
 use snapmgmt_core::{efs, Result};
 
@@ -28,7 +29,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
     let (efs, backup) = (aws_sdk_efs::Client::new(&sdk_config), aws_sdk_backup::Client::new(&sdk_config));
     let clients = efs::Clients { efs: &efs, backup: &backup };
-    lambda_runtime::run(service_fn(|event| handler(clients, &config, event))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let span = snapmgmt_core::logging::invocation_span("efs-backup", &event.payload);
+        handler(clients, &config, event).instrument(span)
+    }))
+    .await
 }
 
 #[cfg(test)]

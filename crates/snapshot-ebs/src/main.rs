@@ -6,6 +6,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
 use snapmgmt_core::config::SnapshotConfig;
+use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, SnapshotEbsEvent, SnapshotEbsResult};
 use snapmgmt_core::{ebs, Result};
 
@@ -27,7 +28,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
     let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
-    lambda_runtime::run(service_fn(|event| handler(clients, &config, event))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let span = snapmgmt_core::logging::invocation_span("snapshot-ebs", &event.payload);
+        handler(clients, &config, event).instrument(span)
+    }))
+    .await
 }
 
 #[cfg(test)]
