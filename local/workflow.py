@@ -40,7 +40,8 @@ def main() -> int:
     lambda_client = boto3.client("lambda", config=Config(read_timeout=900, retries={"total_max_attempts": 1}))
     started = invoke(lambda_client, args.function, event)
     sfn = boto3.client("stepfunctions")
-    execution = wait_for(sfn, started["executionArn"], args.timeout)
+    print(f"started {started['executionArn'].split(':')[-1]}; progress:", file=sys.stderr, flush=True)
+    execution = wait_for(sfn, started["executionArn"], args.timeout, progress=None if args.json else sys.stderr)
     summary = summarize(sfn, started, execution)
     print(json.dumps(summary, indent=2) if args.json else render(summary))
     return 0 if summary["status"] == "SUCCEEDED" else 1
@@ -75,15 +76,39 @@ def invoke(client, function: str, event: dict) -> dict:
     return payload
 
 
-def wait_for(sfn, execution_arn: str, timeout: int) -> dict:
+def wait_for(sfn, execution_arn: str, timeout: int, progress=None) -> dict:
+    """Waits for the execution to end; `progress` (a file) gets a line each time a target enters a state."""
     deadline = time.monotonic() + timeout
+    seen = 0
     while True:
         execution = sfn.describe_execution(executionArn=execution_arn)
+        if progress:
+            seen = report_progress(sfn, execution_arn, seen, progress)
         if execution["status"] in FINAL:
             return execution
         if time.monotonic() > deadline:
             raise SystemExit(f"gave up after {timeout} s: {execution_arn} is still {execution['status']}")
         time.sleep(1)
+
+
+def report_progress(sfn, execution_arn: str, seen: int, out) -> int:
+    """Prints the states targets entered since event `seen`; returns the last event's id."""
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    for page in pages:
+        for event in page["events"]:
+            if event["id"] <= seen:
+                continue
+            seen = event["id"]
+            entered = event.get("stateEnteredEventDetails")
+            if not entered:
+                continue
+            state_input = json.loads(entered.get("input") or "{}")
+            target = isinstance(state_input, dict) and (
+                state_input.get("fileSystemId") or state_input.get("instanceId")
+            )
+            if target:
+                print(f"  {target:<22} {entered['name']}", file=out, flush=True)
+    return seen
 
 
 def summarize(sfn, started: dict, execution: dict) -> dict:
@@ -114,8 +139,31 @@ def summarize_state_output(sfn, execution_arn: str):
     return None
 
 
+def table(summary: dict) -> list:
+    """One row per target: what was created, deleted, kept, failed."""
+    rows = [("kind", "target", "created", "deleted" if not summary["dryRun"] else "to delete", "kept", "result")]
+    for target in summary["targets"]:
+        cleanup = target.get("cleanup") or {}
+        counts = cleanup.get("counts") or {}
+        created = len([c for c in target.get("created") or [] if c])
+        rows.append(
+            (
+                target["kind"],
+                target["targetId"],
+                str(created) if not target.get("error") else "-",
+                str(counts.get("deleted", len(cleanup.get("deleted", [])))),
+                str(counts.get("kept", len(cleanup.get("kept", [])))),
+                target.get("error") or ("ok" if not counts.get("failed") else f"{counts['failed']} deletes failed"),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
 def render(summary: dict) -> str:
     lines = [f"{summary['execution'].split(':')[-1]}: {summary['status']} in {summary['seconds']} s"]
+    if summary["targets"]:
+        lines += table(summary) + [""]
     delete = "would delete" if summary["dryRun"] else "deleted"
     for target in summary["targets"]:
         lines.append(f"  {target['kind']} {target['targetId']}")

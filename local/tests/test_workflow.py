@@ -185,3 +185,19 @@ def test_the_run_command_prints_the_summary_as_json(aws, capsys, monkeypatch):
 
     summary = json.loads(capsys.readouterr().out)
     assert [t["targetId"] for t in summary["targets"]] == [fs]
+
+
+def test_the_run_command_shows_progress_then_a_table(aws, capsys, monkeypatch):
+    fs = stack.create_file_system(aws)
+    old = stack.create_backup(aws, fs, 20, ours=True)
+    monkeypatch.setattr("sys.argv", ["workflow.py", "--poll-seconds", "1"])
+
+    assert workflow.main() == 0
+
+    out, err = capsys.readouterr()
+    progress = [line.split() for line in err.splitlines() if line.startswith("  ")]
+    assert [fs, "CheckBackupInProgress"] in progress and [fs, "CleanupFSxBackups"] in progress, err
+    header, row = out.splitlines()[1:3]
+    assert header.split() == ["kind", "target", "created", "deleted", "kept", "result"]
+    assert row.split() == ["fsx", fs, "1", "1", "1", "ok"], out
+    assert f"deleted {old}" in out
