@@ -16,6 +16,8 @@ pub async fn list_running_instances(client: &Client, tag_key: &str, tag_value: &
         .describe_instances()
         .filters(filter(&format!("tag:{tag_key}"), tag_value))
         .filters(filter("instance-state-name", "running"))
+        // Pages of 1,000 (the most EC2 gives): a fleet's instances never come back in one slow answer.
+        .max_results(1000)
         .into_paginator()
         .send();
     let mut ids = Vec::new();

@@ -12,7 +12,7 @@ const SERVICE: &str = "fsx";
 
 /// Every file system in the account and region, all pages. FSx has no server-side tag filter.
 pub async fn list_file_systems(client: &Client) -> Result<Vec<FileSystem>> {
-    let mut pages = client.describe_file_systems().into_paginator().send();
+    let mut pages = client.describe_file_systems().max_results(1000).into_paginator().send();
     let mut all = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::aws(SERVICE, "DescribeFileSystems", e))?;
