@@ -11,6 +11,7 @@ counted by the fault proxy between the functions and the emulator.
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import http.server
 import json
@@ -195,9 +196,14 @@ def enumeration(env, instances, file_systems):
     seeded = time.perf_counter()
     image = ec2.describe_images()["Images"][0]["ImageId"]
     tags = [{"ResourceType": "instance", "Tags": [stack.TARGET_TAG]}]
-    for batch in range(0, instances, 500):
-        count = min(500, instances - batch)
-        ec2.run_instances(ImageId=image, MinCount=count, MaxCount=count, TagSpecifications=tags)
+
+    def launch(_):
+        # One instance per reservation, as instances launched one by one or by Auto Scaling are: the
+        # emulator pages DescribeInstances by reservation (AWS by instance).
+        stack.client("ec2").run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=tags)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(launch, range(instances)))
     for _ in range(file_systems):
         stack.create_file_system(fsx)
     seeding = time.perf_counter() - seeded
