@@ -23,6 +23,7 @@ import subprocess
 import threading
 import time
 
+import botocore.config
 import stack
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -31,6 +32,8 @@ ZIPS = ROOT / "target" / "lambda"
 FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup"]
 DAY = 86_400
 KIB = 1024
+# The original's unpaged listing makes the emulator render every snapshot in one answer: minutes at 10,000.
+SLOW_ANSWERS = botocore.config.Config(read_timeout=900, retries={"total_max_attempts": 1})
 
 
 class RuntimeApi:
@@ -296,7 +299,7 @@ def original_way(list_expired, delete, sample):
 
 
 def original_ebs(instance, sample):
-    ec2 = stack.client("ec2", os.environ["SNAPMGMT_FAULT_PROXY"])
+    ec2 = stack.client("ec2", os.environ["SNAPMGMT_FAULT_PROXY"], SLOW_ANSWERS)
     cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=7)
 
     def list_expired():
@@ -309,7 +312,7 @@ def original_ebs(instance, sample):
 
 
 def original_fsx(fs, sample):
-    fsx = stack.client("fsx", os.environ["SNAPMGMT_FAULT_PROXY"])
+    fsx = stack.client("fsx", os.environ["SNAPMGMT_FAULT_PROXY"], SLOW_ANSWERS)
     cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=7)
 
     def list_expired():

@@ -14,13 +14,18 @@ TARGET_TAG = {"Key": "ResourceType", "Value": "SnapshotMgmtTarget"}
 DAY = 86_400
 
 
-def client(service: str, url: str = None):
+def client(service: str, url: str = None, config=None):
     """A client of the local stack (`url`, or AWS_ENDPOINT_URL), or of AWS itself when neither is set."""
     url = url or os.environ.get("AWS_ENDPOINT_URL")
     if not url:
-        return boto3.client(service)
+        return boto3.client(service, config=config)
     return boto3.client(
-        service, endpoint_url=url, region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local"
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=config,
     )
 
 
