@@ -40,6 +40,12 @@ def control(path: str, body: dict, url: str = None) -> dict:
         return json.loads(response.read() or b"{}")
 
 
+def control_get(path: str, url: str = None) -> dict:
+    """GETs one of the emulator's control routes."""
+    with urllib.request.urlopen((url or os.environ["AWS_ENDPOINT_URL"]) + path, timeout=30) as response:
+        return json.loads(response.read() or b"{}")
+
+
 def our_tags(fs_id: str) -> list:
     return [{"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": fs_id}]
 

@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import backup, control, ec2, fsx, lambda_functions, ssm
+from . import backup, control, ec2, fsx, lambda_functions, sfn, ssm
 
 _installed = False
 
@@ -21,5 +21,6 @@ def install() -> None:
     ssm.install()
     backup.install()
     lambda_functions.install()
+    sfn.install()
     control.install()
     _installed = True

@@ -8,6 +8,8 @@ POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"statu
 POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
 POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
 POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
+GET  /moto-api/snapmgmt/sfn/map-runs?executionArn=ARN: each Map Run's children (status, history events, largest
+     payload), as the Step Functions console shows child executions
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
 """
 
@@ -21,7 +23,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import backup, fsx, ssm
+from . import backup, fsx, sfn, ssm
 
 
 def _body(request) -> dict:
@@ -139,7 +141,22 @@ def ec2_bulk_snapshots(request, full_url, headers):
     return _ok({"snapshotIds": ids})
 
 
+def sfn_map_runs(request, full_url, headers):
+    from urllib.parse import parse_qs, urlparse
+
+    execution_arn = parse_qs(urlparse(full_url).query).get("executionArn", [""])[0]
+    runs = {
+        arn: [
+            {k: kid[k] for k in ("name", "index", "status", "error", "historyEvents", "largestPayload")}
+            for kid in sorted(kids, key=lambda k: k["index"])
+        ]
+        for arn, kids in sfn.map_runs_of(execution_arn).items()
+    }
+    return _ok({"mapRuns": runs})
+
+
 ROUTES = {
+    "{0}/moto-api/snapmgmt/sfn/map-runs": sfn_map_runs,
     "{0}/moto-api/snapmgmt/fsx/bulk-backups": fsx_bulk_backups,
     "{0}/moto-api/snapmgmt/ec2/bulk-snapshots": ec2_bulk_snapshots,
     "{0}/moto-api/snapmgmt/fsx/backup": fsx_backup,
