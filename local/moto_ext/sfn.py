@@ -23,6 +23,7 @@ import json
 import threading
 import uuid
 
+from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name import error_equals_decl
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -45,7 +46,6 @@ from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, Progr
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
-from moto.stepfunctions.parser import models as parser_models
 
 HISTORY_EVENT_LIMIT = 25_000
 INPUT_LIMIT_BYTES = 262_144
@@ -106,9 +106,7 @@ def _install_terminal_errors() -> None:
     def _eval_body(self, env):
         error_name = env.stack[-1]
         terminal = isinstance(error_name, StatesErrorName) and error_name.typ in TERMINAL_ERRORS
-        if terminal and not any(
-            isinstance(n, StatesErrorName) and n.typ == error_name.typ for n in self.error_names
-        ):
+        if terminal and not any(isinstance(n, StatesErrorName) and n.typ == error_name.typ for n in self.error_names):
             env.stack.pop()
             env.stack.append(False)
             return
@@ -321,9 +319,7 @@ def _install_result_writer() -> None:
     def _handle_put_object(env, resource_runtime_part, state_credentials):
         parameters = env.stack.pop()
         env.stack.pop()  # the children's outputs: written from the Map Run's records instead
-        s3 = boto_client_for(
-            service="s3", region=resource_runtime_part.region, state_credentials=state_credentials
-        )
+        s3 = boto_client_for(service="s3", region=resource_runtime_part.region, state_credentials=state_credentials)
         record = env.snapmgmt_map_run_record
         run_id = record.map_run_arn.split(":")[-1]
         prefix = parameters.get("Prefix", "")

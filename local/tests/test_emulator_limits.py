@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-
 import stack
 
 LOCAL = stack.__file__.rsplit("/", 1)[0]
@@ -113,7 +112,8 @@ def test_inline_map_results_past_256_kib_fail(sfn):
 
 def test_an_execution_input_over_256_kib_is_refused(sfn):
     machine = sfn.create_state_machine(
-        name="input", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        name="input",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
         roleArn=ROLE,
     )["stateMachineArn"]
     with pytest.raises(sfn.exceptions.ClientError, match="ValidationException|262144"):
@@ -126,9 +126,7 @@ def counting_loop(iterations: int) -> dict:
     return {
         "StartAt": "Count",
         "States": {
-            "Count": catch_all(
-                {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Again"}
-            ),
+            "Count": catch_all({"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Again"}),
             "Again": {
                 "Type": "Choice",
                 "Choices": [{"Variable": "$.n", "NumericLessThan": iterations, "Next": "Count"}],
