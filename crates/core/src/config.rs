@@ -48,11 +48,36 @@ pub struct TargetTag {
 pub struct TriggerConfig {
     pub target_tag: TargetTag,
     pub state_machine_arn: String,
-    /// Targets of one kind backed up at once: bounds the load on FSx, SSM and AWS Backup.
-    pub max_concurrency: u32,
+    /// The stack's bucket: the run's inventory is written there, and the workflow's results and report.
+    pub inventory_bucket: String,
+    /// Targets of each kind backed up at once (each Distributed Map's MaxConcurrency).
+    pub concurrency: crate::model::Concurrency,
     /// Every run a dry run (DRY_RUN=true): a deployment that only reports what it would do.
     pub dry_run: bool,
 }
+
+/// Settings of the report function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportConfig {
+    /// The stack's bucket, the only one the report reads results from and writes the report to.
+    pub inventory_bucket: String,
+}
+
+impl ReportConfig {
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        Ok(Self { inventory_bucket: bucket_name(src, "INVENTORY_BUCKET")? })
+    }
+
+    pub fn from_env() -> Result<Self> {
+        Self::from_source(&Env)
+    }
+}
+
+/// Concurrency bounds per kind, each chosen below the service's own limit on work in flight:
+/// EC2_CONCURRENCY at most 100, SSM Automation's concurrent executions per account (more wait in its queue,
+/// and its queue is bounded); FSX_CONCURRENCY and EFS_CONCURRENCY at most 100, so that the describe calls
+/// of their polls stay within the services' API rates.
+pub const MAX_CONCURRENCY: u32 = 100;
 
 /// Settings of the cleanup: how long backups are kept, and how many are always kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +179,12 @@ impl TriggerConfig {
         Ok(Self {
             target_tag: TargetTag::from_source(src)?,
             state_machine_arn: state_machine_arn(src)?,
-            max_concurrency: optional_number(src, "MAX_CONCURRENCY", 4, 1, 40)?,
+            inventory_bucket: bucket_name(src, "INVENTORY_BUCKET")?,
+            concurrency: crate::model::Concurrency {
+                fsx: optional_number(src, "FSX_CONCURRENCY", 10, 1, MAX_CONCURRENCY)?,
+                ec2: optional_number(src, "EC2_CONCURRENCY", 50, 1, MAX_CONCURRENCY)?,
+                efs: optional_number(src, "EFS_CONCURRENCY", 10, 1, MAX_CONCURRENCY)?,
+            },
             dry_run: flag(src, "DRY_RUN")?,
         })
     }
@@ -190,6 +220,22 @@ fn state_machine_arn(src: &impl Source) -> Result<String> {
         Ok(value)
     } else {
         Err(invalid(NAME, &value, "expected arn:<partition>:states:<region>:<account>:stateMachine:<name>"))
+    }
+}
+
+/// An S3 bucket name, required: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending
+/// with a letter or digit.
+fn bucket_name(src: &impl Source, name: &'static str) -> Result<String> {
+    let value = src.get(name).unwrap_or_default();
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (3..=63).contains(&value.len())
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge(value.chars().next())
+        && edge(value.chars().last());
+    if ok {
+        Ok(value)
+    } else {
+        Err(invalid(name, &value, "is required: an S3 bucket name (3 to 63 of a-z, 0-9, '.', '-')"))
     }
 }
 
@@ -248,25 +294,40 @@ mod tests {
 
     const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt";
 
+    const BUCKET: (&str, &str) = ("INVENTORY_BUCKET", "snapmgmt-inventory-123456789012");
+
     #[test]
     fn trigger_defaults_to_the_original_samples_tag() {
-        let cfg = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN)])).unwrap();
+        let cfg = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), BUCKET])).unwrap();
         assert_eq!(cfg.target_tag, TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() });
         assert_eq!(cfg.state_machine_arn, ARN);
-        assert_eq!(cfg.max_concurrency, 4);
+        assert_eq!(cfg.inventory_bucket, BUCKET.1);
+        assert_eq!((cfg.concurrency.fsx, cfg.concurrency.ec2, cfg.concurrency.efs), (10, 50, 10));
         assert!(!cfg.dry_run);
-        let preview = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("DRY_RUN", "true")]));
+        let preview = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), BUCKET, ("DRY_RUN", "true")]));
         assert!(preview.unwrap().dry_run);
-        let bad = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("DRY_RUN", "yes")]));
+        let bad = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), BUCKET, ("DRY_RUN", "yes")]));
         assert!(matches!(bad, Err(Error::InvalidSetting { name: "DRY_RUN", .. })));
     }
 
     #[test]
-    fn max_concurrency_is_bounded() {
-        for bad in ["0", "41", "many"] {
-            let err = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("MAX_CONCURRENCY", bad)]));
-            assert!(matches!(err, Err(Error::InvalidSetting { name: "MAX_CONCURRENCY", .. })), "{bad}");
+    fn concurrency_is_bounded_by_the_services_limits() {
+        for name in ["FSX_CONCURRENCY", "EC2_CONCURRENCY", "EFS_CONCURRENCY"] {
+            for bad in ["0", "101", "many"] {
+                let err = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), BUCKET, (name, bad)]));
+                assert!(matches!(err, Err(Error::InvalidSetting { name: n, .. }) if n == name), "{name}={bad}");
+            }
         }
+    }
+
+    #[test]
+    fn the_bucket_is_required_and_must_be_a_bucket_name() {
+        for bad in ["", "ab", "Upper", "-edge", "under_score"] {
+            let err = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), ("INVENTORY_BUCKET", bad)]));
+            assert!(matches!(err, Err(Error::InvalidSetting { name: "INVENTORY_BUCKET", .. })), "{bad:?}");
+            assert!(ReportConfig::from_source(&source(&[("INVENTORY_BUCKET", bad)])).is_err(), "{bad:?}");
+        }
+        assert!(ReportConfig::from_source(&source(&[BUCKET])).is_ok());
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod fsx;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod retention;
 pub mod trigger;
 

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub mod run;
+pub use run::*;
+
 /// Tag key and value that mark a backup or snapshot as made by snapmgmt.
 pub const MANAGED_BY_KEY: &str = "ManagedBy";
 pub const MANAGED_BY_VALUE: &str = "snapmgmt";
@@ -89,23 +92,6 @@ impl Validate for TriggerEvent {
     }
 }
 
-/// The input of one execution of the scheduled workflow: ids only, never whole describe output
-/// (Step Functions payloads are limited to 256 KiB).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkflowInput {
-    /// The targets' ids, as bare strings: 5,000 instances take 110 KiB rather than 180 KiB as objects.
-    pub fsx: Vec<String>,
-    pub ec2: Vec<String>,
-    pub efs: Vec<String>,
-    pub timing: Timing,
-    pub dry_run: bool,
-    /// Targets of one kind worked on at once (each Map's MaxConcurrencyPath).
-    pub max_concurrency: u32,
-    /// The delete guard's limit for this run; null: each cleanup's MAX_DELETE_PERCENT.
-    pub max_delete_percent: Option<u32>,
-}
-
 /// Poll intervals and limits of the workflow's wait loops (the state machine reads them with SecondsPath
 /// and compares attempts against them): the original sample's by default, short ones in local runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +149,8 @@ pub struct TriggerResult {
     pub ec2_targets: usize,
     pub efs_targets: usize,
     pub skipped: Vec<Skipped>,
+    /// Where the run's targets were written.
+    pub inventory: Inventory,
 }
 
 // ---------------------------------------------------------------- check-in-progress

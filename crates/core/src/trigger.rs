@@ -6,7 +6,9 @@ use tracing::info;
 use crate::aws;
 use crate::config::{TargetTag, TriggerConfig};
 use crate::error::Result;
-use crate::model::{Skipped, TriggerEvent, TriggerResult, WorkflowInput};
+use crate::model::{
+    report_key, Inventory, InventoryItem, PerKind, Skipped, TargetKind, TriggerEvent, TriggerResult, WorkflowInput,
+};
 
 /// Where an operator sees an execution, its report included, in the Step Functions console.
 pub fn console_url(execution_arn: &str) -> String {
@@ -22,10 +24,12 @@ pub struct TriggerClients<'a> {
     pub fsx: &'a aws_sdk_fsx::Client,
     pub ec2: &'a aws_sdk_ec2::Client,
     pub efs: &'a aws_sdk_efs::Client,
+    pub s3: &'a aws_sdk_s3::Client,
     pub sfn: &'a aws_sdk_sfn::Client,
 }
 
-/// Enumerates the targets and starts the execution of this tick (or finds it already started).
+/// Enumerates the targets, writes them to the stack's bucket as the run's inventory, and starts the
+/// execution of this tick (or finds it already started) with the inventory's location as its input.
 pub async fn run(
     clients: TriggerClients<'_>,
     config: &TriggerConfig,
@@ -45,38 +49,55 @@ pub async fn run(
     for s in &skipped {
         info!(target_id = %s.id, reason = %s.reason, "skipped tagged FSx file system");
     }
+    let name = execution_name(event.time.as_deref(), request_id, dry_run);
+    let inventory = Inventory::of_run(&config.inventory_bucket, &name);
+    let targets = [(TargetKind::Fsx, fsx), (TargetKind::Ec2, instances), (TargetKind::Efs, efs)];
+    let counts = |kind| targets.iter().find(|(k, _)| *k == kind).map_or(0, |(_, ids)| ids.len() as u32);
     let input = WorkflowInput {
-        fsx,
-        ec2: instances,
-        efs,
+        run_id: name.clone(),
+        inventory: inventory.clone(),
+        targets: PerKind { fsx: counts(TargetKind::Fsx), ec2: counts(TargetKind::Ec2), efs: counts(TargetKind::Efs) },
         timing: event.timing.unwrap_or_default(),
         dry_run,
-        max_concurrency: config.max_concurrency,
+        concurrency: config.concurrency,
         max_delete_percent: event.max_delete_percent,
     };
-    let name = execution_name(event.time.as_deref(), request_id, dry_run);
+    // The inventory first: the execution reads it. A retried trigger writes the same keys again.
+    futures::future::try_join_all(targets.iter().map(|(kind, ids)| {
+        let body = inventory_json(*kind, ids);
+        aws::s3::put_json(clients.s3, &inventory.bucket, inventory.key(*kind), body)
+    }))
+    .await?;
     let input_json = serde_json::to_string(&input).expect("the workflow input serialises");
     let started = aws::sfn::start_execution(clients.sfn, &config.state_machine_arn, &name, &input_json).await?;
     info!(
         execution_arn = %started.execution_arn,
         already_started = started.already_started,
-        fsx_targets = input.fsx.len(),
-        ec2_targets = input.ec2.len(),
-        efs_targets = input.efs.len(),
+        fsx_targets = input.targets.fsx,
+        ec2_targets = input.targets.ec2,
+        efs_targets = input.targets.efs,
+        inventory_bucket = %inventory.bucket,
         input_bytes = input_json.len(),
         report_console = %console_url(&started.execution_arn),
-        report_cli = %format!("aws stepfunctions describe-execution --execution-arn {} --query output", started.execution_arn),
-        "workflow started; its output is the run report (when a target fails: the Report state's output)"
+        report = %format!("s3://{}/{}", inventory.bucket, report_key(&name)),
+        "workflow started; its output is the run's totals and failed targets, the full report is in the bucket"
     );
     Ok(TriggerResult {
         execution_name: name,
         execution_arn: started.execution_arn,
         already_started: started.already_started,
-        fsx_targets: input.fsx.len(),
-        ec2_targets: input.ec2.len(),
-        efs_targets: input.efs.len(),
+        fsx_targets: input.targets.fsx as usize,
+        ec2_targets: input.targets.ec2 as usize,
+        efs_targets: input.targets.efs as usize,
         skipped,
+        inventory,
     })
+}
+
+/// One kind's inventory: the JSON array of items its Distributed Map reads.
+pub fn inventory_json(kind: TargetKind, ids: &[String]) -> Vec<u8> {
+    let items: Vec<InventoryItem> = ids.iter().map(|id| InventoryItem { kind, id: id.clone() }).collect();
+    serde_json::to_vec(&items).expect("the inventory serialises")
 }
 
 /// The execution name of a schedule tick: the same tick always gives the same name, so a retried

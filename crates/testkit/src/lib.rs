@@ -113,6 +113,23 @@ pub async fn ssm_client() -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&sdk_config().await)
 }
 
+pub async fn s3_client() -> snapmgmt_core::aws::aws_sdk_s3::Client {
+    snapmgmt_core::aws::s3::client(&sdk_config().await)
+}
+
+/// Creates a bucket of this test's own; returns its name.
+pub async fn create_bucket() -> String {
+    let name = unique("snapmgmt-test").to_lowercase();
+    s3_client().await.create_bucket().bucket(&name).send().await.expect("create bucket");
+    name
+}
+
+/// Reads an object as JSON.
+pub async fn read_json(bucket: &str, key: &str) -> Value {
+    let bytes = snapmgmt_core::aws::s3::get(&s3_client().await, bucket, key).await.expect("read object");
+    serde_json::from_slice(&bytes).expect("a JSON object")
+}
+
 pub async fn sfn_client() -> aws_sdk_sfn::Client {
     aws_sdk_sfn::Client::new(&sdk_config().await)
 }

@@ -1,5 +1,5 @@
 //! trigger: run by the schedule (or by hand). Finds the tagged resources and starts one execution of
-//! the workflow per schedule tick, with ids only in its input.
+//! the workflow per schedule tick; the targets go to the stack's bucket as the run's inventory.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -29,8 +29,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let fsx = aws_sdk_fsx::Client::new(&sdk_config);
     let ec2 = aws_sdk_ec2::Client::new(&sdk_config);
     let efs = aws_sdk_efs::Client::new(&sdk_config);
+    let s3 = snapmgmt_core::aws::s3::client(&sdk_config);
     let sfn = aws_sdk_sfn::Client::new(&sdk_config);
-    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, sfn: &sfn };
+    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("trigger", &event.payload);
         handler(clients, &config, event).instrument(span)

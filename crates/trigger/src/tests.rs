@@ -4,18 +4,35 @@ use super::*;
 use serde_json::json;
 use snapmgmt_core::aws::aws_sdk_fsx::types::FileSystemType;
 use snapmgmt_core::config::TargetTag;
-use snapmgmt_core::model::WorkflowInput;
+use snapmgmt_core::model::{Concurrency, Inventory, InventoryItem, TargetKind, WorkflowInput};
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
 /// A tag of this test's own, so that file systems other tests create are not picked up.
-fn config(state_machine_arn: &str) -> TriggerConfig {
+fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
     TriggerConfig {
         target_tag: TargetTag { key: "ResourceType".into(), value: kit::unique("SnapshotMgmtTarget") },
         state_machine_arn: state_machine_arn.to_string(),
-        max_concurrency: 4,
+        inventory_bucket: bucket.to_string(),
+        concurrency: Concurrency { fsx: 2, ec2: 3, efs: 4 },
         dry_run: false,
     }
+}
+
+/// A state machine and a bucket of this test's own, and the trigger's settings for them.
+async fn setup() -> (String, TriggerConfig) {
+    let arn = kit::create_state_machine(&kit::sfn_client().await, &kit::unique("snapmgmt")).await;
+    let bucket = kit::create_bucket().await;
+    let cfg = config(&arn, &bucket);
+    (arn, cfg)
+}
+
+/// The ids one kind's inventory lists.
+async fn inventory_ids(inventory: &Inventory, kind: TargetKind) -> Vec<String> {
+    let items: Vec<InventoryItem> =
+        serde_json::from_value(kit::read_json(&inventory.bucket, inventory.key(kind)).await).unwrap();
+    assert!(items.iter().all(|i| i.kind == kind));
+    items.into_iter().map(|i| i.id).collect()
 }
 
 async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<TriggerResult> {
@@ -23,9 +40,9 @@ async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<Trigg
     let sfn = kit::sfn_client().await;
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
-    let (ec2, efs) = (kit::ec2_client().await, kit::efs_client().await);
-    handler(TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, sfn: &sfn }, config, LambdaEvent::new(payload, context))
-        .await
+    let (ec2, efs, s3) = (kit::ec2_client().await, kit::efs_client().await, kit::s3_client().await);
+    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn };
+    handler(clients, config, LambdaEvent::new(payload, context)).await
 }
 
 async fn execution_input(execution_arn: &str) -> WorkflowInput {
@@ -40,11 +57,9 @@ async fn executions(state_machine_arn: &str) -> usize {
 }
 
 #[tokio::test]
-async fn starts_one_execution_with_the_ids_of_backupable_tagged_file_systems() {
+async fn writes_the_inventory_and_starts_one_execution_with_its_location() {
     let fsx = kit::fsx_client().await;
-    let sfn = kit::sfn_client().await;
-    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
-    let cfg = config(&arn);
+    let (_arn, cfg) = setup().await;
     let tag = (cfg.target_tag.key.as_str(), cfg.target_tag.value.as_str());
     let windows = kit::create_windows_file_system(&fsx, &[tag, ("Owner", "ops")]).await;
     let _untagged = kit::create_windows_file_system(&fsx, &[("Owner", "ops")]).await;
@@ -62,17 +77,20 @@ async fn starts_one_execution_with_the_ids_of_backupable_tagged_file_systems() {
     assert!(skipped.contains(&ontap.as_str()) && skipped.contains(&creating.as_str()), "{skipped:?}");
 
     let input = execution_input(&result.execution_arn).await;
-    assert_eq!(input.fsx.len(), 1);
-    assert_eq!(input.fsx[0], windows);
+    assert_eq!(input.run_id, result.execution_name);
+    assert_eq!(input.inventory, result.inventory);
+    assert_eq!(input.inventory.fsx, "inventory/snapmgmt-20261125T160000Z/fsx.json");
+    assert_eq!(inventory_ids(&input.inventory, TargetKind::Fsx).await, [windows]);
+    assert_eq!(input.targets.fsx, 1);
+    assert_eq!((input.concurrency.fsx, input.concurrency.ec2, input.concurrency.efs), (2, 3, 4));
     assert_eq!(input.timing.fsx_wait_seconds, 60);
     assert!(!input.dry_run);
 }
 
 #[tokio::test]
 async fn the_dry_run_setting_makes_a_scheduled_run_a_dry_run() {
-    let sfn = kit::sfn_client().await;
-    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
-    let cfg = TriggerConfig { dry_run: true, ..config(&arn) };
+    let (_arn, cfg) = setup().await;
+    let cfg = TriggerConfig { dry_run: true, ..cfg };
     let result = trigger(&Ok(cfg), json!({"time": "2026-11-25T02:00:00Z", "dryRun": false})).await.unwrap();
     assert_eq!(result.execution_name, "snapmgmt-20261125T020000Z-dryrun");
     assert!(execution_input(&result.execution_arn).await.dry_run);
@@ -81,9 +99,7 @@ async fn the_dry_run_setting_makes_a_scheduled_run_a_dry_run() {
 #[tokio::test]
 async fn a_retried_tick_does_not_start_a_second_execution() {
     let fsx = kit::fsx_client().await;
-    let sfn = kit::sfn_client().await;
-    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
-    let cfg = config(&arn);
+    let (arn, cfg) = setup().await;
     let tag = (cfg.target_tag.key.clone(), cfg.target_tag.value.clone());
     let cfg = Ok(cfg);
     let tick = json!({"time": "2026-11-25T20:00:00Z"});
@@ -101,18 +117,36 @@ async fn a_retried_tick_does_not_start_a_second_execution() {
 
 #[tokio::test]
 async fn an_empty_inventory_still_starts_a_run_that_has_nothing_to_do() {
-    let sfn = kit::sfn_client().await;
-    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
-    let result = trigger(&Ok(config(&arn)), json!({})).await.unwrap();
+    let (_arn, cfg) = setup().await;
+    let result = trigger(&Ok(cfg), json!({})).await.unwrap();
     assert_eq!(result.fsx_targets, 0);
     assert!(result.execution_name.starts_with("snapmgmt-manual-"));
-    assert_eq!(execution_input(&result.execution_arn).await.fsx, Vec::<String>::new());
+    let input = execution_input(&result.execution_arn).await;
+    for kind in TargetKind::ALL {
+        assert_eq!(inventory_ids(&input.inventory, kind).await, Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn the_execution_input_is_the_same_size_whatever_the_fleet() {
+    let (_arn, cfg) = setup().await;
+    let small = serde_json::to_string(
+        &execution_input(&trigger(&Ok(cfg.clone()), json!({})).await.unwrap().execution_arn).await,
+    )
+    .unwrap();
+    let ids: Vec<String> = (0..100_000).map(|n| format!("i-{n:017x}")).collect();
+    // 100,000 instances: a 3 MB inventory object, and an input that only counts them.
+    assert!(snapmgmt_core::trigger::inventory_json(TargetKind::Ec2, &ids).len() > 3_000_000);
+    let input = WorkflowInput {
+        targets: snapmgmt_core::model::PerKind { fsx: 0, ec2: 100_000, efs: 0 },
+        ..serde_json::from_str(&small).unwrap()
+    };
+    assert!(serde_json::to_string(&input).unwrap().len() < 1_024, "{}", small.len());
 }
 
 #[tokio::test]
 async fn a_missing_setting_fails_before_any_aws_call() {
-    let sfn = kit::sfn_client().await;
-    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
+    let (arn, _cfg) = setup().await;
     let missing = TriggerConfig::from_source(&|_: &str| None);
     let err = trigger(&missing, json!({})).await.unwrap_err();
     assert!(matches!(err, Error::InvalidSetting { name: "STATE_MACHINE_ARN", .. }), "{err}");
@@ -121,9 +155,8 @@ async fn a_missing_setting_fails_before_any_aws_call() {
 
 #[tokio::test]
 async fn a_malformed_event_is_named_and_starts_nothing() {
-    let sfn = kit::sfn_client().await;
-    let arn = kit::create_state_machine(&sfn, &kit::unique("snapmgmt")).await;
-    let cfg = Ok(config(&arn));
+    let (arn, cfg) = setup().await;
+    let cfg = Ok(cfg);
     for (payload, field) in [
         (json!({"time": 5}), "time"),
         (json!({"time": "tomorrow"}), "time"),

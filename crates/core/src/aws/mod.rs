@@ -4,11 +4,12 @@ pub mod backup;
 pub mod ec2;
 pub mod efs;
 pub mod fsx;
+pub mod s3;
 pub mod sfn;
 pub mod ssm;
 
 // The SDK crates, so that the Lambda crates name one dependency.
-pub use {aws_sdk_backup, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_sfn, aws_sdk_ssm};
+pub use {aws_sdk_backup, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_s3, aws_sdk_sfn, aws_sdk_ssm};
 
 use std::time::Duration;
 

@@ -1,0 +1,50 @@
+//! S3: the run's inventory, the results the workflow's Distributed Maps write, and the run report, all in
+//! the stack's bucket.
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+
+use crate::error::{Error, Result};
+
+const SERVICE: &str = "s3";
+
+/// A client of the stack's bucket. Against a local endpoint (AWS_ENDPOINT_URL), buckets are addressed by
+/// path: a bucket name cannot be a subdomain of 127.0.0.1.
+pub fn client(sdk_config: &SdkConfig) -> Client {
+    let path_style = sdk_config.endpoint_url().is_some();
+    Client::from_conf(aws_sdk_s3::config::Builder::from(sdk_config).force_path_style(path_style).build())
+}
+
+/// Writes a JSON document (the bucket's default encryption applies).
+pub async fn put_json(client: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .map_err(|e| Error::aws(SERVICE, "PutObject", e))?;
+    Ok(())
+}
+
+/// Reads a whole object; `NotFound` when there is none at the key.
+pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+    let out = client.get_object().bucket(bucket).key(key).send().await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+            return Err(Error::NotFound { kind: "S3 object", id: format!("s3://{bucket}/{key}") })
+        }
+        Err(e) => return Err(Error::aws(SERVICE, "GetObject", e)),
+    };
+    let body = out.body.collect().await.map_err(|e| Error::Aws {
+        service: SERVICE,
+        operation: "GetObject",
+        code: "ResponseError".to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(body.into_bytes().to_vec())
+}

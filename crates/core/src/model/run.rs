@@ -1,0 +1,348 @@
+//! The contract of one run of the scheduled workflow: its input (where the inventory is, the run's
+//! settings), the inventory's items, what each target's child execution returns, and the run report.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{CleanupReport, Timing, Validate};
+use crate::error::{Error, Result};
+
+/// The kinds of target, as the inventory and the report name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    Fsx,
+    Ec2,
+    Efs,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 3] = [TargetKind::Fsx, TargetKind::Ec2, TargetKind::Efs];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Fsx => "fsx",
+            TargetKind::Ec2 => "ec2",
+            TargetKind::Efs => "efs",
+        }
+    }
+}
+
+/// One target of the inventory: what a Distributed Map reads as an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryItem {
+    pub kind: TargetKind,
+    pub id: String,
+}
+
+/// Where a run's inventory is: one JSON array of [`InventoryItem`] per kind, in the stack's bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inventory {
+    pub bucket: String,
+    pub fsx: String,
+    pub ec2: String,
+    pub efs: String,
+}
+
+impl Inventory {
+    /// The inventory of the run `run_id` (the execution's name): `inventory/<run>/<kind>.json`.
+    pub fn of_run(bucket: &str, run_id: &str) -> Self {
+        let key = |kind: TargetKind| format!("inventory/{run_id}/{}.json", kind.as_str());
+        Self {
+            bucket: bucket.to_string(),
+            fsx: key(TargetKind::Fsx),
+            ec2: key(TargetKind::Ec2),
+            efs: key(TargetKind::Efs),
+        }
+    }
+
+    pub fn key(&self, kind: TargetKind) -> &str {
+        match kind {
+            TargetKind::Fsx => &self.fsx,
+            TargetKind::Ec2 => &self.ec2,
+            TargetKind::Efs => &self.efs,
+        }
+    }
+}
+
+/// Where the full report of the run `run_id` is written.
+pub fn report_key(run_id: &str) -> String {
+    format!("reports/{run_id}.json")
+}
+
+/// A count per kind of target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PerKind {
+    pub fsx: u32,
+    pub ec2: u32,
+    pub efs: u32,
+}
+
+/// Targets of each kind worked on at once (each Distributed Map's MaxConcurrencyPath).
+pub type Concurrency = PerKind;
+
+/// The input of one execution of the scheduled workflow: the same size whatever the fleet, since the
+/// targets are in the inventory (Step Functions limits an execution's input to 256 KiB).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowInput {
+    /// The execution's name: the inventory's and the report's keys derive from it.
+    pub run_id: String,
+    pub inventory: Inventory,
+    /// How many targets of each kind the inventory holds.
+    pub targets: PerKind,
+    pub timing: Timing,
+    pub dry_run: bool,
+    pub concurrency: Concurrency,
+    /// The delete guard's limit for this run; null: each cleanup's MAX_DELETE_PERCENT.
+    pub max_delete_percent: Option<u32>,
+}
+
+/// What a target's child execution returns when it succeeded, and what its Fail state's cause holds
+/// (as JSON) when it failed: the backups it made (a target that fails after its backup was made still
+/// reports it), its cleanup, its error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetResult {
+    pub kind: TargetKind,
+    pub target_id: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The backups this run made: a backup id, a snapshot set, a backup job; none in a dry run. The state
+    /// machine gives one id, null, or a list: all are read as a list.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub created: Vec<String>,
+    /// Failed snapshot runs retried before this one succeeded (EC2).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<CleanupReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(id)) => vec![id],
+        Some(OneOrMany::Many(ids)) => ids,
+    })
+}
+
+impl TargetResult {
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// This target's share of the run's totals: its own counts, never the length of a capped list.
+    pub fn counts(&self) -> Totals {
+        let cleanup = self.cleanup.as_ref().map(|c| &c.counts);
+        // A backup (an instance's snapshot set counts once) made, or in a dry run one that would be made.
+        let created = if self.dry_run { !self.failed() } else { !self.created.is_empty() };
+        Totals {
+            targets: 1,
+            failed_targets: self.failed() as usize,
+            created: created as usize,
+            deleted: cleanup.map_or(0, |c| c.deleted),
+            kept: cleanup.map_or(0, |c| c.kept),
+            failed_deletes: cleanup.map_or(0, |c| c.failed),
+        }
+    }
+}
+
+/// A run's figures: sums of every target's own counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    pub targets: usize,
+    pub failed_targets: usize,
+    /// Backups made (an instance's snapshot set counts once); in a dry run, the ones that would be made.
+    pub created: usize,
+    /// Deleted; in a dry run, would be deleted.
+    pub deleted: usize,
+    pub kept: usize,
+    pub failed_deletes: usize,
+}
+
+impl std::ops::AddAssign for Totals {
+    fn add_assign(&mut self, other: Self) {
+        self.targets += other.targets;
+        self.failed_targets += other.failed_targets;
+        self.created += other.created;
+        self.deleted += other.deleted;
+        self.kept += other.kept;
+        self.failed_deletes += other.failed_deletes;
+    }
+}
+
+/// Where a Distributed Map's ResultWriter put its manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResultLocation {
+    pub bucket: String,
+    pub key: String,
+}
+
+/// What the report function is invoked with: the run, and where each kind's results are.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReportEvent {
+    pub run_id: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    pub results: ResultsPerKind,
+    /// The workflow's execution, for the logs and the report.
+    #[serde(default)]
+    pub execution_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResultsPerKind {
+    pub fsx: ResultLocation,
+    pub ec2: ResultLocation,
+    pub efs: ResultLocation,
+}
+
+impl ResultsPerKind {
+    pub fn of(&self, kind: TargetKind) -> &ResultLocation {
+        match kind {
+            TargetKind::Fsx => &self.fsx,
+            TargetKind::Ec2 => &self.ec2,
+            TargetKind::Efs => &self.efs,
+        }
+    }
+}
+
+impl Validate for ReportEvent {
+    fn validate(&self) -> Result<()> {
+        check_run_id("runId", &self.run_id)?;
+        for kind in TargetKind::ALL {
+            let location = self.results.of(kind);
+            let field = format!("results.{}.key", kind.as_str());
+            if !(location.key.starts_with("results/") && location.key.ends_with("/manifest.json")) {
+                return Err(Error::invalid_event(field, format!("{:?} is not a results manifest", location.key)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A run id is an execution name: 1 to 80 letters, digits, '-' and '_' (it becomes part of S3 keys).
+pub fn check_run_id(field: &str, value: &str) -> Result<()> {
+    let ok =
+        (1..=80).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_event(field, format!("{value:?} is not an execution name")))
+    }
+}
+
+/// A failed target, as the execution's output lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedTarget {
+    pub kind: TargetKind,
+    pub target_id: String,
+    pub error: String,
+}
+
+/// The full report of a run, written to the bucket: every target's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    pub run_id: String,
+    pub execution_id: Option<String>,
+    pub dry_run: bool,
+    pub totals: Totals,
+    pub failed_targets: Vec<FailedTarget>,
+    pub fsx: Vec<TargetResult>,
+    pub ec2: Vec<TargetResult>,
+    pub efs: Vec<TargetResult>,
+}
+
+/// Failed targets the execution's output names; all of them are in the full report.
+pub const FAILED_TARGETS_LISTED: usize = 100;
+
+/// The execution's output: the totals, the failed targets (cut to [`FAILED_TARGETS_LISTED`], saying so),
+/// and where the full report is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSummary {
+    pub run_id: String,
+    pub dry_run: bool,
+    pub totals: Totals,
+    pub failed_targets: Vec<FailedTarget>,
+    pub failed_targets_truncated: bool,
+    pub report: ResultLocation,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn created_reads_one_id_null_or_a_list() {
+        let read = |created| {
+            serde_json::from_value::<TargetResult>(json!({"kind": "fsx", "targetId": "fs-1", "created": created}))
+                .unwrap()
+                .created
+        };
+        assert_eq!(read(json!("backup-1")), ["backup-1"]);
+        assert!(read(json!(null)).is_empty());
+        assert_eq!(read(json!(["snap-1", "snap-2"])), ["snap-1", "snap-2"]);
+    }
+
+    #[test]
+    fn a_dry_run_counts_what_it_would_create_the_same_way_for_every_kind() {
+        for kind in TargetKind::ALL {
+            let result = TargetResult {
+                kind,
+                target_id: "t".into(),
+                dry_run: true,
+                created: vec![],
+                retries: 0,
+                cleanup: None,
+                error: None,
+                cause: None,
+            };
+            assert_eq!(result.counts().created, 1, "{kind:?}");
+            let failed = TargetResult { error: Some("X".into()), ..result };
+            assert_eq!(failed.counts().created, 0, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_target_failed_after_its_backup_was_made_still_counts_it() {
+        let result: TargetResult = serde_json::from_value(json!({"kind": "ec2", "targetId": "i-1",
+            "created": ["snap-1", "snap-2"], "error": "DeleteLimitExceeded", "cause": "refused"}))
+        .unwrap();
+        let counts = result.counts();
+        assert_eq!((counts.failed_targets, counts.created), (1, 1));
+    }
+
+    #[test]
+    fn inventory_and_report_keys_derive_from_the_run() {
+        let inventory = Inventory::of_run("b", "snapmgmt-20261125T160000Z");
+        assert_eq!(inventory.ec2, "inventory/snapmgmt-20261125T160000Z/ec2.json");
+        assert_eq!(report_key("r-1"), "reports/r-1.json");
+        assert!(check_run_id("runId", "x:*").is_err());
+        assert!(check_run_id("runId", "../etc").is_err());
+    }
+}

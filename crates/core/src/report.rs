@@ -1,0 +1,299 @@
+//! The run report: reads what each Distributed Map's ResultWriter wrote (one entry per target's child
+//! execution), sums the targets' own counts, writes the full report to the stack's bucket, and returns
+//! the totals and the failed targets for the execution's output. Its size in the workflow's state is the
+//! same whatever the fleet.
+
+use serde::Deserialize;
+use tracing::info;
+
+use crate::aws;
+use crate::config::ReportConfig;
+use crate::error::{Error, Result};
+use crate::model::{
+    report_key, FailedTarget, ReportEvent, ResultLocation, RunReport, RunSummary, TargetKind, TargetResult, Totals,
+    FAILED_TARGETS_LISTED,
+};
+
+/// A ResultWriter manifest (AWS's format): the result files of one Map Run, by the children's status.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Manifest {
+    result_files: ResultFiles,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "UPPERCASE", default)]
+struct ResultFiles {
+    succeeded: Vec<ResultFile>,
+    failed: Vec<ResultFile>,
+    pending: Vec<ResultFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResultFile {
+    key: String,
+}
+
+/// One child execution in a result file: its input and output as JSON strings, or its error and cause.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResultEntry {
+    pub status: String,
+    #[serde(default)]
+    pub input: Option<String>,
+    #[serde(default)]
+    pub output: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub cause: Option<String>,
+}
+
+/// Reads the run's results, writes the full report, returns the summary for the execution's output.
+pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &ReportEvent) -> Result<RunSummary> {
+    let bucket = config.inventory_bucket.as_str();
+    let mut per_kind = Vec::new();
+    for kind in TargetKind::ALL {
+        let location = event.results.of(kind);
+        if location.bucket != bucket {
+            let field = format!("results.{}.bucket", kind.as_str());
+            return Err(Error::invalid_event(
+                field,
+                format!("{:?} is not the stack's bucket {bucket:?}", location.bucket),
+            ));
+        }
+        per_kind.push((kind, read_results(s3, kind, location).await?));
+    }
+    let report = assemble(&event.run_id, event.execution_id.clone(), event.dry_run, per_kind);
+    let key = report_key(&event.run_id);
+    let body = serde_json::to_vec(&report).expect("the report serialises");
+    aws::s3::put_json(s3, bucket, &key, body).await?;
+    let summary = summarize(&report, ResultLocation { bucket: bucket.to_string(), key });
+    info!(
+        targets = summary.totals.targets,
+        failed_targets = summary.totals.failed_targets,
+        created = summary.totals.created,
+        deleted = summary.totals.deleted,
+        failed_deletes = summary.totals.failed_deletes,
+        report = %format!("s3://{}/{}", summary.report.bucket, summary.report.key),
+        "run report written"
+    );
+    Ok(summary)
+}
+
+async fn read_results(
+    s3: &aws_sdk_s3::Client,
+    kind: TargetKind,
+    manifest: &ResultLocation,
+) -> Result<Vec<TargetResult>> {
+    let bytes = aws::s3::get(s3, &manifest.bucket, &manifest.key).await?;
+    let manifest_doc: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad_result(&manifest.key, e))?;
+    let files = manifest_doc.result_files;
+    let mut results = Vec::new();
+    for file in files.succeeded.iter().chain(&files.failed).chain(&files.pending) {
+        let bytes = aws::s3::get(s3, &manifest.bucket, &file.key).await?;
+        let entries: Vec<ResultEntry> = serde_json::from_slice(&bytes).map_err(|e| bad_result(&file.key, e))?;
+        results.extend(entries.into_iter().map(|entry| target_of(kind, entry)));
+    }
+    Ok(results)
+}
+
+fn bad_result(key: &str, e: serde_json::Error) -> Error {
+    Error::Aws {
+        service: "s3",
+        operation: "GetObject",
+        code: "InvalidResultFile".into(),
+        message: format!("{key}: {e}"),
+    }
+}
+
+/// A target's result from its child execution's entry. A failed child's cause is the target's result as
+/// JSON (the state machine's Fail state); a child that failed otherwise (a runtime error, a timeout) is
+/// named from its input.
+pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
+    if entry.status == "SUCCEEDED" {
+        if let Some(result) = entry.output.as_deref().and_then(|o| serde_json::from_str::<TargetResult>(o).ok()) {
+            return result;
+        }
+    } else if let Some(mut result) =
+        entry.cause.as_deref().and_then(|c| serde_json::from_str::<TargetResult>(c).ok()).filter(|r| r.failed())
+    {
+        result.kind = kind;
+        return result;
+    }
+    let target_id = entry.input.as_deref().and_then(target_id_of_input).unwrap_or_else(|| "(unknown)".to_string());
+    TargetResult {
+        kind,
+        target_id,
+        dry_run: false,
+        created: Vec::new(),
+        retries: 0,
+        cleanup: None,
+        error: Some(entry.error.unwrap_or_else(|| format!("States.{}", entry.status))),
+        cause: entry.cause.or_else(|| entry.output.map(|o| format!("unreadable result: {o}"))),
+    }
+}
+
+fn target_id_of_input(input: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(input).ok()?;
+    ["fileSystemId", "instanceId"].iter().find_map(|k| value.get(k)?.as_str().map(str::to_string))
+}
+
+/// The full report from every target's result: targets in id order per kind, totals summed from each
+/// target's own counts.
+pub fn assemble(
+    run_id: &str,
+    execution_id: Option<String>,
+    dry_run: bool,
+    per_kind: Vec<(TargetKind, Vec<TargetResult>)>,
+) -> RunReport {
+    let mut report = RunReport { run_id: run_id.to_string(), execution_id, dry_run, ..Default::default() };
+    for (kind, mut results) in per_kind {
+        results.sort_by(|a, b| a.target_id.cmp(&b.target_id));
+        for result in &mut results {
+            result.dry_run = dry_run;
+            report.totals += result.counts();
+            if let Some(error) = &result.error {
+                report.failed_targets.push(FailedTarget {
+                    kind,
+                    target_id: result.target_id.clone(),
+                    error: error.clone(),
+                });
+            }
+        }
+        match kind {
+            TargetKind::Fsx => report.fsx = results,
+            TargetKind::Ec2 => report.ec2 = results,
+            TargetKind::Efs => report.efs = results,
+        }
+    }
+    report
+}
+
+/// The execution's output: totals, the first failed targets (saying when the list is cut), where the rest is.
+pub fn summarize(report: &RunReport, location: ResultLocation) -> RunSummary {
+    RunSummary {
+        run_id: report.run_id.clone(),
+        dry_run: report.dry_run,
+        totals: report.totals,
+        failed_targets: report.failed_targets.iter().take(FAILED_TARGETS_LISTED).cloned().collect(),
+        failed_targets_truncated: report.failed_targets.len() > FAILED_TARGETS_LISTED,
+        report: location,
+    }
+}
+
+/// The totals of a report, recomputed: what the tests compare the report's own totals with.
+pub fn recount(report: &RunReport) -> Totals {
+    let mut totals = Totals::default();
+    for result in report.fsx.iter().chain(&report.ec2).chain(&report.efs) {
+        totals += result.counts();
+    }
+    totals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CleanupCounts, CleanupReport};
+    use serde_json::json;
+
+    fn entry(
+        status: &str,
+        input: serde_json::Value,
+        output: Option<serde_json::Value>,
+        cause: Option<&str>,
+    ) -> ResultEntry {
+        ResultEntry {
+            status: status.into(),
+            input: Some(input.to_string()),
+            output: output.map(|o| o.to_string()),
+            error: (status != "SUCCEEDED").then(|| "SnapshotFailed".to_string()),
+            cause: cause.map(str::to_string),
+        }
+    }
+
+    fn cleaned(deleted: usize) -> CleanupReport {
+        let mut report =
+            CleanupReport { deleted: (0..deleted).map(|n| format!("snap-{n:08x}")).collect(), ..Default::default() }
+                .finished()
+                .capped(crate::model::REPORT_ID_LIMIT);
+        report.counts = CleanupCounts { deleted, ..report.counts };
+        report
+    }
+
+    #[test]
+    fn totals_are_sums_of_each_targets_counts_not_lengths_of_capped_lists() {
+        let big = TargetResult {
+            kind: TargetKind::Ec2,
+            target_id: "i-1".into(),
+            dry_run: false,
+            created: vec!["snap-a".into(), "snap-b".into()],
+            retries: 0,
+            cleanup: Some(cleaned(250)),
+            error: None,
+            cause: None,
+        };
+        assert_eq!(big.cleanup.as_ref().unwrap().deleted.len(), 100);
+        assert!(big.cleanup.as_ref().unwrap().truncated);
+        let small = TargetResult { target_id: "i-2".into(), cleanup: Some(cleaned(3)), ..big.clone() };
+        let report = assemble("run", None, false, vec![(TargetKind::Ec2, vec![big, small])]);
+        assert_eq!(report.totals.deleted, 253);
+        assert_eq!(report.totals.created, 2);
+        assert_eq!(report.totals, recount(&report));
+    }
+
+    #[test]
+    fn a_failed_child_reports_its_result_from_the_cause_or_else_its_input() {
+        let ours = json!({"kind": "fsx", "targetId": "fs-1", "created": "backup-1", "error": "DeleteLimitExceeded",
+            "cause": "refused"});
+        let from_cause =
+            target_of(TargetKind::Fsx, entry("FAILED", json!({"fileSystemId": "fs-1"}), None, Some(&ours.to_string())));
+        assert_eq!(
+            (from_cause.created.as_slice(), from_cause.error.as_deref()),
+            (&["backup-1".to_string()][..], Some("DeleteLimitExceeded"))
+        );
+        let runtime = target_of(
+            TargetKind::Ec2,
+            ResultEntry {
+                error: Some("States.Runtime".into()),
+                ..entry("FAILED", json!({"instanceId": "i-9"}), None, Some("boom"))
+            },
+        );
+        assert_eq!((runtime.target_id.as_str(), runtime.error.as_deref()), ("i-9", Some("States.Runtime")));
+    }
+
+    #[test]
+    fn the_summary_lists_at_most_100_failed_targets_and_says_so() {
+        let failed: Vec<TargetResult> = (0..150)
+            .map(|n| {
+                target_of(TargetKind::Efs, entry("FAILED", json!({"fileSystemId": format!("fs-{n:03}")}), None, None))
+            })
+            .collect();
+        let report = assemble("run", None, false, vec![(TargetKind::Efs, failed)]);
+        let summary = summarize(&report, ResultLocation { bucket: "b".into(), key: "k".into() });
+        assert_eq!((summary.totals.failed_targets, summary.failed_targets.len()), (150, 100));
+        assert!(summary.failed_targets_truncated);
+        assert_eq!(report.failed_targets.len(), 150);
+    }
+
+    #[test]
+    fn a_dry_run_counts_every_succeeded_target_once() {
+        let ok = |id: &str, kind| {
+            target_of(
+                kind,
+                entry("SUCCEEDED", json!({}), Some(json!({"kind": kind, "targetId": id, "created": null})), None),
+            )
+        };
+        let report = assemble(
+            "run",
+            None,
+            true,
+            vec![
+                (TargetKind::Fsx, vec![ok("fs-1", TargetKind::Fsx)]),
+                (TargetKind::Ec2, vec![ok("i-1", TargetKind::Ec2), ok("i-2", TargetKind::Ec2)]),
+            ],
+        );
+        assert_eq!((report.totals.targets, report.totals.created), (3, 3));
+    }
+}

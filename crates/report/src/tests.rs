@@ -1,0 +1,112 @@
+//! report against the emulator: results as a ResultWriter writes them, the report it writes, bad input.
+
+use super::*;
+use serde_json::json;
+use snapmgmt_core::Error;
+use snapmgmt_testkit as kit;
+
+/// Writes one Map Run's results as AWS's ResultWriter does; returns the manifest's location.
+async fn write_results(bucket: &str, run: &str, succeeded: &[Value], failed: &[Value]) -> Value {
+    let s3 = kit::s3_client().await;
+    let mut files = json!({"SUCCEEDED": [], "FAILED": [], "PENDING": []});
+    for (status, entries) in [("SUCCEEDED", succeeded), ("FAILED", failed)] {
+        if entries.is_empty() {
+            continue;
+        }
+        let key = format!("results/{run}/{status}_0.json");
+        let body = serde_json::to_vec(entries).unwrap();
+        snapmgmt_core::aws::s3::put_json(&s3, bucket, &key, body).await.unwrap();
+        files[status].as_array_mut().unwrap().push(json!({"Key": key, "Size": 1}));
+    }
+    let key = format!("results/{run}/manifest.json");
+    let manifest = json!({"DestinationBucket": bucket, "MapRunArn": "arn", "ResultFiles": files});
+    snapmgmt_core::aws::s3::put_json(&s3, bucket, &key, manifest.to_string().into_bytes()).await.unwrap();
+    json!({"bucket": bucket, "key": key})
+}
+
+fn succeeded(output: Value) -> Value {
+    json!({"Status": "SUCCEEDED", "Input": "{}", "Output": output.to_string()})
+}
+
+fn failed(input: Value, error: &str, cause: &str) -> Value {
+    json!({"Status": "FAILED", "Input": input.to_string(), "Error": error, "Cause": cause})
+}
+
+async fn report(bucket: &str, payload: Value) -> Result<RunSummary> {
+    let s3 = kit::s3_client().await;
+    let config = Ok(ReportConfig { inventory_bucket: bucket.to_string() });
+    handler(&s3, &config, LambdaEvent::new(payload, lambda_runtime::Context::default())).await
+}
+
+#[tokio::test]
+async fn sums_every_targets_counts_writes_the_full_report_and_names_failed_targets() {
+    let bucket = kit::create_bucket().await;
+    let counts = |deleted: usize| json!({"deleted": deleted, "kept": 2, "failed": 0, "keptByReason": {"TooYoung": 2}});
+    let fsx = write_results(
+        &bucket,
+        "fsx-run",
+        &[succeeded(json!({"kind": "fsx", "targetId": "fs-b", "created": "backup-1",
+            "cleanup": {"targetId": "fs-b", "dryRun": false, "deleted": ["backup-0"], "kept": [], "failed": [],
+                        "counts": counts(1), "truncated": false}}))],
+        &[],
+    )
+    .await;
+    // One instance deleted 250 (its lists cut at 100); one failed after its snapshots were made.
+    let ec2 = write_results(
+        &bucket,
+        "ec2-run",
+        &[succeeded(json!({"kind": "ec2", "targetId": "i-a", "created": ["snap-1", "snap-2"],
+            "cleanup": {"targetId": "i-a", "dryRun": false, "deleted": [], "kept": [], "failed": [],
+                        "counts": counts(250), "truncated": true}}))],
+        &[failed(
+            json!({"instanceId": "i-b"}),
+            "DeleteLimitExceeded",
+            &json!({"kind": "ec2", "targetId": "i-b", "created": ["snap-3"], "error": "DeleteLimitExceeded",
+                    "cause": "refused"})
+            .to_string(),
+        )],
+    )
+    .await;
+    let efs =
+        write_results(&bucket, "efs-run", &[], &[failed(json!({"fileSystemId": "fs-c"}), "States.Runtime", "boom")])
+            .await;
+
+    let summary = report(
+        &bucket,
+        json!({"runId": "snapmgmt-run-1", "dryRun": false,
+        "results": {"fsx": fsx, "ec2": ec2, "efs": efs}}),
+    )
+    .await
+    .unwrap();
+
+    let t = summary.totals;
+    assert_eq!((t.targets, t.failed_targets, t.created, t.deleted, t.kept), (4, 2, 3, 251, 4));
+    let failed: Vec<(&str, &str)> =
+        summary.failed_targets.iter().map(|f| (f.target_id.as_str(), f.error.as_str())).collect();
+    assert_eq!(failed, [("i-b", "DeleteLimitExceeded"), ("fs-c", "States.Runtime")]);
+    assert!(!summary.failed_targets_truncated);
+    assert_eq!(summary.report.key, "reports/snapmgmt-run-1.json");
+    let full = kit::read_json(&bucket, &summary.report.key).await;
+    assert_eq!(full["ec2"][1]["created"], json!(["snap-3"]));
+    assert_eq!(full["efs"][0]["targetId"], "fs-c");
+    assert_eq!(full["totals"]["deleted"], 251);
+}
+
+#[tokio::test]
+async fn results_outside_the_stacks_bucket_are_refused() {
+    let bucket = kit::create_bucket().await;
+    let other = kit::create_bucket().await;
+    let there = json!({"bucket": other, "key": "results/x/manifest.json"});
+    let here = json!({"bucket": bucket, "key": "results/x/manifest.json"});
+    let err =
+        report(&bucket, json!({"runId": "r", "results": {"fsx": there, "ec2": here, "efs": here}})).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "results.fsx.bucket"), "{err}");
+    let bad_key = json!({"bucket": bucket, "key": "inventory/x.json"});
+    let err = report(&bucket, json!({"runId": "r", "results": {"fsx": here, "ec2": bad_key, "efs": here}}))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "results.ec2.key"), "{err}");
+    let err =
+        report(&bucket, json!({"runId": "x:*", "results": {"fsx": here, "ec2": here, "efs": here}})).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "runId"), "{err}");
+}
