@@ -7,7 +7,7 @@ Creates each state machine, or updates it when it exists. Prints their ARNs as J
 
 Usage: deploy.py ENDPOINT
 
-Also creates what the template creates beside them: the SSM document and the backup vault.
+Also creates what the template creates beside them: the SSM document, the backup vault and the bucket.
 """
 
 import json
@@ -30,7 +30,10 @@ FUNCTIONS = {
     "SnapshotEbsFunctionArn": "snapshot-ebs",
     "CleanupFunctionArn": "cleanup",
     "EfsBackupFunctionArn": "efs-backup",
+    "ReportFunctionArn": "report",
 }
+# The stack's bucket (the template's InventoryBucket): inventories, the Distributed Maps' results, reports.
+INVENTORY_BUCKET = "snapmgmt-123456789012-us-east-1"
 STATE_MACHINES = {"snapmgmt-local": "snapshot-mgmt.asl.json", "snapmgmt-local-efs-backup": "efs-backup.asl.json"}
 # The vault the scheduled EFS backups go to (the template's BackupVault).
 BACKUP_VAULT = "snapmgmt-local-vault"
@@ -41,6 +44,8 @@ SNAPSHOT_DOCUMENT = ("EbsSnapshotDocument", "snapmgmt-local-ebs-snapshot")
 def substitute(definition: str) -> str:
     def function_arn(match: re.Match) -> str:
         name = match.group(1)
+        if name == "InventoryBucket":
+            return INVENTORY_BUCKET
         if name not in FUNCTIONS:
             raise SystemExit(f"deploy: no substitution for ${{{name}}}")
         return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FUNCTIONS[name]}"
@@ -56,6 +61,7 @@ def deploy(url: str = None) -> dict:
     """Creates or updates the SSM document, the backup vault and every state machine; returns state
     machine name -> ARN."""
     deploy_document(stack.client("ssm", url))
+    stack.client("s3", url).create_bucket(Bucket=INVENTORY_BUCKET)
     backup = stack.client("backup", url)
     if BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
         backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)

@@ -77,9 +77,9 @@ def invoke(client, function: str, event: dict) -> dict:
 
 
 def wait_for(sfn, execution_arn: str, timeout: int, progress=None) -> dict:
-    """Waits for the execution to end; `progress` (a file) gets a line each time a target enters a state."""
+    """Waits for the execution to end; `progress` (a file) gets a line each time a kind's counts change."""
     deadline = time.monotonic() + timeout
-    seen = 0
+    seen = {}
     while True:
         execution = sfn.describe_execution(executionArn=execution_arn)
         if progress:
@@ -91,42 +91,47 @@ def wait_for(sfn, execution_arn: str, timeout: int, progress=None) -> dict:
         time.sleep(1)
 
 
-def report_progress(sfn, execution_arn: str, seen: int, out) -> int:
-    """Prints the states targets entered since event `seen`; returns the last event's id."""
-    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-    for page in pages:
-        for event in page["events"]:
-            if event["id"] <= seen:
-                continue
-            seen = event["id"]
-            entered = event.get("stateEnteredEventDetails")
-            if not entered:
-                continue
-            state_input = json.loads(entered.get("input") or "{}")
-            target = isinstance(state_input, dict) and (
-                state_input.get("fileSystemId") or state_input.get("instanceId")
-            )
-            if target:
-                print(f"  {target:<22} {entered['name']}", file=out, flush=True)
+def report_progress(sfn, execution_arn: str, seen: dict, out) -> dict:
+    """Prints each kind's progress (its Distributed Map's Map Run counts) when it changed since `seen`."""
+    for run in sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]:
+        counts = sfn.describe_map_run(mapRunArn=run["mapRunArn"])["itemCounts"]
+        line = (
+            f"{counts['succeeded']} succeeded, {counts['failed']} failed, {counts['running']} running"
+            f" of {counts['total']}"
+        )
+        if seen.get(run["mapRunArn"]) != line:
+            seen[run["mapRunArn"]] = line
+            # The Distributed Map's Label names the kind (its Map Run's state machine: <machine>/<label>).
+            print(f"  {run['stateMachineArn'].rsplit('/', 1)[-1]:<4} {line}", file=out, flush=True)
     return seen
 
 
 def summarize(sfn, started: dict, execution: dict) -> dict:
-    """The run report: the execution's output when it succeeded, else the Report state's, from its history."""
-    report = json.loads(execution.get("output") or "null") or summarize_state_output(sfn, execution["executionArn"])
+    """The run report: the execution's output (or, when a target failed, the Report state's) says where the
+    full report is in the stack's bucket; that holds every target's result."""
+    output = json.loads(execution.get("output") or "null") or summarize_state_output(sfn, execution["executionArn"])
+    report = full_report(output) if output else {}
     seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
     return {
         "execution": execution["executionArn"],
         "status": execution["status"],
-        "dryRun": bool((report or {}).get("dryRun")),
+        "dryRun": bool(report.get("dryRun")),
         "seconds": round(seconds, 1),
         "error": execution.get("error"),
         "cause": execution.get("cause"),
         "skipped": started.get("skipped", []),
-        "targets": [t for kind in ("fsx", "ec2", "efs") for t in (report or {}).get(kind, [])],
-        "failedTargets": (report or {}).get("failedTargets", []),
-        "totals": (report or {}).get("totals", {}),
+        "targets": [t for kind in ("fsx", "ec2", "efs") for t in report.get(kind, [])],
+        "failedTargets": [f["targetId"] for f in report.get("failedTargets", [])],
+        "totals": report.get("totals", {}),
+        "report": output.get("report") if output else None,
     }
+
+
+def full_report(output: dict) -> dict:
+    """The run's full report, from the bucket the execution's output names."""
+    location = output["report"]
+    s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}))
+    return json.loads(s3.get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read())
 
 
 def summarize_state_output(sfn, execution_arn: str):
@@ -145,12 +150,12 @@ def table(summary: dict) -> list:
     for target in summary["targets"]:
         cleanup = target.get("cleanup") or {}
         counts = cleanup.get("counts") or {}
-        created = len([c for c in target.get("created") or [] if c])
+        created = len(target.get("created") or [])
         rows.append(
             (
                 target["kind"],
                 target["targetId"],
-                str(created) if not target.get("error") else "-",
+                str(created) if created or not target.get("error") else "-",
                 str(counts.get("deleted", len(cleanup.get("deleted", [])))),
                 str(counts.get("kept", len(cleanup.get("kept", [])))),
                 target.get("error") or ("ok" if not counts.get("failed") else f"{counts['failed']} deletes failed"),
@@ -169,8 +174,10 @@ def render(summary: dict) -> str:
         lines.append(f"  {target['kind']} {target['targetId']}")
         if target.get("error"):
             lines.append(f"    FAILED {target['error']}: {target.get('cause')}")
+            if target.get("created"):
+                lines.append(f"    its backup was made: {', '.join(target['created'])}")
             continue
-        created = [c for c in target.get("created") or [] if c]
+        created = target.get("created") or []
         lines.append(f"    created {', '.join(created) if created else 'nothing (dry run)'}")
         if target.get("retries"):
             lines.append(f"    after {target['retries']} failed run(s), retried")
@@ -181,18 +188,22 @@ def render(summary: dict) -> str:
             lines.append(f"    kept {kept['id']} ({kept['reason']})")
         for failed in cleanup.get("failed", []):
             lines.append(f"    FAILED to delete {failed['id']}: {failed['error']}")
+        if cleanup.get("truncated"):
+            lines.append("    (lists cut at 100 ids each; the counts are whole, the cleanup's log has every id)")
     for skipped in summary["skipped"]:
         lines.append(f"  skipped {skipped['id']}: {skipped['reason']}")
     if not summary["targets"] and not summary["skipped"]:
         lines.append("  no tagged targets: nothing to do")
     totals = summary["totals"]
     if totals:
-        # A dry run creates nothing, so it counts the targets it would back up rather than backups.
-        created = "" if summary["dryRun"] else f"backups created {totals['created']}, "
+        created = "would create" if summary["dryRun"] else "created"
         lines.append(
-            f"  {totals['targets']} target(s), {totals['failedTargets']} failed; {created}"
-            f"{delete} {totals['deleted']}, failed to delete {totals['failedDeletes']}"
+            f"  {totals['targets']} target(s), {totals['failedTargets']} failed; {created} {totals['created']} "
+            f"backup(s), {delete} {totals['deleted']}, kept {totals['kept']},"
+            f" failed to delete {totals['failedDeletes']}"
         )
+    if summary["report"]:
+        lines.append(f"  full report: s3://{summary['report']['bucket']}/{summary['report']['key']}")
     if summary["status"] != "SUCCEEDED":
         lines.append(f"  {summary['error']}: {summary['cause']}")
     return "\n".join(lines)

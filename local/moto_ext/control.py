@@ -9,7 +9,7 @@ POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": 
 POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
 POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
 GET  /moto-api/snapmgmt/sfn/map-runs?executionArn=ARN: each Map Run's children (status, history events, largest
-     payload), as the Step Functions console shows child executions
+     payload, the states each entered), as the Step Functions console shows child executions
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
 """
 
@@ -147,7 +147,10 @@ def sfn_map_runs(request, full_url, headers):
     execution_arn = parse_qs(urlparse(full_url).query).get("executionArn", [""])[0]
     runs = {
         arn: [
-            {k: kid[k] for k in ("name", "index", "status", "error", "historyEvents", "largestPayload")}
+            {
+                k: kid[k]
+                for k in ("name", "index", "status", "error", "historyEvents", "largestPayload", "statesEntered")
+            }
             for kid in sorted(kids, key=lambda k: k["index"])
         ]
         for arn, kids in sfn.map_runs_of(execution_arn).items()

@@ -245,6 +245,9 @@ def _install_child_executions() -> None:
                 cause=cause,
                 stopDate=_now(),
                 historyEvents=len(events),
+                statesEntered=[
+                    e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+                ],
                 largestPayload=_largest_payload(events),
             )
             with _children_lock:

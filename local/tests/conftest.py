@@ -19,7 +19,7 @@ RETENTION_DAYS = 7
 
 @pytest.fixture(scope="session")
 def local_stack():
-    env = dict(os.environ, RETENTION_DAYS=str(RETENTION_DAYS), MIN_KEEP="1", MAX_CONCURRENCY="4")
+    env = dict(os.environ, RETENTION_DAYS=str(RETENTION_DAYS), MIN_KEEP="1")
     subprocess.run([str(LOCAL / "start.sh")], check=True, env=env)
     settings = {}
     for line in (LOCAL / ".state" / "env").read_text().splitlines():

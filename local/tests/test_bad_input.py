@@ -9,7 +9,7 @@ import pytest
 import stack
 import workflow
 from moto_ext.lambda_functions import FunctionInvoker
-from test_sample_events import STATE_MACHINES, state_machine_arn
+from test_sample_events import STATE_MACHINES, state_machine_arn, write_inventory
 
 UNKNOWN_FS = "fs-0123456789abcdef0"
 UNKNOWN_INSTANCE = "i-0123456789abcdef0"
@@ -87,7 +87,8 @@ def test_a_bad_event_is_named_and_changes_nothing(aws, function, event, error_ty
 def test_the_workflow_reports_a_bad_target_and_does_the_others(aws):
     fs = stack.create_file_system(aws)
     sample = json.loads((STATE_MACHINES / "snapshot-mgmt.json").read_text())
-    sample.update(dryRun=False, fsx=["fs-NOT-AN-ID", fs])
+    sample.update(dryRun=False)
+    write_inventory(sample, {"fsx": ["fs-NOT-AN-ID", fs]})
     sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
     sfn = stack.client("stepfunctions")
 

@@ -12,7 +12,7 @@ import workflow
 from moto_ext.lambda_functions import FunctionInvoker
 
 EVENTS = pathlib.Path(__file__).resolve().parents[2] / "events"
-FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup"]
+FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup", "report"]
 STATE_MACHINES = EVENTS / "state-machines"
 
 
@@ -53,10 +53,20 @@ def test_every_state_machine_has_a_sample_input():
     )
 
 
+def write_inventory(sample: dict, targets: dict) -> None:
+    """Writes the inventory the sample input names, as the trigger does: one JSON array per kind."""
+    s3 = stack.client("s3")
+    for kind in ("fsx", "ec2", "efs"):
+        items = [{"kind": kind, "id": target_id} for target_id in targets.get(kind, [])]
+        s3.put_object(Bucket=sample["inventory"]["bucket"], Key=sample["inventory"][kind], Body=json.dumps(items))
+
+
 def test_the_scheduled_workflow_accepts_its_sample_input(aws):
     sfn = stack.client("stepfunctions")
     arn = state_machine_arn("snapmgmt-local")
     sample = json.loads((STATE_MACHINES / "snapshot-mgmt.json").read_text())
+    assert sample["inventory"]["bucket"] == deploy.INVENTORY_BUCKET
+    write_inventory(sample, {"fsx": ["fs-0123456789abcdef0"]})
     sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
     started = sfn.start_execution(stateMachineArn=arn, input=json.dumps(sample))
 

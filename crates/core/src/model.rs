@@ -555,7 +555,10 @@ fn unknown_value(key: &str, value: &str, known: &[&str]) -> Error {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CleanupReport {
+    /// Left out of the workflow's state (the target's result names the target and the run).
+    #[serde(default)]
     pub target_id: String,
+    #[serde(default)]
     pub dry_run: bool,
     /// Deleted (or, in a dry run, would be deleted).
     pub deleted: Vec<String>,

@@ -112,9 +112,11 @@ fn bad_result(key: &str, e: serde_json::Error) -> Error {
 /// JSON (the state machine's Fail state); a child that failed otherwise (a runtime error, a timeout) is
 /// named from its input.
 pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
+    let mut unreadable = None;
     if entry.status == "SUCCEEDED" {
-        if let Some(result) = entry.output.as_deref().and_then(|o| serde_json::from_str::<TargetResult>(o).ok()) {
-            return result;
+        match serde_json::from_str::<TargetResult>(entry.output.as_deref().unwrap_or("null")) {
+            Ok(result) => return result,
+            Err(e) => unreadable = Some(format!("its result is not a target result ({e}): {:?}", entry.output)),
         }
     } else if let Some(mut result) =
         entry.cause.as_deref().and_then(|c| serde_json::from_str::<TargetResult>(c).ok()).filter(|r| r.failed())
@@ -130,8 +132,12 @@ pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
         created: Vec::new(),
         retries: 0,
         cleanup: None,
-        error: Some(entry.error.unwrap_or_else(|| format!("States.{}", entry.status))),
-        cause: entry.cause.or_else(|| entry.output.map(|o| format!("unreadable result: {o}"))),
+        error: Some(match (&unreadable, entry.error) {
+            (Some(_), _) => "UnreadableResult".to_string(),
+            (None, Some(error)) => error,
+            (None, None) => entry.status.clone(),
+        }),
+        cause: unreadable.or(entry.cause),
     }
 }
 

@@ -1,7 +1,7 @@
 //! A fault-injecting HTTP proxy for tests, on 127.0.0.1, between the functions and the emulator.
 //!
 //! It forwards every request, except when a rule picks it: then it answers as AWS does when it throttles
-//! (EC2: `RequestLimitExceeded`; the JSON services: `ThrottlingException`), answers 500 or 503, answers
+//! (EC2: `RequestLimitExceeded`; S3: `SlowDown`; the JSON services: `ThrottlingException`), answers 500 or 503, answers
 //! late (past the client's timeout), or drops the connection, before or after forwarding the request.
 //! A rule picks requests by operation (and optionally by a string in the body, e.g. one target's id),
 //! by rate (a seeded, reproducible draw) or by count (the first N). Rules and counters are read and set
@@ -191,6 +191,20 @@ impl Request {
     fn is_query_protocol(&self) -> bool {
         self.body.starts_with(b"Action=")
     }
+
+    /// S3 (REST with XML errors), known by its signature's credential scope.
+    fn is_s3(&self) -> bool {
+        self.header("authorization").is_some_and(|a| a.contains("/s3/aws4_request"))
+    }
+}
+
+/// An S3 error: XML, as S3 answers.
+fn s3_error(status: u16, code: &str, message: &str) -> Vec<u8> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message>\
+         <RequestId>fault-proxy</RequestId></Error>"
+    );
+    response(status, "Error", &[("content-type", "application/xml")], &body)
 }
 
 async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
@@ -328,6 +342,9 @@ fn response(status: u16, reason: &str, headers: &[(&str, &str)], body: &str) -> 
 
 /// What the service answers when it throttles.
 fn throttling_answer(request: &Request) -> Vec<u8> {
+    if request.is_s3() {
+        return s3_error(503, "SlowDown", "Please reduce your request rate.");
+    }
     if request.is_query_protocol() {
         let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded\
                     </Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>fault-proxy\
@@ -341,6 +358,9 @@ fn throttling_answer(request: &Request) -> Vec<u8> {
 }
 
 fn server_error(request: &Request, status: u16, code: &str) -> Vec<u8> {
+    if request.is_s3() {
+        return s3_error(status, code, "injected by the fault proxy");
+    }
     if request.is_query_protocol() {
         let body = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>injected \

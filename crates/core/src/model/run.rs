@@ -115,7 +115,7 @@ pub struct TargetResult {
     #[serde(default, deserialize_with = "one_or_many")]
     pub created: Vec<String>,
     /// Failed snapshot runs retried before this one succeeded (EC2).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub retries: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<CleanupReport>,
@@ -123,10 +123,6 @@ pub struct TargetResult {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
