@@ -31,7 +31,7 @@ unit:
 e2e:
 	$(PYTHON) -m pytest -q local/tests
 
-FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup
+FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup -p report
 
 # Not part of `test`: release builds (host, and arm64 zips as `sam build` makes them), then the benchmarks
 # on a fresh local stack; writes BENCHMARKS.md. Takes long the first time (release builds with LTO).

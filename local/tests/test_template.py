@@ -33,3 +33,68 @@ def test_a_failed_run_notifies_the_topic_and_raises_the_alarm():
     assert rule["Targets"][0]["Arn"] == {"Ref": "NotificationTopic"}
     alarm = res["FailedRunsAlarm"]["Properties"]
     assert alarm["MetricName"] == "ExecutionsFailed" and alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+
+
+def statements(resource: dict) -> list:
+    """The inline statements of a SAM function's or state machine's policies."""
+    return [s for p in resource["Properties"].get("Policies", []) if "Statement" in p for s in p["Statement"]]
+
+
+def actions(statement: dict) -> list:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def resource_text(statement: dict) -> str:
+    return json.dumps(statement["Resource"])
+
+
+def test_the_workflow_may_touch_only_its_own_child_executions_and_the_buckets_prefixes():
+    res = resources()
+    machine = statements(res["SnapshotMgmtStateMachine"])
+    for statement in machine:
+        for action in actions(statement):
+            if action.startswith("states:"):
+                assert "${AWS::StackName}-snapshot-mgmt" in resource_text(statement), statement
+                assert action in {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+            if action.startswith("s3:"):
+                prefix = re.search(r"InventoryBucket\.Arn\}/(\w+)/\*", resource_text(statement))
+                assert prefix, statement
+                allowed = {
+                    "inventory": {"s3:GetObject"},
+                    "results": {
+                        "s3:PutObject",
+                        "s3:GetObject",
+                        "s3:ListMultipartUploadParts",
+                        "s3:AbortMultipartUpload",
+                    },
+                }
+                assert action in allowed[prefix.group(1)], (action, prefix.group(1))
+    subs = res["SnapshotMgmtStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    assert subs["InventoryBucket"] == {"Ref": "InventoryBucket"}
+
+
+def test_the_trigger_writes_only_inventories_and_the_report_reads_results_writes_reports():
+    res = resources()
+    s3_grants = {
+        name: {(a, resource_text(s)) for s in statements(res[name]) for a in actions(s) if a.startswith("s3:")}
+        for name in ("TriggerFunction", "ReportFunction")
+    }
+    assert s3_grants["TriggerFunction"] == {("s3:PutObject", '{"Fn::Sub": "${InventoryBucket.Arn}/inventory/*"}')}
+    assert s3_grants["ReportFunction"] == {
+        ("s3:GetObject", '{"Fn::Sub": "${InventoryBucket.Arn}/results/*"}'),
+        ("s3:PutObject", '{"Fn::Sub": "${InventoryBucket.Arn}/reports/*"}'),
+    }
+
+
+def test_the_bucket_is_private_encrypted_tls_only_expiring_and_kept_on_stack_delete():
+    res = resources()
+    bucket = res["InventoryBucket"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    props = bucket["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    expiring = {r["Prefix"] for r in props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r}
+    assert expiring == {"inventory/", "results/", "reports/"}
+    [tls] = res["InventoryBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
