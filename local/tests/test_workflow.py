@@ -11,7 +11,7 @@ import workflow
 QUICK = {"fsxWaitSeconds": 1, "backupPollSeconds": 1, "ebsPollSeconds": 1, "efsPollSeconds": 1}
 
 
-def run(timing=None, dry_run=False, time=None, max_delete_percent=None):
+def run(timing=None, dry_run=False, time=None, max_delete_percent=None, timeout=300):
     """Invokes the trigger with a scheduled event and waits for the execution; returns the summary."""
     event = workflow.scheduled_event(dry_run, None)
     event["timing"] = {**QUICK, **(timing or {})}
@@ -21,7 +21,7 @@ def run(timing=None, dry_run=False, time=None, max_delete_percent=None):
         event["maxDeletePercent"] = max_delete_percent
     started = workflow.invoke(stack.client("lambda", os.environ["AWS_ENDPOINT_URL_LAMBDA"]), "trigger", event)
     sfn = stack.client("stepfunctions")
-    execution = workflow.wait_for(sfn, started["executionArn"], timeout=300)
+    execution = workflow.wait_for(sfn, started["executionArn"], timeout=timeout)
     return workflow.summarize(sfn, started, execution)
 
 
