@@ -468,10 +468,19 @@ def fleet_run(n, env):
     return row
 
 
-def report_at_scale(env, row):
-    """The release report function over the largest fleet's results: its time and peak memory."""
-    result = invoke_release("report", row["report_input"], env)
-    return {"targets": row["targets"], "handler_s": result["handler_ms"] / 1000, "peak_rss_mib": result["peak_rss_mib"]}
+def report_at_scale(env, small, big):
+    """The release report function over the smallest and the largest fleet's results: its time and peak memory
+    per extra target (the slope between the two, so that the process's own baseline is not counted per target)."""
+    runs = [invoke_release("report", row["report_input"], env) for row in (small, big)]
+    extra = max(1, big["targets"] - small["targets"])
+    return {
+        "targets": big["targets"],
+        "handler_s": runs[1]["handler_ms"] / 1000,
+        "peak_rss_mib": runs[1]["peak_rss_mib"],
+        "s_per_target": (runs[1]["handler_ms"] - runs[0]["handler_ms"]) / 1000 / extra,
+        "mib_per_target": (runs[1]["peak_rss_mib"] - runs[0]["peak_rss_mib"]) / extra,
+        "base_mib": runs[0]["peak_rss_mib"],
+    }
 
 
 def main():
@@ -483,8 +492,14 @@ def main():
     parser.add_argument(
         "--fleets", default=",".join(map(str, FLEET_SIZES)), help="fleet sizes the workflow is run over (comma list)"
     )
+    parser.add_argument(
+        "--only",
+        help="measure only these sections (enumeration, transitions, fleets; comma list) and replace them in --out",
+    )
     args = parser.parse_args()
     scale = lambda n: max(1, int(n * args.scale))  # noqa: E731
+    if args.only:
+        return measure_only(args, scale)
 
     args.sizes = {
         "snapshots": scale(1000) * 10,
@@ -511,11 +526,51 @@ def main():
     fixed, per_target = transitions()
     print("fleets ...", flush=True)
     fleets = [fleet_run(int(n), env) for n in args.fleets.split(",")]
-    report_run = report_at_scale(env, fleets[-1])
+    report_run = report_at_scale(env, fleets[0], fleets[-1])
 
     report = render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, fleets, report_run)
     pathlib.Path(args.out).write_text(report)
     print(report)
+
+
+def measure_only(args, scale):
+    """Measures the named sections and puts them in place of their old text in --out (the rest stays)."""
+    parts = set(args.only.split(","))
+    sections = []
+    if "enumeration" in parts:
+        print("enumeration ...", flush=True)
+        sections.append(render_enumeration(enumeration(settings(bench_state_machine()), scale(5000), scale(500))))
+    if "transitions" in parts:
+        print("state transitions ...", flush=True)
+        sections.append(render_transitions(*transitions()))
+    if "fleets" in parts:
+        print("fleets ...", flush=True)
+        env = settings("arn:aws:states:us-east-1:123456789012:stateMachine:unused")
+        fleets = [fleet_run(int(n), env) for n in args.fleets.split(",")]
+        sections.append(render_fleets(fleets, report_at_scale(env, fleets[0], fleets[-1])))
+    note = f"Measured on {datetime.date.today()} by `local/bench.py --only {args.only}`; the other sections are older."
+    out = pathlib.Path(args.out)
+    text = splice(out.read_text() if out.exists() else "# snapmgmt benchmarks\n", sections, note)
+    out.write_text(text)
+    print(text)
+
+
+def splice(text, sections, note):
+    """The document with each section (a list of lines headed `## ...`) in place of its namesake, or appended."""
+    blocks = [[]]
+    for line in text.rstrip("\n").split("\n"):
+        if line.startswith("## "):
+            blocks.append([])
+        blocks[-1].append(line)
+    for section in sections:
+        new = [section[0], "", note, *section[1:]]
+        for n, block in enumerate(blocks):
+            if block and block[0] == section[0]:
+                blocks[n] = new
+                break
+        else:
+            blocks.append(new)
+    return "\n".join(line for block in blocks for line in block).rstrip("\n") + "\n"
 
 
 def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, fleets, report_run):
@@ -559,17 +614,9 @@ def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, 
         "is the process's `VmHWM` after the answer (the largest of the runs). Zips: `cargo lambda build "
         "--release --arm64 --output-format zip`, what `sam build` packages.",
         "",
-        "## Enumeration: the trigger over a big fleet",
-        "",
-        "| tagged instances | file systems | trigger run | API calls | execution input | peak RSS |",
-        "|---|---|---|---|---|---|",
-        f"| {enum['instances']} | {enum['file_systems']} | {enum['handler_s']:.2f} s | {enum['calls']} "
-        f"({fmt_ops(enum['by_operation'])}) | {enum['input_kib']:.1f} KiB of 256 KiB | "
-        f"{enum['peak_rss_mib']:.1f} MiB |",
-        "",
-        f"Target: input under 64 KiB for 5,000 instances: {mark(enum['input_kib'] < 64)} "
-        f"({enum['instances']:,} instances measured).",
-        "",
+    ]
+    lines += render_enumeration(enum)
+    lines += [
         "## Cleanup at fleet scale, against the original sample's way",
         "",
         "| cleanup | deleted | snapmgmt | API calls | peak RSS | the original's way (estimated) | faster |",
@@ -609,6 +656,30 @@ def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, 
         "the rest estimated from them: a full run would take hours. Both work on identical inventories, seeded "
         "through the emulator's bulk control routes; API calls are counted by the fault proxy (no faults set).",
         "",
+    ]
+    lines += render_transitions(fixed, per_target)
+    lines += render_fleets(fleets, report_run)
+    return "\n".join(lines)
+
+
+def render_enumeration(enum):
+    return [
+        "## Enumeration: the trigger over a big fleet",
+        "",
+        "| tagged instances | file systems | trigger run | API calls | execution input | peak RSS |",
+        "|---|---|---|---|---|---|",
+        f"| {enum['instances']} | {enum['file_systems']} | {enum['handler_s']:.2f} s | {enum['calls']} "
+        f"({fmt_ops(enum['by_operation'])}) | {enum['input_kib']:.1f} KiB of 256 KiB | "
+        f"{enum['peak_rss_mib']:.1f} MiB |",
+        "",
+        f"Target: input under 64 KiB for 5,000 instances: {mark_flat(enum['input_kib'] < 64)} "
+        f"({enum['instances']:,} instances measured).",
+        "",
+    ]
+
+
+def render_transitions(fixed, per_target):
+    lines = [
         "## State transitions per target per run (Step Functions bills by transition)",
         "",
         "| target | transitions |",
@@ -624,13 +695,12 @@ def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, 
         "poll costs 3 transitions (Wait, the check, the Choice).",
         "",
     ]
-    lines += render_fleets(fleets, report_run)
-    return "\n".join(lines)
+    return lines
 
 
 def render_fleets(fleets, report_run):
     lines = [
-        "## Fleet scale: one run over 10 to 10,000 targets",
+        f"## Fleet scale: one run over {fleets[0]['targets']:,} to {fleets[-1]['targets']:,} targets",
         "",
         "| targets | wall time | parent: history events | parent: largest state | largest child: history events | "
         "largest child: largest state | transitions per target |",
@@ -644,8 +714,8 @@ def render_fleets(fleets, report_run):
     big = fleets[-1]
     flat = len({r["parent_events"] for r in fleets}) == 1
     per_target_bytes = big["result_bytes_per_target"] + big["report_bytes_per_target"]
-    mib_per_100k = report_run["peak_rss_mib"] / big["targets"] * 100_000
-    seconds_per_100k = report_run["handler_s"] / big["targets"] * 100_000
+    mib_per_100k = report_run["base_mib"] + report_run["mib_per_target"] * 100_000
+    seconds_per_100k = report_run["s_per_target"] * 100_000
     lines += [
         "",
         f"The parent's figures stay flat as the fleet grows: {mark_flat(flat)} (history events "
@@ -664,8 +734,8 @@ def render_fleets(fleets, report_run):
         f"- results and report: {per_target_bytes:,.0f} bytes per target in the bucket "
         f"({per_target_bytes * 100_000 / KIB / KIB:,.0f} MiB for 100,000 targets); the release report function "
         f"read {big['targets']:,} targets' results in {report_run['handler_s']:.1f} s with a peak RSS of "
-        f"{report_run['peak_rss_mib']:.1f} MiB, so about {seconds_per_100k:.0f} s and {mib_per_100k:,.0f} MiB for "
-        "100,000 (the template gives it 900 s and 1,024 MB);",
+        f"{report_run['peak_rss_mib']:.1f} MiB; from the growth between the smallest and the largest fleet, about "
+        f"{seconds_per_100k:.0f} s and {mib_per_100k:,.0f} MiB for 100,000 (the template gives it 900 s and 1,024 MB);",
         "- time: the run's TimeoutSeconds is 23 hours; on AWS a target's time is its backup's (minutes), run "
         "at the kind's concurrency (EC2 at most 100 at once, SSM Automation's own limit): 100,000 instances at "
         "5 minutes each need about 83 hours, so a fleet that large must split its instances over several "
