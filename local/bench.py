@@ -565,7 +565,7 @@ def splice(text, sections, note):
     for section in sections:
         new = [section[0], "", note, *section[1:]]
         for n, block in enumerate(blocks):
-            if block and block[0] == section[0]:
+            if block and block[0].split(":")[0] == section[0].split(":")[0]:
                 blocks[n] = new
                 break
         else:
