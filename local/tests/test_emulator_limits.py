@@ -230,3 +230,15 @@ def test_a_distributed_map_fails_past_its_tolerated_failures(sfn, endpoint):
     assert (strict["status"], strict["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold"), strict
     tolerant = run(sfn, distributed("items.json", child, 25))
     assert tolerant["status"] == "SUCCEEDED", tolerant
+
+
+def test_describe_instances_pages_by_instance_as_aws_does(endpoint):
+    """MaxResults counts instances, not reservations: one launch of 7 comes back in pages of 5 and 2."""
+    stack.control("/moto-api/reset", {}, endpoint)
+    ec2 = stack.client("ec2", endpoint)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    launched = {i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=7, MaxCount=7)["Instances"]}
+    pages = list(ec2.get_paginator("describe_instances").paginate(PaginationConfig={"PageSize": 5}))
+    sizes = [sum(len(r["Instances"]) for r in page["Reservations"]) for page in pages]
+    assert sizes == [5, 2]
+    assert {i["InstanceId"] for p in pages for r in p["Reservations"] for i in r["Instances"]} == launched
