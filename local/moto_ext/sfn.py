@@ -14,7 +14,8 @@ added here:
   Map Run of its own state (moto picked the last Map Run of the execution, wrong with parallel maps);
 - ToleratedFailurePercentage and ToleratedFailureCount fail the Map Run with
   States.ExceedToleratedFailureThreshold when both are exceeded (AWS: either, when both are set);
-- an integer ToleratedFailurePercentage parses (moto's grammar takes only a decimal number).
+- an integer ToleratedFailurePercentage parses (moto's grammar takes only a decimal number);
+- ListMapRuns of an execution whose engine has not started yet lists none (moto answered 500).
 The Map Runs' children are readable at GET /moto-api/snapmgmt/sfn/map-runs?executionArn=... (control.py).
 """
 
@@ -130,6 +131,18 @@ def _install_input_limit() -> None:
         return original(self, state_machine_arn, name, execution_input, trace_header)
 
     parser_models.StepFunctionsParserBackend.start_execution = start_execution
+
+
+def _install_early_list_map_runs() -> None:
+    original = parser_models.StepFunctionsParserBackend.list_map_runs
+
+    def list_map_runs(self, execution_arn):
+        execution = self.describe_execution(execution_arn=execution_arn)
+        if getattr(execution, "exec_worker", None) is None or execution.exec_worker.env is None:
+            return {"mapRuns": []}
+        return original(self, execution_arn)
+
+    parser_models.StepFunctionsParserBackend.list_map_runs = list_map_runs
 
 
 def _install_integer_tolerance() -> None:
@@ -352,6 +365,7 @@ def install() -> None:
     _install_terminal_errors()
     _install_input_limit()
     _install_integer_tolerance()
+    _install_early_list_map_runs()
     _install_child_executions()
     _install_tolerance_and_record()
     _install_result_writer()
