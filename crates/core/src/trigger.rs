@@ -51,12 +51,12 @@ pub async fn run(
     }
     let name = execution_name(event.time.as_deref(), request_id, dry_run);
     let inventory = Inventory::of_run(&config.inventory_bucket, &name);
+    let counts = PerKind { fsx: fsx.len() as u32, ec2: instances.len() as u32, efs: efs.len() as u32 };
     let targets = [(TargetKind::Fsx, fsx), (TargetKind::Ec2, instances), (TargetKind::Efs, efs)];
-    let counts = |kind| targets.iter().find(|(k, _)| *k == kind).map_or(0, |(_, ids)| ids.len() as u32);
     let input = WorkflowInput {
         run_id: name.clone(),
         inventory: inventory.clone(),
-        targets: PerKind { fsx: counts(TargetKind::Fsx), ec2: counts(TargetKind::Ec2), efs: counts(TargetKind::Efs) },
+        targets: counts,
         timing: event.timing.unwrap_or_default(),
         dry_run,
         concurrency: config.concurrency,
