@@ -67,15 +67,16 @@ def map_runs_of(execution_arn: str) -> dict:
         return {arn: list(kids) for arn, kids in _children.items() if kids and kids[0]["parent"] == execution_arn}
 
 
-def _failure(error: str, cause: str, state_name: str = "") -> FailureEventException:
-    """A failure that ends the execution (ExecutionFailed): no state-level event is written for it."""
+def _failure(error: StatesErrorNameType, cause: str, state_name: str = "") -> FailureEventException:
+    """A failure that ends the execution (ExecutionFailed): no state-level event is written for it. Its error
+    name is what Retry and Catch match on."""
     event = FailureEvent.__new__(FailureEvent)
     event.state_name = state_name
     event.source_event_id = 0
-    event.error_name = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+    event.error_name = StatesErrorName(typ=error)
     event.event_type = HistoryEventType.ExecutionFailed
     event.event_details = EventDetails(
-        executionFailedEventDetails=ExecutionFailedEventDetails(error=error, cause=cause)
+        executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
     )
     return FailureEventException(failure_event=event)
 
@@ -90,7 +91,7 @@ def _install_history_limit() -> None:
     def _eval_body(self, env):
         if _history_length(env) >= HISTORY_EVENT_LIMIT:
             raise _failure(
-                StatesErrorNameType.StatesRuntime.to_name(),
+                StatesErrorNameType.StatesRuntime,
                 f"The execution reached the maximum number of events in its history ({HISTORY_EVENT_LIMIT:,}) "
                 f"before entering state '{self.name}'.",
                 self.name,
@@ -286,7 +287,7 @@ def _install_tolerance_and_record() -> None:
         over_percent = failed * 100.0 / len(kids) > (eval_input.tolerated_failure_percentage or 0.0)
         if over_count and over_percent:
             raise _failure(
-                StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name(),
+                StatesErrorNameType.StatesExceedToleratedFailureThreshold,
                 "The specified tolerated failure threshold was exceeded",
             )
 

@@ -10,7 +10,7 @@ use crate::aws;
 use crate::config::ReportConfig;
 use crate::error::{Error, Result};
 use crate::model::{
-    report_key, FailedTarget, ReportEvent, ResultLocation, RunReport, RunSummary, TargetKind, TargetResult, Totals,
+    report_key, FailedTarget, ReportEvent, ResultLocation, RunReport, RunSummary, TargetKind, TargetResult,
     FAILED_TARGETS_LISTED,
 };
 
@@ -189,20 +189,20 @@ pub fn summarize(report: &RunReport, location: ResultLocation) -> RunSummary {
     }
 }
 
-/// The totals of a report, recomputed: what the tests compare the report's own totals with.
-pub fn recount(report: &RunReport) -> Totals {
-    let mut totals = Totals::default();
-    for result in report.fsx.iter().chain(&report.ec2).chain(&report.efs) {
-        totals += result.counts();
-    }
-    totals
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CleanupCounts, CleanupReport};
+    use crate::model::{CleanupCounts, CleanupReport, Totals};
     use serde_json::json;
+
+    /// The totals of a report, recomputed target by target: what its own totals must equal.
+    fn recount(report: &RunReport) -> Totals {
+        let mut totals = Totals::default();
+        for result in report.fsx.iter().chain(&report.ec2).chain(&report.efs) {
+            totals += result.counts();
+        }
+        totals
+    }
 
     fn entry(
         status: &str,
