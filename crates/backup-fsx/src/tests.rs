@@ -7,7 +7,7 @@ use snapmgmt_core::aws::fsx::{list_backups, tag_map};
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
-const EXECUTION: &str = "arn:aws:states:us-east-1:123456789012:execution:snapmgmt:snapmgmt-20261125T160000Z";
+const RUN: &str = "snapmgmt-20261125T160000Z";
 
 async fn backup(fsx: &FsxClient, payload: Value) -> Result<BackupFsxResult> {
     let mut context = lambda_runtime::Context::default();
@@ -23,7 +23,7 @@ async fn backups_of(fsx: &FsxClient, fs: &str) -> usize {
 async fn takes_a_backup_tagged_as_ours_without_copying_the_file_systems_tags() {
     let fsx = kit::fsx_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[kit::target_tag(), ("CostCenter", "42")]).await;
-    let result = backup(&fsx, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap();
+    let result = backup(&fsx, json!({"fileSystemId": fs, "runId": RUN})).await.unwrap();
     assert_eq!(result.lifecycle.as_deref(), Some("CREATING"));
     let id = result.backup_id.unwrap();
     let created = snapmgmt_core::aws::fsx::describe_backup(&fsx, &id).await.unwrap();
@@ -38,7 +38,7 @@ async fn takes_a_backup_tagged_as_ours_without_copying_the_file_systems_tags() {
 async fn a_retried_invocation_returns_the_same_backup() {
     let fsx = kit::fsx_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[]).await;
-    let event = json!({"fileSystemId": fs, "executionId": EXECUTION});
+    let event = json!({"fileSystemId": fs, "runId": RUN});
     let first = backup(&fsx, event.clone()).await.unwrap();
     let second = backup(&fsx, event).await.unwrap();
     assert_eq!(first.backup_id, second.backup_id);
@@ -50,8 +50,8 @@ async fn another_run_while_a_backup_is_in_progress_gets_backup_in_progress() {
     let fsx = kit::fsx_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[]).await;
     kit::script_next_backups(&fs, json!([{"lifecycle": "AVAILABLE", "seconds": 600}]));
-    backup(&fsx, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap();
-    let err = backup(&fsx, json!({"fileSystemId": fs, "executionId": format!("{EXECUTION}-2")})).await.unwrap_err();
+    backup(&fsx, json!({"fileSystemId": fs, "runId": RUN})).await.unwrap();
+    let err = backup(&fsx, json!({"fileSystemId": fs, "runId": format!("{RUN}-2")})).await.unwrap_err();
     assert_eq!(err, Error::BackupInProgress { file_system_id: fs.clone() });
     assert_eq!(backups_of(&fsx, &fs).await, 1);
 }
@@ -82,7 +82,12 @@ async fn bad_input_changes_nothing() {
         (json!({}), "fileSystemId"),
         (json!({"fileSystemId": 42}), "fileSystemId"),
         (json!({"fileSystemId": "vol-01234567"}), "fileSystemId"),
-        (json!({"fileSystemId": fs, "executionId": ""}), "executionId"),
+        (json!({"fileSystemId": fs, "runId": ""}), "runId"),
+        (json!({"fileSystemId": fs, "runId": "x:*"}), "runId"),
+        (
+            json!({"fileSystemId": fs, "executionId": "arn:aws:states:us-east-1:123456789012:execution:sm:run"}),
+            "executionId",
+        ),
         (json!({"fileSystemId": fs, "dryRun": "yes"}), "dryRun"),
     ] {
         let err = backup(&fsx, payload.clone()).await.unwrap_err();
@@ -119,7 +124,7 @@ async fn a_connection_dropped_after_create_backup_was_sent_makes_no_second_backu
     proxy.set_rules(vec![Rule::new("CreateBackup", Fault::DropAfterSend).count(1)], 1);
     let via = FsxClient::new(&kit::sdk_config_at(proxy.url(), CallPattern::Steady).await);
 
-    let result = backup(&via, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap();
+    let result = backup(&via, json!({"fileSystemId": fs, "runId": RUN})).await.unwrap();
 
     assert_eq!(proxy.faults().injected.get("CreateBackup"), Some(&1));
     assert_eq!(proxy.faults().requests.get("CreateBackup"), Some(&2), "the SDK retried the call");
@@ -144,7 +149,7 @@ async fn an_answer_later_than_the_attempt_timeout_is_abandoned_and_retried_witho
     );
 
     let started = std::time::Instant::now();
-    let result = backup(&via, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap();
+    let result = backup(&via, json!({"fileSystemId": fs, "runId": RUN})).await.unwrap();
 
     assert!(started.elapsed() < std::time::Duration::from_millis(2_500), "the slow attempt was waited for");
     tokio::time::sleep(std::time::Duration::from_secs(2)).await; // the late request reaches the emulator too
@@ -165,7 +170,7 @@ async fn a_persistently_failing_service_is_reported_as_retryable_naming_the_oper
         snapmgmt_core::aws::aws_sdk_fsx::config::Builder::from(&config).retry_config(retry).build(),
     );
 
-    let err = backup(&via, json!({"fileSystemId": fs, "executionId": EXECUTION})).await.unwrap_err();
+    let err = backup(&via, json!({"fileSystemId": fs, "runId": RUN})).await.unwrap_err();
 
     assert_eq!(err.kind(), "AwsUnavailable", "{err}");
     assert!(err.to_string().contains("CreateBackup") && err.to_string().contains("ServiceUnavailable"), "{err}");

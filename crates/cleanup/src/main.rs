@@ -1,16 +1,17 @@
-//! cleanup: deletes the expired backups (FSx) or snapshot sets (EBS) of one target, as the retention rule allows, once this run's
-//! backup has completed. Returns what was deleted, kept (and why) and failed.
+//! cleanup: deletes the expired backups (FSx) or snapshot sets (EBS) of one target, as the retention rule
+//! allows, once this run's backup has completed. Returns what was deleted, kept (and why) and failed.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::aws_sdk_ec2::Client as Ec2Client;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
+use snapmgmt_core::cleanup::{self, Request};
 use snapmgmt_core::config::RetentionConfig;
-use snapmgmt_core::ebs;
-use snapmgmt_core::fsx::{self, CleanupRequest};
+use snapmgmt_core::ebs::EbsStore;
+use snapmgmt_core::fsx::FsxStore;
 use snapmgmt_core::logging::Instrument;
-use snapmgmt_core::model::{CleanupEvent, CleanupReport, EbsCleanup, FsxCleanup, REPORT_ID_LIMIT};
-use snapmgmt_core::Result;
+use snapmgmt_core::model::{CleanupEvent, CleanupReport, TargetKind, REPORT_ID_LIMIT};
+use snapmgmt_core::{Error, Result};
 
 /// Deletes stop starting this long before Lambda's deadline: the ones in flight end within their operation
 /// timeout, and the partial report is returned in time.
@@ -32,34 +33,23 @@ async fn handler(
     // A bad setting fails every invocation, before the event is read or AWS is called.
     let retention = retention.clone()?;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
-    match CleanupEvent::parse(event.payload)? {
-        CleanupEvent::Fsx(FsxCleanup { file_system_id, new_backup_id, dry_run, max_delete_percent, .. }) => {
-            let retention = retention.with_delete_limit(max_delete_percent);
-            let request = CleanupRequest {
-                file_system_id: &file_system_id,
-                new_backup_id: new_backup_id.as_deref(),
-                dry_run,
-                now: snapmgmt_core::now_epoch_seconds(),
-                budget_end,
-            };
-            fsx::cleanup_file_system(clients.fsx, retention, request).await
-        }
-        CleanupEvent::Ebs(EbsCleanup { instance_id, new_snapshot_ids, dry_run, max_delete_percent, .. }) => {
-            let retention = retention.with_delete_limit(max_delete_percent);
-            let request = ebs::CleanupRequest {
-                instance_id: &instance_id,
-                new_snapshot_ids: new_snapshot_ids.as_deref(),
-                dry_run,
-                now: snapmgmt_core::now_epoch_seconds(),
-                budget_end,
-            };
-            ebs::cleanup_instance(clients.ec2, retention, request).await
-        }
-    }
-    .map(|report| {
-        snapmgmt_core::logging::cleanup_report(&report);
-        report.capped(REPORT_ID_LIMIT)
-    })
+    let event = CleanupEvent::parse(event.payload)?;
+    let retention = retention.with_delete_limit(event.max_delete_percent);
+    let request = Request {
+        target_id: &event.target_id,
+        new_backup: event.new_backup.as_deref(),
+        new_backup_field: event.new_backup_field(),
+        dry_run: event.dry_run,
+        now: snapmgmt_core::now_epoch_seconds(),
+        budget_end,
+    };
+    let report = match event.kind {
+        TargetKind::Fsx => cleanup::run(&FsxStore { client: clients.fsx }, retention, request).await?,
+        TargetKind::Ec2 => cleanup::run(&EbsStore { client: clients.ec2 }, retention, request).await?,
+        TargetKind::Efs => return Err(Error::invalid_event("kind", "cleanup knows fsx and ebs")),
+    };
+    snapmgmt_core::logging::cleanup_report(&report);
+    Ok(report.capped(REPORT_ID_LIMIT))
 }
 
 #[tokio::main]

@@ -412,15 +412,17 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
     // the last ones cannot, however slow the machine.
     proxy.set_rules(vec![Rule::new("DeleteBackup", Fault::Delay).delay_ms(3_000)], 1);
     let via = FsxClient::new(&kit::sdk_config_at(proxy.url(), CallPattern::Bursty).await);
-    let request = CleanupRequest {
-        file_system_id: &fs,
-        new_backup_id: Some(&new),
+    let new_backup = [new.clone()];
+    let request = Request {
+        target_id: &fs,
+        new_backup: Some(&new_backup),
+        new_backup_field: "newBackupId",
         dry_run: false,
         now: snapmgmt_core::now_epoch_seconds(),
         budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),
     };
 
-    let report = fsx::cleanup_file_system(&via, retention(7, 1).unwrap(), request).await.unwrap();
+    let report = cleanup::run(&FsxStore { client: &via }, retention(7, 1).unwrap(), request).await.unwrap();
 
     let deferred: Vec<String> =
         report.kept.iter().filter(|k| k.reason == KeepReason::OutOfTime).map(|k| k.id.clone()).collect();

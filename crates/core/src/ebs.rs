@@ -1,31 +1,25 @@
 //! The EC2 path: snapshot an instance's EBS volumes as one set (through SSM, or directly), follow the
-//! run, and delete the instance's expired snapshot sets.
+//! run; and the store the cleanup engine deletes expired snapshot sets through.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashSet;
 
 use aws_sdk_ec2::Client as Ec2Client;
+use aws_sdk_ssm::types::AutomationExecutionStatus;
 use aws_sdk_ssm::Client as SsmClient;
-use sha2::{Digest, Sha256};
 
-use crate::aws::ec2::{self as ec2_api, Deleted};
+use crate::aws::ec2 as ec2_api;
 use crate::aws::ssm as ssm_api;
-use crate::concurrent::Outcome;
-use crate::config::{RetentionConfig, SnapshotConfig};
+use crate::aws::Deleted;
+use crate::cleanup::Store;
+use crate::config::SnapshotConfig;
 use crate::error::{Error, Result};
 use crate::model::{
-    CheckResult, CheckStatus, CleanupReport, EbsSnapshotCheck, FailedDelete, Kept, SnapshotEbsEvent, SnapshotEbsResult,
-    SnapshotMode, MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY,
+    CheckResult, CheckStatus, EbsSnapshotCheck, RunId, SnapshotEbsEvent, SnapshotEbsResult, SnapshotMode,
 };
-use crate::retention::{self, BackupInfo, BackupState, KeepReason, Policy};
-
-/// Tag naming which attempt of a run made a snapshot: a retry replaces the sets of earlier attempts.
-pub const ATTEMPT_KEY: &str = "snapmgmt:Attempt";
-/// Tag saying whether the set was taken with I/O frozen (ssm mode) or crash-consistent only (direct).
-pub const APP_CONSISTENT_KEY: &str = "snapmgmt:AppConsistent";
-/// Instance tag choosing the snapshot mode of that instance.
-pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
-/// Deletes in flight at once for one instance: well inside EC2's API rate limits.
-pub const DELETE_CONCURRENCY: usize = 4;
+use crate::retention::{BackupInfo, BackupState};
+use crate::tags::{
+    self, APP_CONSISTENT_KEY, ATTEMPT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, SNAPSHOT_MODE_KEY, TARGET_ID_KEY,
+};
 
 /// The clients of the EC2 path.
 #[derive(Clone, Copy)]
@@ -44,9 +38,8 @@ pub async fn snapshot_instance(
     request_id: &str,
 ) -> Result<SnapshotEbsResult> {
     let instance = event.instance_id.as_str();
-    let run = event.execution_id.as_deref().unwrap_or(request_id);
-    let run_name = run.rsplit(':').next().unwrap_or(run);
-    let mode = snapshot_mode(config, &ec2_api::instance_tags(clients.ec2, instance).await?)?;
+    let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
+    let mode = snapshot_mode(config, instance, &ec2_api::instance_tags(clients.ec2, instance).await?)?;
     let mut result = SnapshotEbsResult {
         instance_id: instance.to_string(),
         mode,
@@ -60,7 +53,7 @@ pub async fn snapshot_instance(
         return Ok(result);
     }
     let attempt = event.attempt.to_string();
-    let this_run = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance), (RUN_ID_KEY, run_name)];
+    let this_run = tags::ownership(instance, run.as_str());
     let earlier = ec2_api::list_own_snapshots(clients.ec2, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
     let (this_attempt, earlier_attempts): (Vec<_>, Vec<_>) = earlier
         .iter()
@@ -77,13 +70,13 @@ pub async fn snapshot_instance(
             let mut parameters = vec![
                 ("InstanceId", instance),
                 ("AutomationAssumeRole", config.automation_role_arn.as_str()),
-                ("ExecutionId", run_name),
+                ("ExecutionId", run.as_str()),
                 ("Attempt", attempt.as_str()),
                 ("ExcludeBootVolume", exclude.as_str()),
             ];
             parameters.extend(config.pre_script.as_deref().map(|s| ("PreScript", s)));
             parameters.extend(config.post_script.as_deref().map(|s| ("PostScript", s)));
-            let token = client_token(run, instance, event.attempt);
+            let token = run.uuid(instance, event.attempt);
             let id = ssm_api::start_automation(clients.ssm, &config.document_name, &parameters, &token).await?;
             result.automation_execution_id = Some(id);
         }
@@ -94,14 +87,17 @@ pub async fn snapshot_instance(
         SnapshotMode::Direct => {
             let tags =
                 [this_run.as_slice(), &[(ATTEMPT_KEY, attempt.as_str()), (APP_CONSISTENT_KEY, "false")]].concat();
-            let description = format!("snapmgmt {run_name}");
+            let description = format!("snapmgmt {run}");
             result.snapshot_ids =
                 create_set_once(clients.ec2, instance, config.exclude_boot_volume, &description, &tags).await?;
         }
     }
     result.snapshot_ids.sort();
-    let started = [("SnapshotRunsStarted", 1.0, crate::metrics::Unit::Count)];
-    crate::metrics::emit("ebs", "backup", instance, result.reused, &started);
+    // A reused run was counted when it started.
+    if !result.reused {
+        let started = [("SnapshotRunsStarted", 1.0, crate::metrics::Unit::Count)];
+        crate::metrics::emit("ebs", "backup", instance, false, &started);
+    }
     Ok(result)
 }
 
@@ -139,24 +135,22 @@ async fn create_set_once(
 
 /// The instance's own mode, from its `snapmgmt:SnapshotMode` tag (`ssm` or `direct`), else the setting's:
 /// one deployment can snapshot instances with an SSM agent and instances without.
-pub fn snapshot_mode(config: &SnapshotConfig, instance_tags: &[aws_sdk_ec2::types::Tag]) -> Result<SnapshotMode> {
+pub fn snapshot_mode(
+    config: &SnapshotConfig,
+    instance_id: &str,
+    instance_tags: &[aws_sdk_ec2::types::Tag],
+) -> Result<SnapshotMode> {
     match tag(instance_tags, SNAPSHOT_MODE_KEY) {
         None => Ok(config.mode),
         Some("ssm") => Ok(SnapshotMode::Ssm),
         Some("direct") => Ok(SnapshotMode::Direct),
-        Some(other) => Err(Error::InvalidSetting {
-            name: SNAPSHOT_MODE_KEY,
+        Some(other) => Err(Error::InvalidTag {
+            resource: instance_id.to_string(),
+            key: SNAPSHOT_MODE_KEY,
             value: other.to_string(),
-            reason: "this instance tag must be ssm or direct".to_string(),
+            reason: "must be ssm or direct".to_string(),
         }),
     }
-}
-
-/// SSM's ClientToken is a UUID: this one derives from (run, instance, attempt).
-pub fn client_token(run: &str, instance_id: &str, attempt: u32) -> String {
-    let d = Sha256::digest(format!("{run}/{instance_id}/{attempt}").as_bytes());
-    let hex: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 /// Has the snapshot run finished? Ready once the automation (if any) succeeded and every snapshot of
@@ -188,7 +182,7 @@ async fn snapshot_run_status(clients: Clients<'_>, check: &EbsSnapshotCheck) -> 
             .flat_map(|(_, values)| values.iter().cloned())
             .collect();
         let detail = format!("automation {execution_id} is {}", status.as_str());
-        match ssm_api::automation_status(&status) {
+        match automation_status(&status) {
             CheckStatus::Ready => {}
             CheckStatus::Failed => {
                 let reason = execution.failure_message().unwrap_or("no failure message");
@@ -214,144 +208,62 @@ async fn snapshot_run_status(clients: Clients<'_>, check: &EbsSnapshotCheck) -> 
     Ok(answer(status, detail, ids))
 }
 
-/// What one EBS cleanup is asked to do.
-#[derive(Debug, Clone, Copy)]
-pub struct CleanupRequest<'a> {
-    pub instance_id: &'a str,
-    /// This run's snapshots; required unless `dry_run`, where missing ones are assumed to complete.
-    pub new_snapshot_ids: Option<&'a [String]>,
-    pub dry_run: bool,
-    /// Now, seconds since the Unix epoch.
-    pub now: i64,
-    /// No delete starts after this; the ones left are kept as `OutOfTime`, for the next run.
-    pub budget_end: Option<std::time::Instant>,
+/// The cleanup engine's view of EBS: an instance's snapshots, found by our tags (a snapshot records its
+/// volume, not its instance), deleted as sets: the snapshots of one run.
+pub struct EbsStore<'a> {
+    pub client: &'a Ec2Client,
 }
 
-/// Deletes the instance's expired snapshot sets (a set: the snapshots of one run), as the retention rule
-/// allows, once this run's snapshots completed. A snapshot an AMI uses is kept and reported.
-pub async fn cleanup_instance(
-    ec2: &Ec2Client,
-    retention: RetentionConfig,
-    request: CleanupRequest<'_>,
-) -> Result<CleanupReport> {
-    let instance = request.instance_id;
-    let ours = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance)];
-    let snapshots: Vec<BackupInfo> = ec2_api::list_own_snapshots(ec2, &ours, ec2_api::SNAPSHOT_PAGE_SIZE)
-        .await?
-        .iter()
-        .map(ec2_api::snapshot_info)
-        .collect();
-    let account_id = snapshots.first().and_then(|s| s.owner_account.clone()).unwrap_or_default();
-    let mut sets = snapshot_sets(&snapshots);
+impl Store for EbsStore<'_> {
+    const KIND: &'static str = "ebs";
+    const SETS_BY_RUN: bool = true;
 
-    let new_completed = match request.new_snapshot_ids.filter(|ids| !ids.is_empty()) {
-        Some(ids) => {
-            // Listed with the others (one call fewer), unless the listing missed some.
-            let listed: Vec<BackupInfo> = snapshots.iter().filter(|s| ids.contains(&s.id)).cloned().collect();
-            let new = if listed.len() == ids.len() {
-                listed
-            } else {
-                ec2_api::describe_snapshots(ec2, ids).await?.iter().map(ec2_api::snapshot_info).collect()
-            };
-            // This run's snapshots must be ours, of this instance, in this account: anything else in the
-            // event is a mistake (or another account's ids), and nothing is deleted on its word.
-            if let Some(stranger) = new.iter().find(|s| !is_ours_of(s, instance, &account_id)) {
-                let reason = format!("{} is not a snapshot snapmgmt took of {instance} in this account", stranger.id);
-                return Err(Error::invalid_event("newSnapshotIds", reason));
-            }
-            new.len() == ids.len() && new.iter().all(|s| s.state == BackupState::Completed)
-        }
-        None if request.dry_run => {
-            // Preview: the set this run would take counts as the newest, as it will in the real run.
-            let mut this_run = retention::this_runs_backup(instance, &account_id, request.now);
-            this_run.tags.insert(RUN_ID_KEY.to_string(), this_run.id.clone());
-            sets.push(this_run);
-            true
-        }
-        _ => return Err(Error::invalid_event("newSnapshotIds", "is required unless dryRun is true")),
-    };
-    let policy = Policy {
-        target_id: instance,
-        account_id: &account_id,
-        retention_days: retention.retention_days,
-        min_keep: retention.min_keep,
-        now: request.now,
-        new_backup_completed: new_completed,
-    };
-    let plan = retention::plan(&policy, &sets);
-    plan.check_delete_limit(instance, retention.max_delete_percent)?;
-    let mut members: HashMap<&str, Vec<String>> = HashMap::new();
-    for snapshot in &snapshots {
-        members.entry(set_of(snapshot)).or_default().push(snapshot.id.clone());
+    async fn list_ours(&self, instance_id: &str) -> Result<Vec<BackupInfo>> {
+        let ours = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance_id)];
+        let snapshots = ec2_api::list_own_snapshots(self.client, &ours, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
+        Ok(snapshots.iter().map(ec2_api::snapshot_info).collect())
     }
-    let mut members_of = |set: &str| members.remove(set).unwrap_or_default();
 
-    let mut report = CleanupReport { target_id: instance.to_string(), dry_run: request.dry_run, ..Default::default() };
-    for kept in plan.keep {
-        report.kept.extend(members_of(&kept.id).into_iter().map(|id| Kept { id, reason: kept.reason }));
-    }
-    let mut doomed: Vec<String> = plan.delete.iter().flat_map(|set| members_of(set)).collect();
-    if !doomed.is_empty() {
-        // An AMI's snapshot cannot be deleted: known before acting, so a dry run reports what a run does.
-        let in_use = ec2_api::snapshots_of_own_images(ec2).await?;
-        let (used, free): (Vec<String>, Vec<String>) = doomed.into_iter().partition(|id| in_use.contains(id));
-        report.kept.extend(used.into_iter().map(|id| Kept { id, reason: KeepReason::InUse }));
-        doomed = free;
-    }
-    if request.dry_run {
-        report.deleted = doomed;
-    } else {
-        let results = crate::concurrent::for_each_id(doomed, DELETE_CONCURRENCY, request.budget_end, |id| async move {
-            ec2_api::delete_snapshot(ec2, &id).await
-        })
-        .await;
-        for (id, result) in results {
-            match result {
-                // An AMI made since the look above, or another account's AMI: still kept, not a failure.
-                Outcome::Done(Ok(Deleted::Yes)) => report.deleted.push(id),
-                Outcome::Done(Ok(Deleted::InUse)) => report.kept.push(Kept { id, reason: KeepReason::InUse }),
-                Outcome::Done(Err(e)) => report.failed.push(FailedDelete { id, error: e.to_string() }),
-                Outcome::NotStarted => report.kept.push(Kept { id, reason: KeepReason::OutOfTime }),
-            }
+    async fn account_id(&self, instance_id: &str, listed: &[BackupInfo]) -> Result<String> {
+        // Listed with OwnerIds=self: any listed snapshot names this account, else the instance does.
+        match listed.iter().find_map(|s| s.owner_account.clone()) {
+            Some(account) => Ok(account),
+            None => ec2_api::instance_owner(self.client, instance_id).await,
         }
     }
-    let report = report.finished();
-    crate::metrics::cleanup("ebs", &report);
-    Ok(report)
-}
 
-/// Ours (our tag), of this instance (its TargetId tag), and owned by this account (when it is known).
-fn is_ours_of(snapshot: &BackupInfo, instance: &str, account_id: &str) -> bool {
-    snapshot.tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE)
-        && snapshot.source_id.as_deref() == Some(instance)
-        && (account_id.is_empty() || snapshot.owner_account.as_deref() == Some(account_id))
-}
-
-/// The set a snapshot belongs to: its run, or itself when it names none.
-fn set_of(snapshot: &BackupInfo) -> &str {
-    snapshot.tags.get(RUN_ID_KEY).map(String::as_str).unwrap_or(&snapshot.id)
-}
-
-/// One entry per set, for the retention rule: created when its first snapshot was, completed only when
-/// all its snapshots are, failed when one is.
-fn snapshot_sets(snapshots: &[BackupInfo]) -> Vec<BackupInfo> {
-    let mut sets: BTreeMap<&str, BackupInfo> = BTreeMap::new();
-    for snapshot in snapshots {
-        let set = sets
-            .entry(set_of(snapshot))
-            .or_insert_with(|| BackupInfo { id: set_of(snapshot).to_string(), ..snapshot.clone() });
-        set.created_at = set.created_at.min(snapshot.created_at);
-        set.state = match (set.state, snapshot.state) {
-            (BackupState::Failed, _) | (_, BackupState::Failed) => BackupState::Failed,
-            (BackupState::Pending, _) | (_, BackupState::Pending) => BackupState::Pending,
-            _ => BackupState::Completed,
-        };
+    async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {
+        Ok(ec2_api::describe_snapshots(self.client, ids).await?.iter().map(ec2_api::snapshot_info).collect())
     }
-    sets.into_values().collect()
+
+    async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {
+        // An AMI's snapshot cannot be deleted.
+        ec2_api::snapshots_of_own_images(self.client).await
+    }
+
+    async fn delete(&self, snapshot_id: &str) -> Result<Deleted> {
+        ec2_api::delete_snapshot(self.client, snapshot_id).await
+    }
 }
 
 fn tag<'t>(tags: &'t [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'t str> {
     tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())
+}
+
+/// Every automation status, final or not, as the workflow reads it. A status this code does not know
+/// (one AWS adds later) counts as failed: the original sample polled those forever.
+pub fn automation_status(status: &AutomationExecutionStatus) -> CheckStatus {
+    use AutomationExecutionStatus as S;
+    match status {
+        S::Pending | S::Inprogress | S::Waiting | S::Cancelling | S::Scheduled | S::Approved | S::RunbookInprogress => {
+            CheckStatus::InProgress
+        }
+        S::PendingApproval | S::PendingChangeCalendarOverride | S::ChangeCalendarOverrideApproved => {
+            CheckStatus::InProgress
+        }
+        S::Success | S::CompletedWithSuccess => CheckStatus::Ready,
+        _ => CheckStatus::Failed,
+    }
 }
 
 #[cfg(test)]

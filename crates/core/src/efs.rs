@@ -1,17 +1,15 @@
 //! The EFS path: back up a file system through AWS Backup (the SOP), and follow the job.
 
+use aws_sdk_backup::types::BackupJobState;
 use aws_sdk_backup::Client as BackupClient;
 use aws_sdk_efs::Client as EfsClient;
-use sha2::{Digest, Sha256};
 
 use crate::aws::backup::{self as backup_api, BackupJob};
 use crate::aws::efs as efs_api;
 use crate::config::EfsBackupConfig;
 use crate::error::{Error, Result};
-use crate::model::{
-    CheckStatus, EfsBackupResult, EfsBackupStart, EfsBackupStatus, MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY,
-    TARGET_ID_KEY,
-};
+use crate::model::{CheckStatus, EfsBackupResult, EfsBackupStart, EfsBackupStatus, RunId};
+use crate::tags;
 
 /// The clients of the EFS path.
 #[derive(Clone, Copy)]
@@ -50,11 +48,9 @@ pub async fn start_backup(
         result.detail = format!("would back up {} into {vault}", fs.file_system_arn().unwrap_or_default());
         return Ok(result);
     }
-    let run = event.execution_id.as_deref().unwrap_or(request_id);
-    let run_name = run.rsplit(':').next().unwrap_or(run);
-    let tags =
-        [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, event.file_system_id.as_str()), (RUN_ID_KEY, run_name)];
-    let token = idempotency_token(run, &event.file_system_id);
+    let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
+    let tags = tags::ownership(&event.file_system_id, run.as_str());
+    let token = run.token(&event.file_system_id);
     let job = BackupJob {
         vault,
         resource_arn: fs.file_system_arn().unwrap_or_default(),
@@ -71,19 +67,12 @@ pub async fn start_backup(
     Ok(result)
 }
 
-/// The job's idempotency token: one per (execution, file system).
-pub fn idempotency_token(run: &str, file_system_id: &str) -> String {
-    let digest = Sha256::digest(format!("{run}/{file_system_id}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("snapmgmt-{hex}")
-}
-
 /// How the job is doing: Ready once COMPLETED (with its recovery point), Failed at once on a failed
 /// final state with the job's own message, InProgress otherwise.
 pub async fn backup_status(backup: &BackupClient, event: &EfsBackupStatus) -> Result<EfsBackupResult> {
     let job = backup_api::describe_backup_job(backup, &event.backup_job_id).await?;
     let state = job.state().cloned().unwrap_or_else(|| "UNKNOWN".into());
-    let status = backup_api::job_status(&state);
+    let status = job_status(&state);
     // The file system's id is the last part of its ARN, as the other kinds' metrics name their target.
     let target = job.resource_arn().and_then(|arn| arn.rsplit('/').next()).unwrap_or(&event.backup_job_id);
     crate::metrics::backup_finished("efs", target, status, job.backup_size_in_bytes());
@@ -100,4 +89,32 @@ pub async fn backup_status(backup: &BackupClient, event: &EfsBackupStatus) -> Re
         recovery_point_arn: job.recovery_point_arn().map(str::to_string),
         dry_run: false,
     })
+}
+
+/// Every job state as the workflow reads it: COMPLETED is success; FAILED, ABORTED, EXPIRED (and any
+/// final state AWS adds, PARTIAL among them) end the wait at once; the SOP waited out its timeout on them.
+pub fn job_status(state: &BackupJobState) -> CheckStatus {
+    use BackupJobState as S;
+    match state {
+        S::Created | S::Pending | S::Running | S::Aborting => CheckStatus::InProgress,
+        S::Completed => CheckStatus::Ready,
+        _ => CheckStatus::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_every_job_state() {
+        use BackupJobState as S;
+        for s in [S::Created, S::Pending, S::Running, S::Aborting] {
+            assert_eq!(job_status(&s), CheckStatus::InProgress, "{s:?}");
+        }
+        assert_eq!(job_status(&S::Completed), CheckStatus::Ready);
+        for s in [S::Failed, S::Aborted, S::Expired, S::Partial, S::from("Novel")] {
+            assert_eq!(job_status(&s), CheckStatus::Failed, "{s:?}");
+        }
+    }
 }

@@ -12,6 +12,10 @@ pub enum Error {
     #[error("setting {name} is invalid (value {value:?}): {reason}")]
     InvalidSetting { name: &'static str, value: String, reason: String },
 
+    /// A resource carries one of our tags with a value we cannot use; that resource fails alone.
+    #[error("{resource} has tag {key}={value:?}: {reason}")]
+    InvalidTag { resource: String, key: &'static str, value: String, reason: String },
+
     /// The event a function was invoked with is malformed; `field` is the JSON path of the culprit.
     #[error("event field `{field}` is invalid: {reason}")]
     InvalidEvent { field: String, reason: String },
@@ -42,6 +46,7 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::InvalidSetting { .. } => "InvalidSetting",
+            Error::InvalidTag { .. } => "InvalidTag",
             Error::InvalidEvent { .. } => "InvalidEvent",
             Error::Aws { code, .. } if is_throttling(code) => "Throttled",
             Error::Aws { code, .. } if is_unavailable(code) => "AwsUnavailable",

@@ -1,21 +1,18 @@
-//! The FSx path: is a backup in progress, take a backup, wait for it, delete what expired.
+//! The FSx path: is a backup in progress, take a backup, wait for it; and the store the cleanup engine
+//! deletes expired backups through.
+
+use std::collections::HashSet;
 
 use aws_sdk_fsx::types::{BackupLifecycle, BackupType};
 use aws_sdk_fsx::Client;
-use sha2::{Digest, Sha256};
 
 use crate::aws::fsx as api;
-use crate::concurrent::Outcome;
-use crate::config::RetentionConfig;
-use crate::error::{Error, Result};
-use crate::model::{
-    BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, CleanupReport, FailedDelete, Kept, MANAGED_BY_KEY,
-    MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY,
-};
-use crate::retention::{self, BackupInfo, BackupState, KeepReason, Policy};
-
-/// Deletes in flight at once for one file system: well inside FSx's API rate limits.
-pub const DELETE_CONCURRENCY: usize = 4;
+use crate::aws::Deleted;
+use crate::cleanup::Store;
+use crate::error::Result;
+use crate::model::{BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, RunId};
+use crate::retention::BackupInfo;
+use crate::tags;
 
 /// Is a backup of this file system under way? FSx takes one at a time, so the workflow waits for it.
 /// CREATING, PENDING and TRANSFERRING all count (the original sample looked at CREATING only).
@@ -62,14 +59,12 @@ pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u
 /// retried invocation of the same run gets the same backup back instead of a second one.
 pub async fn backup_file_system(client: &Client, event: &BackupFsxEvent, request_id: &str) -> Result<BackupFsxResult> {
     let fs = &event.file_system_id;
-    let run = event.execution_id.as_deref().unwrap_or(request_id);
     if event.dry_run {
         api::describe_file_system(client, fs).await?;
         return Ok(BackupFsxResult { file_system_id: fs.clone(), backup_id: None, lifecycle: None, dry_run: true });
     }
-    let run_name = run.rsplit(':').next().unwrap_or(run);
-    let tags = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, fs.as_str()), (RUN_ID_KEY, run_name)];
-    let backup = api::create_backup(client, fs, &request_token(run, fs), &tags).await?;
+    let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
+    let backup = api::create_backup(client, fs, &run.token(fs), &tags::ownership(fs, run.as_str())).await?;
     crate::metrics::emit("fsx", "backup", fs, false, &[("BackupsStarted", 1.0, crate::metrics::Unit::Count)]);
     Ok(BackupFsxResult {
         file_system_id: fs.clone(),
@@ -79,94 +74,41 @@ pub async fn backup_file_system(client: &Client, event: &BackupFsxEvent, request
     })
 }
 
-/// An idempotency token for (run, file system): FSx allows 63 characters of [A-Za-z0-9_.-].
-pub fn request_token(run: &str, file_system_id: &str) -> String {
-    let digest = Sha256::digest(format!("{run}/{file_system_id}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("snapmgmt-{hex}")
+/// The cleanup engine's view of FSx: a file system's user-initiated backups, each deleted on its own.
+pub struct FsxStore<'a> {
+    pub client: &'a Client,
 }
 
-/// What one cleanup is asked to do.
-#[derive(Debug, Clone, Copy)]
-pub struct CleanupRequest<'a> {
-    pub file_system_id: &'a str,
-    /// This run's backup; required unless `dry_run`, where a missing one is assumed to complete.
-    pub new_backup_id: Option<&'a str>,
-    pub dry_run: bool,
-    /// Now, seconds since the Unix epoch.
-    pub now: i64,
-    /// No delete starts after this; the ones left are kept as `OutOfTime`, for the next run.
-    pub budget_end: Option<std::time::Instant>,
-}
+impl Store for FsxStore<'_> {
+    const KIND: &'static str = "fsx";
 
-/// Deletes the expired user-initiated backups of one file system, as the retention rule allows, once this
-/// run's backup is AVAILABLE. One failed delete does not stop the others; all are reported.
-pub async fn cleanup_file_system(
-    client: &Client,
-    retention: RetentionConfig,
-    request: CleanupRequest<'_>,
-) -> Result<CleanupReport> {
-    let fs_id = request.file_system_id;
-    let fs = api::describe_file_system(client, fs_id).await?;
-    let account_id = fs.owner_id().unwrap_or_default().to_string();
-    let mut backups: Vec<BackupInfo> = api::list_backups(client, fs_id, Some(BackupType::UserInitiated), None)
-        .await?
-        .iter()
-        .map(api::backup_info)
-        .collect();
-
-    let new_backup_completed = match request.new_backup_id {
-        Some(id) => {
-            // Listed with the others (one call fewer), unless the listing missed it.
-            let new = match backups.iter().find(|b| b.id == id) {
-                Some(listed) => listed.clone(),
-                None => api::backup_info(&api::describe_backup(client, id).await?),
-            };
-            if new.source_id.as_deref() != Some(fs_id) {
-                return Err(Error::invalid_event("newBackupId", format!("{id} is not a backup of {fs_id}")));
-            }
-            new.state == BackupState::Completed
-        }
-        None if request.dry_run => {
-            // Preview: the backup this run would take counts as the newest, as it will in the real run.
-            backups.push(retention::this_runs_backup(fs_id, &account_id, request.now));
-            true
-        }
-        None => return Err(Error::invalid_event("newBackupId", "is required unless dryRun is true")),
-    };
-
-    let policy = Policy {
-        target_id: fs_id,
-        account_id: &account_id,
-        retention_days: retention.retention_days,
-        min_keep: retention.min_keep,
-        now: request.now,
-        new_backup_completed,
-    };
-    let mut plan = retention::plan(&policy, &backups);
-    plan.check_delete_limit(fs_id, retention.max_delete_percent)?;
-    plan.delete.sort();
-    let mut report = CleanupReport { target_id: fs_id.to_string(), dry_run: request.dry_run, ..Default::default() };
-    report.kept = plan.keep.into_iter().filter(|k| k.id != retention::THIS_RUNS_BACKUP).collect();
-    if request.dry_run {
-        report.deleted = plan.delete;
-        return Ok(report.finished());
+    async fn list_ours(&self, file_system_id: &str) -> Result<Vec<BackupInfo>> {
+        // FSx filters by file system and type only: our tag is checked by the rule.
+        let backups = api::list_backups(self.client, file_system_id, Some(BackupType::UserInitiated), None).await?;
+        Ok(backups.iter().map(api::backup_info).collect())
     }
-    let results =
-        crate::concurrent::for_each_id(plan.delete, DELETE_CONCURRENCY, request.budget_end, |id| async move {
-            api::delete_backup(client, &id).await
-        })
-        .await;
-    for (id, result) in results {
-        match result {
-            Outcome::Done(Ok(())) => report.deleted.push(id),
-            Outcome::Done(Err(e)) => report.failed.push(FailedDelete { id, error: e.to_string() }),
-            Outcome::NotStarted => report.kept.push(Kept { id, reason: KeepReason::OutOfTime }),
-        }
+
+    async fn account_id(&self, file_system_id: &str, _listed: &[BackupInfo]) -> Result<String> {
+        let fs = api::describe_file_system(self.client, file_system_id).await?;
+        Ok(fs.owner_id().unwrap_or_default().to_string())
     }
-    let report = report.finished();
-    crate::metrics::cleanup("fsx", &report);
-    Ok(report)
+
+    async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.push(api::backup_info(&api::describe_backup(self.client, id).await?));
+        }
+        Ok(found)
+    }
+
+    async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {
+        // A restore or copy in progress is known only from the delete's answer (Deleted::InUse).
+        Ok(HashSet::new())
+    }
+
+    async fn delete(&self, backup_id: &str) -> Result<Deleted> {
+        api::delete_backup(self.client, backup_id).await
+    }
 }
 
 #[cfg(test)]

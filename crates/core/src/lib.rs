@@ -1,6 +1,7 @@
 //! snapmgmt-core: everything snapmgmt does that can be tested without Lambda.
 
 pub mod aws;
+pub mod cleanup;
 pub mod concurrent;
 pub mod config;
 pub mod ebs;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod retention;
+pub mod tags;
 pub mod trigger;
 
 pub use error::{Error, Result};

@@ -47,7 +47,7 @@ where
         .finish()
 }
 
-/// The span of one invocation: every line logged inside it carries the workflow's execution, the target
+/// The span of one invocation: every line logged inside it carries the run (the execution's name), the target
 /// and the action (`function` or `function:kind`), so that one search finds a target's whole night.
 pub fn invocation_span(function: &'static str, event: &Value) -> tracing::Span {
     let text = |key: &str| event.get(key).and_then(Value::as_str);
@@ -56,10 +56,9 @@ pub fn invocation_span(function: &'static str, event: &Value) -> tracing::Span {
         Some(kind) => format!("{function}:{kind}"),
         None => function.to_string(),
     };
-    let execution = text("executionId").map(|arn| arn.rsplit(':').next().unwrap_or(arn));
     tracing::info_span!(
         "invocation",
-        execution_id = execution.unwrap_or(""),
+        run_id = text("runId").unwrap_or(""),
         target_id = target.unwrap_or(""),
         action = %action
     )
@@ -123,11 +122,11 @@ mod tests {
     }
 
     #[test]
-    fn every_line_names_the_execution_the_target_and_the_action() {
+    fn every_line_names_the_run_the_target_and_the_action() {
         let event = serde_json::json!({
             "kind": "ebs",
             "instanceId": "i-0123456789abcdef0",
-            "executionId": "arn:aws:states:us-east-1:123456789012:execution:snapmgmt:snapmgmt-20261126T020000Z",
+            "runId": "snapmgmt-20261126T020000Z",
         });
         let lines = lines_logged(|| {
             let _inside = invocation_span("cleanup", &event).entered();
@@ -137,7 +136,7 @@ mod tests {
         assert_eq!(line["message"], "cleanup done");
         assert_eq!(line["deleted"], 3);
         assert_eq!(line["level"], "INFO");
-        assert_eq!(line["span"]["execution_id"], "snapmgmt-20261126T020000Z");
+        assert_eq!(line["span"]["run_id"], "snapmgmt-20261126T020000Z");
         assert_eq!(line["span"]["target_id"], "i-0123456789abcdef0");
         assert_eq!(line["span"]["action"], "cleanup:ebs");
         assert!(line.get("timestamp").is_none(), "Lambda stamps the lines");

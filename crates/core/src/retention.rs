@@ -1,4 +1,4 @@
-//! Which backups may be deleted: the retention rule of DESIGN.md as pure functions (no I/O, no clock).
+//! Which backups may be deleted: the retention rule as pure functions (no I/O, no clock).
 //!
 //! A backup is deleted only if all hold: it carries our ownership tag and belongs to this target; it is
 //! owned by this account; it is completed and not in use nor managed by AWS Backup; the backup taken in
@@ -7,36 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::{Kept, MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
+pub use crate::model::cleanup_report::KeepReason;
+use crate::model::cleanup_report::Kept;
+use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
 
 pub const SECONDS_PER_DAY: i64 = 86_400;
-
-/// Why a backup was kept. Serialised as its name in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum KeepReason {
-    /// It lacks our ManagedBy tag: someone else made it.
-    NotOurs,
-    /// Ours, but tagged for, or taken of, another resource.
-    OtherTarget,
-    /// Owned by another account (shared with us).
-    ForeignAccount,
-    /// Created and owned by AWS Backup.
-    AwsBackupManaged,
-    /// In use, e.g. by an AMI.
-    InUse,
-    /// Not completed: pending, creating, or failed.
-    NotCompleted,
-    /// This run's new backup has not completed, so nothing old is deleted.
-    NewBackupNotComplete,
-    /// One of the newest `min_keep` completed backups of the target.
-    AmongNewest,
-    /// Inside the retention period.
-    TooYoung,
-    /// Expired, but this invocation's time budget ran out before its delete: the next run deletes it.
-    OutOfTime,
-}
 
 /// The state of a backup as far as the rule cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +120,20 @@ pub fn this_runs_backup(target_id: &str, account_id: &str, now: i64) -> BackupIn
         in_use: false,
         aws_backup_managed: false,
     }
+}
+
+/// Is it ours, of this target, in this account?
+pub fn is_ours(policy: &Policy, backup: &BackupInfo) -> bool {
+    ownership_reason(policy, backup).is_none()
+}
+
+/// Do two parts say the same about whose they are (account, resource, our tags)?
+pub fn same_owner(a: &BackupInfo, b: &BackupInfo) -> bool {
+    let tag = |backup: &BackupInfo, key: &str| backup.tags.get(key).cloned();
+    a.owner_account == b.owner_account
+        && a.source_id == b.source_id
+        && tag(a, MANAGED_BY_KEY) == tag(b, MANAGED_BY_KEY)
+        && tag(a, TARGET_ID_KEY) == tag(b, TARGET_ID_KEY)
 }
 
 /// Is it ours, of this target, in this account? None when it is.

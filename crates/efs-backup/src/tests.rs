@@ -34,13 +34,13 @@ async fn a_started_job_completes_with_a_recovery_point_and_a_retried_start_reuse
     let fs = kit::create_efs(&efs, &[]).await;
     let vault = kit::create_vault(&backup).await;
     let start = json!({"action": "start", "fileSystemId": fs, "backupVaultName": vault, "iamRoleArn": ROLE,
-                       "executionId": "arn:aws:states:us-east-1:123456789012:execution:sop:one"});
+                       "runId": "sop-one"});
     let config = Ok(EfsBackupConfig::default());
 
     let first = invoke(&config, start.clone()).await.unwrap();
     let again = invoke(&config, start.clone()).await.unwrap();
     let mut next_run = start.clone();
-    next_run["executionId"] = json!("arn:aws:states:us-east-1:123456789012:execution:sop:two");
+    next_run["runId"] = json!("sop-two");
     let next = invoke(&config, next_run).await.unwrap();
 
     let job = first.backup_job_id.clone().unwrap();

@@ -24,15 +24,15 @@ async fn snapshot(config: &Result<SnapshotConfig>, payload: Value) -> Result<Sna
     handler(ebs::Clients { ec2: &ec2, ssm: &ssm }, config, LambdaEvent::new(payload, context)).await
 }
 
-fn execution() -> String {
-    format!("arn:aws:states:us-east-1:{}:execution:snapmgmt:{}", kit::ACCOUNT_ID, kit::unique("run"))
+fn run_id() -> String {
+    kit::unique("run")
 }
 
 #[tokio::test]
 async fn direct_mode_takes_one_tagged_set_and_a_retried_invocation_reuses_it() {
     let ec2 = kit::ec2_client().await;
     let instance = kit::create_instance(&ec2, &[], 2).await;
-    let event = json!({"instanceId": instance, "executionId": execution()});
+    let event = json!({"instanceId": instance, "runId": run_id()});
     let direct = config(SnapshotMode::Direct, "");
 
     let first = snapshot(&direct, event.clone()).await.unwrap();
@@ -57,11 +57,11 @@ async fn direct_mode_takes_one_tagged_set_and_a_retried_invocation_reuses_it() {
 async fn a_retried_attempt_replaces_the_sets_of_failed_attempts() {
     let ec2 = kit::ec2_client().await;
     let instance = kit::create_instance(&ec2, &[], 1).await;
-    let run = execution();
+    let run = run_id();
     let direct = config(SnapshotMode::Direct, "");
 
-    let failed = snapshot(&direct, json!({"instanceId": instance, "executionId": run, "attempt": 0})).await.unwrap();
-    let retry = snapshot(&direct, json!({"instanceId": instance, "executionId": run, "attempt": 1})).await.unwrap();
+    let failed = snapshot(&direct, json!({"instanceId": instance, "runId": run, "attempt": 0})).await.unwrap();
+    let retry = snapshot(&direct, json!({"instanceId": instance, "runId": run, "attempt": 1})).await.unwrap();
 
     assert_eq!(retry.replaced, failed.snapshot_ids);
     assert_eq!(kit::snapshots_of(&kit::ec2_client().await, &instance).await, retry.snapshot_ids);
@@ -72,7 +72,7 @@ async fn ssm_mode_starts_the_document_once_per_attempt() {
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
     let instance = kit::create_instance(&ec2, &[], 1).await;
     let document = kit::create_snapshot_document(&ssm).await;
-    let event = json!({"instanceId": instance, "executionId": execution()});
+    let event = json!({"instanceId": instance, "runId": run_id()});
     let ssm_mode = config(SnapshotMode::Ssm, &document);
 
     let first = snapshot(&ssm_mode, event.clone()).await.unwrap();
@@ -119,7 +119,7 @@ async fn a_connection_dropped_after_create_snapshots_was_sent_makes_no_second_se
     let (ec2_via, ssm_via) = (aws_sdk_ec2::Client::new(&config_via), aws_sdk_ssm::Client::new(&config_via));
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
-    let event = json!({"instanceId": instance, "executionId": execution()});
+    let event = json!({"instanceId": instance, "runId": run_id()});
 
     let clients = ebs::Clients { ec2: &ec2_via, ssm: &ssm_via };
     let result = handler(clients, &config(SnapshotMode::Direct, ""), LambdaEvent::new(event, context)).await.unwrap();

@@ -184,8 +184,8 @@ pub async fn create_backup(
 /// Our ownership tags for a backup of `file_system_id`.
 pub fn our_tags(file_system_id: &str) -> [(&'static str, &str); 2] {
     [
-        (snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE),
-        (snapmgmt_core::model::TARGET_ID_KEY, file_system_id),
+        (snapmgmt_core::tags::MANAGED_BY_KEY, snapmgmt_core::tags::MANAGED_BY_VALUE),
+        (snapmgmt_core::tags::TARGET_ID_KEY, file_system_id),
     ]
 }
 
@@ -295,17 +295,17 @@ pub async fn create_snapshot(
 /// Our tags for a snapshot of `instance_id` made by run `run_id`.
 pub fn our_snapshot_tags<'a>(instance_id: &'a str, run_id: &'a str) -> [(&'static str, &'a str); 3] {
     [
-        (snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE),
-        (snapmgmt_core::model::TARGET_ID_KEY, instance_id),
-        (snapmgmt_core::model::RUN_ID_KEY, run_id),
+        (snapmgmt_core::tags::MANAGED_BY_KEY, snapmgmt_core::tags::MANAGED_BY_VALUE),
+        (snapmgmt_core::tags::TARGET_ID_KEY, instance_id),
+        (snapmgmt_core::tags::RUN_ID_KEY, run_id),
     ]
 }
 
 /// The ids of this account's snapshots tagged as ours for the instance, sorted.
 pub async fn snapshots_of(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Vec<String> {
     let ours = [
-        (snapmgmt_core::model::MANAGED_BY_KEY, snapmgmt_core::model::MANAGED_BY_VALUE),
-        (snapmgmt_core::model::TARGET_ID_KEY, instance_id),
+        (snapmgmt_core::tags::MANAGED_BY_KEY, snapmgmt_core::tags::MANAGED_BY_VALUE),
+        (snapmgmt_core::tags::TARGET_ID_KEY, instance_id),
     ];
     let snapshots =
         snapmgmt_core::aws::ec2::list_own_snapshots(ec2, &ours, snapmgmt_core::aws::ec2::SNAPSHOT_PAGE_SIZE)

@@ -1,11 +1,10 @@
 //! AWS Backup: start a backup job, read how it went.
 
 use aws_sdk_backup::operation::describe_backup_job::DescribeBackupJobOutput;
-use aws_sdk_backup::types::{BackupJobState, Lifecycle};
+use aws_sdk_backup::types::Lifecycle;
 use aws_sdk_backup::Client;
 
 use crate::error::{Error, Result};
-use crate::model::CheckStatus;
 
 const SERVICE: &str = "backup";
 
@@ -58,33 +57,5 @@ pub async fn describe_backup_job(client: &Client, job_id: &str) -> Result<Descri
             Err(Error::NotFound { kind: "backup job", id: job_id.to_string() })
         }
         Err(e) => Err(Error::aws(SERVICE, "DescribeBackupJob", e)),
-    }
-}
-
-/// Every job state as the workflow reads it: COMPLETED is success; FAILED, ABORTED, EXPIRED (and any
-/// final state AWS adds, PARTIAL among them) end the wait at once; the SOP waited out its timeout on them.
-pub fn job_status(state: &BackupJobState) -> CheckStatus {
-    use BackupJobState as S;
-    match state {
-        S::Created | S::Pending | S::Running | S::Aborting => CheckStatus::InProgress,
-        S::Completed => CheckStatus::Ready,
-        _ => CheckStatus::Failed,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn maps_every_job_state() {
-        use BackupJobState as S;
-        for s in [S::Created, S::Pending, S::Running, S::Aborting] {
-            assert_eq!(job_status(&s), CheckStatus::InProgress, "{s:?}");
-        }
-        assert_eq!(job_status(&S::Completed), CheckStatus::Ready);
-        for s in [S::Failed, S::Aborted, S::Expired, S::Partial, S::from("Novel")] {
-            assert_eq!(job_status(&s), CheckStatus::Failed, "{s:?}");
-        }
     }
 }

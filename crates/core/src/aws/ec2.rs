@@ -3,8 +3,10 @@
 use aws_sdk_ec2::types::{Filter, InstanceSpecification, ResourceType, Snapshot, SnapshotState, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
 
+use super::Deleted;
 use crate::error::{Error, Result};
 use crate::retention::{BackupInfo, BackupState};
+use crate::tags::TARGET_ID_KEY;
 
 const SERVICE: &str = "ec2";
 /// DescribeSnapshots' largest page.
@@ -33,17 +35,37 @@ pub async fn list_running_instances(client: &Client, tag_key: &str, tag_value: &
 /// The instance's tags; `NotFound` when it does not exist.
 pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag>> {
     let out = client.describe_instances().instance_ids(instance_id).send().await;
-    let not_found = || Error::NotFound { kind: "EC2 instance", id: instance_id.to_string() };
     match out {
         Ok(out) => {
-            let instance = out.reservations().iter().flat_map(|r| r.instances()).next().ok_or_else(not_found)?;
-            Ok(instance.tags().to_vec())
+            let instance = out.reservations().iter().flat_map(|r| r.instances()).next();
+            Ok(instance.ok_or_else(|| instance_not_found(instance_id))?.tags().to_vec())
         }
-        Err(e) if e.as_service_error().and_then(|s| s.meta().code()) == Some("InvalidInstanceID.NotFound") => {
-            Err(not_found())
-        }
+        Err(e) if is_instance_not_found(&e) => Err(instance_not_found(instance_id)),
         Err(e) => Err(Error::aws(SERVICE, "DescribeInstances", e)),
     }
+}
+
+/// The account that owns the instance; `NotFound` when it does not exist.
+pub async fn instance_owner(client: &Client, instance_id: &str) -> Result<String> {
+    let out = client.describe_instances().instance_ids(instance_id).send().await;
+    match out {
+        Ok(out) => {
+            let reservation = out.reservations().first();
+            reservation.and_then(|r| r.owner_id()).map(str::to_string).ok_or_else(|| instance_not_found(instance_id))
+        }
+        Err(e) if is_instance_not_found(&e) => Err(instance_not_found(instance_id)),
+        Err(e) => Err(Error::aws(SERVICE, "DescribeInstances", e)),
+    }
+}
+
+fn instance_not_found(instance_id: &str) -> Error {
+    Error::NotFound { kind: "EC2 instance", id: instance_id.to_string() }
+}
+
+fn is_instance_not_found<E: aws_sdk_ec2::error::ProvideErrorMetadata, R>(
+    e: &aws_sdk_ec2::error::SdkError<E, R>,
+) -> bool {
+    e.as_service_error().and_then(|s| s.code()) == Some("InvalidInstanceID.NotFound")
 }
 
 /// One multi-volume, crash-consistent snapshot set of the instance, tagged at creation; the snapshot ids.
@@ -125,14 +147,6 @@ pub async fn snapshots_of_own_images(client: &Client) -> Result<std::collections
     Ok(ids)
 }
 
-/// What became of a delete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deleted {
-    Yes,
-    /// An AMI uses it: kept, and reported, not a failure.
-    InUse,
-}
-
 /// Deletes one snapshot. One already gone counts as deleted.
 pub async fn delete_snapshot(client: &Client, snapshot_id: &str) -> Result<Deleted> {
     match client.delete_snapshot().snapshot_id(snapshot_id).send().await {
@@ -153,7 +167,7 @@ pub fn snapshot_info(snapshot: &Snapshot) -> BackupInfo {
     BackupInfo {
         id: snapshot.snapshot_id().unwrap_or_default().to_string(),
         owner_account: snapshot.owner_id().map(str::to_string),
-        source_id: tags.get(crate::model::TARGET_ID_KEY).cloned(),
+        source_id: tags.get(TARGET_ID_KEY).cloned(),
         tags,
         created_at: super::epoch_seconds(snapshot.start_time()),
         state: match snapshot.state() {

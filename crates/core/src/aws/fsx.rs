@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_fsx::types::{Backup, BackupLifecycle, BackupType, FileSystem, Filter, FilterName, Tag};
 use aws_sdk_fsx::Client;
 
+use super::Deleted;
 use crate::error::{Error, Result};
 use crate::retention::{BackupInfo, BackupState};
 
@@ -96,12 +97,16 @@ pub async fn create_backup(
     }
 }
 
-/// Deletes one backup. A backup that is already gone counts as deleted.
-pub async fn delete_backup(client: &Client, backup_id: &str) -> Result<()> {
+/// Deletes one backup. A backup that is already gone counts as deleted; one being restored or copied
+/// is in use.
+pub async fn delete_backup(client: &Client, backup_id: &str) -> Result<Deleted> {
     match client.delete_backup().backup_id(backup_id).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_backup_not_found()) => Ok(()),
-        Err(e) => Err(Error::aws(SERVICE, "DeleteBackup", e)),
+        Ok(_) => Ok(Deleted::Yes),
+        Err(e) => match e.as_service_error() {
+            Some(s) if s.is_backup_not_found() => Ok(Deleted::Yes),
+            Some(s) if s.is_backup_restoring() || s.is_backup_being_copied() => Ok(Deleted::InUse),
+            _ => Err(Error::aws(SERVICE, "DeleteBackup", e)),
+        },
     }
 }
 

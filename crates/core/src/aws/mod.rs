@@ -81,6 +81,15 @@ pub async fn load_config(pattern: CallPattern) -> SdkConfig {
         .await
 }
 
+/// What became of a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// Deleted, or already gone.
+    Yes,
+    /// Something uses it (an AMI, a restore or copy in progress): kept, and reported, not a failure.
+    InUse,
+}
+
 /// Seconds since the Unix epoch of an SDK timestamp.
 pub(crate) fn epoch_seconds(t: Option<&aws_smithy_types::DateTime>) -> i64 {
     t.map(|t| t.secs()).unwrap_or(0)

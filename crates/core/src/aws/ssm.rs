@@ -1,10 +1,9 @@
 //! SSM Automation: start the snapshot document, read how it went.
 
-use aws_sdk_ssm::types::{AutomationExecution, AutomationExecutionStatus};
+use aws_sdk_ssm::types::AutomationExecution;
 use aws_sdk_ssm::Client;
 
 use crate::error::{Error, Result};
-use crate::model::CheckStatus;
 
 const SERVICE: &str = "ssm";
 
@@ -38,50 +37,6 @@ pub async fn get_automation(client: &Client, execution_id: &str) -> Result<Autom
             Err(not_found())
         }
         Err(e) => Err(Error::aws(SERVICE, "GetAutomationExecution", e)),
-    }
-}
-
-/// Every automation status, final or not, as the workflow reads it. A status this code does not know
-/// (one AWS adds later) counts as failed: the original sample polled those forever.
-pub fn automation_status(status: &AutomationExecutionStatus) -> CheckStatus {
-    use AutomationExecutionStatus as S;
-    match status {
-        S::Pending | S::Inprogress | S::Waiting | S::Cancelling | S::Scheduled | S::Approved | S::RunbookInprogress => {
-            CheckStatus::InProgress
-        }
-        S::PendingApproval | S::PendingChangeCalendarOverride | S::ChangeCalendarOverrideApproved => {
-            CheckStatus::InProgress
-        }
-        S::Success | S::CompletedWithSuccess => CheckStatus::Ready,
-        _ => CheckStatus::Failed,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn maps_every_status() {
-        use AutomationExecutionStatus as S;
-        for s in [S::Pending, S::Inprogress, S::Waiting, S::Cancelling] {
-            assert_eq!(automation_status(&s), CheckStatus::InProgress, "{s:?}");
-        }
-        for s in [S::Success, S::CompletedWithSuccess] {
-            assert_eq!(automation_status(&s), CheckStatus::Ready, "{s:?}");
-        }
-        for s in [
-            S::Failed,
-            S::Timedout,
-            S::Cancelled,
-            S::CompletedWithFailure,
-            S::ChangeCalendarOverrideRejected,
-            S::Exited,
-            S::Rejected,
-            S::from("SomethingNew"),
-        ] {
-            assert_eq!(automation_status(&s), CheckStatus::Failed, "{s:?}");
-        }
     }
 }
 

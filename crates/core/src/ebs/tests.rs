@@ -3,15 +3,6 @@
 use super::*;
 
 #[test]
-fn client_token_is_a_uuid_stable_per_attempt() {
-    let token = client_token("run", "i-0123456789abcdef0", 0);
-    let groups: Vec<usize> = token.split('-').map(str::len).collect();
-    assert_eq!(groups, vec![8, 4, 4, 4, 12], "{token}");
-    assert_eq!(token, client_token("run", "i-0123456789abcdef0", 0));
-    assert_ne!(token, client_token("run", "i-0123456789abcdef0", 1));
-}
-
-#[test]
 fn an_instance_tag_chooses_its_snapshot_mode() {
     let config = SnapshotConfig {
         mode: SnapshotMode::Ssm,
@@ -22,8 +13,32 @@ fn an_instance_tag_chooses_its_snapshot_mode() {
         post_script: None,
     };
     let tagged = |v: &str| vec![aws_sdk_ec2::types::Tag::builder().key(SNAPSHOT_MODE_KEY).value(v).build()];
-    assert_eq!(snapshot_mode(&config, &[]).unwrap(), SnapshotMode::Ssm);
-    assert_eq!(snapshot_mode(&config, &tagged("direct")).unwrap(), SnapshotMode::Direct);
-    let err = snapshot_mode(&config, &tagged("vss")).unwrap_err();
+    assert_eq!(snapshot_mode(&config, "i-0123456789abcdef0", &[]).unwrap(), SnapshotMode::Ssm);
+    assert_eq!(snapshot_mode(&config, "i-0123456789abcdef0", &tagged("direct")).unwrap(), SnapshotMode::Direct);
+    let err = snapshot_mode(&config, "i-0123456789abcdef0", &tagged("vss")).unwrap_err();
     assert!(err.to_string().contains(SNAPSHOT_MODE_KEY) && err.to_string().contains("vss"), "{err}");
+    assert_eq!(err.kind(), "InvalidTag", "a bad tag is the instance's, not a setting");
+}
+
+#[test]
+fn maps_every_status() {
+    use AutomationExecutionStatus as S;
+    for s in [S::Pending, S::Inprogress, S::Waiting, S::Cancelling] {
+        assert_eq!(automation_status(&s), CheckStatus::InProgress, "{s:?}");
+    }
+    for s in [S::Success, S::CompletedWithSuccess] {
+        assert_eq!(automation_status(&s), CheckStatus::Ready, "{s:?}");
+    }
+    for s in [
+        S::Failed,
+        S::Timedout,
+        S::Cancelled,
+        S::CompletedWithFailure,
+        S::ChangeCalendarOverrideRejected,
+        S::Exited,
+        S::Rejected,
+        S::from("SomethingNew"),
+    ] {
+        assert_eq!(automation_status(&s), CheckStatus::Failed, "{s:?}");
+    }
 }

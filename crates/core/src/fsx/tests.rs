@@ -1,6 +1,9 @@
-//! The FSx path's logic with the SDK's mocks: what the emulator cannot make fail on cue.
+//! The FSx store under the cleanup engine, with the SDK's mocks: what the emulator cannot make fail on cue.
 
 use super::*;
+use crate::cleanup::{self, Request};
+use crate::config::RetentionConfig;
+use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
 use aws_sdk_fsx::operation::delete_backup::{DeleteBackupError, DeleteBackupOutput};
 use aws_sdk_fsx::operation::describe_backups::DescribeBackupsOutput;
 use aws_sdk_fsx::operation::describe_file_systems::DescribeFileSystemsOutput;
@@ -22,15 +25,6 @@ fn our_backup(id: &str, age_days: i64, now: i64) -> Backup {
         .tags(Tag::builder().key(MANAGED_BY_KEY).value(MANAGED_BY_VALUE).build())
         .tags(Tag::builder().key(TARGET_ID_KEY).value(FS).build())
         .build()
-}
-
-#[test]
-fn request_token_is_stable_short_and_per_file_system() {
-    let run = "arn:aws:states:us-east-1:123456789012:execution:snapmgmt:snapmgmt-20261125T160000Z";
-    let a = request_token(run, "fs-0123456789abcdef0");
-    assert_eq!(a, request_token(run, "fs-0123456789abcdef0"));
-    assert_ne!(a, request_token(run, "fs-0123456789abcdef1"));
-    assert!(a.len() <= 63 && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
 }
 
 #[tokio::test]
@@ -60,15 +54,17 @@ async fn one_failed_delete_does_not_stop_the_others() {
     let deleted = mock!(aws_sdk_fsx::Client::delete_backup).then_output(|| DeleteBackupOutput::builder().build());
     let client = mock_client!(aws_sdk_fsx, RuleMode::MatchAny, [&fs, &new, &list, &denied, &deleted]);
 
-    let request = CleanupRequest {
-        file_system_id: FS,
-        new_backup_id: Some("backup-new00000"),
+    let new = ["backup-new00000".to_string()];
+    let request = Request {
+        target_id: FS,
+        new_backup: Some(&new),
+        new_backup_field: "newBackupId",
         dry_run: false,
         now,
         budget_end: None,
     };
-    let report = cleanup_file_system(
-        &client,
+    let report = cleanup::run(
+        &FsxStore { client: &client },
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100 },
         request,
     )

@@ -40,7 +40,7 @@ const KEYS: &[&str] = &[
     "snapshotIds",
     "newSnapshotIds",
     "automationExecutionId",
-    "executionId",
+    "runId",
     "attempt",
     "dryRun",
     "time",

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{CleanupReport, Timing, Validate};
+use super::{CleanupReport, RunId, Timing, Validate};
 use crate::error::{Error, Result};
 
 /// The kinds of target, as the inventory and the report name them.
@@ -226,7 +226,7 @@ impl ResultsPerKind {
 
 impl Validate for ReportEvent {
     fn validate(&self) -> Result<()> {
-        check_run_id("runId", &self.run_id)?;
+        RunId::new("runId", &self.run_id)?;
         for kind in TargetKind::ALL {
             let location = self.results.of(kind);
             let field = format!("results.{}.key", kind.as_str());
@@ -235,17 +235,6 @@ impl Validate for ReportEvent {
             }
         }
         Ok(())
-    }
-}
-
-/// A run id is an execution name: 1 to 80 letters, digits, '-' and '_' (it becomes part of S3 keys).
-pub fn check_run_id(field: &str, value: &str) -> Result<()> {
-    let ok =
-        (1..=80).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid_event(field, format!("{value:?} is not an execution name")))
     }
 }
 
@@ -338,7 +327,7 @@ mod tests {
         let inventory = Inventory::of_run("b", "snapmgmt-20261125T160000Z");
         assert_eq!(inventory.ec2, "inventory/snapmgmt-20261125T160000Z/ec2.json");
         assert_eq!(report_key("r-1"), "reports/r-1.json");
-        assert!(check_run_id("runId", "x:*").is_err());
-        assert!(check_run_id("runId", "../etc").is_err());
+        assert!(RunId::new("runId", "x:*").is_err());
+        assert!(RunId::new("runId", "../etc").is_err());
     }
 }

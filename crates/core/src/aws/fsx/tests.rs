@@ -6,7 +6,7 @@ use aws_sdk_fsx::operation::create_backup::{CreateBackupError, CreateBackupOutpu
 use aws_sdk_fsx::operation::delete_backup::{DeleteBackupError, DeleteBackupOutput};
 use aws_sdk_fsx::operation::describe_backups::{DescribeBackupsError, DescribeBackupsOutput};
 use aws_sdk_fsx::operation::describe_file_systems::{DescribeFileSystemsError, DescribeFileSystemsOutput};
-use aws_sdk_fsx::types::error::{BackupInProgress, BackupNotFound, FileSystemNotFound};
+use aws_sdk_fsx::types::error::{BackupInProgress, BackupNotFound, BackupRestoring, FileSystemNotFound};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 
@@ -99,7 +99,15 @@ async fn deleting_a_backup_that_is_gone_counts_as_deleted() {
     let rule = mock!(Client::delete_backup)
         .then_error(|| DeleteBackupError::BackupNotFound(BackupNotFound::builder().message("gone").build()));
     let client = mock_client!(aws_sdk_fsx, [&rule]);
-    assert_eq!(delete_backup(&client, "backup-0001").await, Ok(()));
+    assert_eq!(delete_backup(&client, "backup-0001").await, Ok(Deleted::Yes));
+}
+
+#[tokio::test]
+async fn a_backup_being_restored_is_in_use_not_a_failure() {
+    let rule = mock!(Client::delete_backup)
+        .then_error(|| DeleteBackupError::BackupRestoring(BackupRestoring::builder().message("busy").build()));
+    let client = mock_client!(aws_sdk_fsx, [&rule]);
+    assert_eq!(delete_backup(&client, "backup-0001").await, Ok(Deleted::InUse));
 }
 
 #[tokio::test]
@@ -109,7 +117,7 @@ async fn delete_access_denied_is_an_error() {
     let ok = mock!(Client::delete_backup).then_output(|| DeleteBackupOutput::builder().build());
     let client = mock_client!(aws_sdk_fsx, RuleMode::Sequential, [&rule, &ok]);
     assert_eq!(delete_backup(&client, "backup-0001").await.unwrap_err().aws_code(), Some("AccessDeniedException"));
-    assert_eq!(delete_backup(&client, "backup-0002").await, Ok(()));
+    assert_eq!(delete_backup(&client, "backup-0002").await, Ok(Deleted::Yes));
 }
 
 #[tokio::test]

@@ -1,0 +1,187 @@
+//! The cleanup engine: one target's expired backups deleted as the retention rule allows, whatever the
+//! kind. Each kind gives a [`Store`] (list our backups of a resource, describe this run's new backup, say
+//! what is in use, delete one); the rule, the delete guard, the time budget, the report and the metrics
+//! live here, once.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+
+use crate::aws::Deleted;
+use crate::concurrent::Outcome;
+use crate::config::RetentionConfig;
+use crate::error::{Error, Result};
+use crate::model::{CleanupReport, FailedDelete, KeepReason, Kept};
+use crate::retention::{self, BackupInfo, BackupState, Policy};
+use crate::tags::RUN_ID_KEY;
+
+/// Where one kind's backups live. A *part* is what one delete removes (an FSx backup, one EBS snapshot);
+/// a *backup* is what the rule keeps or deletes whole (an FSx backup, the snapshot set of one run).
+pub trait Store {
+    /// The kind, as metrics name it (`fsx`, `ebs`).
+    const KIND: &'static str;
+    /// Deletes in flight at once for one target: well inside the service's API rate limits.
+    const DELETE_CONCURRENCY: usize = 4;
+    /// Whether a backup is the parts of one run (an EBS set), or each part is a backup of its own.
+    const SETS_BY_RUN: bool = false;
+
+    /// Our parts of this target, filtered on the server as far as the API allows, all pages.
+    fn list_ours(&self, target_id: &str) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send;
+    /// The account the target belongs to: a part owned by any other is never deleted. `listed` are the
+    /// parts [`Store::list_ours`] found.
+    fn account_id(&self, target_id: &str, listed: &[BackupInfo]) -> impl Future<Output = Result<String>> + Send;
+    /// These parts, when the listing missed them (this run's new backup, just made).
+    fn describe(&self, ids: &[String]) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send;
+    /// Which of these parts cannot be deleted because something uses them (an AMI): known before acting,
+    /// so a dry run reports what a run does.
+    fn in_use(&self, ids: &[String]) -> impl Future<Output = Result<HashSet<String>>> + Send;
+    /// Deletes one part; one already gone counts as deleted.
+    fn delete(&self, id: &str) -> impl Future<Output = Result<Deleted>> + Send;
+}
+
+/// What one cleanup is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub target_id: &'a str,
+    /// This run's backup, as its parts; required unless `dry_run`, where a missing one is assumed to complete.
+    pub new_backup: Option<&'a [String]>,
+    /// The event's field naming the new backup, for errors about it.
+    pub new_backup_field: &'static str,
+    pub dry_run: bool,
+    /// Now, seconds since the Unix epoch.
+    pub now: i64,
+    /// No delete starts after this; the ones left are kept as `OutOfTime`, for the next run.
+    pub budget_end: Option<std::time::Instant>,
+}
+
+/// Deletes the target's expired backups, as the retention rule and the delete guard allow, once this
+/// run's backup completed. One failed delete does not stop the others; every part looked at is reported
+/// in exactly one list.
+pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Request<'_>) -> Result<CleanupReport> {
+    let target = request.target_id;
+    let mut parts = store.list_ours(target).await?;
+    let account_id = store.account_id(target, &parts).await?;
+
+    let new_backup_completed = match request.new_backup.filter(|ids| !ids.is_empty()) {
+        Some(ids) => {
+            // Listed with the others (one call fewer), unless the listing missed some.
+            let missing: Vec<String> = ids.iter().filter(|id| !parts.iter().any(|p| &p.id == *id)).cloned().collect();
+            parts.extend(store.describe(&missing).await?);
+            let new: Vec<&BackupInfo> = parts.iter().filter(|p| ids.contains(&p.id)).collect();
+            // This run's backup must be ours, of this target, in this account: anything else in the event is
+            // a mistake (or another account's ids), and nothing is deleted on its word.
+            let policy = rule(&retention, target, &account_id, request.now, true);
+            if let Some(stranger) = new.iter().find(|p| !retention::is_ours(&policy, p)) {
+                let reason = format!("{} is not a backup snapmgmt took of {target} in this account", stranger.id);
+                return Err(Error::invalid_event(request.new_backup_field, reason));
+            }
+            new.len() == ids.len() && new.iter().all(|p| p.state == BackupState::Completed)
+        }
+        None if request.dry_run => true,
+        None => return Err(Error::invalid_event(request.new_backup_field, "is required unless dryRun is true")),
+    };
+
+    let keys = backup_keys::<S>(&parts);
+    let mut backups = backups_of(&parts, &keys);
+    if request.new_backup.is_none() {
+        // Preview: the backup this run would take counts as the newest, as it will in the real run.
+        backups.push(retention::this_runs_backup(target, &account_id, request.now));
+    }
+    let policy = rule(&retention, target, &account_id, request.now, new_backup_completed);
+    let plan = retention::plan(&policy, &backups);
+    plan.check_delete_limit(target, retention.max_delete_percent)?;
+
+    let mut parts_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for (part, key) in parts.iter().zip(&keys) {
+        parts_of.entry(key).or_default().push(part.id.clone());
+    }
+    let mut take = |backup: &str| parts_of.remove(backup).unwrap_or_default();
+    let mut report = CleanupReport { target_id: target.to_string(), dry_run: request.dry_run, ..Default::default() };
+    for kept in plan.keep {
+        report.kept.extend(take(&kept.id).into_iter().map(|id| Kept { id, reason: kept.reason }));
+    }
+    let mut doomed: Vec<String> = plan.delete.iter().flat_map(|backup| take(backup)).collect();
+    doomed.sort();
+    if !doomed.is_empty() {
+        let in_use = store.in_use(&doomed).await?;
+        let (used, free): (Vec<String>, Vec<String>) = doomed.into_iter().partition(|id| in_use.contains(id));
+        report.kept.extend(used.into_iter().map(|id| Kept { id, reason: KeepReason::InUse }));
+        doomed = free;
+    }
+    if request.dry_run {
+        report.deleted = doomed;
+        return Ok(report.finished());
+    }
+    let results = crate::concurrent::for_each_id(doomed, S::DELETE_CONCURRENCY, request.budget_end, |id| async move {
+        store.delete(&id).await
+    })
+    .await;
+    for (id, result) in results {
+        match result {
+            Outcome::Done(Ok(Deleted::Yes)) => report.deleted.push(id),
+            // Put to use since the look above (an AMI made meanwhile): still kept, not a failure.
+            Outcome::Done(Ok(Deleted::InUse)) => report.kept.push(Kept { id, reason: KeepReason::InUse }),
+            Outcome::Done(Err(e)) => report.failed.push(FailedDelete { id, error: e.to_string() }),
+            Outcome::NotStarted => report.kept.push(Kept { id, reason: KeepReason::OutOfTime }),
+        }
+    }
+    let report = report.finished();
+    crate::metrics::cleanup(S::KIND, &report);
+    Ok(report)
+}
+
+fn rule<'a>(retention: &RetentionConfig, target: &'a str, account: &'a str, now: i64, completed: bool) -> Policy<'a> {
+    Policy {
+        target_id: target,
+        account_id: account,
+        retention_days: retention.retention_days,
+        min_keep: retention.min_keep,
+        now,
+        new_backup_completed: completed,
+    }
+}
+
+/// The backup each part belongs to, index for index: with sets, the set of its run, which it joins only if
+/// it is owned, tagged and taken as the set's first part (a part that differs is a backup of its own, and
+/// the rule judges it alone); else itself. A set's key has a space, which no id or run name has.
+fn backup_keys<S: Store>(parts: &[BackupInfo]) -> Vec<String> {
+    let mut first_of_set: HashMap<&str, &BackupInfo> = HashMap::new();
+    parts
+        .iter()
+        .map(|part| match part.tags.get(RUN_ID_KEY) {
+            Some(run) if S::SETS_BY_RUN => {
+                let first = *first_of_set.entry(run).or_insert(part);
+                if retention::same_owner(first, part) {
+                    format!("set {run}")
+                } else {
+                    part.id.clone()
+                }
+            }
+            _ => part.id.clone(),
+        })
+        .collect()
+}
+
+/// One entry per backup, for the rule: created when its first part was, completed only when all its parts
+/// are, failed when one is, in use when one is.
+fn backups_of(parts: &[BackupInfo], keys: &[String]) -> Vec<BackupInfo> {
+    let mut backups: BTreeMap<&str, BackupInfo> = BTreeMap::new();
+    for (part, key) in parts.iter().zip(keys) {
+        let Some(backup) = backups.get_mut(key.as_str()) else {
+            backups.insert(key, BackupInfo { id: key.clone(), ..part.clone() });
+            continue;
+        };
+        backup.created_at = backup.created_at.min(part.created_at);
+        backup.in_use |= part.in_use;
+        backup.state = match (backup.state, part.state) {
+            (BackupState::Failed, _) | (_, BackupState::Failed) => BackupState::Failed,
+            (BackupState::Pending, _) | (_, BackupState::Pending) => BackupState::Pending,
+            _ => BackupState::Completed,
+        };
+    }
+    backups.into_values().collect()
+}
+
+#[cfg(test)]
+pub(crate) mod memory;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+//! An in-memory [`Store`]: the engine's tests run without the emulator, with any history, failures and
+//! in-use parts they choose. It lists what the real stores list (our tag and the target's, this account's
+//! when `owner_filtered`) and records every delete it is asked for.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use super::Store;
+use crate::aws::Deleted;
+use crate::error::{Error, Result};
+use crate::retention::BackupInfo;
+use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
+
+pub struct MemoryStore<const SETS: bool> {
+    pub account: String,
+    pub parts: Vec<BackupInfo>,
+    /// Parts something uses, known before acting (an AMI's snapshot).
+    pub in_use: HashSet<String>,
+    /// Parts whose delete answers that something uses them (an AMI made since the look).
+    pub in_use_on_delete: HashSet<String>,
+    /// Parts whose delete fails.
+    pub failing: HashSet<String>,
+    /// Every delete asked for, in order.
+    pub deletes: Mutex<Vec<String>>,
+}
+
+impl<const SETS: bool> MemoryStore<SETS> {
+    pub fn new(account: &str, parts: Vec<BackupInfo>) -> Self {
+        Self {
+            account: account.to_string(),
+            parts,
+            in_use: HashSet::new(),
+            in_use_on_delete: HashSet::new(),
+            failing: HashSet::new(),
+            deletes: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn deleted(&self) -> Vec<String> {
+        self.deletes.lock().unwrap().clone()
+    }
+}
+
+impl<const SETS: bool> Store for MemoryStore<SETS> {
+    const KIND: &'static str = "memory";
+    const SETS_BY_RUN: bool = SETS;
+
+    async fn list_ours(&self, target_id: &str) -> Result<Vec<BackupInfo>> {
+        let tagged = |p: &&BackupInfo, key: &str, value: &str| p.tags.get(key).map(String::as_str) == Some(value);
+        Ok(self
+            .parts
+            .iter()
+            .filter(|p| tagged(p, MANAGED_BY_KEY, MANAGED_BY_VALUE) && tagged(p, TARGET_ID_KEY, target_id))
+            .cloned()
+            .collect())
+    }
+
+    async fn account_id(&self, _target_id: &str, _listed: &[BackupInfo]) -> Result<String> {
+        Ok(self.account.clone())
+    }
+
+    async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {
+        ids.iter()
+            .map(|id| {
+                let found = self.parts.iter().find(|p| &p.id == id).cloned();
+                found.ok_or_else(|| Error::NotFound { kind: "backup", id: id.clone() })
+            })
+            .collect()
+    }
+
+    async fn in_use(&self, ids: &[String]) -> Result<HashSet<String>> {
+        Ok(ids.iter().filter(|id| self.in_use.contains(*id)).cloned().collect())
+    }
+
+    async fn delete(&self, id: &str) -> Result<Deleted> {
+        self.deletes.lock().unwrap().push(id.to_string());
+        if self.failing.contains(id) {
+            return Err(Error::Aws {
+                service: "memory",
+                operation: "Delete",
+                code: "AccessDenied".into(),
+                message: "refused".into(),
+            });
+        }
+        Ok(if self.in_use_on_delete.contains(id) { Deleted::InUse } else { Deleted::Yes })
+    }
+}

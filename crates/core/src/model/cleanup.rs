@@ -1,0 +1,117 @@
+//! cleanup: the target whose expired backups to delete, and this run's new backup of it.
+
+use serde::Deserialize;
+
+use super::TargetKind;
+use super::{check_id, check_percent, check_snapshot_set, parse_event, split_kind, unknown_kind, RunId, Validate};
+use crate::error::Result;
+
+/// What cleanup is asked, whatever the kind: one target, and this run's backup of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanupEvent {
+    pub kind: TargetKind,
+    pub target_id: String,
+    /// This run's backup, as the ids a delete removes: an FSx backup, or the snapshots of an EBS set.
+    /// Required unless `dry_run`, where a missing one is assumed to complete.
+    pub new_backup: Option<Vec<String>>,
+    pub dry_run: bool,
+    /// The delete guard's limit for this run (1 to 100 percent); the MAX_DELETE_PERCENT setting when absent.
+    pub max_delete_percent: Option<u32>,
+    /// The run (the workflow's execution name), for the logs.
+    pub run_id: Option<RunId>,
+}
+
+impl CleanupEvent {
+    /// The event's `kind` says how the rest reads: `fsx` names a file system and its `newBackupId`, `ebs`
+    /// an instance and its `newSnapshotIds`.
+    pub fn parse(event: serde_json::Value) -> Result<Self> {
+        match split_kind(event)? {
+            (kind, rest) if kind == "fsx" => Ok(parse_event::<FsxCleanup>(rest)?.into()),
+            (kind, rest) if kind == "ebs" => Ok(parse_event::<EbsCleanup>(rest)?.into()),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ebs"])),
+        }
+    }
+
+    /// The event's field that names the new backup, for errors about it.
+    pub fn new_backup_field(&self) -> &'static str {
+        match self.kind {
+            TargetKind::Ec2 => "newSnapshotIds",
+            _ => "newBackupId",
+        }
+    }
+}
+
+/// The `fsx` event as it arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FsxCleanup {
+    file_system_id: String,
+    #[serde(default)]
+    new_backup_id: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    max_delete_percent: Option<u32>,
+    #[serde(default)]
+    run_id: Option<RunId>,
+}
+
+impl Validate for FsxCleanup {
+    fn validate(&self) -> Result<()> {
+        check_id("fileSystemId", &self.file_system_id, "fs-")?;
+        if let Some(id) = &self.new_backup_id {
+            check_id("newBackupId", id, "backup-")?;
+        }
+        check_percent("maxDeletePercent", self.max_delete_percent)
+    }
+}
+
+impl From<FsxCleanup> for CleanupEvent {
+    fn from(e: FsxCleanup) -> Self {
+        Self {
+            kind: TargetKind::Fsx,
+            target_id: e.file_system_id,
+            new_backup: e.new_backup_id.map(|id| vec![id]),
+            dry_run: e.dry_run,
+            max_delete_percent: e.max_delete_percent,
+            run_id: e.run_id,
+        }
+    }
+}
+
+/// The `ebs` event as it arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EbsCleanup {
+    instance_id: String,
+    #[serde(default)]
+    new_snapshot_ids: Option<Vec<String>>,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    max_delete_percent: Option<u32>,
+    #[serde(default)]
+    run_id: Option<RunId>,
+}
+
+impl Validate for EbsCleanup {
+    fn validate(&self) -> Result<()> {
+        check_id("instanceId", &self.instance_id, "i-")?;
+        check_snapshot_set("newSnapshotIds", self.new_snapshot_ids.as_deref())?;
+        check_percent("maxDeletePercent", self.max_delete_percent)
+    }
+}
+
+impl From<EbsCleanup> for CleanupEvent {
+    fn from(e: EbsCleanup) -> Self {
+        Self {
+            kind: TargetKind::Ec2,
+            target_id: e.instance_id,
+            // An empty list names no set: the same as none.
+            new_backup: e.new_snapshot_ids.filter(|ids| !ids.is_empty()),
+            dry_run: e.dry_run,
+            max_delete_percent: e.max_delete_percent,
+            run_id: e.run_id,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! What a cleanup did with every backup it looked at, and why it kept what it kept: the report types
+//! that the retention rule, the cleanup engine and the run report share.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a backup was kept. Serialised as its name in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum KeepReason {
+    /// It lacks our ManagedBy tag: someone else made it.
+    NotOurs,
+    /// Ours, but tagged for, or taken of, another resource.
+    OtherTarget,
+    /// Owned by another account (shared with us).
+    ForeignAccount,
+    /// Created and owned by AWS Backup.
+    AwsBackupManaged,
+    /// In use, e.g. by an AMI.
+    InUse,
+    /// Not completed: pending, creating, or failed.
+    NotCompleted,
+    /// This run's new backup has not completed, so nothing old is deleted.
+    NewBackupNotComplete,
+    /// One of the newest `min_keep` completed backups of the target.
+    AmongNewest,
+    /// Inside the retention period.
+    TooYoung,
+    /// Expired, but this invocation's time budget ran out before its delete: the next run deletes it.
+    OutOfTime,
+}
+
+/// What a cleanup did for one target: every backup it looked at is in exactly one list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupReport {
+    /// Left out of the workflow's state (the target's result names the target and the run).
+    #[serde(default)]
+    pub target_id: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Deleted (or, in a dry run, would be deleted).
+    pub deleted: Vec<String>,
+    pub kept: Vec<Kept>,
+    pub failed: Vec<FailedDelete>,
+    /// How many of each, and of the kept how many for each reason: the run report's figures.
+    pub counts: CleanupCounts,
+    /// Whether the id lists were cut to [`REPORT_ID_LIMIT`] each (the counts never are).
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// Ids listed per list in a report that goes into the workflow's state: the state of one execution is
+/// limited to 256 KiB, so a target with thousands of deletions reports its counts and the first ids; its
+/// cleanup's log has them all.
+pub const REPORT_ID_LIMIT: usize = 100;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupCounts {
+    pub deleted: usize,
+    pub kept: usize,
+    pub failed: usize,
+    pub kept_by_reason: BTreeMap<KeepReason, usize>,
+}
+
+impl CleanupReport {
+    /// The report in its final form: ids in order, whatever order concurrent deletes finished in, and counted.
+    pub fn finished(mut self) -> Self {
+        self.deleted.sort();
+        self.kept.sort_by(|a, b| a.id.cmp(&b.id));
+        self.failed.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut kept_by_reason = BTreeMap::new();
+        for kept in &self.kept {
+            *kept_by_reason.entry(kept.reason).or_insert(0) += 1;
+        }
+        self.counts = CleanupCounts {
+            deleted: self.deleted.len(),
+            kept: self.kept.len(),
+            failed: self.failed.len(),
+            kept_by_reason,
+        };
+        self
+    }
+
+    /// The report cut to `limit` ids per list, for the workflow's state; the counts stay whole.
+    pub fn capped(mut self, limit: usize) -> Self {
+        self.truncated = self.deleted.len() > limit || self.kept.len() > limit || self.failed.len() > limit;
+        self.deleted.truncate(limit);
+        self.kept.truncate(limit);
+        self.failed.truncate(limit);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Kept {
+    pub id: String,
+    pub reason: KeepReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedDelete {
+    pub id: String,
+    pub error: String,
+}
