@@ -24,6 +24,7 @@ lint:
 	$(TOOLS)/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(TOOLS)/sam validate --lint --template template.yaml --region us-east-1
 	for f in statemachine/*.asl.json; do local/node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done
+	local/.checks/bin/python local/static_checks.py
 
 unit:
 	cargo test --workspace --locked

@@ -144,7 +144,7 @@ def settings(state_machine_arn):
         "STATE_MACHINE_ARN": state_machine_arn,
         "INVENTORY_BUCKET": deploy.INVENTORY_BUCKET,
         "SNAPSHOT_MODE": "direct",
-        "BACKUP_VAULT_NAME": "snapmgmt-local-vault",
+        "BACKUP_VAULT_NAME": "snapmgmt-vault",
         "BACKUP_ROLE_ARN": "arn:aws:iam::123456789012:role/snapmgmt-local-backup",
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
     }

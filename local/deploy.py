@@ -10,18 +10,19 @@ Usage: deploy.py ENDPOINT
 Also creates what the template creates beside them: the SSM document, the backup vault and the bucket.
 """
 
+import functools
 import json
 import pathlib
 import re
 import sys
 
 import cfnlint.decode
+import iam_template
 import stack
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ACCOUNT_ID = stack.ACCOUNT_ID
 REGION = stack.REGION
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/snapmgmt-local"
 
 # DefinitionSubstitutions of template.yaml: name -> the function (Cargo binary) it names.
 FUNCTIONS = {
@@ -34,9 +35,10 @@ FUNCTIONS = {
 }
 # The stack's bucket (the template's InventoryBucket): inventories, the Distributed Maps' results, reports.
 INVENTORY_BUCKET = "snapmgmt-123456789012-us-east-1"
-STATE_MACHINES = {"snapmgmt-local": "snapshot-mgmt.asl.json", "snapmgmt-local-efs-backup": "efs-backup.asl.json"}
-# The vault the scheduled EFS backups go to (the template's BackupVault).
-BACKUP_VAULT = "snapmgmt-local-vault"
+STATE_MACHINES = {"snapmgmt-snapshot-mgmt": "snapshot-mgmt.asl.json", "snapmgmt-efs-backup": "efs-backup.asl.json"}
+# The vault the scheduled EFS backups go to (the template's BackupVault), and the role AWS Backup runs as.
+BACKUP_VAULT = "snapmgmt-vault"
+BACKUP_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{iam_template.PHYSICAL_NAMES['BackupRole']}"
 # The SSM Automation document of template.yaml, under the name the functions are given locally.
 SNAPSHOT_DOCUMENT = ("EbsSnapshotDocument", "snapmgmt-local-ebs-snapshot")
 
@@ -53,6 +55,12 @@ def substitute(definition: str) -> str:
     return re.sub(r"\$\{([A-Za-z0-9]+)\}", function_arn, definition)
 
 
+@functools.lru_cache(maxsize=1)
+def principals() -> dict:
+    """The stack's roles, resolved from template.yaml (local/iam_template.py)."""
+    return iam_template.principals()
+
+
 def main() -> None:
     print(json.dumps(deploy(sys.argv[1])))
 
@@ -65,16 +73,21 @@ def deploy(url: str = None) -> dict:
     backup = stack.client("backup", url)
     if BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
         backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)
+    # Every principal of the template acts with exactly its policy from here on.
+    stack.control("/moto-api/snapmgmt/iam/principals", principals(), url)
+    roles = principals()["stateMachines"]
     sfn = stack.client("stepfunctions", url)
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     deployed = {}
     for name, file in STATE_MACHINES.items():
         definition = substitute((ROOT / "statemachine" / file).read_text())
+        # It runs as the role the template gives it.
+        role = roles[f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"]
         if name in existing:
-            sfn.update_state_machine(stateMachineArn=existing[name], definition=definition)
+            sfn.update_state_machine(stateMachineArn=existing[name], definition=definition, roleArn=role)
             deployed[name] = existing[name]
         else:
-            created = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)
+            created = sfn.create_state_machine(name=name, definition=definition, roleArn=role)
             deployed[name] = created["stateMachineArn"]
     return deployed
 

@@ -2,6 +2,7 @@
 # Installs what the local stack and the checks need, each pinned, each skipped when already current:
 #   local/.venv        the AWS emulator (moto server), from requirements.txt
 #   local/.tools       cargo-lambda, AWS SAM CLI, cfn-lint, ruff, from requirements-tools.txt
+#   local/.checks      checkov and parliament (the template's static checks), from requirements-checks.txt
 #   local/node_modules asl-validator, from package-lock.json
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,6 +22,7 @@ venv() {
 
 venv "$here/.venv" "$here/requirements.txt"
 venv "$here/.tools" "$here/requirements-tools.txt"
+venv "$here/.checks" "$here/requirements-checks.txt"
 
 stamp="$here/node_modules/.package-lock.sha256"
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"

@@ -111,7 +111,10 @@ def create_snapshot(ec2, instance_id: str, age_days: float, ours: bool, run: str
             {"Key": "snapmgmt:RunId", "Value": run},
         ]
     snapshot_id = ec2.create_snapshot(
-        VolumeId=volume[0]["Ebs"]["VolumeId"], TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}]
+        VolumeId=volume[0]["Ebs"]["VolumeId"],
+        # What snapmgmt writes on its own: the Description names the instance and the run.
+        Description=f"snapmgmt {instance_id} {run}" if ours else "someone else's",
+        TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}],
     )["SnapshotId"]
     started = time.time() - age_days * DAY
     control(

@@ -55,10 +55,10 @@ nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
   --env-var "AWS_ENDPOINT_URL=$proxy,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
   --env-var "AWS_EC2_METADATA_DISABLED=true,AWS_LAMBDA_LOG_FORMAT=Text" \
-  --env-var "STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt-local" \
+  --env-var "STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt-snapshot-mgmt" \
   --env-var "SNAPSHOT_DOCUMENT_NAME=snapmgmt-local-ebs-snapshot" \
   --env-var "AUTOMATION_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-automation" \
-  --env-var "BACKUP_VAULT_NAME=snapmgmt-local-vault,BACKUP_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-backup" \
+  --env-var "BACKUP_VAULT_NAME=snapmgmt-vault,BACKUP_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-backup" \
   --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_DELETE_PERCENT=${MAX_DELETE_PERCENT:-50}" \
   --env-var "INVENTORY_BUCKET=snapmgmt-123456789012-us-east-1,FSX_CONCURRENCY=${FSX_CONCURRENCY:-10},EC2_CONCURRENCY=${EC2_CONCURRENCY:-50},EFS_CONCURRENCY=${EFS_CONCURRENCY:-10}" \
   >"$state/functions.log" 2>&1 &

@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import backup, control, ec2, fsx, lambda_functions, sfn, ssm
+from . import backup, control, ec2, fsx, iam, lambda_functions, sfn, ssm
 
 _installed = False
 
@@ -23,4 +23,6 @@ def install() -> None:
     lambda_functions.install()
     sfn.install()
     control.install()
+    iam.install()
+    iam.install_engine()
     _installed = True

@@ -13,6 +13,8 @@ from moto.backup import responses, urls
 from moto.backup.exceptions import ResourceNotFoundException
 from moto.core.utils import unix_time
 
+from . import iam
+
 JOB_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_BACKUP_JOB_SECONDS", "2"))
 
 
@@ -27,6 +29,23 @@ def next_outcomes(backend) -> dict:
     return _state(backend)["next_outcomes"]
 
 
+def _denied_to_the_role(job: dict) -> str | None:
+    """AWS Backup reads the file system as the job's role: a role that cannot fails the job, with AWS's
+    message."""
+    role = job.get("IamRoleArn")
+    if not iam.governs(role):
+        return None
+    if not iam.trusts(role, "backup.amazonaws.com"):
+        return f"IAM Role {role} cannot be assumed by AWS Backup"
+    try:
+        iam.authorize(
+            role, "elasticfilesystem:Backup", job["ResourceArn"], iam.resource_tags(iam.efs_tags(job["ResourceArn"]))
+        )
+    except iam.Denied as denied:
+        return denied.message
+    return None
+
+
 def _advance(backend, job: dict) -> None:
     elapsed = time.time() - job["started"]
     if job["State"] in ("COMPLETED", "FAILED", "ABORTED", "EXPIRED") or elapsed < JOB_SECONDS / 2:
@@ -36,6 +55,9 @@ def _advance(backend, job: dict) -> None:
         job["PercentDone"] = "50.0"
         return
     outcome = job.pop("outcome")
+    denied = _denied_to_the_role(job)
+    if denied:
+        outcome = {"state": "FAILED", "message": denied}
     job["State"] = outcome["state"]
     job["CompletionDate"] = unix_time()
     if outcome["state"] == "COMPLETED":

@@ -8,6 +8,8 @@ POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"statu
 POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
 POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
 POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
+POST /moto-api/snapmgmt/iam/principals   the stack's roles and who acts as them (local/iam_template.py)
+GET  /moto-api/snapmgmt/iam/decisions    every IAM decision since the emulator started
 GET  /moto-api/snapmgmt/sfn/map-runs?executionArn=ARN: each Map Run's children (status, history events, largest
      payload, the states each entered), as the Step Functions console shows child executions
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
@@ -23,7 +25,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import backup, fsx, sfn, ssm
+from . import backup, fsx, iam, sfn, ssm
 
 
 def _body(request) -> dict:
@@ -132,7 +134,11 @@ def ec2_bulk_snapshots(request, full_url, headers):
     backend = _backend(ec2_backends, body)
     ids = []
     for spec in body.get("snapshots", []):
-        snapshot = backend.create_snapshot(spec["volumeId"], "bulk")
+        tags = spec.get("tags", {})
+        # Ours carry the Description snapmgmt writes (instance and run), as CreateSnapshots sets it.
+        ours = "snapmgmt:TargetId" in tags and "snapmgmt:RunId" in tags
+        description = f"snapmgmt {tags.get('snapmgmt:TargetId')} {tags.get('snapmgmt:RunId')}" if ours else "bulk"
+        snapshot = backend.create_snapshot(spec["volumeId"], description)
         backend.create_tags([snapshot.id], spec.get("tags", {}))
         snapshot.start_time = datetime.datetime.fromtimestamp(float(spec["startTime"]), datetime.timezone.utc)
         snapshot.ready_at = 0
@@ -158,6 +164,15 @@ def sfn_map_runs(request, full_url, headers):
     return _ok({"mapRuns": runs})
 
 
+def iam_principals(request, full_url, headers):
+    iam.configure(_body(request))
+    return _ok({})
+
+
+def iam_decisions(request, full_url, headers):
+    return _ok({"decisions": iam.decisions()})
+
+
 ROUTES = {
     "{0}/moto-api/snapmgmt/sfn/map-runs": sfn_map_runs,
     "{0}/moto-api/snapmgmt/fsx/bulk-backups": fsx_bulk_backups,
@@ -168,6 +183,8 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
     "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,
+    "{0}/moto-api/snapmgmt/iam/principals": iam_principals,
+    "{0}/moto-api/snapmgmt/iam/decisions": iam_decisions,
 }
 
 

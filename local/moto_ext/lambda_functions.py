@@ -15,8 +15,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import botocore.exceptions
 from moto.core.config import default_user_config
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+from . import iam
 
 # Where `cargo lambda watch` listens; set by emulator.py --lambda-endpoint.
 ENDPOINT_VARIABLE = "SNAPMGMT_LAMBDA_ENDPOINT"
@@ -31,6 +34,15 @@ class FunctionInvoker:
     def invoke(self, FunctionName: str, Payload=b"{}", **_ignored) -> dict:
         # An ARN (arn:aws:lambda:region:account:function:name[:qualifier]) names the binary by its name.
         name = FunctionName.split(":function:")[-1].split(":")[0]
+        role = iam.acting_role()
+        if iam.governs(role):
+            try:
+                iam.authorize(
+                    role, "lambda:InvokeFunction", f"arn:aws:lambda:{iam.REGION}:{iam.ACCOUNT}:function:{name}"
+                )
+            except iam.Denied as denied:
+                error = {"Error": {"Code": "AccessDeniedException", "Message": denied.message}}
+                raise botocore.exceptions.ClientError(error, "Invoke") from None
         if isinstance(Payload, str):
             Payload = Payload.encode()
         url = f"{self.endpoint}/2015-03-31/functions/{urllib.parse.quote(name)}/invocations"

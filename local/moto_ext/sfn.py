@@ -48,6 +48,8 @@ from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
+from . import iam
+
 HISTORY_EVENT_LIMIT = 25_000
 INPUT_LIMIT_BYTES = 262_144
 TERMINAL_ERRORS = {StatesErrorNameType.StatesRuntime, StatesErrorNameType.StatesStatesDataLimitExceeded}
@@ -129,7 +131,8 @@ def _install_input_limit() -> None:
                 "1 validation error detected: Value at 'input' failed to satisfy constraint: "
                 f"Member must have length less than or equal to {INPUT_LIMIT_BYTES} (it is {size} bytes)"
             )
-        return original(self, state_machine_arn, name, execution_input, trace_header)
+        # AWS names an unnamed execution with a UUID; moto named every one "None" (a second one "already exists").
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
     parser_models.StepFunctionsParserBackend.start_execution = start_execution
 
@@ -215,6 +218,11 @@ def _install_child_executions() -> None:
         job_output = None
         status, error, cause = "FAILED", None, None
         try:
+            # A child execution is started by the state machine's role, as on AWS.
+            role = iam.role_of_env(env)
+            if iam.governs(role):
+                # AWS authorizes it on the state machine itself, not on the Map Run's ARN (NAME/label).
+                iam.authorize(role, "states:StartExecution", record.map_state_machine_arn.split("/")[0])
             env.states.context_object.context_object_data["Map"] = MapData(
                 Item=ItemData(Index=job.job_index, Value=job.job_input)
             )
@@ -336,7 +344,9 @@ def _install_result_writer() -> None:
     def _handle_put_object(env, resource_runtime_part, state_credentials):
         parameters = env.stack.pop()
         env.stack.pop()  # the children's outputs: written from the Map Run's records instead
-        s3 = boto_client_for(service="s3", region=resource_runtime_part.region, state_credentials=state_credentials)
+        s3 = iam.with_role_header(
+            boto_client_for(service="s3", region=resource_runtime_part.region, state_credentials=state_credentials)
+        )
         record = env.snapmgmt_map_run_record
         run_id = record.map_run_arn.split(":")[-1]
         prefix = parameters.get("Prefix", "")

@@ -21,6 +21,8 @@ from moto.ec2.models import ec2_backends
 from moto.ssm import responses
 from moto.ssm.exceptions import SSMException
 
+from . import iam
+
 AUTOMATION_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_AUTOMATION_SECONDS", "1"))
 FINAL = ("Success", "Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Exited", "Rejected")
 
@@ -66,6 +68,12 @@ def _take_snapshots(backend, execution: dict) -> dict:
         return {}
     inputs = _fill(step["inputs"], execution["Parameters"])
     tags = {t["Key"]: t["Value"] for spec in inputs.get("TagSpecifications", []) for t in spec.get("Tags", [])}
+    # The step runs as the role the automation was given.
+    role = (execution["Parameters"].get("AutomationAssumeRole") or [None])[0]
+    if iam.governs(role):
+        instance = inputs["InstanceSpecification"]["InstanceId"]
+        for action, resource, context in iam.create_snapshots_authorizations(instance, tags):
+            iam.authorize(role, action, resource, context)
     ec2 = ec2_backends[backend.account_id][backend.region_name]
     snapshots = ec2.create_snapshots(inputs["InstanceSpecification"], inputs.get("Description", ""), tags)
     return {f"{step['name']}.SnapshotIds": [s.id for s in snapshots]}

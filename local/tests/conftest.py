@@ -15,6 +15,8 @@ import deploy  # noqa: E402
 import stack  # noqa: E402
 
 RETENTION_DAYS = 7
+# The calls tests make to be refused, (action, resource): every other denial fails the suite (test_zz_iam.py).
+PROVOKED_DENIALS = set()
 
 
 @pytest.fixture(scope="session")

@@ -92,7 +92,7 @@ def test_the_workflow_reports_a_bad_target_and_does_the_others(aws):
     sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
     sfn = stack.client("stepfunctions")
 
-    started = sfn.start_execution(stateMachineArn=state_machine_arn("snapmgmt-local"), input=json.dumps(sample))
+    started = sfn.start_execution(stateMachineArn=state_machine_arn("snapmgmt-snapshot-mgmt"), input=json.dumps(sample))
     summary = workflow.summarize(sfn, {}, workflow.wait_for(sfn, started["executionArn"], timeout=120))
 
     assert summary["status"] == "FAILED"

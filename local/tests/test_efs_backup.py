@@ -4,20 +4,21 @@ emulator's Step Functions engine with the real efs-backup binary."""
 import json
 import time
 
+import conftest
 import deploy
 import stack
 import workflow
 from test_sample_events import state_machine_arn
 from test_workflow import run, target
 
-ROLE = "arn:aws:iam::123456789012:role/snapmgmt-backup"
+ROLE = deploy.BACKUP_ROLE_ARN
 
 
 def run_sop(fs_id: str, **extra) -> dict:
     sfn = stack.client("stepfunctions")
     sop_input = {"FileSystemId": fs_id, "BackupVaultName": deploy.BACKUP_VAULT, "BackupJobIamRoleArn": ROLE}
     started = sfn.start_execution(
-        stateMachineArn=state_machine_arn("snapmgmt-local-efs-backup"), input=json.dumps({**sop_input, **extra})
+        stateMachineArn=state_machine_arn("snapmgmt-efs-backup"), input=json.dumps({**sop_input, **extra})
     )
     return workflow.wait_for(sfn, started["executionArn"], timeout=120)
 
@@ -61,3 +62,23 @@ def test_the_schedule_backs_up_tagged_efs_file_systems(aws):
     [job] = target(summary, tagged)["created"]
     assert job
     assert untagged not in [t["targetId"] for t in summary["targets"]]
+
+
+def test_the_sop_may_pass_only_the_stacks_role_and_start_jobs_only_into_its_vault(aws):
+    fs = stack.create_efs(stack.client("efs"), tagged=False)["FileSystemId"]
+    stack.client("backup").create_backup_vault(BackupVaultName="someone-elses-vault")
+    other_role = "arn:aws:iam::123456789012:role/any-role-in-the-account"
+
+    other_vault = "arn:aws:backup:us-east-1:123456789012:backup-vault:someone-elses-vault"
+    for extra, action, resource in [
+        ({"BackupJobIamRoleArn": other_role}, "iam:PassRole", other_role),
+        ({"BackupVaultName": "someone-elses-vault"}, "backup:StartBackupJob", other_vault),
+    ]:
+        conftest.PROVOKED_DENIALS.add((action, resource))
+        execution = run_sop(fs, PollSeconds=1, **extra)
+
+        assert execution["status"] == "FAILED", extra
+        # Refused as AWS refuses it, naming who, what and on what.
+        assert "AccessDeniedException" in execution["cause"], execution["cause"]
+        for named in ("snapmgmt-EfsBackupFunctionRole", action, resource):
+            assert named in execution["cause"], (named, execution["cause"])

@@ -63,7 +63,7 @@ def write_inventory(sample: dict, targets: dict) -> None:
 
 def test_the_scheduled_workflow_accepts_its_sample_input(aws):
     sfn = stack.client("stepfunctions")
-    arn = state_machine_arn("snapmgmt-local")
+    arn = state_machine_arn("snapmgmt-snapshot-mgmt")
     sample = json.loads((STATE_MACHINES / "snapshot-mgmt.json").read_text())
     assert sample["inventory"]["bucket"] == deploy.INVENTORY_BUCKET
     write_inventory(sample, {"fsx": ["fs-0123456789abcdef0"]})
@@ -83,9 +83,7 @@ def test_the_sop_accepts_its_sample_input(aws):
     sfn = stack.client("stepfunctions")
     sample = json.loads((STATE_MACHINES / "efs-backup.json").read_text())
     sample["PollSeconds"] = 1
-    started = sfn.start_execution(
-        stateMachineArn=state_machine_arn("snapmgmt-local-efs-backup"), input=json.dumps(sample)
-    )
+    started = sfn.start_execution(stateMachineArn=state_machine_arn("snapmgmt-efs-backup"), input=json.dumps(sample))
 
     execution = workflow.wait_for(sfn, started["executionArn"], timeout=120)
 

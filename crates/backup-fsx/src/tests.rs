@@ -12,7 +12,7 @@ const RUN: &str = "snapmgmt-20261125T160000Z";
 async fn backup(fsx: &FsxClient, payload: Value) -> Result<BackupFsxResult> {
     let mut context = lambda_runtime::Context::default();
     context.request_id = "7f3c0b1e-request".to_string();
-    handler(fsx, LambdaEvent::new(payload, context)).await
+    handler(fsx, &Ok(DryRunSetting::default()), LambdaEvent::new(payload, context)).await
 }
 
 async fn backups_of(fsx: &FsxClient, fs: &str) -> usize {

@@ -32,7 +32,8 @@ async fn handler(clients: Clients<'_>, event: LambdaEvent<Value>) -> Result<Chec
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
+    let sdk_config =
+        snapmgmt_core::aws::load_config("check-in-progress", snapmgmt_core::aws::CallPattern::Steady).await;
     let fsx = FsxClient::new(&sdk_config);
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
     let clients = Clients { fsx: &fsx, ebs: ebs::Clients { ec2: &ec2, ssm: &ssm } };

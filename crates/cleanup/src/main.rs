@@ -6,11 +6,11 @@ use serde_json::Value;
 use snapmgmt_core::aws::aws_sdk_ec2::Client as Ec2Client;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::cleanup::{self, Request};
-use snapmgmt_core::config::RetentionConfig;
+use snapmgmt_core::config::{DryRunSetting, RetentionConfig};
 use snapmgmt_core::ebs::EbsStore;
 use snapmgmt_core::fsx::FsxStore;
 use snapmgmt_core::logging::Instrument;
-use snapmgmt_core::model::{CleanupEvent, CleanupReport, TargetKind, REPORT_ID_LIMIT};
+use snapmgmt_core::model::{CleanupEvent, CleanupReport, RunId, TargetKind, REPORT_ID_LIMIT};
 use snapmgmt_core::{Error, Result};
 
 /// Deletes stop starting this long before Lambda's deadline: the ones in flight end within their operation
@@ -27,11 +27,11 @@ struct Clients<'a> {
 
 async fn handler(
     clients: Clients<'_>,
-    retention: &Result<RetentionConfig>,
+    settings: &Result<(RetentionConfig, DryRunSetting)>,
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
-    let retention = retention.clone()?;
+    let (retention, dry_run) = settings.clone()?;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     let event = CleanupEvent::parse(event.payload)?;
     let retention = retention.with_delete_limit(event.max_delete_percent);
@@ -39,7 +39,8 @@ async fn handler(
         target_id: &event.target_id,
         new_backup: event.new_backup.as_deref(),
         new_backup_field: event.new_backup_field(),
-        dry_run: event.dry_run,
+        run_id: event.run_id.as_ref().map(RunId::as_str),
+        dry_run: dry_run.applied_to(event.dry_run),
         now: snapmgmt_core::now_epoch_seconds(),
         budget_end,
     };
@@ -55,13 +56,15 @@ async fn handler(
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let retention = snapmgmt_core::config::logged_at_start(RetentionConfig::from_env());
-    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Bursty).await;
+    let settings = snapmgmt_core::config::logged_at_start(
+        RetentionConfig::from_env().and_then(|retention| Ok((retention, DryRunSetting::from_env()?))),
+    );
+    let sdk_config = snapmgmt_core::aws::load_config("cleanup", snapmgmt_core::aws::CallPattern::Bursty).await;
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let clients = Clients { fsx: &fsx, ec2: &ec2 };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("cleanup", &event.payload);
-        handler(clients, &retention, event).instrument(span)
+        handler(clients, &settings, event).instrument(span)
     }))
     .await
 }

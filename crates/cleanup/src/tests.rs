@@ -12,9 +12,33 @@ fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
     Ok(RetentionConfig { retention_days: days, min_keep, max_delete_percent: 100 })
 }
 
-async fn cleanup(fsx: &FsxClient, retention: Result<RetentionConfig>, payload: Value) -> Result<CleanupReport> {
+/// Invokes cleanup as the workflow does: with the run that made the new backup.
+async fn cleanup(fsx: &FsxClient, retention: Result<RetentionConfig>, mut payload: Value) -> Result<CleanupReport> {
     let ec2 = kit::ec2_client().await;
-    handler(Clients { fsx, ec2: &ec2 }, &retention, LambdaEvent::new(payload, Default::default())).await
+    if payload.get("runId").is_none() {
+        payload["runId"] = json!(run_of_new_backup(fsx, &ec2, &payload).await);
+    }
+    let settings = retention.map(|retention| (retention, DryRunSetting::default()));
+    handler(Clients { fsx, ec2: &ec2 }, &settings, LambdaEvent::new(payload, Default::default())).await
+}
+
+/// The RunId tag of the event's new backup (its first snapshot), or `seeded`.
+async fn run_of_new_backup(fsx: &FsxClient, ec2: &Ec2Client, payload: &Value) -> String {
+    let run_tag = |tags: Vec<(String, String)>| tags.into_iter().find(|(k, _)| k == "snapmgmt:RunId").map(|(_, v)| v);
+    let found = if let Some(id) = payload["newBackupId"].as_str().filter(|id| id.starts_with("backup-")) {
+        let backups = fsx.describe_backups().backup_ids(id).send().await.ok().and_then(|o| o.backups);
+        let tags = backups.and_then(|b| b.into_iter().next()).map(|b| b.tags.unwrap_or_default()).unwrap_or_default();
+        run_tag(tags.into_iter().filter_map(|t| Some((t.key?, t.value?))).collect())
+    } else if let Some(id) =
+        payload["newSnapshotIds"].get(0).and_then(Value::as_str).filter(|id| id.starts_with("snap-"))
+    {
+        let out = ec2.describe_snapshots().snapshot_ids(id).send().await.ok();
+        let tags = out.and_then(|o| o.snapshots).and_then(|s| s.into_iter().next()).map(|s| s.tags.unwrap_or_default());
+        run_tag(tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value?))).collect())
+    } else {
+        None
+    };
+    found.unwrap_or_else(|| kit::SEEDED_RUN.to_string())
 }
 
 async fn remaining(fsx: &FsxClient, fs: &str) -> Vec<String> {
@@ -286,7 +310,7 @@ fn guarded(days: u32) -> Result<RetentionConfig> {
 }
 
 #[tokio::test]
-async fn the_guard_refuses_a_mass_delete_whole_unless_the_run_raises_the_limit() {
+async fn the_guard_refuses_a_mass_delete_whole_until_the_setting_allows_it() {
     let fsx = kit::fsx_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[]).await;
     let ours = kit::our_tags(&fs);
@@ -308,11 +332,40 @@ async fn the_guard_refuses_a_mass_delete_whole_unless_the_run_raises_the_limit()
     }
     assert_eq!(remaining(&fsx, &fs).await, before);
 
-    let mut raised = event.clone();
-    raised["maxDeletePercent"] = json!(75);
-    let report = cleanup(&fsx, guarded(7), raised).await.unwrap();
+    // An event cannot lift the guard: whoever can invoke cleanup could.
+    let mut asked = event.clone();
+    asked["maxDeletePercent"] = json!(100);
+    let err = cleanup(&fsx, guarded(7), asked).await.unwrap_err();
+    assert!(matches!(&err, Error::DeleteLimitExceeded { max_percent: 50, .. }), "{err}");
+    assert_eq!(remaining(&fsx, &fs).await, before);
+
+    // The operator raises the setting (the stack's MaxDeletePercent).
+    let raised = Ok(RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 75 });
+    let report = cleanup(&fsx, raised, event).await.unwrap();
     assert_eq!(report.deleted.len(), 3);
     assert_eq!(remaining(&fsx, &fs).await, vec![new]);
+}
+
+#[tokio::test]
+async fn a_stack_deployed_as_a_dry_run_deletes_nothing_whatever_the_event_says() {
+    let fsx = kit::fsx_client().await;
+    let ec2 = kit::ec2_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let ours = kit::our_tags(&fs);
+    kit::create_backup(&fsx, &fs, &ours, 30).await;
+    let new = kit::create_backup(&fsx, &fs, &ours, 0).await;
+    let before = remaining(&fsx, &fs).await;
+    let event =
+        json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new, "dryRun": false, "runId": kit::SEEDED_RUN});
+    let settings = retention(7, 1).map(|r| (r, DryRunSetting { dry_run: true }));
+
+    let report = handler(Clients { fsx: &fsx, ec2: &ec2 }, &settings, LambdaEvent::new(event, Default::default()))
+        .await
+        .unwrap();
+
+    assert!(report.dry_run);
+    assert_eq!(report.deleted.len(), 1, "it says what it would delete");
+    assert_eq!(remaining(&fsx, &fs).await, before, "and deletes nothing");
 }
 
 #[tokio::test]
@@ -417,6 +470,7 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
         target_id: &fs,
         new_backup: Some(&new_backup),
         new_backup_field: "newBackupId",
+        run_id: Some(kit::SEEDED_RUN),
         dry_run: false,
         now: snapmgmt_core::now_epoch_seconds(),
         budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),

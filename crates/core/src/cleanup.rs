@@ -12,7 +12,7 @@ use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
 use crate::model::{CleanupReport, FailedDelete, KeepReason, Kept};
 use crate::retention::{self, BackupInfo, BackupState, Policy};
-use crate::tags::RUN_ID_KEY;
+use crate::tags::{ATTEMPT_KEY, RUN_ID_KEY};
 
 /// Where one kind's backups live. A *part* is what one delete removes (an FSx backup, one EBS snapshot);
 /// a *backup* is what the rule keeps or deletes whole (an FSx backup, the snapshot set of one run).
@@ -46,6 +46,8 @@ pub struct Request<'a> {
     pub new_backup: Option<&'a [String]>,
     /// The event's field naming the new backup, for errors about it.
     pub new_backup_field: &'static str,
+    /// The run: the new backup must be this run's (its RunId tag).
+    pub run_id: Option<&'a str>,
     pub dry_run: bool,
     /// Now, seconds since the Unix epoch.
     pub now: i64,
@@ -67,11 +69,16 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
             let missing: Vec<String> = ids.iter().filter(|id| !parts.iter().any(|p| &p.id == *id)).cloned().collect();
             parts.extend(store.describe(&missing).await?);
             let new: Vec<&BackupInfo> = parts.iter().filter(|p| ids.contains(&p.id)).collect();
-            // This run's backup must be ours, of this target, in this account: anything else in the event is
-            // a mistake (or another account's ids), and nothing is deleted on its word.
+            // This run's backup must be ours, of this target, in this account, and made by this run: anything
+            // else in the event is a mistake (or another's backup), and nothing is deleted on its word.
+            let Some(run) = request.run_id else {
+                return Err(Error::invalid_event("runId", "is required with the new backup, which must be this run's"));
+            };
             let policy = rule(&retention, target, &account_id, request.now, true);
-            if let Some(stranger) = new.iter().find(|p| !retention::is_ours(&policy, p)) {
-                let reason = format!("{} is not a backup snapmgmt took of {target} in this account", stranger.id);
+            let of_this_run = |p: &BackupInfo| p.tags.get(RUN_ID_KEY).map(String::as_str) == Some(run);
+            if let Some(stranger) = new.iter().find(|p| !retention::is_ours(&policy, p) || !of_this_run(p)) {
+                let reason =
+                    format!("{} is not a backup snapmgmt took of {target} in this account in run {run}", stranger.id);
                 return Err(Error::invalid_event(request.new_backup_field, reason));
             }
             new.len() == ids.len() && new.iter().all(|p| p.state == BackupState::Completed)
@@ -144,14 +151,17 @@ fn rule<'a>(retention: &RetentionConfig, target: &'a str, account: &'a str, now:
 /// it is owned, tagged and taken as the set's first part (a part that differs is a backup of its own, and
 /// the rule judges it alone); else itself. A set's key has a space, which no id or run name has.
 fn backup_keys<S: Store>(parts: &[BackupInfo]) -> Vec<String> {
-    let mut first_of_set: HashMap<&str, &BackupInfo> = HashMap::new();
+    let mut first_of_set: HashMap<String, &BackupInfo> = HashMap::new();
     parts
         .iter()
         .map(|part| match part.tags.get(RUN_ID_KEY) {
             Some(run) if S::SETS_BY_RUN => {
-                let first = *first_of_set.entry(run).or_insert(part);
+                // One set per attempt of a run: a retried run's earlier, completed set is a backup of its own.
+                let attempt = part.tags.get(ATTEMPT_KEY).map(String::as_str).unwrap_or("");
+                let key = format!("set {run} {attempt}");
+                let first = *first_of_set.entry(key.clone()).or_insert(part);
                 if retention::same_owner(first, part) {
-                    format!("set {run}")
+                    key
                 } else {
                     part.id.clone()
                 }

@@ -56,6 +56,29 @@ pub struct TriggerConfig {
     pub dry_run: bool,
 }
 
+/// The DRY_RUN setting, which every function that creates or deletes reads itself: a stack deployed with
+/// DryRun=true never creates or deletes, whoever starts the workflow or invokes a function, and whatever
+/// the event says. An event can ask for a dry run, never undo the setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DryRunSetting {
+    pub dry_run: bool,
+}
+
+impl DryRunSetting {
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        Ok(Self { dry_run: flag(src, "DRY_RUN")? })
+    }
+
+    pub fn from_env() -> Result<Self> {
+        Self::from_source(&Env)
+    }
+
+    /// Whether an invocation whose event asked `asked` is a dry run.
+    pub fn applied_to(self, asked: bool) -> bool {
+        asked || self.dry_run
+    }
+}
+
 /// Settings of the report function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportConfig {
@@ -206,9 +229,12 @@ impl RetentionConfig {
         Self::from_source(&Env)
     }
 
-    /// These settings with the delete guard's limit of one run (an event's maxDeletePercent), when given.
+    /// These settings with the delete guard's limit of one run (an event's maxDeletePercent): an event can
+    /// lower the limit, never raise it above MAX_DELETE_PERCENT, so that whoever can start the workflow or
+    /// invoke cleanup cannot lift the guard. Raising it is a change of the stack's setting.
     pub fn with_delete_limit(self, max_delete_percent: Option<u32>) -> Self {
-        Self { max_delete_percent: max_delete_percent.unwrap_or(self.max_delete_percent), ..self }
+        let limit = max_delete_percent.map_or(self.max_delete_percent, |asked| asked.min(self.max_delete_percent));
+        Self { max_delete_percent: limit, ..self }
     }
 }
 
@@ -395,5 +421,23 @@ mod tests {
         }
         let cfg = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7"), ("MAX_DELETE_PERCENT", "100")]));
         assert_eq!(cfg.unwrap().max_delete_percent, 100);
+    }
+
+    #[test]
+    fn an_event_can_lower_the_delete_limit_never_raise_it() {
+        let cfg = RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 50 };
+        assert_eq!(cfg.with_delete_limit(None).max_delete_percent, 50);
+        assert_eq!(cfg.with_delete_limit(Some(20)).max_delete_percent, 20);
+        assert_eq!(cfg.with_delete_limit(Some(100)).max_delete_percent, 50);
+    }
+
+    #[test]
+    fn the_dry_run_setting_overrides_every_event() {
+        let preview = DryRunSetting::from_source(&source(&[("DRY_RUN", "true")])).unwrap();
+        assert!(preview.applied_to(false) && preview.applied_to(true));
+        let live = DryRunSetting::from_source(&source(&[])).unwrap();
+        assert!(!live.applied_to(false) && live.applied_to(true));
+        let bad = DryRunSetting::from_source(&source(&[("DRY_RUN", "1")]));
+        assert!(matches!(bad, Err(Error::InvalidSetting { name: "DRY_RUN", .. })));
     }
 }

@@ -18,7 +18,8 @@ use crate::model::{
 };
 use crate::retention::{BackupInfo, BackupState};
 use crate::tags::{
-    self, APP_CONSISTENT_KEY, ATTEMPT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, SNAPSHOT_MODE_KEY, TARGET_ID_KEY,
+    self, APP_CONSISTENT_KEY, ATTEMPT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, SNAPSHOT_MODE_KEY,
+    TARGET_ID_KEY,
 };
 
 /// The clients of the EC2 path.
@@ -54,12 +55,17 @@ pub async fn snapshot_instance(
     }
     let attempt = event.attempt.to_string();
     let this_run = tags::ownership(instance, run.as_str());
-    let earlier = ec2_api::list_own_snapshots(clients.ec2, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
-    let (this_attempt, earlier_attempts): (Vec<_>, Vec<_>) = earlier
+    let this_runs: Vec<BackupInfo> = ec2_api::list_own_snapshots(clients.ec2, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE)
+        .await?
         .iter()
-        .filter_map(|s| Some((s.snapshot_id()?.to_string(), tag(s.tags(), ATTEMPT_KEY) == Some(attempt.as_str()))))
-        .partition(|(_, same)| *same);
-    for (id, _) in earlier_attempts {
+        .map(ec2_api::snapshot_info)
+        .collect();
+    let this_attempt: Vec<String> = this_runs
+        .iter()
+        .filter(|s| s.tags.get(ATTEMPT_KEY).map(String::as_str) == Some(attempt.as_str()))
+        .map(|s| s.id.clone())
+        .collect();
+    for id in failed_parts_of_earlier_attempts(&this_runs, instance, run.as_str(), event.attempt) {
         if ec2_api::delete_snapshot(clients.ec2, &id).await? == Deleted::Yes {
             result.replaced.push(id);
         }
@@ -81,13 +87,13 @@ pub async fn snapshot_instance(
             result.automation_execution_id = Some(id);
         }
         SnapshotMode::Direct if !this_attempt.is_empty() => {
-            result.snapshot_ids = this_attempt.into_iter().map(|(id, _)| id).collect();
+            result.snapshot_ids = this_attempt;
             result.reused = true;
         }
         SnapshotMode::Direct => {
             let tags =
                 [this_run.as_slice(), &[(ATTEMPT_KEY, attempt.as_str()), (APP_CONSISTENT_KEY, "false")]].concat();
-            let description = format!("snapmgmt {run}");
+            let description = tags::snapshot_description(instance, run.as_str());
             result.snapshot_ids =
                 create_set_once(clients.ec2, instance, config.exclude_boot_volume, &description, &tags).await?;
         }
@@ -99,6 +105,28 @@ pub async fn snapshot_instance(
         crate::metrics::emit("ebs", "backup", instance, false, &started);
     }
     Ok(result)
+}
+
+/// What a retried snapshot run may delete: the snapshots of this run's earlier attempts that failed
+/// (state `error`), each ours and of this instance by its Description and tags. Nothing else: a completed
+/// snapshot of an earlier attempt stays, a backup of its own (the set of that attempt) that the retention
+/// rule, MIN_KEEP and the delete guard judge like any other; a pending one completes and does the same.
+pub fn failed_parts_of_earlier_attempts(
+    snapshots: &[BackupInfo],
+    instance: &str,
+    run: &str,
+    attempt: u32,
+) -> Vec<String> {
+    let earlier =
+        |s: &BackupInfo| s.tags.get(ATTEMPT_KEY).and_then(|a| a.parse::<u32>().ok()).is_some_and(|a| a < attempt);
+    snapshots
+        .iter()
+        .filter(|s| s.state == BackupState::Failed && earlier(s))
+        .filter(|s| s.tags.get(RUN_ID_KEY).map(String::as_str) == Some(run))
+        .filter(|s| s.tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE))
+        .filter(|s| s.source_id.as_deref() == Some(instance))
+        .map(|s| s.id.clone())
+        .collect()
 }
 
 /// Tries of one CreateSnapshots: it has no idempotency token, so each failed try is followed by a look

@@ -31,7 +31,8 @@ pub struct BackupInfo {
     pub source_id: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// Creation time, seconds since the Unix epoch.
-    pub created_at: i64,
+    /// None when the API gave none: kept, with its reason.
+    pub created_at: Option<i64>,
     pub state: BackupState,
     pub in_use: bool,
     pub aws_backup_managed: bool,
@@ -90,9 +91,10 @@ pub fn plan(policy: &Policy, backups: &[BackupInfo]) -> Plan {
         result.ours += usize::from(ownership_reason(policy, backup).is_none());
         let reason = ownership_reason(policy, backup)
             .or_else(|| state_reason(backup))
+            .or_else(|| backup.created_at.is_none().then_some(KeepReason::NoCreationTime))
             .or_else(|| (!policy.new_backup_completed).then_some(KeepReason::NewBackupNotComplete))
             .or_else(|| newest.contains(&backup.id.as_str()).then_some(KeepReason::AmongNewest))
-            .or_else(|| (backup.created_at >= cutoff).then_some(KeepReason::TooYoung));
+            .or_else(|| backup.created_at.is_some_and(|t| t >= cutoff).then_some(KeepReason::TooYoung));
         match reason {
             Some(reason) => result.keep.push(Kept { id: backup.id.clone(), reason }),
             None => result.delete.push(backup.id.clone()),
@@ -115,7 +117,7 @@ pub fn this_runs_backup(target_id: &str, account_id: &str, now: i64) -> BackupIn
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        created_at: now,
+        created_at: Some(now),
         state: BackupState::Completed,
         in_use: false,
         aws_backup_managed: false,

@@ -18,6 +18,23 @@ pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
 /// Every key snapmgmt writes on the backups it makes.
 pub const BACKUP_KEYS: [&str; 5] = [MANAGED_BY_KEY, TARGET_ID_KEY, RUN_ID_KEY, ATTEMPT_KEY, APP_CONSISTENT_KEY];
 
+/// The Description of an EBS snapshot snapmgmt takes. Unlike a tag, it is fixed at creation: it names the
+/// instance and the run, and a snapshot counts as ours, and of that instance, only when it agrees with the
+/// snapshot's tags (a snapshot records its volume, never its instance).
+pub fn snapshot_description(instance_id: &str, run_id: &str) -> String {
+    format!("snapmgmt {instance_id} {run_id}")
+}
+
+/// The instance a snapshot was taken of: the one its TargetId tag names, when its Description names the
+/// same instance and the run its RunId tag names; None otherwise.
+pub fn described_instance<'t>(
+    description: &str,
+    tags: &'t std::collections::BTreeMap<String, String>,
+) -> Option<&'t str> {
+    let (instance, run) = (tags.get(TARGET_ID_KEY)?, tags.get(RUN_ID_KEY)?);
+    (description == snapshot_description(instance, run)).then_some(instance.as_str())
+}
+
 /// The tags that say "ours, of this target, made by this run": set on every backup at its creation.
 pub fn ownership<'a>(target_id: &'a str, run_id: &'a str) -> [(&'static str, &'a str); 3] {
     [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, target_id), (RUN_ID_KEY, run_id)]
@@ -41,20 +58,41 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_is_of_an_instance_only_when_its_description_and_tags_agree() {
+        let tags = |instance: &str, run: &str| {
+            [(TARGET_ID_KEY, instance), (RUN_ID_KEY, run)].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let ours = tags("i-0123456789abcdef0", "run-1");
+        assert_eq!(described_instance("snapmgmt i-0123456789abcdef0 run-1", &ours), Some("i-0123456789abcdef0"));
+        // Another instance's snapshot, re-tagged with this instance's id: its Description still names its own.
+        assert_eq!(described_instance("snapmgmt i-0fedcba987654321f run-1", &ours), None);
+        assert_eq!(described_instance("snapmgmt i-0123456789abcdef0 run-2", &ours), None);
+        assert_eq!(described_instance("", &ours), None);
+        assert_eq!(described_instance("snapmgmt i-0123456789abcdef0 run-1", &tags("i-0123456789abcdef0", "")), None);
+    }
+
+    #[test]
     fn the_templates_tag_conditions_and_document_use_this_vocabulary() {
         let template = include_str!("../../../template.yaml");
+        // The SSM document writes the Description snapmgmt writes.
+        assert!(template
+            .contains(&format!("Description: {}", snapshot_description("{{ InstanceId }}", "{{ ExecutionId }}"))));
         let mut named = Vec::new();
         for prefix in ["aws:RequestTag/", "aws:ResourceTag/", "ssm:resourceTag/", "- Key: "] {
             named.extend(keys_after(template, prefix));
         }
         assert!(named.len() >= 5, "the template names our tags: {named:?}");
         for key in named {
-            assert!(BACKUP_KEYS.contains(&key), "template.yaml names the tag {key:?}, which snapmgmt does not use");
+            let known = BACKUP_KEYS.contains(&key) || key == crate::config::DEFAULT_TAG_KEY;
+            assert!(known, "template.yaml names the tag {key:?}, which snapmgmt does not use");
         }
-        // The ownership conditions compare with our value.
-        for (at, _) in template.match_indices("Tag/ManagedBy:") {
-            let value = template[at..].lines().next().unwrap().rsplit(':').next().unwrap().trim();
-            assert_eq!(value, MANAGED_BY_VALUE);
+        // The ownership conditions compare with our value (a Null condition asks whether the tag is there).
+        let lines: Vec<&str> = template.lines().collect();
+        for (n, line) in lines.iter().enumerate().filter(|(_, l)| l.contains("Tag/ManagedBy:")) {
+            let value = line.rsplit(':').next().unwrap().trim();
+            let under_null =
+                lines[..n].iter().rev().find(|l| !l.trim().starts_with('#')).unwrap().trim() == "\"Null\":";
+            assert!(value == MANAGED_BY_VALUE || under_null && value == "\"true\"", "{line}");
         }
     }
 }

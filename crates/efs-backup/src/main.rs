@@ -4,20 +4,23 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_efs};
-use snapmgmt_core::config::EfsBackupConfig;
+use snapmgmt_core::config::{DryRunSetting, EfsBackupConfig};
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{EfsBackupEvent, EfsBackupResult};
 use snapmgmt_core::{efs, Result};
 
 async fn handler(
     clients: efs::Clients<'_>,
-    config: &Result<EfsBackupConfig>,
+    config: &Result<(EfsBackupConfig, DryRunSetting)>,
     event: LambdaEvent<Value>,
 ) -> Result<EfsBackupResult> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
-    let config = config.clone()?;
+    let (config, dry_run) = config.clone()?;
     match EfsBackupEvent::parse(event.payload)? {
-        EfsBackupEvent::Start(start) => efs::start_backup(clients, &config, &start, &event.context.request_id).await,
+        EfsBackupEvent::Start(mut start) => {
+            start.dry_run = dry_run.applied_to(start.dry_run);
+            efs::start_backup(clients, &config, &start, &event.context.request_id).await
+        }
         EfsBackupEvent::Status(status) => efs::backup_status(clients.backup, &status).await,
     }
 }
@@ -25,8 +28,10 @@ async fn handler(
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let config = snapmgmt_core::config::logged_at_start(EfsBackupConfig::from_env());
-    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
+    let config = snapmgmt_core::config::logged_at_start(
+        EfsBackupConfig::from_env().and_then(|config| Ok((config, DryRunSetting::from_env()?))),
+    );
+    let sdk_config = snapmgmt_core::aws::load_config("efs-backup", snapmgmt_core::aws::CallPattern::Steady).await;
     let (efs, backup) = (aws_sdk_efs::Client::new(&sdk_config), aws_sdk_backup::Client::new(&sdk_config));
     let clients = efs::Clients { efs: &efs, backup: &backup };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {

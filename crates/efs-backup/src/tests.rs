@@ -12,7 +12,8 @@ async fn invoke(config: &Result<EfsBackupConfig>, payload: Value) -> Result<EfsB
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
-    handler(efs::Clients { efs: &efs, backup: &backup }, config, LambdaEvent::new(payload, context)).await
+    let settings = config.clone().map(|config| (config, DryRunSetting::default()));
+    handler(efs::Clients { efs: &efs, backup: &backup }, &settings, LambdaEvent::new(payload, context)).await
 }
 
 async fn until_final(job_id: &str) -> EfsBackupResult {

@@ -24,7 +24,7 @@ async fn handler(
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
     let config = snapmgmt_core::config::logged_at_start(ReportConfig::from_env());
-    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
+    let sdk_config = snapmgmt_core::aws::load_config("report", snapmgmt_core::aws::CallPattern::Steady).await;
     let s3 = snapmgmt_core::aws::s3::client(&sdk_config);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("report", &event.payload);

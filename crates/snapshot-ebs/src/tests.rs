@@ -21,7 +21,8 @@ async fn snapshot(config: &Result<SnapshotConfig>, payload: Value) -> Result<Sna
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
-    handler(ebs::Clients { ec2: &ec2, ssm: &ssm }, config, LambdaEvent::new(payload, context)).await
+    let settings = config.clone().map(|config| (config, DryRunSetting::default()));
+    handler(ebs::Clients { ec2: &ec2, ssm: &ssm }, &settings, LambdaEvent::new(payload, context)).await
 }
 
 fn run_id() -> String {
@@ -54,17 +55,24 @@ async fn direct_mode_takes_one_tagged_set_and_a_retried_invocation_reuses_it() {
 }
 
 #[tokio::test]
-async fn a_retried_attempt_replaces_the_sets_of_failed_attempts() {
+async fn a_retried_attempt_replaces_only_what_failed_attempts_left_failed() {
     let ec2 = kit::ec2_client().await;
-    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let instance = kit::create_instance(&ec2, &[], 2).await;
     let run = run_id();
     let direct = config(SnapshotMode::Direct, "");
 
-    let failed = snapshot(&direct, json!({"instanceId": instance, "runId": run, "attempt": 0})).await.unwrap();
+    let earlier = snapshot(&direct, json!({"instanceId": instance, "runId": run, "attempt": 0})).await.unwrap();
+    // One snapshot of the earlier attempt ended in error, the other completed.
+    let (broken, completed) = (&earlier.snapshot_ids[0], &earlier.snapshot_ids[1]);
+    kit::set_snapshot(broken, json!({"state": "error"}));
+    kit::set_snapshot(completed, json!({"state": "completed"}));
     let retry = snapshot(&direct, json!({"instanceId": instance, "runId": run, "attempt": 1})).await.unwrap();
 
-    assert_eq!(retry.replaced, failed.snapshot_ids);
-    assert_eq!(kit::snapshots_of(&kit::ec2_client().await, &instance).await, retry.snapshot_ids);
+    assert_eq!(retry.replaced, std::slice::from_ref(broken));
+    // The completed one is a backup of its own now (its attempt's set): only the retention rule deletes it.
+    let mut left = [retry.snapshot_ids.clone(), vec![completed.clone()]].concat();
+    left.sort();
+    assert_eq!(kit::snapshots_of(&kit::ec2_client().await, &instance).await, left);
 }
 
 #[tokio::test]
@@ -122,7 +130,8 @@ async fn a_connection_dropped_after_create_snapshots_was_sent_makes_no_second_se
     let event = json!({"instanceId": instance, "runId": run_id()});
 
     let clients = ebs::Clients { ec2: &ec2_via, ssm: &ssm_via };
-    let result = handler(clients, &config(SnapshotMode::Direct, ""), LambdaEvent::new(event, context)).await.unwrap();
+    let settings = config(SnapshotMode::Direct, "").map(|config| (config, DryRunSetting::default()));
+    let result = handler(clients, &settings, LambdaEvent::new(event, context)).await.unwrap();
 
     assert_eq!(proxy.faults().injected.get("CreateSnapshots"), Some(&1));
     let mut all = kit::snapshots_of(&ec2, &instance).await;

@@ -181,12 +181,12 @@ pub async fn create_backup(
     id
 }
 
-/// Our ownership tags for a backup of `file_system_id`.
-pub fn our_tags(file_system_id: &str) -> [(&'static str, &str); 2] {
-    [
-        (snapmgmt_core::tags::MANAGED_BY_KEY, snapmgmt_core::tags::MANAGED_BY_VALUE),
-        (snapmgmt_core::tags::TARGET_ID_KEY, file_system_id),
-    ]
+/// The run the tests' seeded backups were made by.
+pub const SEEDED_RUN: &str = "seeded";
+
+/// Our ownership tags for a backup of `file_system_id`, made by run [`SEEDED_RUN`].
+pub fn our_tags(file_system_id: &str) -> [(&'static str, &str); 3] {
+    snapmgmt_core::tags::ownership(file_system_id, SEEDED_RUN)
 }
 
 /// Sets fields of an FSx backup in the emulator (creationTime, lifecycle, type, ownerId).
@@ -280,6 +280,12 @@ pub async fn create_snapshot(
         .expect("a volume")
         .to_string();
     let mut request = ec2.create_snapshot().volume_id(volume);
+    // What snapmgmt writes on its own snapshots: the Description that names the instance and the run.
+    let tag = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    if let (Some(instance), Some(run)) = (tag(snapmgmt_core::tags::TARGET_ID_KEY), tag(snapmgmt_core::tags::RUN_ID_KEY))
+    {
+        request = request.description(snapmgmt_core::tags::snapshot_description(instance, run));
+    }
     if !tags.is_empty() {
         let tags = tags.iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build()).collect();
         request = request.tag_specifications(

@@ -25,7 +25,7 @@ async fn handler(
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
     let config = snapmgmt_core::config::logged_at_start(TriggerConfig::from_env());
-    let sdk_config = snapmgmt_core::aws::load_config(snapmgmt_core::aws::CallPattern::Steady).await;
+    let sdk_config = snapmgmt_core::aws::load_config("trigger", snapmgmt_core::aws::CallPattern::Steady).await;
     let fsx = aws_sdk_fsx::Client::new(&sdk_config);
     let ec2 = aws_sdk_ec2::Client::new(&sdk_config);
     let efs = aws_sdk_efs::Client::new(&sdk_config);

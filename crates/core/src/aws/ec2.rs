@@ -6,7 +6,7 @@ use aws_sdk_ec2::Client;
 use super::Deleted;
 use crate::error::{Error, Result};
 use crate::retention::{BackupInfo, BackupState};
-use crate::tags::TARGET_ID_KEY;
+use crate::tags;
 
 const SERVICE: &str = "ec2";
 /// DescribeSnapshots' largest page.
@@ -159,15 +159,15 @@ pub async fn delete_snapshot(client: &Client, snapshot_id: &str) -> Result<Delet
     }
 }
 
-/// What the retention rule needs to know of a snapshot. A snapshot records its volume, not its
-/// instance, so the instance it was taken of is the one our tag names (found with OwnerIds=self).
+/// What the retention rule needs to know of a snapshot. A snapshot records its volume, not its instance:
+/// the instance it was taken of is the one its Description and its tags agree on, else none.
 pub fn snapshot_info(snapshot: &Snapshot) -> BackupInfo {
     let tags: std::collections::BTreeMap<String, String> =
         snapshot.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
     BackupInfo {
         id: snapshot.snapshot_id().unwrap_or_default().to_string(),
         owner_account: snapshot.owner_id().map(str::to_string),
-        source_id: tags.get(TARGET_ID_KEY).cloned(),
+        source_id: tags::described_instance(snapshot.description().unwrap_or_default(), &tags).map(str::to_string),
         tags,
         created_at: super::epoch_seconds(snapshot.start_time()),
         state: match snapshot.state() {

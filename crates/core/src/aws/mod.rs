@@ -73,8 +73,12 @@ impl CallPattern {
 
 /// The one SDK configuration of a process: region, credentials and endpoint from the environment
 /// (AWS_ENDPOINT_URL points every client at a local emulator), retries and timeouts of its call pattern.
-pub async fn load_config(pattern: CallPattern) -> SdkConfig {
+/// Every request names the function in its user agent (`app/<function>`): CloudTrail shows it, and the
+/// local stack knows by it which role's policy to enforce.
+pub async fn load_config(function: &'static str, pattern: CallPattern) -> SdkConfig {
+    let app = aws_config::AppName::new(function).expect("a function name is a valid app name");
     aws_config::defaults(BehaviorVersion::latest())
+        .app_name(app)
         .retry_config(pattern.retry_config())
         .timeout_config(pattern.timeout_config())
         .load()
@@ -91,6 +95,7 @@ pub enum Deleted {
 }
 
 /// Seconds since the Unix epoch of an SDK timestamp.
-pub(crate) fn epoch_seconds(t: Option<&aws_smithy_types::DateTime>) -> i64 {
-    t.map(|t| t.secs()).unwrap_or(0)
+/// None when AWS gave none: such a backup is kept, never taken for one made in 1970.
+pub(crate) fn epoch_seconds(t: Option<&aws_smithy_types::DateTime>) -> Option<i64> {
+    t.map(|t| t.secs())
 }

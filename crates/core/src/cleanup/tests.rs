@@ -70,7 +70,7 @@ fn part_at(id: String, run: &str, d: &Drawn, second: i64) -> BackupInfo {
         owner_account: Some(if d.own_account { ACCOUNT } else { FOREIGN }.to_string()),
         source_id: Some(if d.source { TARGET } else { OTHER }.to_string()),
         tags,
-        created_at: NOW - (d.age_days * SECONDS_PER_DAY + i64::from(d.run) * 60 + second),
+        created_at: Some(NOW - (d.age_days * SECONDS_PER_DAY + i64::from(d.run) * 60 + second)),
         state: d.state,
         in_use: false,
         aws_backup_managed: false,
@@ -128,7 +128,7 @@ fn case() -> impl Strategy<Value = Case> {
                 (0..count)
                     .map(|n| {
                         let mut p = part(format!("snap-new{n:04x}"), NEW_RUN, &ours);
-                        p.created_at = NOW;
+                        p.created_at = Some(NOW);
                         parts.push(p);
                         format!("snap-new{n:04x}")
                     })
@@ -155,6 +155,7 @@ fn clean<const SETS: bool>(store: &MemoryStore<SETS>, case: &Case, dry_run: bool
         target_id: TARGET,
         new_backup: case.new_parts.as_deref(),
         new_backup_field: "newSnapshotIds",
+        run_id: Some(NEW_RUN),
         dry_run: dry_run || case.new_parts.is_none(),
         now: NOW,
         budget_end: None,
@@ -172,7 +173,7 @@ fn deletable(case: &Case, p: &BackupInfo) -> bool {
         && p.owner_account.as_deref() == Some(ACCOUNT)
         && p.state == BackupState::Completed
         && !case.in_use.contains(&p.id)
-        && p.created_at < NOW - i64::from(case.retention_days) * SECONDS_PER_DAY
+        && p.created_at.is_some_and(|t| t < NOW - i64::from(case.retention_days) * SECONDS_PER_DAY)
 }
 
 fn new_backup_completed(case: &Case) -> bool {
@@ -229,7 +230,7 @@ fn check_engine<const SETS: bool>(case: &Case) -> std::result::Result<(), TestCa
         let key = if SETS && retention::same_owner(first, p) { run.to_string() } else { p.id.clone() };
         by_backup.entry(key).or_default().push(p);
     }
-    let mut ours_completed: Vec<(i64, &String)> = by_backup
+    let mut ours_completed: Vec<(Option<i64>, &String)> = by_backup
         .iter()
         .filter(|(_, parts)| {
             let first = parts[0];
@@ -325,6 +326,7 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
         target_id: TARGET,
         new_backup: Some(&new),
         new_backup_field: "newSnapshotIds",
+        run_id: Some("run-x"),
         dry_run: false,
         now: NOW,
         budget_end: None,
@@ -347,22 +349,58 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
         state: BackupState::Completed,
         in_use: false,
     };
-    let parts = vec![part("snap-a0000000".into(), "run-1", &old), part("snap-b0000000".into(), "run-1", &old)];
+    let new = Drawn { age_days: 0, ..old.clone() };
+    let mut parts = vec![part("snap-a0000000".into(), "run-1", &old), part("snap-b0000000".into(), "run-1", &old)];
+    parts.push(part("snap-new00000".into(), NEW_RUN, &new));
     let mut store = MemoryStore::<true>::new(ACCOUNT, parts);
+    // An AMI made from it after the in-use look, before its delete.
     store.in_use_on_delete.insert("snap-b0000000".into());
+    let new_backup = ["snap-new00000".to_string()];
     let request = Request {
         target_id: TARGET,
-        new_backup: None,
-        new_backup_field: "x",
+        new_backup: Some(&new_backup),
+        new_backup_field: "newSnapshotIds",
+        run_id: Some(NEW_RUN),
         dry_run: false,
         now: NOW,
         budget_end: None,
     };
-    let retention = RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100 };
-    let err = futures::executor::block_on(run(&store, retention, request)).unwrap_err();
-    // Without a new backup only a dry run may go on.
-    assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "x"), "{err}");
-    let request = Request { new_backup: Some(&[]), dry_run: true, ..request };
+    let retention = RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100 };
     let report = futures::executor::block_on(run(&store, retention, request)).unwrap();
-    assert_eq!(report.deleted, ["snap-a0000000", "snap-b0000000"]);
+    assert_eq!(report.deleted, ["snap-a0000000"]);
+    assert!(report.failed.is_empty());
+    assert!(report.kept.contains(&Kept { id: "snap-b0000000".into(), reason: KeepReason::InUse }), "{report:?}");
+}
+
+#[test]
+fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
+    let mine = Drawn {
+        run: 1,
+        age_days: 40,
+        ours: true,
+        target: true,
+        source: true,
+        own_account: true,
+        state: BackupState::Completed,
+        in_use: false,
+    };
+    let parts: Vec<BackupInfo> = (0..3).map(|n| part(format!("snap-old{n:04x}"), &format!("run-{n}"), &mine)).collect();
+    let store = MemoryStore::<true>::new(ACCOUNT, parts);
+    // An old backup of ours, offered as this run's: completed, so it would let the cleanup go ahead.
+    let offered = ["snap-old0000".to_string()];
+    let retention = RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100 };
+    for run_id in [Some("run-now"), None] {
+        let request = Request {
+            target_id: TARGET,
+            new_backup: Some(&offered),
+            new_backup_field: "newSnapshotIds",
+            run_id,
+            dry_run: false,
+            now: NOW,
+            budget_end: None,
+        };
+        let err = futures::executor::block_on(run(&store, retention, request)).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { .. }), "{err}");
+    }
+    assert!(store.deleted().is_empty());
 }

@@ -1,6 +1,7 @@
 //! Unit tests of the EC2 path that need no AWS.
 
 use super::*;
+use crate::retention::BackupInfo;
 
 #[test]
 fn an_instance_tag_chooses_its_snapshot_mode() {
@@ -41,4 +42,38 @@ fn maps_every_status() {
     ] {
         assert_eq!(automation_status(&s), CheckStatus::Failed, "{s:?}");
     }
+}
+
+fn snapshot(id: &str, run: &str, attempt: &str, state: BackupState, instance: Option<&str>) -> BackupInfo {
+    let tags = [
+        (MANAGED_BY_KEY, MANAGED_BY_VALUE),
+        (TARGET_ID_KEY, "i-0123456789abcdef0"),
+        (RUN_ID_KEY, run),
+        (ATTEMPT_KEY, attempt),
+    ];
+    BackupInfo {
+        id: id.to_string(),
+        owner_account: Some("123456789012".into()),
+        source_id: instance.map(str::to_string),
+        tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        created_at: Some(1_800_000_000),
+        state,
+        in_use: false,
+        aws_backup_managed: false,
+    }
+}
+
+#[test]
+fn a_retry_replaces_only_the_failed_snapshots_of_this_runs_earlier_attempts() {
+    let me = Some("i-0123456789abcdef0");
+    let snapshots = [
+        snapshot("snap-failed", "run-1", "0", BackupState::Failed, me),
+        snapshot("snap-completed", "run-1", "0", BackupState::Completed, me),
+        snapshot("snap-pending", "run-1", "1", BackupState::Pending, me),
+        snapshot("snap-this-attempt", "run-1", "2", BackupState::Failed, me),
+        snapshot("snap-other-run", "run-0", "0", BackupState::Failed, me),
+        // Tagged for this instance, but its Description names another: not ours to delete.
+        snapshot("snap-retagged", "run-1", "0", BackupState::Failed, None),
+    ];
+    assert_eq!(failed_parts_of_earlier_attempts(&snapshots, "i-0123456789abcdef0", "run-1", 2), ["snap-failed"]);
 }

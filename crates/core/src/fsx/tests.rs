@@ -3,7 +3,7 @@
 use super::*;
 use crate::cleanup::{self, Request};
 use crate::config::RetentionConfig;
-use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
+use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY};
 use aws_sdk_fsx::operation::delete_backup::{DeleteBackupError, DeleteBackupOutput};
 use aws_sdk_fsx::operation::describe_backups::DescribeBackupsOutput;
 use aws_sdk_fsx::operation::describe_file_systems::DescribeFileSystemsOutput;
@@ -24,6 +24,7 @@ fn our_backup(id: &str, age_days: i64, now: i64) -> Backup {
         .file_system(FileSystem::builder().file_system_id(FS).build())
         .tags(Tag::builder().key(MANAGED_BY_KEY).value(MANAGED_BY_VALUE).build())
         .tags(Tag::builder().key(TARGET_ID_KEY).value(FS).build())
+        .tags(Tag::builder().key(RUN_ID_KEY).value(if id.contains("new") { "run-now" } else { "run-old" }).build())
         .build()
 }
 
@@ -59,6 +60,7 @@ async fn one_failed_delete_does_not_stop_the_others() {
         target_id: FS,
         new_backup: Some(&new),
         new_backup_field: "newBackupId",
+        run_id: Some("run-now"),
         dry_run: false,
         now,
         budget_end: None,

@@ -20,6 +20,8 @@ pub enum KeepReason {
     InUse,
     /// Not completed: pending, creating, or failed.
     NotCompleted,
+    /// The API gave no creation time: its age is unknown, so it is never taken for an old one.
+    NoCreationTime,
     /// This run's new backup has not completed, so nothing old is deleted.
     NewBackupNotComplete,
     /// One of the newest `min_keep` completed backups of the target.

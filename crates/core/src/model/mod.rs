@@ -282,6 +282,13 @@ mod tests {
     }
 
     #[test]
+    fn a_trigger_event_with_a_field_it_does_not_know_is_refused_naming_it() {
+        // `dry_run` is not `dryRun`: read as nothing, it would start a real run.
+        let err = parse_event::<TriggerEvent>(json!({"dry_run": true})).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "dry_run"), "{err}");
+    }
+
+    #[test]
     fn timing_defaults_are_the_original_samples() {
         let t: Timing = serde_json::from_value(json!({})).unwrap();
         assert_eq!((t.fsx_wait_seconds, t.fsx_max_wait_attempts), (60, 30));

@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::{check_percent, Inventory, Validate};
 use crate::error::{Error, Result};
 
-/// What the trigger is invoked with: an EventBridge scheduled event, or anything from a manual test.
+/// What the trigger is invoked with: an EventBridge scheduled event, or a manual test's. A field it does
+/// not know is refused, naming it: `{"dry_run": true}` must not start a real run.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)] // the envelope's fields are accepted and never read
 pub struct TriggerEvent {
     /// The schedule tick (EventBridge sets it); absent on a manual invoke.
     #[serde(default)]
@@ -20,6 +22,23 @@ pub struct TriggerEvent {
     /// Raise (or lower) the delete guard's limit for this run only, in percent; MAX_DELETE_PERCENT when absent.
     #[serde(default)]
     pub max_delete_percent: Option<u32>,
+    /// The rest of an EventBridge scheduled event's envelope: accepted, not read.
+    #[serde(default, rename = "version")]
+    envelope_version: Option<serde_json::Value>,
+    #[serde(default, rename = "id")]
+    envelope_id: Option<serde_json::Value>,
+    #[serde(default, rename = "detail-type")]
+    envelope_detail_type: Option<serde_json::Value>,
+    #[serde(default, rename = "source")]
+    envelope_source: Option<serde_json::Value>,
+    #[serde(default, rename = "account")]
+    envelope_account: Option<serde_json::Value>,
+    #[serde(default, rename = "region")]
+    envelope_region: Option<serde_json::Value>,
+    #[serde(default, rename = "resources")]
+    envelope_resources: Option<serde_json::Value>,
+    #[serde(default, rename = "detail")]
+    envelope_detail: Option<serde_json::Value>,
 }
 
 impl Validate for TriggerEvent {

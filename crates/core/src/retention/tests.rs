@@ -20,7 +20,7 @@ fn ours(id: &str, age_days: i64) -> BackupInfo {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        created_at: NOW - age_days * SECONDS_PER_DAY,
+        created_at: Some(NOW - age_days * SECONDS_PER_DAY),
         state: BackupState::Completed,
         in_use: false,
         aws_backup_managed: false,
@@ -137,7 +137,7 @@ fn arb_backup() -> impl Strategy<Value = BackupInfo> {
                 owner_account: owner,
                 source_id: source,
                 tags,
-                created_at: NOW - age,
+                created_at: Some(NOW - age),
                 state,
                 in_use,
                 aws_backup_managed: aws_backup,
@@ -177,7 +177,7 @@ proptest! {
         for id in &plan.delete {
             let b = backups.iter().find(|b| &b.id == id).unwrap();
             prop_assert!(is_ours_for_target(b), "deleted a backup that is not ours: {b:?}");
-            prop_assert!(b.created_at < cutoff, "deleted a backup inside the retention: {b:?}");
+            prop_assert!(b.created_at.is_some_and(|t| t < cutoff), "deleted a backup inside the retention: {b:?}");
             prop_assert_eq!(b.state, BackupState::Completed);
             prop_assert!(!b.in_use && !b.aws_backup_managed);
             prop_assert!(new_backup_completed);
@@ -252,4 +252,14 @@ proptest! {
             prop_assert_eq!(reason_of(&plan, &id), Some(KeepReason::AmongNewest));
         }
     }
+}
+
+#[test]
+fn a_backup_without_a_creation_time_is_kept_never_taken_for_the_oldest() {
+    let mut undated = ours("undated", 0);
+    undated.created_at = None;
+    let backups = [ours("new", 0), ours("old", 40), undated];
+    let plan = plan(&policy(7, 1, true), &backups);
+    assert_eq!(plan.delete, vec!["old"]);
+    assert_eq!(reason_of(&plan, "undated"), Some(KeepReason::NoCreationTime));
 }

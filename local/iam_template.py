@@ -1,0 +1,213 @@
+"""The IAM policy of every principal of template.yaml, resolved as CloudFormation would for the local stack.
+
+Usage: iam_template.py [--transformed]   (the principals as JSON; or the template as SAM transforms it)
+
+SAM's own translator (aws-sam-translator, what `sam deploy` runs) turns the template into plain
+CloudFormation: each function gets its role, SAM policy templates (LambdaInvokePolicy, ...) become
+statements. Then the intrinsic functions (Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::If) are resolved with the
+stack's parameters and the local physical names of its resources. The result is what the emulator enforces.
+
+Principals are roles. A function is identified by the name the SDK sends in its user agent (app/NAME); a
+state machine by its ARN (its executions run as its role); the automation and AWS Backup by the role
+passed to them.
+"""
+
+import json
+import os
+import pathlib
+
+import cfnlint.decode
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+STACK_NAME = "snapmgmt"
+PARTITION = "aws"
+
+# Local physical names of the resources whose name CloudFormation would generate.
+PHYSICAL_NAMES = {
+    "TriggerFunction": "trigger",
+    "CheckInProgressFunction": "check-in-progress",
+    "BackupFsxFunction": "backup-fsx",
+    "SnapshotEbsFunction": "snapshot-ebs",
+    "CleanupFunction": "cleanup",
+    "EfsBackupFunction": "efs-backup",
+    "ReportFunction": "report",
+    "EbsSnapshotDocument": "snapmgmt-local-ebs-snapshot",
+    "AutomationRole": "snapmgmt-local-automation",
+    "BackupRole": "snapmgmt-local-backup",
+}
+# AWS managed policies the template attaches, as SAM's translator names them. Their statements are AWS's
+# and are not evaluated here (see MANAGED_POLICIES_NOT_EVALUATED).
+MANAGED_POLICIES = {
+    "AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+}
+# Writing the function's own logs: CloudWatch Logs is not emulated, so nothing exercises it locally.
+MANAGED_POLICIES_NOT_EVALUATED = set(MANAGED_POLICIES.values())
+
+
+def transformed_template() -> dict:
+    """template.yaml as plain CloudFormation, as `sam deploy` would submit it after packaging."""
+    template, errors = cfnlint.decode.decode(ROOT / "template.yaml")
+    assert not errors, errors
+    template = json.loads(json.dumps(template))
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        # `sam package` uploads the code and definitions and puts their S3 locations here.
+        if "CodeUri" in properties:
+            properties["CodeUri"] = "s3://packaged/function.zip"
+        if "DefinitionUri" in properties:
+            properties["DefinitionUri"] = "s3://packaged/definition.json"
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    from samtranslator.translator.transform import transform
+
+    class ManagedPolicies:
+        def load(self):
+            return MANAGED_POLICIES
+
+    parameters = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME}
+    return transform(template, parameters, ManagedPolicies())
+
+
+class Resolver:
+    """Resolves intrinsic functions against the stack's parameters and its resources' local names."""
+
+    def __init__(self, template: dict):
+        self.resources = template["Resources"]
+        self.parameters = {name: p.get("Default", "") for name, p in template.get("Parameters", {}).items()}
+        self.parameters.update(
+            {
+                "AWS::AccountId": ACCOUNT_ID,
+                "AWS::Region": REGION,
+                "AWS::StackName": STACK_NAME,
+                "AWS::Partition": PARTITION,
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::NoValue": None,
+            }
+        )
+        self.conditions = template.get("Conditions", {})
+
+    def name(self, logical: str) -> str:
+        if logical in PHYSICAL_NAMES:
+            return PHYSICAL_NAMES[logical]
+        properties = self.resources[logical].get("Properties", {})
+        for key in ("BucketName", "StateMachineName", "BackupVaultName", "FunctionName", "RoleName", "LogGroupName"):
+            if key in properties:
+                return self.resolve(properties[key])
+        return f"{STACK_NAME}-{logical}"
+
+    def arn(self, logical: str) -> str:
+        kind, name = self.resources[logical]["Type"], self.name(logical)
+        return {
+            "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*",
+            "AWS::Backup::BackupVault": f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:{name}",
+            "AWS::StepFunctions::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}",
+            "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}",
+        }.get(kind, f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:{logical}")
+
+    def ref(self, name: str):
+        if name in self.parameters:
+            return self.parameters[name]
+        kind = self.resources[name]["Type"]
+        if kind in ("AWS::StepFunctions::StateMachine", "AWS::SNS::Topic"):
+            return self.arn(name)
+        return self.name(name)
+
+    def get_att(self, logical: str, attribute: str):
+        if attribute in ("Arn", "BackupVaultArn"):
+            return self.arn(logical)
+        if attribute == "Name":
+            return self.name(logical)
+        raise ValueError(f"Fn::GetAtt {logical}.{attribute} is not resolved locally")
+
+    def sub(self, text: str, variables: dict) -> str:
+        import re
+
+        def value(match):
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if "." in name:
+                return str(self.get_att(*name.split(".", 1)))
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([A-Za-z0-9:._]+)\}", value, text)
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.conditions[name]))
+
+    def resolve(self, value):
+        if isinstance(value, list):
+            return [v for v in (self.resolve(v) for v in value) if v is not None]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key == "Fn::GetAtt":
+                logical, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self.get_att(logical, attribute)
+            if key == "Fn::Sub":
+                text, variables = (argument, {}) if isinstance(argument, str) else argument
+                return self.sub(text, {k: self.resolve(v) for k, v in variables.items()})
+            if key == "Fn::Join":
+                separator, parts = argument
+                return separator.join(str(p) for p in self.resolve(parts))
+            if key == "Fn::If":
+                name, yes, no = argument
+                return self.resolve(yes if self.condition(name) else no)
+            if key == "Fn::Equals":
+                left, right = self.resolve(argument)
+                return left == right
+            if key == "Fn::Not":
+                return not self.resolve(argument[0])
+            if key == "Condition":
+                return self.condition(argument)
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not None}
+
+
+def principals() -> dict:
+    """Every role of the stack with its resolved statements, and how the local stack knows who acts:
+    {"roles": {arn: {"logicalId", "statements": [{"policy", "index", "sid", "statement"}],
+    "managedPolicies"}}, "functions": {name: role arn}, "stateMachines": {arn: role arn}}."""
+    template = transformed_template()
+    resolver = Resolver(template)
+    roles, functions, state_machines = {}, {}, {}
+    for logical, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            statements = []
+            for policy in properties.get("Policies", []):
+                document = resolver.resolve(policy["PolicyDocument"])
+                listed = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+                for index, statement in enumerate(listed):
+                    statements.append(
+                        {
+                            "policy": policy["PolicyName"],
+                            "index": index,
+                            "sid": statement.get("Sid", ""),
+                            "statement": statement,
+                        }
+                    )
+            roles[resolver.arn(logical)] = {
+                "logicalId": logical,
+                "statements": statements,
+                "managedPolicies": resolver.resolve(properties.get("ManagedPolicyArns", [])),
+                "trust": resolver.resolve(properties.get("AssumeRolePolicyDocument", {})),
+            }
+        elif resource["Type"] == "AWS::Lambda::Function":
+            functions[resolver.name(logical)] = resolver.resolve(properties["Role"])
+        elif resource["Type"] == "AWS::StepFunctions::StateMachine":
+            state_machines[resolver.arn(logical)] = resolver.resolve(properties["RoleArn"])
+    return {"roles": roles, "functions": functions, "stateMachines": state_machines}
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(json.dumps(transformed_template() if "--transformed" in sys.argv else principals(), indent=2))

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""What the local stack's IAM enforcement saw: the calls it denied, and the permissions template.yaml grants
+that no call used. The tests read both at the end of the suite; run it by hand after any local run.
+
+A permission that no local call can use (CloudWatch Logs is not emulated, the SSM document's command steps
+need an instance agent) is justified in template.yaml by a comment just above its statement's Sid:
+`# Not exercised locally: <why>`.
+
+Usage: iam_usage.py   (after `. local/.state/env`)
+"""
+
+import fnmatch
+import json
+import pathlib
+import re
+
+import deploy
+import stack
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+JUSTIFIED = re.compile(r"#\s*Not exercised locally(?: \([^)]*\))?:\s*(.+)\n(?:\s*#.*\n)*\s*-?\s*Sid:\s*(\w+)")
+
+
+def decisions() -> list:
+    return stack.control_get("/moto-api/snapmgmt/iam/decisions")["decisions"]
+
+
+def denied(made: list) -> list:
+    """Every denied call: principal, action, resource."""
+    return sorted({(d["role"].rsplit("/", 1)[-1], d["action"], d["resource"]) for d in made if not d["allowed"]})
+
+
+def justified() -> dict:
+    """Sid -> why its permissions are not exercised locally, from the template's comments."""
+    return {sid: why.strip() for why, sid in JUSTIFIED.findall((ROOT / "template.yaml").read_text())}
+
+
+def unused(made: list) -> list:
+    """(role, Sid or policy#index, action) of every granted action that no allowed call matched, and that the
+    template does not justify."""
+    used = {}
+    for d in made:
+        if d["allowed"]:
+            for policy, index in d["matched"]:
+                used.setdefault((d["role"], policy, index), set()).add(d["action"])
+    reasons = justified()
+    missing = []
+    for role, principal in deploy.principals()["roles"].items():
+        for entry in principal["statements"]:
+            statement = entry["statement"]
+            if statement.get("Effect") != "Allow" or entry["sid"] in reasons:
+                continue
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            seen = used.get((role, entry["policy"], entry["index"]), set())
+            for action in actions:
+                if not any(fnmatch.fnmatch(call, action) for call in seen):
+                    name = entry["sid"] or f"{entry['policy']}#{entry['index']}"
+                    missing.append((principal["logicalId"], name, action))
+    return sorted(missing)
+
+
+def main() -> None:
+    made = decisions()
+    print(json.dumps({"decisions": len(made), "denied": denied(made), "unused": unused(made)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
