@@ -193,6 +193,16 @@ impl TargetTag {
     pub fn from_source(src: &impl Source) -> Result<Self> {
         let key = non_empty_or(src, "TARGET_TAG_KEY", DEFAULT_TAG_KEY, 128)?;
         let value = non_empty_or(src, "TARGET_TAG_VALUE", DEFAULT_TAG_VALUE, 256)?;
+        // Both become an EC2 and EFS filter, where `*` and `?` are wildcards: `*` would target every instance.
+        for (name, text) in [("TARGET_TAG_KEY", &key), ("TARGET_TAG_VALUE", &value)] {
+            if text.contains(['*', '?']) {
+                return Err(invalid(
+                    name,
+                    text,
+                    "must not contain * or ?: it becomes a filter, where they are wildcards",
+                ));
+            }
+        }
         Ok(Self { key, value })
     }
 }
@@ -439,5 +449,13 @@ mod tests {
         assert!(!live.applied_to(false) && live.applied_to(true));
         let bad = DryRunSetting::from_source(&source(&[("DRY_RUN", "1")]));
         assert!(matches!(bad, Err(Error::InvalidSetting { name: "DRY_RUN", .. })));
+    }
+
+    #[test]
+    fn a_target_tag_with_a_wildcard_is_refused() {
+        for (name, value) in [("TARGET_TAG_VALUE", "*"), ("TARGET_TAG_KEY", "Resource?ype")] {
+            let err = TargetTag::from_source(&source(&[(name, value)])).unwrap_err();
+            assert!(matches!(&err, Error::InvalidSetting { name: n, .. } if *n == name), "{err}");
+        }
     }
 }
