@@ -2,7 +2,7 @@
 or ListRecoveryPointsByBackupVault. Here a job goes CREATED -> RUNNING -> COMPLETED over
 SNAPMGMT_EMULATOR_BACKUP_JOB_SECONDS (or ends as a test scripted: FAILED, ABORTED, EXPIRED, with a
 message), and a completed job leaves a recovery point in its vault. The same IdempotencyToken returns the
-same job."""
+same job. Restore jobs (StartRestoreJob, DescribeRestoreJob) run as their role and complete at once."""
 
 import json
 import os
@@ -142,7 +142,52 @@ def list_recovery_points_by_backup_vault(self):
     return 200, {}, json.dumps({"RecoveryPoints": points})
 
 
+def start_restore_job(self):
+    """A restore of an EFS recovery point, run as the role it is given: into the file system it came from
+    (elasticfilesystem:Restore on it) or, with newFileSystem=true, into a new one (CreateFilesystem too).
+    It completes at once; a role that may not fails it with AWS's message."""
+    params = json.loads(self.body or "{}")
+    backend = self.backup_backend
+    points = {j["RecoveryPointArn"]: j for j in _state(backend).get("recovery_points", [])}
+    point = points.get(params.get("RecoveryPointArn"))
+    if point is None:
+        raise ResourceNotFoundException(f"Recovery point {params.get('RecoveryPointArn')} does not exist")
+    metadata = params.get("Metadata") or {}
+    role = params.get("IamRoleArn")
+    job = {
+        "RestoreJobId": str(uuid.uuid4()).upper(),
+        "RecoveryPointArn": point["RecoveryPointArn"],
+        "IamRoleArn": role,
+        "CreationDate": unix_time(),
+        "ResourceType": "EFS",
+        "Status": "COMPLETED",
+        "CompletionDate": unix_time(),
+        "CreatedResourceArn": point["ResourceArn"],
+    }
+    if iam.governs(role):
+        try:
+            if not iam.trusts(role, "backup.amazonaws.com"):
+                raise iam.Denied(f"IAM Role {role} cannot be assumed by AWS Backup")
+            iam.authorize(role, "elasticfilesystem:Restore", point["ResourceArn"])
+            if str(metadata.get("newFileSystem", "false")).lower() == "true":
+                iam.authorize(role, "elasticfilesystem:CreateFilesystem", "*")
+        except iam.Denied as denied:
+            job.update(Status="FAILED", StatusMessage=denied.message, CreatedResourceArn=None)
+    _state(backend).setdefault("restores", {})[job["RestoreJobId"]] = job
+    return 200, {}, json.dumps({"RestoreJobId": job["RestoreJobId"]})
+
+
+def describe_restore_job(self):
+    job_id = self.path.rstrip("/").split("/")[-1]
+    job = _state(self.backup_backend).get("restores", {}).get(job_id)
+    if job is None:
+        raise ResourceNotFoundException(f"Restore job {job_id} does not exist")
+    return 200, {}, json.dumps({k: v for k, v in job.items() if v is not None})
+
+
 def install() -> None:
+    responses.BackupResponse.start_restore_job = start_restore_job
+    responses.BackupResponse.describe_restore_job = describe_restore_job
     responses.BackupResponse.start_backup_job = start_backup_job
     responses.BackupResponse.describe_backup_job = describe_backup_job
     responses.BackupResponse.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
@@ -152,5 +197,7 @@ def install() -> None:
             "{0}/backup-jobs$": dispatch,
             "{0}/backup-jobs/(?P<job>[^/]+)$": dispatch,
             "{0}/backup-vaults/(?P<vault>[^/]+)/recovery-points/$": dispatch,
+            "{0}/restore-jobs$": dispatch,
+            "{0}/restore-jobs/(?P<job>[^/]+)$": dispatch,
         }
     )

@@ -2,6 +2,7 @@
 emulator's Step Functions engine with the real efs-backup binary."""
 
 import json
+import re
 import time
 
 import conftest
@@ -82,3 +83,29 @@ def test_the_sop_may_pass_only_the_stacks_role_and_start_jobs_only_into_its_vaul
         assert "AccessDeniedException" in execution["cause"], execution["cause"]
         for named in ("snapmgmt-EfsBackupFunctionRole", action, resource):
             assert named in execution["cause"], (named, execution["cause"])
+
+
+def readme_restore_command() -> dict:
+    """The README's EFS restore command, its flags as StartRestoreJob's parameters."""
+    readme = (deploy.ROOT / "README.md").read_text()
+    command = readme[readme.index("aws backup start-restore-job") :].split("\n```", 1)[0]
+    flags = dict(re.findall(r"--([a-z-]+) (\"\$\(.*?\)\"|\S+)", command.replace("\\\n", " "), re.S))
+    metadata = dict(pair.split("=", 1) for pair in flags["metadata"].split(","))
+    return {"role": flags["iam-role-arn"], "point": flags["recovery-point-arn"], "metadata": metadata}
+
+
+def test_the_readmes_restore_command_restores_with_the_stacks_backup_role(aws):
+    command = readme_restore_command()
+    assert "BackupRoleArn" in command["role"], "the README takes the role from the stack's output"
+    fs = stack.create_efs(stack.client("efs"), tagged=False)["FileSystemId"]
+    point = json.loads(run_sop(fs, PollSeconds=1)["output"])["RecoveryPointArn"]
+    backup = stack.client("backup")
+
+    for new_file_system in ("false", "true"):
+        metadata = {**command["metadata"], "file-system-id": fs, "newFileSystem": new_file_system}
+        job = backup.start_restore_job(
+            RecoveryPointArn=point, IamRoleArn=deploy.BACKUP_ROLE_ARN, Metadata=metadata, ResourceType="EFS"
+        )
+        restore = backup.describe_restore_job(RestoreJobId=job["RestoreJobId"])
+
+        assert restore["Status"] == "COMPLETED", restore

@@ -55,6 +55,20 @@ fn drawn() -> impl Strategy<Value = Drawn> {
         })
 }
 
+/// A completed backup part of ours, of the target, in this account.
+fn ours_completed(age_days: i64) -> Drawn {
+    Drawn {
+        run: 1,
+        age_days,
+        ours: true,
+        target: true,
+        source: true,
+        own_account: true,
+        state: BackupState::Completed,
+        in_use: false,
+    }
+}
+
 fn part(id: String, run: &str, d: &Drawn) -> BackupInfo {
     part_at(id, run, d, 0)
 }
@@ -115,16 +129,7 @@ fn case() -> impl Strategy<Value = Case> {
             }
             let new_parts = new.map(|(count, completed)| {
                 let state = if completed { BackupState::Completed } else { BackupState::Pending };
-                let ours = Drawn {
-                    run: 0,
-                    age_days: 0,
-                    ours: true,
-                    target: true,
-                    source: true,
-                    own_account: true,
-                    state,
-                    in_use: false,
-                };
+                let ours = Drawn { run: 0, state, ..ours_completed(0) };
                 (0..count)
                     .map(|n| {
                         let mut p = part(format!("snap-new{n:04x}"), NEW_RUN, &ours);
@@ -230,7 +235,7 @@ fn check_engine<const SETS: bool>(case: &Case) -> std::result::Result<(), TestCa
         let key = if SETS && retention::same_owner(first, p) { run.to_string() } else { p.id.clone() };
         by_backup.entry(key).or_default().push(p);
     }
-    let mut ours_completed: Vec<(Option<i64>, &String)> = by_backup
+    let mut newest_candidates: Vec<(Option<i64>, &String)> = by_backup
         .iter()
         .filter(|(_, parts)| {
             let first = parts[0];
@@ -240,8 +245,8 @@ fn check_engine<const SETS: bool>(case: &Case) -> std::result::Result<(), TestCa
         })
         .map(|(key, parts)| (parts.iter().map(|p| p.created_at).min().unwrap(), key))
         .collect();
-    ours_completed.sort_by(|a, b| b.cmp(a));
-    for (_, key) in ours_completed.iter().take(case.min_keep as usize) {
+    newest_candidates.sort_by(|a, b| b.cmp(a));
+    for (_, key) in newest_candidates.iter().take(case.min_keep as usize) {
         for p in &by_backup[*key] {
             prop_assert!(!deleted.contains(&p.id), "deleted {} of {key}, one of the newest {}", p.id, case.min_keep);
         }
@@ -306,16 +311,7 @@ proptest! {
 
 #[test]
 fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
-    let mine = Drawn {
-        run: 1,
-        age_days: 40,
-        ours: true,
-        target: true,
-        source: true,
-        own_account: true,
-        state: BackupState::Completed,
-        in_use: false,
-    };
+    let mine = ours_completed(40);
     let foreign = Drawn { own_account: false, age_days: 0, ..mine.clone() };
     let old: Vec<BackupInfo> = (0..3).map(|n| part(format!("snap-old{n:04x}"), &format!("run-{n}"), &mine)).collect();
     let mut parts = old.clone();
@@ -339,16 +335,7 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
 
 #[test]
 fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
-    let old = Drawn {
-        run: 1,
-        age_days: 40,
-        ours: true,
-        target: true,
-        source: true,
-        own_account: true,
-        state: BackupState::Completed,
-        in_use: false,
-    };
+    let old = ours_completed(40);
     let new = Drawn { age_days: 0, ..old.clone() };
     let mut parts = vec![part("snap-a0000000".into(), "run-1", &old), part("snap-b0000000".into(), "run-1", &old)];
     parts.push(part("snap-new00000".into(), NEW_RUN, &new));
@@ -374,16 +361,7 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
 
 #[test]
 fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
-    let mine = Drawn {
-        run: 1,
-        age_days: 40,
-        ours: true,
-        target: true,
-        source: true,
-        own_account: true,
-        state: BackupState::Completed,
-        in_use: false,
-    };
+    let mine = ours_completed(40);
     let parts: Vec<BackupInfo> = (0..3).map(|n| part(format!("snap-old{n:04x}"), &format!("run-{n}"), &mine)).collect();
     let store = MemoryStore::<true>::new(ACCOUNT, parts);
     // An old backup of ours, offered as this run's: completed, so it would let the cleanup go ahead.
