@@ -98,3 +98,19 @@ def test_the_bucket_is_private_encrypted_tls_only_expiring_and_kept_on_stack_del
     assert expiring == {"inventory/", "results/", "reports/"}
     [tls] = res["InventoryBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_audit_trail_outlives_the_stack():
+    res = resources()
+    log_groups = {name: r for name, r in res.items() if r["Type"] == "AWS::Logs::LogGroup"}
+    assert len(log_groups) == 8
+    # `sam delete` keeps the logs and the vault: the record of what ran, and the backups themselves.
+    for name, resource in [*log_groups.items(), ("BackupVault", res["BackupVault"])]:
+        assert resource.get("DeletionPolicy") == resource.get("UpdateReplacePolicy") == "Retain", name
+    # The cleanup's log is the only full record of what was deleted: a year at least.
+    assert log_groups["CleanupLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "CleanupLogRetentionDays"}
+    template, _ = cfnlint.decode.decode(ROOT / "template.yaml")
+    parameter = template["Parameters"]["CleanupLogRetentionDays"]
+    assert min(parameter["AllowedValues"]) >= 365 and parameter["Default"] >= 365
+    # The full report of each run is kept in the bucket as long as the log that lists its deletions.
+    assert template["Parameters"]["RunRecordsExpireDays"]["Default"] >= parameter["Default"]
