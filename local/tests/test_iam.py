@@ -108,3 +108,20 @@ def test_a_new_backup_must_be_this_runs(aws):
 
     assert answer.get("errorType") == "InvalidEvent" and "newBackupId" in answer["errorMessage"], answer
     assert len(aws.describe_backups()["Backups"]) == 2
+
+
+def test_backup_fsx_may_tag_only_at_creation(aws):
+    fs = stack.create_file_system(aws)
+    ours = stack.create_backup(aws, fs, 1, ours=True)
+    arn = aws.describe_backups(BackupIds=[ours])["Backups"][0]["ResourceARN"]
+    conftest.PROVOKED_DENIALS.add(("fsx:TagResource", arn))
+
+    # Re-tagging a backup of ours (to make it another resource's, or another run's) is refused.
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        as_function("fsx", "backup-fsx").tag_resource(
+            ResourceARN=arn,
+            Tags=[{"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": "x"}],
+        )
+
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "fsx:TagResource" in refused.value.response["Error"]["Message"]

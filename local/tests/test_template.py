@@ -114,3 +114,22 @@ def test_the_audit_trail_outlives_the_stack():
     assert min(parameter["AllowedValues"]) >= 365 and parameter["Default"] >= 365
     # The full report of each run is kept in the bucket as long as the log that lists its deletions.
     assert template["Parameters"]["RunRecordsExpireDays"]["Default"] >= parameter["Default"]
+
+
+def test_the_automation_runs_commands_on_targets_only_and_aws_backup_acts_for_this_account_only():
+    res = resources()
+    statements = res["AutomationRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [on_instances] = [s for s in statements if s.get("Sid") == "RunCommandsOnTargetsOnly"]
+    assert on_instances["Action"] == "ssm:SendCommand"
+    condition = on_instances["Condition"]["Fn::If"]
+    assert condition[0] == "TargetTagKeyIsResourceType"
+    assert condition[1] == {"StringEquals": {"ssm:resourceTag/ResourceType": {"Ref": "TargetTagValue"}}}
+    documents = [s for s in statements if s.get("Sid") == "RunTheDocumentsTheStepsUse"][0]["Resource"]
+    assert len(documents) == 3, "only the documents the steps run"
+    backup_role = res["BackupRole"]["Properties"]
+    [trust] = backup_role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert "ManagedPolicyArns" not in backup_role, "EFS only, not every service AWS Backup knows"
+    actions = [s["Action"] for p in backup_role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    actions = [a for listed in actions for a in ([listed] if isinstance(listed, str) else listed)]
+    assert all(a.startswith("elasticfilesystem:") for a in actions), actions
