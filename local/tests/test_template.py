@@ -133,3 +133,23 @@ def test_the_automation_runs_commands_on_targets_only_and_aws_backup_acts_for_th
     actions = [s["Action"] for p in backup_role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     actions = [a for listed in actions for a in ([listed] if isinstance(listed, str) else listed)]
     assert all(a.startswith("elasticfilesystem:") for a in actions), actions
+
+
+def test_a_failing_trigger_and_a_night_without_a_run_reach_the_topic():
+    res = resources()
+    # The schedule invokes the trigger asynchronously: a failure lands on the topic, with its event.
+    destination = res["TriggerOnFailure"]["Properties"]
+    assert destination["FunctionName"] == {"Ref": "TriggerFunction"}
+    assert destination["DestinationConfig"]["OnFailure"]["Destination"] == {"Ref": "NotificationTopic"}
+    [publish] = [s for s in statements(res["TriggerFunction"]) if s.get("Sid") == "ReportAFailedScheduledInvoke"]
+    assert publish["Action"] == "sns:Publish" and publish["Resource"] == {"Ref": "NotificationTopic"}
+    errors = res["TriggerErrorsAlarm"]["Properties"]
+    assert errors["MetricName"] == "Errors" and errors["Dimensions"][0]["Value"] == {"Ref": "TriggerFunction"}
+    assert errors["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+    # No successful run in the schedule's period plus a margin: missing data is a night without a run.
+    no_run = res["NoSuccessfulRunAlarm"]["Properties"]
+    assert no_run["MetricName"] == "ExecutionsSucceeded" and no_run["ComparisonOperator"] == "LessThanThreshold"
+    assert no_run["TreatMissingData"] == "breaching"
+    assert no_run["EvaluationPeriods"] == no_run["DatapointsToAlarm"] == {"Ref": "NoRunAlarmHours"}
+    assert no_run["Period"] * 168 <= 604_800, "CloudWatch evaluates at most 7 days"
+    assert no_run["AlarmActions"] == [{"Ref": "NotificationTopic"}]
