@@ -312,10 +312,8 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         arn = f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{fs_id}" if fs_id else "*"
         return [(action, arn, {})]
     if service in ("ec2", "fsx", "efs", "backup", "ssm") and operation.startswith(("Describe", "List", "Get")):
-        # Reads: their resource-level forms are not used by snapmgmt; an action without resource types is
-        # authorized against `*` (has_resource_types).
-        resource = "*" if not has_resource_types(action) else _read_resource(service, operation, body, path)
-        return [(action, resource, {})]
+        # Reads: an action without resource types is authorized against `*` (evaluate).
+        return [(action, _read_resource(service, operation, body, path), {})]
     return [(action, None, {})]
 
 
