@@ -38,12 +38,11 @@ PHYSICAL_NAMES = {
     "BackupRole": "snapmgmt-local-backup",
 }
 # AWS managed policies the template attaches, as SAM's translator names them. Their statements are AWS's
-# and are not evaluated here (see MANAGED_POLICIES_NOT_EVALUATED).
+# and are not evaluated here: AWSLambdaBasicExecutionRole writes the function's own logs, and CloudWatch
+# Logs is not emulated.
 MANAGED_POLICIES = {
     "AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
 }
-# Writing the function's own logs: CloudWatch Logs is not emulated, so nothing exercises it locally.
-MANAGED_POLICIES_NOT_EVALUATED = set(MANAGED_POLICIES.values())
 
 
 def transformed_template() -> dict:

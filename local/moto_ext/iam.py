@@ -86,10 +86,6 @@ def role_of_function(name: str):
     return _config["functions"].get(name)
 
 
-def role_of_state_machine(arn: str):
-    return _config["stateMachines"].get(arn)
-
-
 def acting_role():
     """The stack's role this engine thread acts as, if it is one."""
     role = getattr(_acting, "role", None)

@@ -15,13 +15,13 @@ use crate::retention::{self, BackupInfo, BackupState, Policy};
 use crate::tags::{ATTEMPT_KEY, RUN_ID_KEY};
 
 /// Where one kind's backups live. A *part* is what one delete removes (an FSx backup, one EBS snapshot);
-/// a *backup* is what the rule keeps or deletes whole (an FSx backup, the snapshot set of one run).
+/// a *backup* is what the rule keeps or deletes whole (an FSx backup, the snapshot set of one attempt of a run).
 pub trait Store {
     /// The kind, as metrics name it (`fsx`, `ebs`).
     const KIND: &'static str;
     /// Deletes in flight at once for one target: well inside the service's API rate limits.
     const DELETE_CONCURRENCY: usize = 4;
-    /// Whether a backup is the parts of one run (an EBS set), or each part is a backup of its own.
+    /// Whether a backup is the parts of one attempt of a run (an EBS set), or each part is a backup of its own.
     const SETS_BY_RUN: bool = false;
 
     /// Our parts of this target, filtered on the server as far as the API allows, all pages.
@@ -63,7 +63,9 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
     let mut parts = store.list_ours(target).await?;
     let account_id = store.account_id(target, &parts).await?;
 
-    let new_backup_completed = match request.new_backup.filter(|ids| !ids.is_empty()) {
+    // An empty list names no backup: the same as none.
+    let new_backup = request.new_backup.filter(|ids| !ids.is_empty());
+    let new_backup_completed = match new_backup {
         Some(ids) => {
             // Listed with the others (one call fewer), unless the listing missed some.
             let missing: Vec<String> = ids.iter().filter(|id| !parts.iter().any(|p| &p.id == *id)).cloned().collect();
@@ -89,7 +91,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
 
     let keys = backup_keys::<S>(&parts);
     let mut backups = backups_of(&parts, &keys);
-    if request.new_backup.is_none() {
+    if new_backup.is_none() {
         // Preview: the backup this run would take counts as the newest, as it will in the real run.
         backups.push(retention::this_runs_backup(target, &account_id, request.now));
     }

@@ -237,7 +237,7 @@ async fn snapshot_run_status(clients: Clients<'_>, check: &EbsSnapshotCheck) -> 
 }
 
 /// The cleanup engine's view of EBS: an instance's snapshots, found by our tags (a snapshot records its
-/// volume, not its instance), deleted as sets: the snapshots of one run.
+/// volume, not its instance), deleted as sets: the snapshots of one attempt of a run.
 pub struct EbsStore<'a> {
     pub client: &'a Ec2Client,
 }
