@@ -143,6 +143,24 @@ def create_efs(efs, tagged: bool = True, name: str = None) -> dict:
     return efs.create_file_system(CreationToken=f"{name or 'efs'}-{time.time_ns()}", Tags=tags)
 
 
+def create_recovery_points(vault: str, fs: dict, ages_days: list, ours: bool = True, url: str = None) -> list:
+    """Recovery points of an EFS file system in a vault, as completed jobs leave them, aged; their ARNs."""
+    tags = {"ManagedBy": "snapmgmt", "snapmgmt:TargetId": fs["FileSystemId"], "snapmgmt:RunId": "seeded"}
+    points = [
+        {"tags": tags if ours else {"Name": "made by hand"}, "creationDate": time.time() - age * DAY}
+        for age in ages_days
+    ]
+    body = {"vault": vault, "resourceArn": fs["FileSystemArn"], "points": points}
+    return control("/moto-api/snapmgmt/backup/recovery-points", body, url)["recoveryPointArns"]
+
+
+def recovery_points(backup, vault: str, fs: dict) -> set:
+    pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+        BackupVaultName=vault, ByResourceArn=fs["FileSystemArn"]
+    )
+    return {p["RecoveryPointArn"] for page in pages for p in page["RecoveryPoints"]}
+
+
 def script_next_backup_jobs(resource_arn: str, outcomes: list, url: str = None) -> None:
     """Sets how the resource's next AWS Backup jobs end, e.g. [{"state": "FAILED", "message": "..."}]."""
     control("/moto-api/snapmgmt/backup/next-jobs", {"resourceArn": resource_arn, "outcomes": outcomes}, url)

@@ -1,16 +1,21 @@
-"""AWS Backup jobs, on moto's Backup models: moto 5.2 has vaults but no StartBackupJob, DescribeBackupJob
-or ListRecoveryPointsByBackupVault. Here a job goes CREATED -> RUNNING -> COMPLETED over
+"""AWS Backup jobs and recovery points, on moto's Backup models: moto 5.2 has vaults but no StartBackupJob,
+DescribeBackupJob or recovery points. Here a job goes CREATED -> RUNNING -> COMPLETED over
 SNAPMGMT_EMULATOR_BACKUP_JOB_SECONDS (or ends as a test scripted: FAILED, ABORTED, EXPIRED, with a
-message), and a completed job leaves a recovery point in its vault. The same IdempotencyToken returns the
-same job. Restore jobs (StartRestoreJob, DescribeRestoreJob) run as their role and complete at once."""
+message), and a completed job leaves a recovery point in its vault, tagged with the job's
+RecoveryPointTags (ListTags reads them). The same IdempotencyToken returns the same job. Recovery points
+are listed per vault (by resource, paginated as AWS does: at most 1000 a page), described and deleted; as
+on AWS, a locked vault refuses deletes, and one being restored is in an invalid state to delete. Restore
+jobs (StartRestoreJob, DescribeRestoreJob) run as their role and complete at once."""
 
 import json
 import os
 import time
 import uuid
+from urllib.parse import unquote
 
 from moto.backup import responses, urls
 from moto.backup.exceptions import ResourceNotFoundException
+from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time
 
 from . import iam
@@ -22,6 +27,56 @@ def _state(backend) -> dict:
     if not hasattr(backend, "snapmgmt_jobs"):
         backend.snapmgmt_jobs = {"jobs": {}, "tokens": {}, "next_outcomes": {}}
     return backend.snapmgmt_jobs
+
+
+def points(backend) -> dict:
+    """recovery point ARN -> the point, as DescribeRecoveryPoint answers (plus "inUse": a restore running)."""
+    return _state(backend).setdefault("points", {})
+
+
+def add_recovery_point(
+    backend, vault: str, resource_arn: str, tags: dict, created: float, status: str = "COMPLETED", **extra
+) -> dict:
+    """A recovery point in `vault`, as a completed job leaves it (also how tests seed history)."""
+    arn = f"arn:aws:backup:{backend.region_name}:{backend.account_id}:recovery-point:{uuid.uuid4()}"
+    point = {
+        "RecoveryPointArn": arn,
+        "BackupVaultName": vault,
+        "BackupVaultArn": backend.vaults[vault].backup_vault_arn,
+        "ResourceArn": resource_arn,
+        "ResourceType": "EFS",
+        "CreationDate": created,
+        "CompletionDate": created,
+        "Status": status,
+        "IsEncrypted": True,
+        **extra,
+    }
+    points(backend)[arn] = point
+    backend.vaults[vault].num_of_recovery_points += 1
+    if tags:
+        backend.tag_resource(arn, tags)
+    return point
+
+
+class InvalidResourceStateException(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str):
+        super().__init__("InvalidResourceStateException", message)
+
+
+class InvalidRequestException(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str):
+        super().__init__("InvalidRequestException", message)
+
+
+class InvalidParameterValueException(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str):
+        super().__init__("InvalidParameterValueException", message)
 
 
 def next_outcomes(backend) -> dict:
@@ -62,13 +117,18 @@ def _advance(backend, job: dict) -> None:
     job["CompletionDate"] = unix_time()
     if outcome["state"] == "COMPLETED":
         job["PercentDone"] = "100.0"
-        job["RecoveryPointArn"] = (
-            f"arn:aws:backup:{backend.region_name}:{backend.account_id}:recovery-point:{uuid.uuid4()}"
-        )
-        vault = backend.vaults.get(job["BackupVaultName"])
-        if vault is not None:
-            vault.num_of_recovery_points += 1
-        _state(backend).setdefault("recovery_points", []).append(job)
+        if job["BackupVaultName"] in backend.vaults:
+            lifecycle = job.get("Lifecycle")
+            point = add_recovery_point(
+                backend,
+                job["BackupVaultName"],
+                job["ResourceArn"],
+                job["RecoveryPointTags"],
+                job["CreationDate"],
+                IamRoleArn=job.get("IamRoleArn"),
+                **({"Lifecycle": lifecycle} if lifecycle else {}),
+            )
+            job["RecoveryPointArn"] = point["RecoveryPointArn"]
     else:
         job["StatusMessage"] = outcome.get("message", f"The backup job {outcome['state'].lower()} (emulator).")
 
@@ -80,6 +140,7 @@ def start_backup_job(self):
     vault_name = params.get("BackupVaultName")
     if vault_name not in backend.vaults:
         raise ResourceNotFoundException(f"Backup vault {vault_name} does not exist")
+    _check_vault_lock(backend.vaults[vault_name], params.get("Lifecycle"))
     token = params.get("IdempotencyToken")
     if token and token in state["tokens"]:
         job = state["tokens"][token]
@@ -120,26 +181,102 @@ def describe_backup_job(self):
     return 200, {}, json.dumps(_public(job))
 
 
-def list_recovery_points_by_backup_vault(self):
-    vault_name = self.path.rstrip("/").split("/")[-2]
+def _check_vault_lock(vault, lifecycle: dict | None) -> None:
+    """A locked vault takes only jobs whose lifecycle keeps the point within its retention bounds."""
+    if not getattr(vault, "locked", False):
+        return
+    days = (lifecycle or {}).get("DeleteAfterDays")
+    if vault.min_retention_days and (days is None or days < vault.min_retention_days):
+        raise InvalidParameterValueException(
+            f"The lifecycle (DeleteAfterDays {days}) is shorter than the vault lock's minimum retention"
+            f" of {vault.min_retention_days} days"
+        )
+    if vault.max_retention_days and (days is None or days > vault.max_retention_days):
+        raise InvalidParameterValueException(
+            f"The lifecycle (DeleteAfterDays {days}) is longer than the vault lock's maximum retention"
+            f" of {vault.max_retention_days} days"
+        )
+
+
+def _vault_of(self) -> str:
+    """The vault named in the path: /backup-vaults/{name}/..."""
+    parts = self.path.split("?")[0].split("/")
+    return unquote(parts[parts.index("backup-vaults") + 1])
+
+
+def _point_of(self) -> dict:
     backend = self.backup_backend
+    vault = _vault_of(self)
+    arn = unquote(self.path.split("?")[0].rstrip("/").split("/")[-1])
+    point = points(backend).get(arn)
+    if vault not in backend.vaults or point is None or point["BackupVaultName"] != vault:
+        raise ResourceNotFoundException(f"Recovery point {arn} not found in vault {vault}")
+    return point
+
+
+def _listed(point: dict) -> dict:
+    return {k: v for k, v in point.items() if k != "inUse" and v is not None}
+
+
+PAGE_LIMIT = 1000
+
+
+def list_recovery_points_by_backup_vault(self):
+    backend = self.backup_backend
+    vault_name = _vault_of(self)
     if vault_name not in backend.vaults:
         raise ResourceNotFoundException(f"Backup vault {vault_name} does not exist")
     for job in _state(backend)["jobs"].values():
         _advance(backend, job)
-    points = [
-        {
-            "RecoveryPointArn": j["RecoveryPointArn"],
-            "BackupVaultName": vault_name,
-            "ResourceArn": j["ResourceArn"],
-            "ResourceType": "EFS",
-            "CreationDate": j["CreationDate"],
-            "Status": "COMPLETED",
-        }
-        for j in _state(backend).get("recovery_points", [])
-        if j["BackupVaultName"] == vault_name
+    query = self.querystring
+    first = lambda name: (query.get(name) or [None])[0]  # noqa: E731
+    max_results = int(first("maxResults") or PAGE_LIMIT)
+    if not 1 <= max_results <= PAGE_LIMIT:
+        raise InvalidParameterValueException(f"maxResults must be between 1 and {PAGE_LIMIT}")
+    by_resource, by_type = first("resourceArn"), first("resourceType")
+    matching = [
+        _listed(p)
+        for p in points(backend).values()
+        if p["BackupVaultName"] == vault_name
+        and (by_resource is None or p["ResourceArn"] == by_resource)
+        and (by_type is None or p["ResourceType"] == by_type)
     ]
-    return 200, {}, json.dumps({"RecoveryPoints": points})
+    matching.sort(key=lambda p: p["RecoveryPointArn"])
+    start = int(first("nextToken") or 0)
+    page = matching[start : start + max_results]
+    body = {"RecoveryPoints": page}
+    if start + max_results < len(matching):
+        body["NextToken"] = str(start + max_results)
+    return 200, {}, json.dumps(body)
+
+
+def describe_recovery_point(self):
+    return 200, {}, json.dumps(_listed(_point_of(self)))
+
+
+def delete_recovery_point(self):
+    backend = self.backup_backend
+    point = _point_of(self)
+    vault = backend.vaults[point["BackupVaultName"]]
+    if getattr(vault, "locked", False):
+        raise InvalidRequestException(
+            f"Recovery point {point['RecoveryPointArn']} is in a vault protected by Vault Lock and cannot be deleted"
+        )
+    if point.get("inUse"):
+        raise InvalidResourceStateException(
+            f"AWS Backup is already performing an action on recovery point {point['RecoveryPointArn']}"
+        )
+    del points(backend)[point["RecoveryPointArn"]]
+    backend.tagger.delete_all_tags_for_resource(point["RecoveryPointArn"])
+    vault.num_of_recovery_points -= 1
+    return 200, {}, ""
+
+
+def list_tags(self):
+    """moto reads the ARN as the path's second-to-last part, which holds only with a trailing slash: the
+    AWS SDK for Rust sends /tags/{arn} without one."""
+    arn = unquote(self.path.split("?")[0].split("/tags/", 1)[1].rstrip("/"))
+    return 200, {}, json.dumps({"Tags": self.backup_backend.list_tags(arn)})
 
 
 def start_restore_job(self):
@@ -148,8 +285,7 @@ def start_restore_job(self):
     It completes at once; a role that may not fails it with AWS's message."""
     params = json.loads(self.body or "{}")
     backend = self.backup_backend
-    points = {j["RecoveryPointArn"]: j for j in _state(backend).get("recovery_points", [])}
-    point = points.get(params.get("RecoveryPointArn"))
+    point = points(backend).get(params.get("RecoveryPointArn"))
     if point is None:
         raise ResourceNotFoundException(f"Recovery point {params.get('RecoveryPointArn')} does not exist")
     metadata = params.get("Metadata") or {}
@@ -191,12 +327,16 @@ def install() -> None:
     responses.BackupResponse.start_backup_job = start_backup_job
     responses.BackupResponse.describe_backup_job = describe_backup_job
     responses.BackupResponse.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
+    responses.BackupResponse.describe_recovery_point = describe_recovery_point
+    responses.BackupResponse.list_tags = list_tags
+    responses.BackupResponse.delete_recovery_point = delete_recovery_point
     dispatch = urls.response.dispatch
     urls.url_paths.update(
         {
             "{0}/backup-jobs$": dispatch,
             "{0}/backup-jobs/(?P<job>[^/]+)$": dispatch,
             "{0}/backup-vaults/(?P<vault>[^/]+)/recovery-points/$": dispatch,
+            "{0}/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>[^/]+)$": dispatch,
             "{0}/restore-jobs$": dispatch,
             "{0}/restore-jobs/(?P<job>[^/]+)$": dispatch,
         }

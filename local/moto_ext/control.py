@@ -6,6 +6,8 @@ POST /moto-api/snapmgmt/fsx/next-backups {"fileSystemId", "outcomes": [{"lifecyc
 POST /moto-api/snapmgmt/ec2/snapshot     {"snapshotId", "startTime"?, "state"?, "ownerId"?, "inUseBy"?}
 POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"status": "Failed", "snapshots": true}]}
 POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
+POST /moto-api/snapmgmt/backup/recovery-points {"vault", "resourceArn", "points": [{"tags", "creationDate",
+     "status"?, "inUse"?}]}: recovery points as jobs leave them, aged; "inUse" as while a restore reads one
 POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
 POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
 POST /moto-api/snapmgmt/iam/principals   the stack's roles and who acts as them (local/iam_template.py)
@@ -114,6 +116,27 @@ def backup_next_jobs(request, full_url, headers):
     return _ok({"scripted": len(body.get("outcomes", []))})
 
 
+def backup_recovery_points(request, full_url, headers):
+    body = _body(request)
+    backend = _backend(backup_backends, body)
+    if body.get("vault") not in backend.vaults:
+        return _error(404, f"no vault {body.get('vault')!r}")
+    arns = []
+    for spec in body.get("points", []):
+        point = backup.add_recovery_point(
+            backend,
+            body["vault"],
+            body["resourceArn"],
+            spec.get("tags", {}),
+            float(spec["creationDate"]),
+            spec.get("status", "COMPLETED"),
+        )
+        if spec.get("inUse"):
+            point["inUse"] = True
+        arns.append(point["RecoveryPointArn"])
+    return _ok({"recoveryPointArns": arns})
+
+
 def fsx_bulk_backups(request, full_url, headers):
     """Many finished backups at once, for benchmarks: made as CreateBackup makes them, then aged."""
     body = _body(request)
@@ -183,6 +206,7 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
     "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,
+    "{0}/moto-api/snapmgmt/backup/recovery-points": backup_recovery_points,
     "{0}/moto-api/snapmgmt/iam/principals": iam_principals,
     "{0}/moto-api/snapmgmt/iam/decisions": iam_decisions,
 }

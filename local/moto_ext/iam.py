@@ -189,6 +189,12 @@ def _tags_of_ec2(resource_id: str) -> dict:
     return dict(_ec2().tags.get(resource_id, {}))
 
 
+def _backup_tags(arn: str) -> dict:
+    from moto.backup.models import backup_backends
+
+    return backup_backends[ACCOUNT][REGION].list_tags(arn)
+
+
 def _fsx_tags(obj) -> dict:
     return {t["Key"]: t["Value"] for t in _fsx().list_tags_for_resource(obj.resource_arn)} if obj else {}
 
@@ -290,6 +296,13 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         if body.get("IamRoleArn"):
             calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))
         return calls
+    if service == "backup" and operation == "ListRecoveryPointsByBackupVault":
+        vault = urllib.parse.unquote(path.split("/backup-vaults/")[1].split("/")[0])
+        return [(action, f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{vault}", {})]
+    if service == "backup" and operation in ("DescribeRecoveryPoint", "DeleteRecoveryPoint", "ListTags"):
+        # The point's ARN is the path's last part (ListTags: /tags/{arn}/).
+        arn = urllib.parse.unquote(path.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
+        return [(action, arn, resource_tags(_backup_tags(arn)))]
     if service == "ssm" and operation == "StartAutomationExecution":
         document = body.get("DocumentName", "")
         calls = [(action, f"arn:aws:ssm:{REGION}:{ACCOUNT}:automation-definition/{document}:$DEFAULT", {})]

@@ -10,7 +10,7 @@ import deploy
 import stack
 import workflow
 from test_sample_events import state_machine_arn
-from test_workflow import run, target
+from test_workflow import kept, run, target
 
 ROLE = deploy.BACKUP_ROLE_ARN
 
@@ -63,6 +63,41 @@ def test_the_schedule_backs_up_tagged_efs_file_systems(aws):
     [job] = target(summary, tagged)["created"]
     assert job
     assert untagged not in [t["targetId"] for t in summary["targets"]]
+
+
+def test_the_schedule_deletes_expired_efs_recovery_points_by_the_rule(aws):
+    """EFS under the same rule as the other kinds: ours and expired go once the night's point completed;
+    the young, the newest and what is not ours stay, each with its reason."""
+    fs = stack.create_efs(stack.client("efs"))
+    expired = set(stack.create_recovery_points(deploy.BACKUP_VAULT, fs, [20, 30]))
+    [young] = stack.create_recovery_points(deploy.BACKUP_VAULT, fs, [1])
+    [not_ours] = stack.create_recovery_points(deploy.BACKUP_VAULT, fs, [60], ours=False)
+
+    summary = run()
+
+    result = target(summary, fs["FileSystemId"])
+    assert summary["status"] == "SUCCEEDED", json.dumps(result)
+    assert set(result["cleanup"]["deleted"]) == expired
+    reasons = kept(result)
+    assert reasons[young] == "TooYoung" and reasons[not_ours] == "NotOurs"
+    [new] = [arn for arn, why in reasons.items() if why == "AmongNewest"]
+    left = stack.recovery_points(stack.client("backup"), deploy.BACKUP_VAULT, fs)
+    assert left == {young, not_ours, new}
+
+
+def test_the_plan_shows_what_efs_cleanup_would_delete_and_changes_nothing(aws):
+    fs = stack.create_efs(stack.client("efs"))
+    [old] = stack.create_recovery_points(deploy.BACKUP_VAULT, fs, [30])
+    [young] = stack.create_recovery_points(deploy.BACKUP_VAULT, fs, [1])
+    before = stack.recovery_points(stack.client("backup"), deploy.BACKUP_VAULT, fs)
+
+    summary = run(dry_run=True)
+
+    result = target(summary, fs["FileSystemId"])
+    assert result["cleanup"]["deleted"] == [old]
+    # The point this run would make counts as the newest, as it will in the real run.
+    assert kept(result)[young] == "TooYoung"
+    assert stack.recovery_points(stack.client("backup"), deploy.BACKUP_VAULT, fs) == before
 
 
 def test_the_sop_may_pass_only_the_stacks_role_and_start_jobs_only_into_its_vault(aws):

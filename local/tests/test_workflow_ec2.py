@@ -77,3 +77,17 @@ def test_an_instance_tagged_for_the_direct_mode_gets_a_crash_consistent_set(aws)
     assert len(created) == 2
     new = [s for s in stack.snapshots(ec2, instance) if s["SnapshotId"] in created]
     assert {tag(s, "snapmgmt:AppConsistent") for s in new} == {"false"}
+
+
+def test_a_stopped_instance_is_snapshotted_in_the_direct_mode_and_skipped_with_why_in_the_ssm_mode(aws):
+    ec2 = stack.client("ec2")
+    direct = stack.create_instance(ec2, mode="direct")
+    ssm = stack.create_instance(ec2)
+    ec2.stop_instances(InstanceIds=[direct, ssm])
+
+    summary = run()
+
+    assert len(target(summary, direct)["created"]) == 1, target(summary, direct)
+    assert ssm not in [t["targetId"] for t in summary["targets"]]
+    [skipped] = [s for s in summary["skipped"] if s["id"] == ssm]
+    assert skipped["reason"].startswith("stopped")

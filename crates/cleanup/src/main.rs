@@ -1,13 +1,17 @@
-//! cleanup: deletes the expired backups (FSx) or snapshot sets (EBS) of one target, as the retention rule
-//! allows, once this run's backup has completed. Returns what was deleted, kept (and why) and failed.
+//! cleanup: deletes the expired backups (FSx), snapshot sets (EBS) or recovery points (EFS) of one target,
+//! as the retention rule allows, once this run's backup has completed. Returns what was deleted, kept (and
+//! why) and failed.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
+use snapmgmt_core::aws::aws_sdk_backup::Client as BackupClient;
 use snapmgmt_core::aws::aws_sdk_ec2::Client as Ec2Client;
+use snapmgmt_core::aws::aws_sdk_efs::Client as EfsClient;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::cleanup::{self, Request};
-use snapmgmt_core::config::{DryRunSetting, RetentionConfig};
+use snapmgmt_core::config::CleanupConfig;
 use snapmgmt_core::ebs::EbsStore;
+use snapmgmt_core::efs::EfsStore;
 use snapmgmt_core::fsx::FsxStore;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{CleanupEvent, CleanupReport, RunId, TargetKind, REPORT_ID_LIMIT};
@@ -23,15 +27,16 @@ const BUDGET_MARGIN: std::time::Duration =
 struct Clients<'a> {
     fsx: &'a FsxClient,
     ec2: &'a Ec2Client,
+    efs: snapmgmt_core::efs::Clients<'a>,
 }
 
 async fn handler(
     clients: Clients<'_>,
-    settings: &Result<(RetentionConfig, DryRunSetting)>,
+    settings: &Result<CleanupConfig>,
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
-    let (retention, dry_run) = settings.clone()?;
+    let CleanupConfig { retention, dry_run, backup_vault_name } = settings.clone()?;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     let event = CleanupEvent::parse(event.payload)?;
     let retention = retention.with_delete_limit(event.max_delete_percent);
@@ -47,7 +52,16 @@ async fn handler(
     let report = match event.kind {
         TargetKind::Fsx => cleanup::run(&FsxStore { client: clients.fsx }, retention, request).await?,
         TargetKind::Ec2 => cleanup::run(&EbsStore { client: clients.ec2 }, retention, request).await?,
-        TargetKind::Efs => return Err(Error::invalid_event("kind", "cleanup knows fsx and ebs")),
+        TargetKind::Efs => {
+            let Some(vault) = backup_vault_name.as_deref() else {
+                return Err(Error::InvalidSetting {
+                    name: "BACKUP_VAULT_NAME",
+                    value: String::new(),
+                    reason: "is required to clean EFS recovery points: the stack's vault".into(),
+                });
+            };
+            cleanup::run(&EfsStore { clients: clients.efs, vault }, retention, request).await?
+        }
     };
     snapmgmt_core::logging::cleanup_report(&report);
     Ok(report.capped(REPORT_ID_LIMIT))
@@ -56,12 +70,11 @@ async fn handler(
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
-    let settings = snapmgmt_core::config::logged_at_start(
-        RetentionConfig::from_env().and_then(|retention| Ok((retention, DryRunSetting::from_env()?))),
-    );
+    let settings = snapmgmt_core::config::logged_at_start(CleanupConfig::from_env());
     let sdk_config = snapmgmt_core::aws::load_config("cleanup", snapmgmt_core::aws::CallPattern::Bursty).await;
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
-    let clients = Clients { fsx: &fsx, ec2: &ec2 };
+    let (efs, backup) = (EfsClient::new(&sdk_config), BackupClient::new(&sdk_config));
+    let clients = Clients { fsx: &fsx, ec2: &ec2, efs: snapmgmt_core::efs::Clients { efs: &efs, backup: &backup } };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("cleanup", &event.payload);
         handler(clients, &settings, event).instrument(span)
@@ -69,5 +82,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
+#[cfg(test)]
+mod efs_tests;
 #[cfg(test)]
 mod tests;

@@ -4,11 +4,12 @@ use super::*;
 use futures::StreamExt;
 use serde_json::json;
 use snapmgmt_core::aws::fsx::list_backups;
+use snapmgmt_core::config::{DryRunSetting, RetentionConfig};
 use snapmgmt_core::retention::KeepReason;
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
-fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
+pub(crate) fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
     Ok(RetentionConfig { retention_days: days, min_keep, max_delete_percent: 100 })
 }
 
@@ -18,8 +19,32 @@ async fn cleanup(fsx: &FsxClient, retention: Result<RetentionConfig>, mut payloa
     if payload.get("runId").is_none() {
         payload["runId"] = json!(run_of_new_backup(fsx, &ec2, &payload).await);
     }
-    let settings = retention.map(|retention| (retention, DryRunSetting::default()));
-    handler(Clients { fsx, ec2: &ec2 }, &settings, LambdaEvent::new(payload, Default::default())).await
+    invoke_via(fsx, &settings(retention, false, None), payload).await
+}
+
+pub(crate) fn settings(
+    retention: Result<RetentionConfig>,
+    dry_run: bool,
+    vault: Option<&str>,
+) -> Result<CleanupConfig> {
+    retention.map(|retention| CleanupConfig {
+        retention,
+        dry_run: DryRunSetting { dry_run },
+        backup_vault_name: vault.map(str::to_string),
+    })
+}
+
+/// Invokes the handler as Lambda does, with clients of every kind.
+pub(crate) async fn invoke(settings: &Result<CleanupConfig>, payload: Value) -> Result<CleanupReport> {
+    invoke_via(&kit::fsx_client().await, settings, payload).await
+}
+
+/// The same, with this FSx client (one through the fault proxy).
+async fn invoke_via(fsx: &FsxClient, settings: &Result<CleanupConfig>, payload: Value) -> Result<CleanupReport> {
+    let ec2 = kit::ec2_client().await;
+    let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
+    let clients = Clients { fsx, ec2: &ec2, efs: snapmgmt_core::efs::Clients { efs: &efs, backup: &backup } };
+    handler(clients, settings, LambdaEvent::new(payload, Default::default())).await
 }
 
 /// The RunId tag of the event's new backup (its first snapshot), or `seeded`.
@@ -305,7 +330,7 @@ async fn ebs_cleanup_pages_past_a_thousand_snapshots() {
 
 // ---------------------------------------------------------------- the delete guard
 
-fn guarded(days: u32) -> Result<RetentionConfig> {
+pub(crate) fn guarded(days: u32) -> Result<RetentionConfig> {
     Ok(RetentionConfig { retention_days: days, min_keep: 1, max_delete_percent: 50 })
 }
 
@@ -349,7 +374,6 @@ async fn the_guard_refuses_a_mass_delete_whole_until_the_setting_allows_it() {
 #[tokio::test]
 async fn a_stack_deployed_as_a_dry_run_deletes_nothing_whatever_the_event_says() {
     let fsx = kit::fsx_client().await;
-    let ec2 = kit::ec2_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[]).await;
     let ours = kit::our_tags(&fs);
     kit::create_backup(&fsx, &fs, &ours, 30).await;
@@ -357,11 +381,7 @@ async fn a_stack_deployed_as_a_dry_run_deletes_nothing_whatever_the_event_says()
     let before = remaining(&fsx, &fs).await;
     let event =
         json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new, "dryRun": false, "runId": kit::SEEDED_RUN});
-    let settings = retention(7, 1).map(|r| (r, DryRunSetting { dry_run: true }));
-
-    let report = handler(Clients { fsx: &fsx, ec2: &ec2 }, &settings, LambdaEvent::new(event, Default::default()))
-        .await
-        .unwrap();
+    let report = invoke(&settings(retention(7, 1), true, None), event).await.unwrap();
 
     assert!(report.dry_run);
     assert_eq!(report.deleted.len(), 1, "it says what it would delete");

@@ -54,6 +54,9 @@ pub struct TriggerConfig {
     pub concurrency: crate::model::Concurrency,
     /// Every run a dry run (DRY_RUN=true): a deployment that only reports what it would do.
     pub dry_run: bool,
+    /// The stack's snapshot mode (an instance's tag may choose its own): stopped instances are targets in
+    /// the direct mode only.
+    pub snapshot_mode: crate::model::SnapshotMode,
 }
 
 /// The DRY_RUN setting, which every function that creates or deletes reads itself: a stack deployed with
@@ -112,6 +115,29 @@ pub struct RetentionConfig {
     pub max_delete_percent: u32,
 }
 
+/// Settings of the cleanup: the rule, dry run, and the vault whose EFS recovery points it may delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanupConfig {
+    pub retention: RetentionConfig,
+    pub dry_run: DryRunSetting,
+    /// BACKUP_VAULT_NAME: needed only for EFS targets, whose cleanup fails alone without it.
+    pub backup_vault_name: Option<String>,
+}
+
+impl CleanupConfig {
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        Ok(Self {
+            retention: RetentionConfig::from_source(src)?,
+            dry_run: DryRunSetting::from_source(src)?,
+            backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
+        })
+    }
+
+    pub fn from_env() -> Result<Self> {
+        Self::from_source(&Env)
+    }
+}
+
 /// Settings of snapshot-ebs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotConfig {
@@ -131,11 +157,7 @@ impl SnapshotConfig {
     /// required in the ssm mode; EXCLUDE_BOOT_VOLUME (`true`/`false`, default false); PRE_SCRIPT, POST_SCRIPT.
     pub fn from_source(src: &impl Source) -> Result<Self> {
         use crate::model::SnapshotMode;
-        let mode = match src.get("SNAPSHOT_MODE").as_deref() {
-            None | Some("ssm") => SnapshotMode::Ssm,
-            Some("direct") => SnapshotMode::Direct,
-            Some(other) => return Err(invalid("SNAPSHOT_MODE", other, "must be ssm or direct")),
-        };
+        let mode = snapshot_mode(src)?;
         let required = |name: &'static str| match src.get(name) {
             Some(v) if !v.trim().is_empty() => Ok(v),
             Some(v) => Err(invalid(name, &v, "must not be empty")),
@@ -163,18 +185,34 @@ impl SnapshotConfig {
 pub struct EfsBackupConfig {
     pub backup_vault_name: Option<String>,
     pub backup_role_arn: Option<String>,
-    /// Recovery points expire after this many days (AWS Backup's Lifecycle); kept until deleted when None.
+    /// AWS Backup's own lifecycle deletes recovery points after this many days: a backstop far beyond the
+    /// retention (cleanup deletes them by the rule); None (0, the default) leaves deletes to cleanup.
     pub delete_after_days: Option<u32>,
 }
 
 impl EfsBackupConfig {
     /// BACKUP_VAULT_NAME, BACKUP_ROLE_ARN, BACKUP_DELETE_AFTER_DAYS: all optional here; a start without a
-    /// vault or role, in its event or here, is refused naming both.
+    /// vault or role, in its event or here, is refused naming both. The backstop must lie beyond
+    /// RETENTION_DAYS: a lifecycle inside the retention would expire points that MIN_KEEP and the
+    /// completed-new-backup rule keep.
     pub fn from_source(src: &impl Source) -> Result<Self> {
         let delete_after_days = match src.get("BACKUP_DELETE_AFTER_DAYS") {
             None => None,
-            Some(v) => Some(parse_number("BACKUP_DELETE_AFTER_DAYS", &v, 1, 36_500)?),
+            Some(v) => Some(parse_number("BACKUP_DELETE_AFTER_DAYS", &v, 0, 36_500)?).filter(|days| *days > 0),
         };
+        if let (Some(days), Some(retention)) = (delete_after_days, src.get("RETENTION_DAYS")) {
+            let retention = parse_number("RETENTION_DAYS", &retention, 1, 36_500)?;
+            if days <= retention {
+                return Err(invalid(
+                    "BACKUP_DELETE_AFTER_DAYS",
+                    &days.to_string(),
+                    &format!(
+                        "is a backstop and must be more than RETENTION_DAYS ({retention}), or 0 for none: \
+                         snapmgmt deletes by the rule, keeping the newest"
+                    ),
+                ));
+            }
+        }
         let non_empty = |name| src.get(name).filter(|v| !v.trim().is_empty());
         Ok(Self {
             backup_vault_name: non_empty("BACKUP_VAULT_NAME"),
@@ -219,6 +257,7 @@ impl TriggerConfig {
                 efs: optional_number(src, "EFS_CONCURRENCY", 10, 1, MAX_CONCURRENCY)?,
             },
             dry_run: flag(src, "DRY_RUN")?,
+            snapshot_mode: snapshot_mode(src)?,
         })
     }
 
@@ -245,6 +284,17 @@ impl RetentionConfig {
     pub fn with_delete_limit(self, max_delete_percent: Option<u32>) -> Self {
         let limit = max_delete_percent.map_or(self.max_delete_percent, |asked| asked.min(self.max_delete_percent));
         Self { max_delete_percent: limit, ..self }
+    }
+}
+
+/// SNAPSHOT_MODE: `ssm` (the default) or `direct`. Read by snapshot-ebs, and by the trigger, which skips
+/// stopped instances in the ssm mode.
+fn snapshot_mode(src: &impl Source) -> Result<crate::model::SnapshotMode> {
+    use crate::model::SnapshotMode;
+    match src.get("SNAPSHOT_MODE").as_deref() {
+        None | Some("ssm") => Ok(SnapshotMode::Ssm),
+        Some("direct") => Ok(SnapshotMode::Direct),
+        Some(other) => Err(invalid("SNAPSHOT_MODE", other, "must be ssm or direct")),
     }
 }
 
@@ -456,6 +506,20 @@ mod tests {
         for (name, value) in [("TARGET_TAG_VALUE", "*"), ("TARGET_TAG_KEY", "Resource?ype")] {
             let err = TargetTag::from_source(&source(&[(name, value)])).unwrap_err();
             assert!(matches!(&err, Error::InvalidSetting { name: n, .. } if *n == name), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_efs_lifecycle_is_a_backstop_beyond_the_retention_or_none() {
+        let read = |pairs: &[(&str, &str)]| EfsBackupConfig::from_source(&source(pairs));
+        assert_eq!(read(&[("BACKUP_DELETE_AFTER_DAYS", "0")]).unwrap().delete_after_days, None);
+        assert_eq!(read(&[]).unwrap().delete_after_days, None);
+        let far = read(&[("BACKUP_DELETE_AFTER_DAYS", "400"), ("RETENTION_DAYS", "14")]).unwrap();
+        assert_eq!(far.delete_after_days, Some(400));
+        for inside in ["14", "7"] {
+            let err = read(&[("BACKUP_DELETE_AFTER_DAYS", inside), ("RETENTION_DAYS", "14")]).unwrap_err();
+            assert!(matches!(err, Error::InvalidSetting { name: "BACKUP_DELETE_AFTER_DAYS", .. }), "{err}");
+            assert!(err.to_string().contains("RETENTION_DAYS (14)"), "{err}");
         }
     }
 }

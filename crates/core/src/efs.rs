@@ -1,4 +1,7 @@
-//! The EFS path: back up a file system through AWS Backup (the SOP), and follow the job.
+//! The EFS path: back up a file system through AWS Backup (the SOP), follow the job; and the store the
+//! cleanup engine deletes expired recovery points through.
+
+use std::collections::HashSet;
 
 use aws_sdk_backup::types::BackupJobState;
 use aws_sdk_backup::Client as BackupClient;
@@ -6,9 +9,13 @@ use aws_sdk_efs::Client as EfsClient;
 
 use crate::aws::backup::{self as backup_api, BackupJob};
 use crate::aws::efs as efs_api;
+use crate::aws::Deleted;
+use crate::cleanup::Store;
+use crate::concurrent::Outcome;
 use crate::config::EfsBackupConfig;
 use crate::error::{Error, Result};
 use crate::model::{CheckStatus, EfsBackupResult, EfsBackupStart, EfsBackupStatus, RunId};
+use crate::retention::BackupInfo;
 use crate::tags;
 
 /// The clients of the EFS path.
@@ -99,6 +106,70 @@ pub fn job_status(state: &BackupJobState) -> CheckStatus {
         S::Created | S::Pending | S::Running | S::Aborting => CheckStatus::InProgress,
         S::Completed => CheckStatus::Ready,
         _ => CheckStatus::Failed,
+    }
+}
+
+/// The cleanup engine's view of EFS: the recovery points of a file system in the stack's vault, each
+/// deleted on its own. Only our vault is looked at: a point anywhere else is never ours to delete.
+pub struct EfsStore<'a> {
+    pub clients: Clients<'a>,
+    pub vault: &'a str,
+}
+
+/// ListTags calls in flight at once: AWS Backup lists points without their tags.
+const TAG_READS_AT_ONCE: usize = 4;
+
+impl EfsStore<'_> {
+    /// Each point with its tags, read a few at a time.
+    async fn with_tags(&self, points: Vec<backup_api::RecoveryPoint>) -> Result<Vec<BackupInfo>> {
+        let by_arn: std::collections::HashMap<String, backup_api::RecoveryPoint> =
+            points.into_iter().map(|p| (p.arn.clone(), p)).collect();
+        let arns: Vec<String> = by_arn.keys().cloned().collect();
+        let read = crate::concurrent::for_each_id(arns, TAG_READS_AT_ONCE, None, |arn| async move {
+            backup_api::list_tags(self.clients.backup, &arn).await
+        })
+        .await;
+        let mut infos = Vec::with_capacity(read.len());
+        for (arn, outcome) in read {
+            let Outcome::Done(tags) = outcome else { unreachable!("no budget: every read starts") };
+            infos.push(backup_api::backup_info(&by_arn[&arn], tags?));
+        }
+        infos.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(infos)
+    }
+}
+
+impl Store for EfsStore<'_> {
+    const KIND: &'static str = "efs";
+
+    async fn list_ours(&self, file_system_id: &str) -> Result<Vec<BackupInfo>> {
+        let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
+        let points =
+            backup_api::list_recovery_points(self.clients.backup, self.vault, fs.file_system_arn().unwrap_or_default())
+                .await?;
+        self.with_tags(points).await
+    }
+
+    async fn account_id(&self, file_system_id: &str, _listed: &[BackupInfo]) -> Result<String> {
+        let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
+        Ok(fs.owner_id().to_string())
+    }
+
+    async fn describe(&self, arns: &[String]) -> Result<Vec<BackupInfo>> {
+        let mut points = Vec::with_capacity(arns.len());
+        for arn in arns {
+            points.push(backup_api::describe_recovery_point(self.clients.backup, self.vault, arn).await?);
+        }
+        self.with_tags(points).await
+    }
+
+    async fn in_use(&self, _arns: &[String]) -> Result<HashSet<String>> {
+        // A restore or copy in progress is known only from the delete's answer (Deleted::InUse).
+        Ok(HashSet::new())
+    }
+
+    async fn delete(&self, arn: &str) -> Result<Deleted> {
+        backup_api::delete_recovery_point(self.clients.backup, self.vault, arn).await
     }
 }
 

@@ -35,8 +35,8 @@ pub enum Error {
     /// The delete guard refused a cleanup: it would delete more than the allowed share of a target's backups.
     #[error(
         "refused to delete {deleting} of the {total} backups of {target_id}: more than {max_percent}% \
-         (MAX_DELETE_PERCENT); nothing was deleted. If that is intended, raise MAX_DELETE_PERCENT, or run once \
-         with maxDeletePercent in the trigger's event"
+         (MAX_DELETE_PERCENT); nothing was deleted. If that is intended, raise the stack's MaxDeletePercent \
+         for a run (an event's maxDeletePercent can only lower it)"
     )]
     DeleteLimitExceeded { target_id: String, deleting: usize, total: usize, max_percent: u32 },
 }

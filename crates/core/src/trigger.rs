@@ -4,10 +4,12 @@ use aws_sdk_fsx::types::{FileSystem, FileSystemLifecycle, FileSystemType, Lustre
 use tracing::info;
 
 use crate::aws;
+use crate::aws::ec2::TaggedInstance;
 use crate::config::{TargetTag, TriggerConfig};
 use crate::error::Result;
 use crate::model::{
-    report_key, Inventory, InventoryItem, PerKind, Skipped, TargetKind, TriggerEvent, TriggerResult, WorkflowInput,
+    report_key, Inventory, InventoryItem, PerKind, Skipped, SnapshotMode, TargetKind, TriggerEvent, TriggerResult,
+    WorkflowInput,
 };
 
 /// Where an operator sees an execution, its report included, in the Step Functions console.
@@ -42,12 +44,14 @@ pub async fn run(
     // Independent enumerations, at once.
     let (file_systems, instances, efs) = tokio::try_join!(
         aws::fsx::list_file_systems(clients.fsx),
-        aws::ec2::list_running_instances(clients.ec2, &tag.key, &tag.value),
+        aws::ec2::list_tagged_instances(clients.ec2, &tag.key, &tag.value),
         aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value),
     )?;
-    let (fsx, skipped) = select_fsx_targets(&file_systems, tag);
+    let (fsx, mut skipped) = select_fsx_targets(&file_systems, tag);
+    let (instances, skipped_instances) = select_ec2_targets(&instances, config.snapshot_mode);
+    skipped.extend(skipped_instances);
     for s in &skipped {
-        info!(target_id = %s.id, reason = %s.reason, "skipped tagged FSx file system");
+        info!(target_id = %s.id, reason = %s.reason, "skipped tagged resource");
     }
     let name = execution_name(event.time.as_deref(), request_id, dry_run);
     let inventory = Inventory::of_run(&config.inventory_bucket, &name);
@@ -114,6 +118,31 @@ pub fn execution_name(tick: Option<&str>, request_id: &str, dry_run: bool) -> St
     let mut name = if dry_run { format!("{stem}-dryrun") } else { stem };
     name.truncate(80);
     name
+}
+
+/// The tagged instances to snapshot: every running one, and a stopped one in the direct mode (its own
+/// `snapmgmt:SnapshotMode` tag, else the stack's), where a snapshot of volumes nothing writes is consistent.
+/// The SSM document needs the instance's agent: a stopped instance in the ssm mode is skipped, with why.
+/// An invalid mode tag is left to snapshot-ebs, which fails that instance alone naming the tag.
+pub fn select_ec2_targets(instances: &[TaggedInstance], stack_mode: SnapshotMode) -> (Vec<String>, Vec<Skipped>) {
+    let mut targets = Vec::new();
+    let mut skipped = Vec::new();
+    for instance in instances {
+        let mode = match instance.mode_tag.as_deref() {
+            None => Some(stack_mode),
+            Some("ssm") => Some(SnapshotMode::Ssm),
+            Some("direct") => Some(SnapshotMode::Direct),
+            Some(_) => None,
+        };
+        if instance.stopped && mode == Some(SnapshotMode::Ssm) {
+            let reason = "stopped: the ssm mode runs the snapshot document through the instance's agent; \
+                          tag it snapmgmt:SnapshotMode=direct to snapshot it stopped (consistent: nothing writes)";
+            skipped.push(Skipped { id: instance.id.clone(), reason: reason.to_string() });
+        } else {
+            targets.push(instance.id.clone());
+        }
+    }
+    (targets, skipped)
 }
 
 /// The tagged file systems that can be backed up, and the tagged ones that cannot, with the reason.
@@ -209,5 +238,31 @@ mod tests {
         assert_eq!(execution_name(None, "0f9e-11", false), "snapmgmt-manual-0f9e-11");
         assert!(execution_name(Some("2026-11-25T16:00:00Z"), "r", true).ends_with("-dryrun"));
         assert!(execution_name(None, &"x".repeat(200), false).len() <= 80);
+    }
+
+    #[test]
+    fn stopped_instances_are_targets_in_the_direct_mode_and_skipped_with_why_in_the_ssm_mode() {
+        let instance = |id: &str, stopped: bool, mode_tag: Option<&str>| TaggedInstance {
+            id: id.into(),
+            stopped,
+            mode_tag: mode_tag.map(str::to_string),
+        };
+        let fleet = [
+            instance("i-running", false, None),
+            instance("i-stopped", true, None),
+            instance("i-stopped-direct", true, Some("direct")),
+            instance("i-stopped-ssm", true, Some("ssm")),
+            instance("i-stopped-bad-tag", true, Some("fast")),
+        ];
+
+        let (targets, skipped) = select_ec2_targets(&fleet, SnapshotMode::Ssm);
+        assert_eq!(targets, ["i-running", "i-stopped-direct", "i-stopped-bad-tag"]);
+        let skipped_ids: Vec<&str> = skipped.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(skipped_ids, ["i-stopped", "i-stopped-ssm"]);
+        assert!(skipped[0].reason.starts_with("stopped") && skipped[0].reason.contains("snapmgmt:SnapshotMode=direct"));
+
+        let (targets, skipped) = select_ec2_targets(&fleet, SnapshotMode::Direct);
+        assert_eq!(targets, ["i-running", "i-stopped", "i-stopped-direct", "i-stopped-bad-tag"]);
+        assert_eq!(skipped.len(), 1);
     }
 }

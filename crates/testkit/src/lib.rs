@@ -392,3 +392,43 @@ pub fn script_next_backup_jobs(resource_arn: &str, outcomes: Value) {
         &serde_json::json!({"resourceArn": resource_arn, "outcomes": outcomes}),
     );
 }
+
+/// Recovery points of a resource in a vault, as completed jobs leave them, made `age_days` ago; each spec is
+/// `{"tags": {...}, "ageDays": n, "status"?: "CREATING", "inUse"?: true}`. Their ARNs, in order.
+pub fn create_recovery_points(vault: &str, resource_arn: &str, specs: &[Value]) -> Vec<String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let points: Vec<Value> = specs
+        .iter()
+        .map(|spec| {
+            let mut point = spec.clone();
+            let age = spec["ageDays"].as_f64().unwrap_or(0.0);
+            point["creationDate"] = serde_json::json!(now - age * 86_400.0);
+            point
+        })
+        .collect();
+    let out = control(
+        "/moto-api/snapmgmt/backup/recovery-points",
+        &serde_json::json!({"vault": vault, "resourceArn": resource_arn, "points": points}),
+    );
+    out["recoveryPointArns"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()
+}
+
+/// The ARNs of a resource's recovery points in a vault, sorted.
+pub async fn recovery_points_of(backup: &aws_sdk_backup::Client, vault: &str, resource_arn: &str) -> Vec<String> {
+    let out = backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_resource_arn(resource_arn)
+        .send()
+        .await
+        .expect("list recovery points");
+    let mut arns: Vec<String> =
+        out.recovery_points().iter().filter_map(|p| p.recovery_point_arn().map(str::to_string)).collect();
+    arns.sort();
+    arns
+}
+
+/// Our tags on an EFS recovery point of this run.
+pub fn our_point_tags(file_system_id: &str, run_id: &str) -> Value {
+    serde_json::json!({"ManagedBy": "snapmgmt", "snapmgmt:TargetId": file_system_id, "snapmgmt:RunId": run_id})
+}

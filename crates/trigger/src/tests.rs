@@ -4,7 +4,7 @@ use super::*;
 use serde_json::json;
 use snapmgmt_core::aws::aws_sdk_fsx::types::FileSystemType;
 use snapmgmt_core::config::TargetTag;
-use snapmgmt_core::model::{Concurrency, Inventory, InventoryItem, TargetKind, WorkflowInput};
+use snapmgmt_core::model::{Concurrency, Inventory, InventoryItem, SnapshotMode, TargetKind, WorkflowInput};
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
@@ -16,6 +16,7 @@ fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
         inventory_bucket: bucket.to_string(),
         concurrency: Concurrency { fsx: 2, ec2: 3, efs: 4 },
         dry_run: false,
+        snapshot_mode: SnapshotMode::Ssm,
     }
 }
 
@@ -168,4 +169,31 @@ async fn a_malformed_event_is_named_and_starts_nothing() {
         assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{payload}: {err}");
     }
     assert_eq!(executions(&arn).await, 0);
+}
+
+#[tokio::test]
+async fn stopped_instances_are_snapshotted_in_the_direct_mode_and_skipped_with_why_in_the_ssm_mode() {
+    let (_, mut cfg) = setup().await;
+    let ec2 = kit::ec2_client().await;
+    let tag = (cfg.target_tag.key.as_str(), cfg.target_tag.value.as_str());
+    let running = kit::create_instance(&ec2, &[tag], 0).await;
+    let stopped = kit::create_instance(&ec2, &[tag], 0).await;
+    ec2.stop_instances().instance_ids(&stopped).send().await.unwrap();
+    let terminated = kit::create_instance(&ec2, &[tag], 0).await;
+    ec2.terminate_instances().instance_ids(&terminated).send().await.unwrap();
+
+    let ssm = trigger(&Ok(cfg.clone()), json!({})).await.unwrap();
+    assert_eq!(inventory_ids(&ssm.inventory, TargetKind::Ec2).await, vec![running.clone()]);
+    let skipped: Vec<&str> = ssm.skipped.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(skipped, [stopped.as_str()]);
+    assert!(ssm.skipped[0].reason.starts_with("stopped"), "{:?}", ssm.skipped);
+
+    cfg.snapshot_mode = SnapshotMode::Direct;
+    let direct = trigger(&Ok(cfg), json!({})).await.unwrap();
+    let mut targets = inventory_ids(&direct.inventory, TargetKind::Ec2).await;
+    targets.sort();
+    let mut expected = vec![running, stopped];
+    expected.sort();
+    assert_eq!(targets, expected, "a terminated instance is never a target");
+    assert!(direct.skipped.is_empty());
 }

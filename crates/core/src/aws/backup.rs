@@ -1,10 +1,14 @@
-//! AWS Backup: start a backup job, read how it went.
+//! AWS Backup: start a backup job, read how it went; the recovery points of a vault, their tags, deletes.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_backup::operation::describe_backup_job::DescribeBackupJobOutput;
-use aws_sdk_backup::types::Lifecycle;
+use aws_sdk_backup::types::{Lifecycle, RecoveryPointStatus};
 use aws_sdk_backup::Client;
 
+use super::Deleted;
 use crate::error::{Error, Result};
+use crate::retention::{BackupInfo, BackupState};
 
 const SERVICE: &str = "backup";
 
@@ -57,5 +61,108 @@ pub async fn describe_backup_job(client: &Client, job_id: &str) -> Result<Descri
             Err(Error::NotFound { kind: "backup job", id: job_id.to_string() })
         }
         Err(e) => Err(Error::aws(SERVICE, "DescribeBackupJob", e)),
+    }
+}
+
+/// A recovery point as the cleanup needs it, from the listing or a describe.
+#[derive(Debug, Clone)]
+pub struct RecoveryPoint {
+    pub arn: String,
+    pub resource_arn: Option<String>,
+    pub status: Option<RecoveryPointStatus>,
+    pub created: Option<aws_smithy_types::DateTime>,
+    /// Made by a backup plan (not by a job snapmgmt started).
+    pub by_backup_plan: bool,
+}
+
+/// The vault's recovery points of one resource, filtered on the server by resource, all pages.
+pub async fn list_recovery_points(client: &Client, vault: &str, resource_arn: &str) -> Result<Vec<RecoveryPoint>> {
+    let mut pages = client
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_resource_arn(resource_arn)
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| match e.as_service_error() {
+            Some(s) if s.is_resource_not_found_exception() => {
+                Error::NotFound { kind: "backup vault", id: vault.into() }
+            }
+            _ => Error::aws(SERVICE, "ListRecoveryPointsByBackupVault", e),
+        })?;
+        all.extend(page.recovery_points().iter().map(|p| RecoveryPoint {
+            arn: p.recovery_point_arn().unwrap_or_default().to_string(),
+            resource_arn: p.resource_arn().map(str::to_string),
+            status: p.status().cloned(),
+            created: p.creation_date().copied(),
+            by_backup_plan: p.created_by().and_then(|c| c.backup_plan_id()).is_some(),
+        }));
+    }
+    Ok(all)
+}
+
+/// One recovery point of the vault; `NotFound` when it is not there.
+pub async fn describe_recovery_point(client: &Client, vault: &str, arn: &str) -> Result<RecoveryPoint> {
+    match client.describe_recovery_point().backup_vault_name(vault).recovery_point_arn(arn).send().await {
+        Ok(p) => Ok(RecoveryPoint {
+            arn: p.recovery_point_arn().unwrap_or(arn).to_string(),
+            resource_arn: p.resource_arn().map(str::to_string),
+            status: p.status().cloned(),
+            created: p.creation_date().copied(),
+            by_backup_plan: p.created_by().and_then(|c| c.backup_plan_id()).is_some(),
+        }),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            Err(Error::NotFound { kind: "recovery point", id: arn.to_string() })
+        }
+        Err(e) => Err(Error::aws(SERVICE, "DescribeRecoveryPoint", e)),
+    }
+}
+
+/// A recovery point's tags, all pages: AWS Backup lists points without them.
+pub async fn list_tags(client: &Client, arn: &str) -> Result<BTreeMap<String, String>> {
+    let mut pages = client.list_tags().resource_arn(arn).into_paginator().send();
+    let mut tags = BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "ListTags", e))?;
+        tags.extend(page.tags.unwrap_or_default());
+    }
+    Ok(tags)
+}
+
+/// Deletes one recovery point. One already gone counts as deleted; one AWS Backup is acting on (a restore,
+/// a copy) is in use.
+pub async fn delete_recovery_point(client: &Client, vault: &str, arn: &str) -> Result<Deleted> {
+    match client.delete_recovery_point().backup_vault_name(vault).recovery_point_arn(arn).send().await {
+        Ok(_) => Ok(Deleted::Yes),
+        Err(e) => match e.as_service_error() {
+            Some(s) if s.is_resource_not_found_exception() => Ok(Deleted::Yes),
+            Some(s) if s.is_invalid_resource_state_exception() => Ok(Deleted::InUse),
+            _ => Err(Error::aws(SERVICE, "DeleteRecoveryPoint", e)),
+        },
+    }
+}
+
+/// What the retention rule needs to know of a recovery point. Its account is the one in its ARN (the
+/// vault's); its resource is the file system its resource ARN names.
+pub fn backup_info(point: &RecoveryPoint, tags: BTreeMap<String, String>) -> BackupInfo {
+    let state = match &point.status {
+        Some(RecoveryPointStatus::Completed) => BackupState::Completed,
+        // PARTIAL, EXPIRED (the lifecycle could not delete it), STOPPED: not a backup to count on.
+        Some(RecoveryPointStatus::Partial | RecoveryPointStatus::Expired | RecoveryPointStatus::Stopped) => {
+            BackupState::Failed
+        }
+        _ => BackupState::Pending,
+    };
+    BackupInfo {
+        id: point.arn.clone(),
+        owner_account: point.arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_string),
+        source_id: point.resource_arn.as_deref().and_then(|arn| arn.rsplit('/').next()).map(str::to_string),
+        tags,
+        created_at: super::epoch_seconds(point.created.as_ref()),
+        state,
+        in_use: false,
+        aws_backup_managed: point.by_backup_plan,
     }
 }

@@ -12,12 +12,22 @@ const SERVICE: &str = "ec2";
 /// DescribeSnapshots' largest page.
 pub const SNAPSHOT_PAGE_SIZE: i32 = 1000;
 
-/// The running instances carrying the tag, all pages, filtered on the server.
-pub async fn list_running_instances(client: &Client, tag_key: &str, tag_value: &str) -> Result<Vec<String>> {
+/// A tagged instance the trigger may target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedInstance {
+    pub id: String,
+    pub stopped: bool,
+    /// Its `snapmgmt:SnapshotMode` tag, if any.
+    pub mode_tag: Option<String>,
+}
+
+/// The running and stopped instances carrying the tag, all pages, filtered on the server.
+pub async fn list_tagged_instances(client: &Client, tag_key: &str, tag_value: &str) -> Result<Vec<TaggedInstance>> {
+    let state = Filter::builder().name("instance-state-name").values("running").values("stopped").build();
     let mut pages = client
         .describe_instances()
         .filters(filter(&format!("tag:{tag_key}"), tag_value))
-        .filters(filter("instance-state-name", "running"))
+        .filters(state)
         // Pages of 1,000 (the most EC2 gives): a fleet's instances never come back in one slow answer.
         .max_results(1000)
         .into_paginator()
@@ -26,7 +36,18 @@ pub async fn list_running_instances(client: &Client, tag_key: &str, tag_value: &
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::aws(SERVICE, "DescribeInstances", e))?;
         for reservation in page.reservations() {
-            ids.extend(reservation.instances().iter().filter_map(|i| i.instance_id().map(str::to_string)));
+            ids.extend(reservation.instances().iter().filter_map(|i| {
+                Some(TaggedInstance {
+                    id: i.instance_id()?.to_string(),
+                    stopped: i.state().and_then(|s| s.name()) == Some(&aws_sdk_ec2::types::InstanceStateName::Stopped),
+                    mode_tag: i
+                        .tags()
+                        .iter()
+                        .find(|t| t.key() == Some(tags::SNAPSHOT_MODE_KEY))
+                        .and_then(|t| t.value())
+                        .map(str::to_string),
+                })
+            }));
         }
     }
     Ok(ids)

@@ -23,20 +23,22 @@ pub struct CleanupEvent {
 
 impl CleanupEvent {
     /// The event's `kind` says how the rest reads: `fsx` names a file system and its `newBackupId`, `ebs`
-    /// an instance and its `newSnapshotIds`.
+    /// an instance and its `newSnapshotIds`, `efs` a file system and its `newRecoveryPointArn`.
     pub fn parse(event: serde_json::Value) -> Result<Self> {
         match split_kind(event)? {
             (kind, rest) if kind == "fsx" => Ok(parse_event::<FsxCleanup>(rest)?.into()),
             (kind, rest) if kind == "ebs" => Ok(parse_event::<EbsCleanup>(rest)?.into()),
-            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ebs"])),
+            (kind, rest) if kind == "efs" => Ok(parse_event::<EfsCleanup>(rest)?.into()),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ebs", "efs"])),
         }
     }
 
     /// The event's field that names the new backup, for errors about it.
     pub fn new_backup_field(&self) -> &'static str {
         match self.kind {
+            TargetKind::Fsx => "newBackupId",
             TargetKind::Ec2 => "newSnapshotIds",
-            _ => "newBackupId",
+            TargetKind::Efs => "newRecoveryPointArn",
         }
     }
 }
@@ -113,5 +115,63 @@ impl From<EbsCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
         }
+    }
+}
+
+/// The `efs` event as it arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EfsCleanup {
+    file_system_id: String,
+    #[serde(default)]
+    new_recovery_point_arn: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    max_delete_percent: Option<u32>,
+    #[serde(default)]
+    run_id: Option<RunId>,
+}
+
+impl Validate for EfsCleanup {
+    fn validate(&self) -> Result<()> {
+        check_id("fileSystemId", &self.file_system_id, "fs-")?;
+        if let Some(arn) = &self.new_recovery_point_arn {
+            check_recovery_point_arn("newRecoveryPointArn", arn)?;
+        }
+        check_percent("maxDeletePercent", self.max_delete_percent)
+    }
+}
+
+impl From<EfsCleanup> for CleanupEvent {
+    fn from(e: EfsCleanup) -> Self {
+        Self {
+            kind: TargetKind::Efs,
+            target_id: e.file_system_id,
+            new_backup: e.new_recovery_point_arn.map(|arn| vec![arn]),
+            dry_run: e.dry_run,
+            max_delete_percent: e.max_delete_percent,
+            run_id: e.run_id,
+        }
+    }
+}
+
+/// An AWS Backup recovery point ARN: `arn:<partition>:backup:<region>:<account>:recovery-point:<id>`.
+fn check_recovery_point_arn(field: &'static str, arn: &str) -> Result<()> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    let well_formed = parts.len() == 7
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "backup"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5] == "recovery-point"
+        && !parts[6].is_empty()
+        && arn.len() <= 1024;
+    if well_formed {
+        Ok(())
+    } else {
+        Err(crate::Error::invalid_event(field, format!("{arn:?} is not an AWS Backup recovery point ARN")))
     }
 }
