@@ -119,7 +119,8 @@ def summarize(sfn, started: dict, execution: dict) -> dict:
         "seconds": round(seconds, 1),
         "error": execution.get("error"),
         "cause": execution.get("cause"),
-        "skipped": started.get("skipped", []),
+        "skipped": report.get("skipped", started.get("skipped", [])),
+        "withoutRecentBackup": report.get("withoutRecentBackup", []),
         "targets": [t for kind in ("fsx", "ec2", "efs") for t in report.get(kind, [])],
         "failedTargets": [f["targetId"] for f in report.get("failedTargets", [])],
         "totals": report.get("totals", {}),
@@ -192,6 +193,9 @@ def render(summary: dict) -> str:
             lines.append("    (lists cut at 100 ids each; the counts are whole, the cleanup's log has every id)")
     for skipped in summary["skipped"]:
         lines.append(f"  skipped {skipped['id']}: {skipped['reason']}")
+    for stale in summary["withoutRecentBackup"]:
+        hours = stale["hoursWithoutBackup"]
+        lines.append(f"  NO RECENT BACKUP {stale['kind']} {stale['targetId']}: none completed in {hours} hours")
     if not summary["targets"] and not summary["skipped"]:
         lines.append("  no tagged targets: nothing to do")
     totals = summary["totals"]

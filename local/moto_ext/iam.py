@@ -433,6 +433,13 @@ def install_engine() -> None:
     resource_eval_s3.boto_client_for = lambda *a, **k: with_role_header(original_client(*a, **k))
 
 
+def _s3_key_exists(bucket_name: str, key_name: str) -> bool:
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[ACCOUNT]["aws"].buckets.get(bucket_name)
+    return bucket is not None and urllib.parse.unquote(key_name) in bucket.keys
+
+
 def install() -> None:
     from moto.core.responses import BaseResponse
     from moto.s3.responses import S3Response
@@ -455,6 +462,10 @@ def install() -> None:
                 if operation is None or not key_name:
                     raise Denied(f"s3 {self.method} {self.uri} is not in the emulator's IAM table")
                 authorize(role, f"s3:{operation}", f"arn:aws:s3:::{bucket_name}/{key_name}", {})
+                if operation == "GetObject" and not _s3_key_exists(bucket_name, key_name):
+                    # AWS answers a read of a missing key with 404 only to a caller that may list the bucket;
+                    # to any other, 403 AccessDenied (a missing key must not be told from a forbidden one).
+                    authorize(role, "s3:ListBucket", f"arn:aws:s3:::{bucket_name}", {})
             except Denied as denied:
                 raise _denial("s3", denied.message) from None
         return original_s3(self, bucket_name=bucket_name, key_name=key_name)

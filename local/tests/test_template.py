@@ -82,8 +82,15 @@ def test_the_trigger_writes_only_inventories_and_the_report_reads_results_writes
     }
     assert s3_grants["TriggerFunction"] == {("s3:PutObject", '{"Fn::Sub": "${InventoryBucket.Arn}/inventory/*"}')}
     assert s3_grants["ReportFunction"] == {
-        ("s3:GetObject", '{"Fn::Sub": "${InventoryBucket.Arn}/results/*"}'),
+        (
+            "s3:GetObject",
+            '[{"Fn::Sub": "${InventoryBucket.Arn}/results/*"}, {"Fn::Sub": "${InventoryBucket.Arn}/inventory/*"}]',
+        ),
         ("s3:PutObject", '{"Fn::Sub": "${InventoryBucket.Arn}/reports/*"}'),
+        # The ledger of each target's last completed backup, and a 404 (not a 403) when there is none yet.
+        ("s3:GetObject", '{"Fn::Sub": "${InventoryBucket.Arn}/state/*"}'),
+        ("s3:PutObject", '{"Fn::Sub": "${InventoryBucket.Arn}/state/*"}'),
+        ("s3:ListBucket", '{"Fn::GetAtt": ["InventoryBucket", "Arn"]}'),
     }
 
 
@@ -153,3 +160,16 @@ def test_a_failing_trigger_and_a_night_without_a_run_reach_the_topic():
     assert no_run["EvaluationPeriods"] == no_run["DatapointsToAlarm"] == {"Ref": "NoRunAlarmHours"}
     assert no_run["Period"] * 168 <= 604_800, "CloudWatch evaluates at most 7 days"
     assert no_run["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+
+
+def test_a_resource_without_a_recent_backup_reaches_the_topic():
+    res = resources()
+    stale = res["StaleBackupsAlarm"]["Properties"]
+    assert (stale["Namespace"], stale["MetricName"]) == ("snapmgmt", "TargetsWithoutRecentBackup")
+    assert stale["Dimensions"] == [{"Name": "Kind", "Value": "run"}]
+    assert stale["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and stale["Threshold"] == 1
+    assert stale["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+    report = res["ReportFunction"]["Properties"]["Environment"]["Variables"]
+    assert report["STALE_AFTER_HOURS"] == {"Ref": "StaleAfterHours"}
+    core = (ROOT / "crates" / "core" / "src" / "report.rs").read_text()
+    assert '("TargetsWithoutRecentBackup",' in core and 'emit("run", "report"' in core

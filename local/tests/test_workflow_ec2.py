@@ -1,6 +1,10 @@
 """The EC2 branch of the scheduled workflow end to end: the shipped SSM document run by the emulator's
 automation, the shipped state machine's poll and retry loop, real function binaries."""
 
+import json
+import time
+
+import deploy
 import stack
 from test_workflow import kept, run, target
 
@@ -91,3 +95,24 @@ def test_a_stopped_instance_is_snapshotted_in_the_direct_mode_and_skipped_with_w
     assert ssm not in [t["targetId"] for t in summary["targets"]]
     [skipped] = [s for s in summary["skipped"] if s["id"] == ssm]
     assert skipped["reason"].startswith("stopped")
+
+
+def test_a_target_failing_past_the_stale_limit_is_named_in_the_report(aws):
+    """The ledger says the instance's last backup completed three days ago; tonight's fails too."""
+    ec2 = stack.client("ec2")
+    failing = stack.create_instance(ec2)
+    stack.script_next_automations(failing, [{"status": "Failed"}] * 6)
+    s3 = stack.client("s3")
+    try:
+        body = s3.get_object(Bucket=deploy.INVENTORY_BUCKET, Key="state/last-backups.json")["Body"].read()
+        ledger = json.loads(body)
+    except s3.exceptions.NoSuchKey:
+        ledger = {"targets": {}}
+    three_days_ago = int(time.time()) - 72 * 3600
+    ledger["targets"][f"ec2:{failing}"] = {"firstSeen": three_days_ago, "lastCompleted": three_days_ago}
+    s3.put_object(Bucket=deploy.INVENTORY_BUCKET, Key="state/last-backups.json", Body=json.dumps(ledger))
+
+    summary = run(timing={"ebsMaxRetries": 1})
+
+    [stale] = [s for s in summary["withoutRecentBackup"] if s["targetId"] == failing]
+    assert stale["kind"] == "ec2" and stale["hoursWithoutBackup"] >= 72 and stale["lastCompleted"] == three_days_ago

@@ -7,6 +7,7 @@ pub mod config;
 pub mod ebs;
 pub mod efs;
 pub mod error;
+pub mod freshness;
 pub mod fsx;
 pub mod logging;
 pub mod metrics;

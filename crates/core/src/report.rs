@@ -9,9 +9,10 @@ use tracing::info;
 use crate::aws;
 use crate::config::ReportConfig;
 use crate::error::{Error, Result};
+use crate::freshness::{self, Ledger, LEDGER_KEY};
 use crate::model::{
-    report_key, FailedTarget, ReportEvent, ResultLocation, RunReport, RunSummary, TargetKind, TargetResult,
-    FAILED_TARGETS_LISTED,
+    report_key, skipped_key, FailedTarget, ReportEvent, ResultLocation, RunReport, RunSummary, TargetKind,
+    TargetResult, FAILED_TARGETS_LISTED,
 };
 
 /// A ResultWriter manifest (AWS's format): the result files of one Map Run, by the children's status.
@@ -65,7 +66,23 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         }
         per_kind.push((kind, read_results(s3, kind, location).await?));
     }
-    let report = assemble(&event.run_id, event.execution_id.clone(), event.dry_run, per_kind);
+    let mut report = assemble(&event.run_id, event.execution_id.clone(), event.dry_run, per_kind);
+    report.skipped = read_or_empty(s3, bucket, &skipped_key(&event.run_id)).await?;
+    let ledger: Ledger = read_or_empty(s3, bucket, LEDGER_KEY).await?;
+    let now = crate::now_epoch_seconds();
+    // A preview changes nothing, the ledger included: it reports from the ledger as it stands.
+    let ledger = if event.dry_run {
+        ledger
+    } else {
+        let results: Vec<&TargetResult> = report.fsx.iter().chain(&report.ec2).chain(&report.efs).collect();
+        let next = freshness::updated(&ledger, now, &results, &report.skipped);
+        aws::s3::put_json(s3, bucket, LEDGER_KEY, serde_json::to_vec(&next).expect("the ledger serialises")).await?;
+        next
+    };
+    report.without_recent_backup = freshness::stale(&ledger, now, config.stale_after_hours);
+    let stale =
+        [("TargetsWithoutRecentBackup", report.without_recent_backup.len() as f64, crate::metrics::Unit::Count)];
+    crate::metrics::emit("run", "report", &event.run_id, event.dry_run, &stale);
     let key = report_key(&event.run_id);
     let body = serde_json::to_vec(&report).expect("the report serialises");
     aws::s3::put_json(s3, bucket, &key, body).await?;
@@ -76,10 +93,25 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         created = summary.totals.created,
         deleted = summary.totals.deleted,
         failed_deletes = summary.totals.failed_deletes,
+        skipped = report.skipped.len(),
+        without_recent_backup = summary.without_recent_backup_count,
         report = %format!("s3://{}/{}", summary.report.bucket, summary.report.key),
         "run report written"
     );
     Ok(summary)
+}
+
+/// A JSON object of the bucket, or its empty value when there is none (the first run, an older run).
+async fn read_or_empty<T: Default + serde::de::DeserializeOwned>(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<T> {
+    match aws::s3::get(s3, bucket, key).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| bad_result(key, e)),
+        Err(Error::NotFound { .. }) => Ok(T::default()),
+        Err(e) => Err(e),
+    }
 }
 
 async fn read_results(
@@ -185,6 +217,8 @@ pub fn summarize(report: &RunReport, location: ResultLocation) -> RunSummary {
         totals: report.totals,
         failed_targets: report.failed_targets.iter().take(FAILED_TARGETS_LISTED).cloned().collect(),
         failed_targets_truncated: report.failed_targets.len() > FAILED_TARGETS_LISTED,
+        without_recent_backup: report.without_recent_backup.iter().take(FAILED_TARGETS_LISTED).cloned().collect(),
+        without_recent_backup_count: report.without_recent_backup.len(),
         report: location,
     }
 }

@@ -8,8 +8,8 @@ use crate::aws::ec2::TaggedInstance;
 use crate::config::{TargetTag, TriggerConfig};
 use crate::error::Result;
 use crate::model::{
-    report_key, Inventory, InventoryItem, PerKind, Skipped, SnapshotMode, TargetKind, TriggerEvent, TriggerResult,
-    WorkflowInput,
+    report_key, skipped_key, Inventory, InventoryItem, PerKind, Skipped, SnapshotMode, TargetKind, TriggerEvent,
+    TriggerResult, WorkflowInput,
 };
 
 /// Where an operator sees an execution, its report included, in the Step Functions console.
@@ -67,10 +67,14 @@ pub async fn run(
         max_delete_percent: event.max_delete_percent,
     };
     // The inventory first: the execution reads it. A retried trigger writes the same keys again.
-    futures::future::try_join_all(targets.iter().map(|(kind, ids)| {
-        let body = inventory_json(*kind, ids);
-        aws::s3::put_json(clients.s3, &inventory.bucket, inventory.key(*kind), body)
-    }))
+    let mut writes: Vec<(String, Vec<u8>)> =
+        targets.iter().map(|(kind, ids)| (inventory.key(*kind).to_string(), inventory_json(*kind, ids))).collect();
+    // The skipped ones too: the report names them, and a target skipped night after night goes stale.
+    writes.push((skipped_key(&name), serde_json::to_vec(&skipped).expect("the skipped list serialises")));
+    let bucket = inventory.bucket.as_str();
+    futures::future::try_join_all(
+        writes.into_iter().map(|(key, body)| async move { aws::s3::put_json(clients.s3, bucket, &key, body).await }),
+    )
     .await?;
     let input_json = serde_json::to_string(&input).expect("the workflow input serialises");
     let started = aws::sfn::start_execution(clients.sfn, &config.state_machine_arn, &name, &input_json).await?;
@@ -137,7 +141,7 @@ pub fn select_ec2_targets(instances: &[TaggedInstance], stack_mode: SnapshotMode
         if instance.stopped && mode == Some(SnapshotMode::Ssm) {
             let reason = "stopped: the ssm mode runs the snapshot document through the instance's agent; \
                           tag it snapmgmt:SnapshotMode=direct to snapshot it stopped (consistent: nothing writes)";
-            skipped.push(Skipped { id: instance.id.clone(), reason: reason.to_string() });
+            skipped.push(Skipped { kind: TargetKind::Ec2, id: instance.id.clone(), reason: reason.to_string() });
         } else {
             targets.push(instance.id.clone());
         }
@@ -155,7 +159,7 @@ pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<
         let Some(id) = fs.file_system_id().filter(|_| tagged) else { continue };
         match unsupported_reason(fs) {
             None => targets.push(id.to_string()),
-            Some(reason) => skipped.push(Skipped { id: id.to_string(), reason }),
+            Some(reason) => skipped.push(Skipped { kind: TargetKind::Fsx, id: id.to_string(), reason }),
         }
     }
     (targets, skipped)

@@ -34,7 +34,7 @@ fn failed(input: Value, error: &str, cause: &str) -> Value {
 
 async fn report(bucket: &str, payload: Value) -> Result<RunSummary> {
     let s3 = kit::s3_client().await;
-    let config = Ok(ReportConfig { inventory_bucket: bucket.to_string() });
+    let config = Ok(ReportConfig { inventory_bucket: bucket.to_string(), stale_after_hours: 50 });
     handler(&s3, &config, LambdaEvent::new(payload, lambda_runtime::Context::default())).await
 }
 
@@ -109,4 +109,51 @@ async fn results_outside_the_stacks_bucket_are_refused() {
     let err =
         report(&bucket, json!({"runId": "x:*", "results": {"fsx": here, "ec2": here, "efs": here}})).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "runId"), "{err}");
+}
+
+#[tokio::test]
+async fn names_the_targets_without_a_recent_backup_and_the_skipped_ones_and_keeps_the_ledger() {
+    use snapmgmt_core::freshness::{Entry, Ledger, LEDGER_KEY};
+    let bucket = kit::create_bucket().await;
+    let s3 = kit::s3_client().await;
+    let now = snapmgmt_core::now_epoch_seconds();
+    let hours_ago = |h: i64| now - h * 3600;
+    // fs-ok last backed up 60 hours ago and backs up tonight; fs-bad failed tonight too; i-stopped is skipped
+    // again; fs-gone is no longer a target.
+    let mut ledger = Ledger::default();
+    for (key, last) in [("fsx:fs-ok", 60), ("fsx:fs-bad", 60), ("ec2:i-stopped", 70), ("fsx:fs-gone", 500)] {
+        ledger.targets.insert(key.into(), Entry { first_seen: hours_ago(1000), last_completed: Some(hours_ago(last)) });
+    }
+    let put = |key: &'static str, body: Vec<u8>| snapmgmt_core::aws::s3::put_json(&s3, &bucket, key, body);
+    put(LEDGER_KEY, serde_json::to_vec(&ledger).unwrap()).await.unwrap();
+    let skipped = json!([{"kind": "ec2", "id": "i-stopped", "reason": "stopped"}]);
+    put("inventory/run-9/skipped.json", skipped.to_string().into_bytes()).await.unwrap();
+    let fsx = write_results(
+        &bucket,
+        "fsx-9",
+        &[succeeded(json!({"kind": "fsx", "targetId": "fs-ok", "created": "backup-9"}))],
+        &[failed(
+            json!({"fileSystemId": "fs-bad"}),
+            "BackupFailed",
+            &json!({"kind": "fsx", "targetId": "fs-bad", "error": "BackupFailed", "cause": "no"}).to_string(),
+        )],
+    )
+    .await;
+    let empty = write_results(&bucket, "none-9", &[], &[]).await;
+
+    let summary = report(
+        &bucket,
+        json!({"runId": "run-9", "dryRun": false, "results": {"fsx": fsx, "ec2": empty, "efs": empty}}),
+    )
+    .await
+    .unwrap();
+
+    let named: Vec<&str> = summary.without_recent_backup.iter().map(|t| t.target_id.as_str()).collect();
+    assert_eq!(named, ["i-stopped", "fs-bad"], "oldest first; fs-ok backed up tonight, fs-gone left");
+    assert_eq!(summary.without_recent_backup_count, 2);
+    let full = kit::read_json(&bucket, &summary.report.key).await;
+    assert_eq!(full["skipped"][0]["id"], "i-stopped");
+    let kept: Ledger = serde_json::from_value(kit::read_json(&bucket, LEDGER_KEY).await).unwrap();
+    assert_eq!(kept.targets.keys().collect::<Vec<_>>(), ["ec2:i-stopped", "fsx:fs-bad", "fsx:fs-ok"]);
+    assert!(kept.targets["fsx:fs-ok"].last_completed.unwrap() >= now);
 }

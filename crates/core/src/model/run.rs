@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{CleanupReport, RunId, Timing, Validate};
+use super::{CleanupReport, RunId, Skipped, Timing, Validate};
 use crate::error::{Error, Result};
 
 /// The kinds of target, as the inventory and the report name them.
@@ -43,6 +43,11 @@ pub struct Inventory {
     pub fsx: String,
     pub ec2: String,
     pub efs: String,
+}
+
+/// Where the trigger writes the tagged resources it skipped in run `run_id`, with the reason.
+pub fn skipped_key(run_id: &str) -> String {
+    format!("inventory/{run_id}/skipped.json")
 }
 
 impl Inventory {
@@ -256,6 +261,12 @@ pub struct RunReport {
     pub dry_run: bool,
     pub totals: Totals,
     pub failed_targets: Vec<FailedTarget>,
+    /// Tagged resources the trigger did not back up, with the reason.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    /// Targets with no completed backup for longer than STALE_AFTER_HOURS, oldest first.
+    #[serde(default)]
+    pub without_recent_backup: Vec<crate::freshness::StaleTarget>,
     pub fsx: Vec<TargetResult>,
     pub ec2: Vec<TargetResult>,
     pub efs: Vec<TargetResult>,
@@ -274,6 +285,9 @@ pub struct RunSummary {
     pub totals: Totals,
     pub failed_targets: Vec<FailedTarget>,
     pub failed_targets_truncated: bool,
+    /// Targets with no completed backup for too long (the first [`FAILED_TARGETS_LISTED`]), and how many.
+    pub without_recent_backup: Vec<crate::freshness::StaleTarget>,
+    pub without_recent_backup_count: usize,
     pub report: ResultLocation,
 }
 

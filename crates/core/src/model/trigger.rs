@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_percent, Inventory, Validate};
+use super::{check_percent, Inventory, TargetKind, Validate};
 use crate::error::{Error, Result};
 
 /// What the trigger is invoked with: an EventBridge scheduled event, or a manual test's. A field it does
@@ -95,6 +95,7 @@ impl Default for Timing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Skipped {
+    pub kind: TargetKind,
     pub id: String,
     pub reason: String,
 }
