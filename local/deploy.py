@@ -7,7 +7,8 @@ Creates each state machine, or updates it when it exists. Prints their ARNs as J
 
 Usage: deploy.py ENDPOINT
 
-Also creates what the template creates beside them: the SSM document, the backup vault and the bucket.
+Also creates what the template creates beside them: the SSM document, the backup vault, the bucket, the
+notification topic and the functions' event-invoke configs (asynchronous retries, on-failure destinations).
 """
 
 import functools
@@ -75,6 +76,7 @@ def deploy(url: str = None) -> dict:
         backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)
     # Every principal of the template acts with exactly its policy from here on.
     stack.control("/moto-api/snapmgmt/iam/principals", principals(), url)
+    deploy_notifications(url)
     roles = principals()["stateMachines"]
     sfn = stack.client("stepfunctions", url)
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
@@ -90,6 +92,33 @@ def deploy(url: str = None) -> dict:
             created = sfn.create_state_machine(name=name, definition=definition, roleArn=role)
             deployed[name] = created["stateMachineArn"]
     return deployed
+
+
+def deploy_notifications(url: str = None) -> None:
+    """The stack's topic, and each AWS::Lambda::EventInvokeConfig of the template, on the emulator's Lambda
+    (which runs a function invoked asynchronously through cargo lambda watch, and honours these)."""
+    template = iam_template.transformed_template()
+    resolver = iam_template.Resolver(template)
+    sns = stack.client("sns", url)
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::SNS::Topic":
+            sns.create_topic(Name=resolver.name(logical))
+    aws_lambda = stack.client("lambda", url)
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Lambda::EventInvokeConfig":
+            continue
+        config = resolver.resolve(resource["Properties"])
+        aws_lambda.put_function_event_invoke_config(
+            FunctionName=config["FunctionName"],
+            Qualifier=config["Qualifier"],
+            MaximumRetryAttempts=config["MaximumRetryAttempts"],
+            DestinationConfig=config["DestinationConfig"],
+        )
+
+
+def notification_topic_arn() -> str:
+    """The stack's NotificationTopic, as deployed locally."""
+    return iam_template.Resolver(iam_template.transformed_template()).arn("NotificationTopic")
 
 
 def deploy_document(ssm) -> None:

@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import backup, control, ec2, fsx, iam, lambda_functions, sfn, ssm
+from . import async_invoke, backup, control, ec2, fsx, iam, lambda_functions, sfn, ssm
 
 _installed = False
 
@@ -21,6 +21,7 @@ def install() -> None:
     ssm.install()
     backup.install()
     lambda_functions.install()
+    async_invoke.install()
     sfn.install()
     control.install()
     iam.install()
