@@ -296,7 +296,7 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         if body.get("IamRoleArn"):
             calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))
         return calls
-    if service == "backup" and operation == "ListRecoveryPointsByBackupVault":
+    if service == "backup" and operation in ("ListRecoveryPointsByBackupVault", "DescribeBackupVault"):
         vault = urllib.parse.unquote(path.split("/backup-vaults/")[1].split("/")[0])
         return [(action, f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{vault}", {})]
     if service == "backup" and operation in ("DescribeRecoveryPoint", "DeleteRecoveryPoint", "ListTags"):

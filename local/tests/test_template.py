@@ -173,3 +173,23 @@ def test_a_resource_without_a_recent_backup_reaches_the_topic():
     assert report["STALE_AFTER_HOURS"] == {"Ref": "StaleAfterHours"}
     core = (ROOT / "crates" / "core" / "src" / "report.rs").read_text()
     assert '("TargetsWithoutRecentBackup",' in core and 'emit("run", "report"' in core
+
+
+def test_the_safety_nets_are_off_by_default_and_cover_only_ours():
+    res = resources()
+    template, _ = cfnlint.decode.decode(ROOT / "template.yaml")
+    parameters = template["Parameters"]
+    assert parameters["RecycleBinDays"]["Default"] == 0 and parameters["EfsVaultLockDays"]["Default"] == 0
+    # Recycle Bin: our deleted EBS snapshots only, kept the days asked.
+    rule = res["SnapshotRecycleBinRule"]
+    assert rule["Condition"] == "HasRecycleBin"
+    assert rule["Properties"]["ResourceType"] == "EBS_SNAPSHOT"
+    assert rule["Properties"]["ResourceTags"] == [{"ResourceTagKey": "ManagedBy", "ResourceTagValue": "snapmgmt"}]
+    assert rule["Properties"]["RetentionPeriod"]["RetentionPeriodValue"] == {"Ref": "RecycleBinDays"}
+    # Vault Lock in governance mode: a minimum retention, and no ChangeableForDays (that would be compliance).
+    lock = res["BackupVault"]["Properties"]["LockConfiguration"]["Fn::If"]
+    assert lock[0] == "HasVaultLock" and lock[1] == {"MinRetentionDays": {"Ref": "EfsVaultLockDays"}}
+    assert lock[2] == {"Ref": "AWS::NoValue"}
+    # efs-backup knows the lock, so a lifecycle too short for it fails at start naming the setting.
+    variables = res["EfsBackupFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["BACKUP_VAULT_LOCK_DAYS"] == {"Ref": "EfsVaultLockDays"}

@@ -197,3 +197,32 @@ async fn a_malformed_recovery_point_arn_is_refused_naming_the_field() {
     let err = invoke(&settings(retention(7, 1), false, Some(&target.vault)), event).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "newRecoveryPointArn"), "{err}");
 }
+
+#[tokio::test]
+async fn in_a_locked_vault_nothing_is_deleted_and_the_report_says_why() {
+    let target = file_system().await;
+    let backup = kit::backup_client().await;
+    backup
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(&target.vault)
+        .min_retention_days(7)
+        .send()
+        .await
+        .unwrap();
+    let ours = kit::our_point_tags(&target.fs, kit::SEEDED_RUN);
+    let old = kit::create_recovery_points(&target.vault, &target.arn, &[point(ours.clone(), 30.0), point(ours, 31.0)]);
+    let new =
+        kit::create_recovery_points(&target.vault, &target.arn, &[point(kit::our_point_tags(&target.fs, RUN), 0.0)]);
+    let before = remaining(&target).await;
+
+    let report = clean(&target, Some(&new[0]), 7, 1).await.unwrap();
+
+    assert!(report.deleted.is_empty() && report.failed.is_empty(), "{report:?}");
+    for arn in &old {
+        assert_eq!(reason(&report, arn), Some(KeepReason::VaultLocked));
+    }
+    assert_eq!(remaining(&target).await, before);
+    // As on AWS, the locked vault itself refuses a delete: the cleanup does not even try.
+    let refused = snapmgmt_core::aws::backup::delete_recovery_point(&backup, &target.vault, &old[0]).await;
+    assert!(refused.is_err(), "{refused:?}");
+}

@@ -36,6 +36,11 @@ pub trait Store {
     fn in_use(&self, ids: &[String]) -> impl Future<Output = Result<HashSet<String>>> + Send;
     /// Deletes one part; one already gone counts as deleted.
     fn delete(&self, id: &str) -> impl Future<Output = Result<Deleted>> + Send;
+    /// Whether no one may delete here (a vault under Vault Lock): what the rule would delete is kept, and
+    /// reported so. Asked only when something would be deleted.
+    fn locked(&self) -> impl Future<Output = Result<bool>> + Send {
+        async { Ok(false) }
+    }
 }
 
 /// What one cleanup is asked to do.
@@ -115,6 +120,9 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         let (used, free): (Vec<String>, Vec<String>) = doomed.into_iter().partition(|id| in_use.contains(id));
         report.kept.extend(used.into_iter().map(|id| Kept { id, reason: KeepReason::InUse }));
         doomed = free;
+    }
+    if !doomed.is_empty() && store.locked().await? {
+        report.kept.extend(doomed.drain(..).map(|id| Kept { id, reason: KeepReason::VaultLocked }));
     }
     if request.dry_run {
         report.deleted = doomed;

@@ -209,6 +209,22 @@ impl EfsBackupConfig {
             None => None,
             Some(v) => Some(parse_number("BACKUP_DELETE_AFTER_DAYS", &v, 0, 36_500)?).filter(|days| *days > 0),
         };
+        // A vault under Vault Lock takes only jobs whose lifecycle keeps points at least its minimum, and
+        // no one may delete from it: the lifecycle is then what deletes them.
+        let lock_days = match src.get("BACKUP_VAULT_LOCK_DAYS") {
+            None => 0,
+            Some(v) => parse_number("BACKUP_VAULT_LOCK_DAYS", &v, 0, 36_500)?,
+        };
+        if lock_days > 0 && delete_after_days.is_none_or(|days| days < lock_days) {
+            return Err(invalid(
+                "BACKUP_DELETE_AFTER_DAYS",
+                &delete_after_days.unwrap_or(0).to_string(),
+                &format!(
+                    "must be at least BACKUP_VAULT_LOCK_DAYS ({lock_days}): the locked vault refuses jobs whose \
+                     lifecycle is shorter, and the lifecycle is what deletes from it"
+                ),
+            ));
+        }
         if let (Some(days), Some(retention)) = (delete_after_days, src.get("RETENTION_DAYS")) {
             let retention = parse_number("RETENTION_DAYS", &retention, 1, 36_500)?;
             if days <= retention {
@@ -525,6 +541,14 @@ mod tests {
         assert_eq!(read(&[]).unwrap().delete_after_days, None);
         let far = read(&[("BACKUP_DELETE_AFTER_DAYS", "400"), ("RETENTION_DAYS", "14")]).unwrap();
         assert_eq!(far.delete_after_days, Some(400));
+        let locked = |days: &str| {
+            read(&[("BACKUP_DELETE_AFTER_DAYS", days), ("RETENTION_DAYS", "14"), ("BACKUP_VAULT_LOCK_DAYS", "90")])
+        };
+        assert_eq!(locked("90").unwrap().delete_after_days, Some(90));
+        for short in ["0", "30"] {
+            let err = locked(short).unwrap_err();
+            assert!(err.to_string().contains("BACKUP_VAULT_LOCK_DAYS (90)"), "{err}");
+        }
         for inside in ["14", "7"] {
             let err = read(&[("BACKUP_DELETE_AFTER_DAYS", inside), ("RETENTION_DAYS", "14")]).unwrap_err();
             assert!(matches!(err, Error::InvalidSetting { name: "BACKUP_DELETE_AFTER_DAYS", .. }), "{err}");

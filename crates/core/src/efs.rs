@@ -171,6 +171,10 @@ impl Store for EfsStore<'_> {
     async fn delete(&self, arn: &str) -> Result<Deleted> {
         backup_api::delete_recovery_point(self.clients.backup, self.vault, arn).await
     }
+
+    async fn locked(&self) -> Result<bool> {
+        backup_api::vault_locked(self.clients.backup, self.vault).await
+    }
 }
 
 #[cfg(test)]

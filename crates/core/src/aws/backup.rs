@@ -64,6 +64,17 @@ pub async fn describe_backup_job(client: &Client, job_id: &str) -> Result<Descri
     }
 }
 
+/// Whether the vault is under Vault Lock (governance or compliance): then no one may delete its points.
+pub async fn vault_locked(client: &Client, vault: &str) -> Result<bool> {
+    match client.describe_backup_vault().backup_vault_name(vault).send().await {
+        Ok(out) => Ok(out.locked().unwrap_or(false)),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            Err(Error::NotFound { kind: "backup vault", id: vault.to_string() })
+        }
+        Err(e) => Err(Error::aws(SERVICE, "DescribeBackupVault", e)),
+    }
+}
+
 /// A recovery point as the cleanup needs it, from the listing or a describe.
 #[derive(Debug, Clone)]
 pub struct RecoveryPoint {

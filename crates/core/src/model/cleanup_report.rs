@@ -30,6 +30,8 @@ pub enum KeepReason {
     TooYoung,
     /// Expired, but this invocation's time budget ran out before its delete: the next run deletes it.
     OutOfTime,
+    /// Expired, but in a vault under AWS Backup Vault Lock, where no one may delete: its lifecycle does.
+    VaultLocked,
 }
 
 /// What a cleanup did for one target: every backup it looked at is in exactly one list.
