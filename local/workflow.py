@@ -122,6 +122,7 @@ def summarize(sfn, started: dict, execution: dict) -> dict:
         "skipped": report.get("skipped", started.get("skipped", [])),
         "withoutRecentBackup": report.get("withoutRecentBackup", []),
         "targets": [t for kind in ("fsx", "ec2", "efs") for t in report.get(kind, [])],
+        "orphans": report.get("orphans", []),
         "failedTargets": [f["targetId"] for f in report.get("failedTargets", [])],
         "totals": report.get("totals", {}),
         "report": output.get("report") if output else None,
@@ -193,6 +194,18 @@ def render(summary: dict) -> str:
             lines.append("    (lists cut at 100 ids each; the counts are whole, the cleanup's log has every id)")
     for skipped in summary["skipped"]:
         lines.append(f"  skipped {skipped['id']}: {skipped['reason']}")
+    for orphan in summary["orphans"]:
+        cleanup = orphan.get("cleanup") or {}
+        ages = cleanup.get("ages") or {}
+        lines.append(
+            f"  ORPHAN {orphan['kind']} {orphan['targetId']} (no longer a target): {ages.get('backups', 0)} backups"
+            f" of ours, {ages.get('newestDays', '-')} to {ages.get('oldestDays', '-')} days old"
+        )
+        if orphan.get("error"):
+            lines.append(f"    FAILED {orphan['error']}: {orphan.get('cause')}")
+        verb = "would delete" if cleanup.get("dryRun") else "deleted"
+        for backup in cleanup.get("deleted", []):
+            lines.append(f"    {verb} {backup}")
     for stale in summary["withoutRecentBackup"]:
         hours = stale["hoursWithoutBackup"]
         lines.append(f"  NO RECENT BACKUP {stale['kind']} {stale['targetId']}: none completed in {hours} hours")

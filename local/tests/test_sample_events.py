@@ -56,7 +56,7 @@ def test_every_state_machine_has_a_sample_input():
 def write_inventory(sample: dict, targets: dict) -> None:
     """Writes the inventory the sample input names, as the trigger does: one JSON array per kind."""
     s3 = stack.client("s3")
-    for kind in ("fsx", "ec2", "efs"):
+    for kind in ("fsx", "ec2", "efs", "orphans"):
         items = [{"kind": kind, "id": target_id} for target_id in targets.get(kind, [])]
         s3.put_object(Bucket=sample["inventory"]["bucket"], Key=sample["inventory"][kind], Body=json.dumps(items))
 

@@ -218,3 +218,25 @@ def test_the_run_command_shows_progress_then_a_table(aws, capsys, monkeypatch):
     assert header.split() == ["kind", "target", "created", "deleted", "kept", "result"]
     assert row.split() == ["fsx", fs, "1", "1", "1", "ok"], out
     assert f"deleted {old}" in out
+
+
+def test_backups_of_a_resource_that_is_no_longer_a_target_are_reported_with_their_ages(aws):
+    """Its tag removed, a file system's backups of ours are an orphan's: reported every run, with what
+    DeleteOrphans would delete (off by default: nothing is)."""
+    untagged = stack.create_file_system(aws, tagged=False)
+    newest = stack.create_backup(aws, untagged, 2, ours=True)
+    old = {stack.create_backup(aws, untagged, age, ours=True) for age in (30, 40)}
+    someone_elses = stack.create_backup(aws, untagged, 90, ours=False)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    assert untagged not in [t["targetId"] for t in summary["targets"]]
+    [orphan] = [o for o in summary["orphans"] if o["targetId"] == untagged]
+    assert orphan["kind"] == "fsx" and orphan["orphan"] is True
+    cleanup = orphan["cleanup"]
+    assert cleanup["dryRun"] is True, "DeleteOrphans is off"
+    assert set(cleanup["deleted"]) == old
+    assert cleanup["ages"] == {"backups": 3, "newestDays": 2, "oldestDays": 40}
+    assert summary["totals"]["orphans"] == 1 and summary["totals"]["targets"] == 0
+    assert stack.backup_ids(aws, untagged) == old | {newest, someone_elses}

@@ -36,18 +36,25 @@ async fn handler(
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
-    let CleanupConfig { retention, dry_run, backup_vault_name } = settings.clone()?;
+    let CleanupConfig { retention, dry_run, backup_vault_name, delete_orphans } = settings.clone()?;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     let event = CleanupEvent::parse(event.payload)?;
-    let retention = retention.with_delete_limit(event.max_delete_percent);
+    let mut retention = retention.with_delete_limit(event.max_delete_percent);
+    let report_only_orphan = event.orphan && !delete_orphans;
+    if report_only_orphan {
+        // Only reported: the guard, which stops deletes, would fail every night a run that deletes nothing.
+        retention.max_delete_percent = 100;
+    }
     let request = Request {
         target_id: &event.target_id,
         new_backup: event.new_backup.as_deref(),
         new_backup_field: event.new_backup_field(),
         run_id: event.run_id.as_ref().map(RunId::as_str),
-        dry_run: dry_run.applied_to(event.dry_run),
+        // An orphan's backups are only reported unless DELETE_ORPHANS says otherwise.
+        dry_run: dry_run.applied_to(event.dry_run) || report_only_orphan,
         now: snapmgmt_core::now_epoch_seconds(),
         budget_end,
+        orphan: event.orphan,
     };
     let report = match event.kind {
         TargetKind::Fsx => cleanup::run(&FsxStore { client: clients.fsx }, retention, request).await?,
@@ -84,5 +91,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 #[cfg(test)]
 mod efs_tests;
+#[cfg(test)]
+mod orphan_tests;
 #[cfg(test)]
 mod tests;

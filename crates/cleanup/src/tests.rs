@@ -31,6 +31,7 @@ pub(crate) fn settings(
         retention,
         dry_run: DryRunSetting { dry_run },
         backup_vault_name: vault.map(str::to_string),
+        delete_orphans: false,
     })
 }
 
@@ -494,6 +495,7 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
         dry_run: false,
         now: snapmgmt_core::now_epoch_seconds(),
         budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),
+        orphan: false,
     };
 
     let report = cleanup::run(&FsxStore { client: &via }, retention(7, 1).unwrap(), request).await.unwrap();

@@ -58,6 +58,9 @@ pub struct Request<'a> {
     pub now: i64,
     /// No delete starts after this; the ones left are kept as `OutOfTime`, for the next run.
     pub budget_end: Option<std::time::Instant>,
+    /// The resource is no longer a target: no backup will come, and it may be gone. Its backups are
+    /// judged against their own retention and MIN_KEEP, under the guard.
+    pub orphan: bool,
 }
 
 /// Deletes the target's expired backups, as the retention rule and the delete guard allow, once this
@@ -66,7 +69,21 @@ pub struct Request<'a> {
 pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Request<'_>) -> Result<CleanupReport> {
     let target = request.target_id;
     let mut parts = store.list_ours(target).await?;
-    let account_id = store.account_id(target, &parts).await?;
+    let account_id = match store.account_id(target, &parts).await {
+        // An orphan's resource may be gone: its backups were listed as this account's own.
+        Err(Error::NotFound { .. }) if request.orphan => match common_owner(&parts) {
+            Some(owner) => owner,
+            None => {
+                return Ok(CleanupReport {
+                    target_id: target.to_string(),
+                    dry_run: request.dry_run,
+                    ..Default::default()
+                }
+                .finished())
+            }
+        },
+        other => other?,
+    };
 
     // An empty list names no backup: the same as none.
     let new_backup = request.new_backup.filter(|ids| !ids.is_empty());
@@ -90,13 +107,15 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
             }
             new.len() == ids.len() && new.iter().all(|p| p.state == BackupState::Completed)
         }
+        // An orphan gets no new backup: its own retention and MIN_KEEP decide.
+        None if request.orphan => true,
         None if request.dry_run => true,
         None => return Err(Error::invalid_event(request.new_backup_field, "is required unless dryRun is true")),
     };
 
     let keys = backup_keys::<S>(&parts);
     let mut backups = backups_of(&parts, &keys);
-    if new_backup.is_none() {
+    if new_backup.is_none() && !request.orphan {
         // Preview: the backup this run would take counts as the newest, as it will in the real run.
         backups.push(retention::this_runs_backup(target, &account_id, request.now));
     }
@@ -109,7 +128,12 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         parts_of.entry(key).or_default().push(part.id.clone());
     }
     let mut take = |backup: &str| parts_of.remove(backup).unwrap_or_default();
-    let mut report = CleanupReport { target_id: target.to_string(), dry_run: request.dry_run, ..Default::default() };
+    let mut report = CleanupReport {
+        target_id: target.to_string(),
+        dry_run: request.dry_run,
+        ages: ages(&policy, &backups),
+        ..Default::default()
+    };
     for kept in plan.keep {
         report.kept.extend(take(&kept.id).into_iter().map(|id| Kept { id, reason: kept.reason }));
     }
@@ -144,6 +168,27 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
     let report = report.finished();
     crate::metrics::cleanup(S::KIND, &report);
     Ok(report)
+}
+
+/// The one account every listed part names, if they agree.
+fn common_owner(parts: &[BackupInfo]) -> Option<String> {
+    let owner = parts.first()?.owner_account.clone()?;
+    parts.iter().all(|p| p.owner_account.as_deref() == Some(owner.as_str())).then_some(owner)
+}
+
+/// The count and age range of the target's backups that are ours (the stand-in of a preview excluded).
+fn ages(policy: &Policy, backups: &[BackupInfo]) -> Option<crate::model::BackupAges> {
+    let created: Vec<i64> = backups
+        .iter()
+        .filter(|b| b.id != retention::THIS_RUNS_BACKUP && retention::is_ours(policy, b))
+        .filter_map(|b| b.created_at)
+        .collect();
+    let days = |t: i64| (policy.now - t).max(0) / retention::SECONDS_PER_DAY;
+    Some(crate::model::BackupAges {
+        backups: created.len(),
+        newest_days: days(*created.iter().max()?),
+        oldest_days: days(*created.iter().min()?),
+    })
 }
 
 fn rule<'a>(retention: &RetentionConfig, target: &'a str, account: &'a str, now: i64, completed: bool) -> Policy<'a> {

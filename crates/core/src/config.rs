@@ -57,6 +57,9 @@ pub struct TriggerConfig {
     /// The stack's snapshot mode (an instance's tag may choose its own): stopped instances are targets in
     /// the direct mode only.
     pub snapshot_mode: crate::model::SnapshotMode,
+    /// BACKUP_VAULT_NAME, the stack's vault: EFS recovery points of resources that are no longer targets
+    /// are looked for there (none when unset).
+    pub backup_vault_name: Option<String>,
 }
 
 /// The DRY_RUN setting, which every function that creates or deletes reads itself: a stack deployed with
@@ -131,6 +134,9 @@ pub struct CleanupConfig {
     pub dry_run: DryRunSetting,
     /// BACKUP_VAULT_NAME: needed only for EFS targets, whose cleanup fails alone without it.
     pub backup_vault_name: Option<String>,
+    /// DELETE_ORPHANS: whether the backups of resources that are no longer targets are deleted (after
+    /// their own retention, keeping the newest, under the guard) or only reported. Off by default.
+    pub delete_orphans: bool,
 }
 
 impl CleanupConfig {
@@ -139,6 +145,7 @@ impl CleanupConfig {
             retention: RetentionConfig::from_source(src)?,
             dry_run: DryRunSetting::from_source(src)?,
             backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
+            delete_orphans: flag(src, "DELETE_ORPHANS")?,
         })
     }
 
@@ -283,6 +290,7 @@ impl TriggerConfig {
             },
             dry_run: flag(src, "DRY_RUN")?,
             snapshot_mode: snapshot_mode(src)?,
+            backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
         })
     }
 

@@ -143,10 +143,19 @@ impl Store for EfsStore<'_> {
     const KIND: &'static str = "efs";
 
     async fn list_ours(&self, file_system_id: &str) -> Result<Vec<BackupInfo>> {
-        let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
-        let points =
-            backup_api::list_recovery_points(self.clients.backup, self.vault, fs.file_system_arn().unwrap_or_default())
-                .await?;
+        let points = match efs_api::describe_file_system(self.clients.efs, file_system_id).await {
+            Ok(fs) => {
+                let arn = fs.file_system_arn().unwrap_or_default();
+                backup_api::list_recovery_points(self.clients.backup, self.vault, Some(arn)).await?
+            }
+            // A file system deleted since (an orphan): its points, by the id their resource ARN ends with.
+            Err(crate::Error::NotFound { .. }) => {
+                let all = backup_api::list_recovery_points(self.clients.backup, self.vault, None).await?;
+                let suffix = format!("/{file_system_id}");
+                all.into_iter().filter(|p| p.resource_arn.as_deref().is_some_and(|a| a.ends_with(&suffix))).collect()
+            }
+            Err(e) => return Err(e),
+        };
         self.with_tags(points).await
     }
 

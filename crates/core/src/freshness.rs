@@ -113,6 +113,7 @@ mod tests {
             dry_run: false,
             created: if created { vec!["backup-1".into()] } else { Vec::new() },
             retries: 0,
+            orphan: false,
             cleanup: None,
             error: error.map(str::to_string),
             cause: None,

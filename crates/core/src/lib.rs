@@ -12,6 +12,7 @@ pub mod fsx;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod orphans;
 pub mod report;
 pub mod retention;
 pub mod tags;

@@ -67,6 +67,15 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         per_kind.push((kind, read_results(s3, kind, location).await?));
     }
     let mut report = assemble(&event.run_id, event.execution_id.clone(), event.dry_run, per_kind);
+    if let Some(location) = &event.results.orphans {
+        if location.bucket != bucket {
+            let reason = format!("{:?} is not the stack's bucket {bucket:?}", location.bucket);
+            return Err(Error::invalid_event("results.orphans.bucket", reason));
+        }
+        // The kind placeholder is replaced by each orphan's own (its result, or its input).
+        let orphans = read_results(s3, TargetKind::Fsx, location).await?.into_iter().map(as_orphan).collect();
+        add_orphans(&mut report, orphans);
+    }
     report.skipped = read_or_empty(s3, bucket, &skipped_key(&event.run_id)).await?;
     let ledger: Ledger = read_or_empty(s3, bucket, LEDGER_KEY).await?;
     let now = crate::now_epoch_seconds();
@@ -144,6 +153,8 @@ fn bad_result(key: &str, e: serde_json::Error) -> Error {
 /// JSON (the state machine's Fail state); a child that failed otherwise (a runtime error, a timeout) is
 /// named from its input.
 pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
+    // An orphan's input names its own kind.
+    let kind = entry.input.as_deref().and_then(kind_of_orphan_input).unwrap_or(kind);
     let mut unreadable = None;
     if entry.status == "SUCCEEDED" {
         match serde_json::from_str::<TargetResult>(entry.output.as_deref().unwrap_or("null")) {
@@ -163,6 +174,7 @@ pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
         dry_run: false,
         created: Vec::new(),
         retries: 0,
+        orphan: false,
         cleanup: None,
         error: Some(match (&unreadable, entry.error) {
             (Some(_), _) => "UnreadableResult".to_string(),
@@ -175,7 +187,36 @@ pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
 
 fn target_id_of_input(input: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(input).ok()?;
-    ["fileSystemId", "instanceId"].iter().find_map(|k| value.get(k)?.as_str().map(str::to_string))
+    let orphan = value.get("of").and_then(|of| of.get("id")?.as_str().map(str::to_string));
+    orphan.or_else(|| ["fileSystemId", "instanceId"].iter().find_map(|k| value.get(k)?.as_str().map(str::to_string)))
+}
+
+fn kind_of_orphan_input(input: &str) -> Option<TargetKind> {
+    let value: serde_json::Value = serde_json::from_str(input).ok()?;
+    serde_json::from_value(value.get("of")?.get("kind")?.clone()).ok()
+}
+
+/// An orphan's result: marked so (its kind is its own, from its result or its input).
+fn as_orphan(mut result: TargetResult) -> TargetResult {
+    result.orphan = true;
+    result
+}
+
+/// The orphans into the report: in kind and id order, their counts in the totals (a failure among the
+/// failed targets: it needs a person as much), never as targets.
+pub fn add_orphans(report: &mut RunReport, mut orphans: Vec<TargetResult>) {
+    orphans.sort_by(|a, b| (a.kind.as_str(), &a.target_id).cmp(&(b.kind.as_str(), &b.target_id)));
+    for orphan in &orphans {
+        report.totals += orphan.counts();
+        if let Some(error) = &orphan.error {
+            report.failed_targets.push(FailedTarget {
+                kind: orphan.kind,
+                target_id: orphan.target_id.clone(),
+                error: error.clone(),
+            });
+        }
+    }
+    report.orphans = orphans;
 }
 
 /// The full report from every target's result: targets in id order per kind, totals summed from each
@@ -270,6 +311,7 @@ mod tests {
             dry_run: false,
             created: vec!["snap-a".into(), "snap-b".into()],
             retries: 0,
+            orphan: false,
             cleanup: Some(cleaned(250)),
             error: None,
             cause: None,

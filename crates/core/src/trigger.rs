@@ -28,6 +28,7 @@ pub struct TriggerClients<'a> {
     pub efs: &'a aws_sdk_efs::Client,
     pub s3: &'a aws_sdk_s3::Client,
     pub sfn: &'a aws_sdk_sfn::Client,
+    pub backup: &'a aws_sdk_backup::Client,
 }
 
 /// Enumerates the targets, writes them to the stack's bucket as the run's inventory, and starts the
@@ -57,6 +58,20 @@ pub async fn run(
     let inventory = Inventory::of_run(&config.inventory_bucket, &name);
     let counts = PerKind { fsx: fsx.len() as u32, ec2: instances.len() as u32, efs: efs.len() as u32 };
     let targets = [(TargetKind::Fsx, fsx), (TargetKind::Ec2, instances), (TargetKind::Efs, efs)];
+    // Our backups of anything that is neither a target nor a skipped tagged resource: reported, and
+    // cleaned when DELETE_ORPHANS allows, by their own Map.
+    let current: std::collections::BTreeSet<(TargetKind, String)> = targets
+        .iter()
+        .flat_map(|(kind, ids)| ids.iter().map(move |id| (*kind, id.clone())))
+        .chain(skipped.iter().map(|s| (s.kind, s.id.clone())))
+        .collect();
+    let sources = crate::orphans::Sources {
+        ec2: clients.ec2,
+        fsx: clients.fsx,
+        backup: clients.backup,
+        vault: config.backup_vault_name.as_deref(),
+    };
+    let orphans = crate::orphans::find(sources, &current).await?;
     let input = WorkflowInput {
         run_id: name.clone(),
         inventory: inventory.clone(),
@@ -71,6 +86,7 @@ pub async fn run(
         targets.iter().map(|(kind, ids)| (inventory.key(*kind).to_string(), inventory_json(*kind, ids))).collect();
     // The skipped ones too: the report names them, and a target skipped night after night goes stale.
     writes.push((skipped_key(&name), serde_json::to_vec(&skipped).expect("the skipped list serialises")));
+    writes.push((inventory.orphans.clone(), serde_json::to_vec(&orphans).expect("the orphans serialise")));
     let bucket = inventory.bucket.as_str();
     futures::future::try_join_all(
         writes.into_iter().map(|(key, body)| async move { aws::s3::put_json(clients.s3, bucket, &key, body).await }),
@@ -84,6 +100,7 @@ pub async fn run(
         fsx_targets = input.targets.fsx,
         ec2_targets = input.targets.ec2,
         efs_targets = input.targets.efs,
+        orphans = orphans.len(),
         inventory_bucket = %inventory.bucket,
         input_bytes = input_json.len(),
         report_console = %console_url(&started.execution_arn),
@@ -97,6 +114,7 @@ pub async fn run(
         fsx_targets: input.targets.fsx as usize,
         ec2_targets: input.targets.ec2 as usize,
         efs_targets: input.targets.efs as usize,
+        orphans: orphans.len(),
         skipped,
         inventory,
     })

@@ -157,3 +157,39 @@ async fn names_the_targets_without_a_recent_backup_and_the_skipped_ones_and_keep
     assert_eq!(kept.targets.keys().collect::<Vec<_>>(), ["ec2:i-stopped", "fsx:fs-bad", "fsx:fs-ok"]);
     assert!(kept.targets["fsx:fs-ok"].last_completed.unwrap() >= now);
 }
+
+#[tokio::test]
+async fn orphans_are_reported_apart_from_targets_and_a_failed_one_is_named() {
+    let bucket = kit::create_bucket().await;
+    let cleanup = json!({"deleted": ["snap-1"], "kept": [], "failed": [], "truncated": false, "dryRun": true,
+        "counts": {"deleted": 1, "kept": 1, "failed": 0, "keptByReason": {"AmongNewest": 1}},
+        "ages": {"backups": 2, "newestDays": 3, "oldestDays": 40}});
+    let orphans = write_results(
+        &bucket,
+        "orphans-7",
+        &[succeeded(json!({"kind": "ec2", "targetId": "i-gone", "orphan": true, "dryRun": true, "cleanup": cleanup}))],
+        &[failed(json!({"of": {"kind": "efs", "id": "fs-gone"}}), "States.Timeout", "too slow")],
+    )
+    .await;
+    let empty = write_results(&bucket, "none-7", &[], &[]).await;
+
+    let summary = report(
+        &bucket,
+        json!({"runId": "run-7", "dryRun": false,
+               "results": {"fsx": empty, "ec2": empty, "efs": empty, "orphans": orphans}}),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((summary.totals.targets, summary.totals.orphans), (0, 2));
+    assert_eq!(summary.totals.deleted, 1, "what the orphan's cleanup would delete counts");
+    assert_eq!(summary.failed_targets.len(), 1);
+    assert_eq!(
+        (summary.failed_targets[0].kind, summary.failed_targets[0].target_id.as_str()),
+        (snapmgmt_core::model::TargetKind::Efs, "fs-gone")
+    );
+    let full = kit::read_json(&bucket, &summary.report.key).await;
+    assert_eq!(full["orphans"][1]["targetId"], "fs-gone", "in kind and id order");
+    assert_eq!(full["orphans"][0]["cleanup"]["ages"]["oldestDays"], 40);
+    assert!(full["ec2"].as_array().unwrap().is_empty(), "an orphan is no target");
+}

@@ -3,7 +3,7 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_sfn};
+use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_sfn};
 use snapmgmt_core::config::TriggerConfig;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, TriggerEvent, TriggerResult};
@@ -31,7 +31,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let efs = aws_sdk_efs::Client::new(&sdk_config);
     let s3 = snapmgmt_core::aws::s3::client(&sdk_config);
     let sfn = aws_sdk_sfn::Client::new(&sdk_config);
-    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn };
+    let backup = aws_sdk_backup::Client::new(&sdk_config);
+    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn, backup: &backup };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("trigger", &event.payload);
         handler(clients, &config, event).instrument(span)

@@ -17,6 +17,7 @@ fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
         concurrency: Concurrency { fsx: 2, ec2: 3, efs: 4 },
         dry_run: false,
         snapshot_mode: SnapshotMode::Ssm,
+        backup_vault_name: None,
     }
 }
 
@@ -42,7 +43,8 @@ async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<Trigg
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let (ec2, efs, s3) = (kit::ec2_client().await, kit::efs_client().await, kit::s3_client().await);
-    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn };
+    let backup = kit::backup_client().await;
+    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn, backup: &backup };
     handler(clients, config, LambdaEvent::new(payload, context)).await
 }
 
@@ -196,4 +198,31 @@ async fn stopped_instances_are_snapshotted_in_the_direct_mode_and_skipped_with_w
     expected.sort();
     assert_eq!(targets, expected, "a terminated instance is never a target");
     assert!(direct.skipped.is_empty());
+}
+
+#[tokio::test]
+async fn our_backups_of_resources_that_are_no_longer_targets_are_listed_as_orphans() {
+    let (_, mut cfg) = setup().await;
+    let (ec2, fsx, backup) = (kit::ec2_client().await, kit::fsx_client().await, kit::backup_client().await);
+    let tag = (cfg.target_tag.key.as_str(), cfg.target_tag.value.as_str());
+    let target = kit::create_instance(&ec2, &[tag], 0).await;
+    kit::create_snapshot(&ec2, &target, &kit::our_snapshot_tags(&target, "run-1"), 3).await;
+    let terminated = kit::create_instance(&ec2, &[tag], 0).await;
+    kit::create_snapshot(&ec2, &terminated, &kit::our_snapshot_tags(&terminated, "run-1"), 3).await;
+    ec2.terminate_instances().instance_ids(&terminated).send().await.unwrap();
+    let untagged = kit::create_windows_file_system(&fsx, &[]).await;
+    kit::create_backup(&fsx, &untagged, &kit::our_tags(&untagged), 3).await;
+    let someone_elses = kit::create_windows_file_system(&fsx, &[]).await;
+    kit::create_backup(&fsx, &someone_elses, &[("Name", "by hand")], 3).await;
+    cfg.backup_vault_name = Some(kit::create_vault(&backup).await);
+
+    let result = trigger(&Ok(cfg), json!({})).await.unwrap();
+
+    let orphans: Vec<InventoryItem> =
+        serde_json::from_value(kit::read_json(&result.inventory.bucket, &result.inventory.orphans).await).unwrap();
+    let has = |kind: TargetKind, id: &str| orphans.iter().any(|o| o.kind == kind && o.id == id);
+    assert!(has(TargetKind::Ec2, &terminated) && has(TargetKind::Fsx, &untagged), "{orphans:?}");
+    assert!(!has(TargetKind::Ec2, &target), "a target is no orphan");
+    assert!(!has(TargetKind::Fsx, &someone_elses), "only our backups make an orphan");
+    assert_eq!(result.orphans, orphans.len());
 }

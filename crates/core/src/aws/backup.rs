@@ -86,12 +86,17 @@ pub struct RecoveryPoint {
     pub by_backup_plan: bool,
 }
 
-/// The vault's recovery points of one resource, filtered on the server by resource, all pages.
-pub async fn list_recovery_points(client: &Client, vault: &str, resource_arn: &str) -> Result<Vec<RecoveryPoint>> {
+/// The vault's EFS recovery points, of one resource when given (filtered on the server), all pages.
+pub async fn list_recovery_points(
+    client: &Client,
+    vault: &str,
+    resource_arn: Option<&str>,
+) -> Result<Vec<RecoveryPoint>> {
     let mut pages = client
         .list_recovery_points_by_backup_vault()
         .backup_vault_name(vault)
-        .by_resource_arn(resource_arn)
+        .set_by_resource_arn(resource_arn.map(str::to_string))
+        .by_resource_type("EFS")
         .max_results(1000)
         .into_paginator()
         .send();
@@ -112,6 +117,28 @@ pub async fn list_recovery_points(client: &Client, vault: &str, resource_arn: &s
         }));
     }
     Ok(all)
+}
+
+/// The file systems (ids) with EFS recovery points in the vault, page by page.
+pub async fn resources_with_recovery_points(
+    client: &Client,
+    vault: &str,
+) -> Result<std::collections::BTreeSet<String>> {
+    let mut pages = client
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_resource_type("EFS")
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    let mut ids = std::collections::BTreeSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "ListRecoveryPointsByBackupVault", e))?;
+        ids.extend(
+            page.recovery_points().iter().filter_map(|p| Some(p.resource_arn()?.rsplit('/').next()?.to_string())),
+        );
+    }
+    Ok(ids)
 }
 
 /// One recovery point of the vault; `NotFound` when it is not there.

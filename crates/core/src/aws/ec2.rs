@@ -133,6 +133,26 @@ pub async fn list_own_snapshots(client: &Client, tags: &[(&str, &str)], page_siz
     Ok(all)
 }
 
+/// The resources (our `snapmgmt:TargetId` tag) this account's snapshots of ours were taken of, page by page.
+pub async fn targets_of_our_snapshots(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+    let mut pages = client
+        .describe_snapshots()
+        .owner_ids("self")
+        .filters(filter(&format!("tag:{}", tags::MANAGED_BY_KEY), tags::MANAGED_BY_VALUE))
+        .max_results(SNAPSHOT_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    let mut ids = std::collections::BTreeSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeSnapshots", e))?;
+        for snapshot in page.snapshots() {
+            let target = snapshot.tags().iter().find(|t| t.key() == Some(tags::TARGET_ID_KEY)).and_then(|t| t.value());
+            ids.extend(target.map(str::to_string));
+        }
+    }
+    Ok(ids)
+}
+
 /// These snapshots; `NotFound` when one does not exist.
 pub async fn describe_snapshots(client: &Client, ids: &[String]) -> Result<Vec<Snapshot>> {
     if ids.is_empty() {

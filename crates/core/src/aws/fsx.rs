@@ -54,6 +54,27 @@ pub async fn list_backups(
     Ok(all)
 }
 
+/// The resources (our `snapmgmt:TargetId` tag) our user-initiated backups were taken of, page by page. FSx
+/// filters by type on the server, not by tag.
+pub async fn targets_of_our_backups(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+    let mut pages = client
+        .describe_backups()
+        .filters(filter(FilterName::BackupType, BackupType::UserInitiated.as_str()))
+        .into_paginator()
+        .send();
+    let mut ids = std::collections::BTreeSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeBackups", e))?;
+        for backup in page.backups() {
+            let tags = tag_map(backup.tags());
+            if tags.get(crate::tags::MANAGED_BY_KEY).map(String::as_str) == Some(crate::tags::MANAGED_BY_VALUE) {
+                ids.extend(tags.get(crate::tags::TARGET_ID_KEY).cloned());
+            }
+        }
+    }
+    Ok(ids)
+}
+
 /// One backup; `NotFound` when it does not exist.
 pub async fn describe_backup(client: &Client, backup_id: &str) -> Result<Backup> {
     let out = client.describe_backups().backup_ids(backup_id).send().await;

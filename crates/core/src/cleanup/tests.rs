@@ -101,6 +101,8 @@ struct Case {
     retention_days: u32,
     min_keep: u32,
     max_delete_percent: u32,
+    /// No longer a target: no new backup, its backups judged against their own retention.
+    orphan: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -139,7 +141,7 @@ fn case() -> impl Strategy<Value = Case> {
                     })
                     .collect()
             });
-            Case { parts, in_use, failing, new_parts, retention_days, min_keep, max_delete_percent }
+            Case { parts, in_use, failing, new_parts, retention_days, min_keep, max_delete_percent, orphan: false }
         })
 }
 
@@ -161,9 +163,10 @@ fn clean<const SETS: bool>(store: &MemoryStore<SETS>, case: &Case, dry_run: bool
         new_backup: case.new_parts.as_deref(),
         new_backup_field: "newSnapshotIds",
         run_id: Some(NEW_RUN),
-        dry_run: dry_run || case.new_parts.is_none(),
+        dry_run: dry_run || (case.new_parts.is_none() && !case.orphan),
         now: NOW,
         budget_end: None,
+        orphan: case.orphan,
     };
     futures::executor::block_on(run(store, retention, request))
 }
@@ -277,6 +280,13 @@ proptest! {
     }
 
     #[test]
+    fn an_orphan_keeps_its_newest_and_deletes_only_its_expired_backups(case in case()) {
+        let orphan = Case { new_parts: None, orphan: true, ..case };
+        check_engine::<false>(&orphan)?;
+        check_engine::<true>(&orphan)?;
+    }
+
+    #[test]
     fn a_dry_run_deletes_nothing_and_says_what_the_run_deletes(case in case()) {
         let mut case = case;
         case.failing.clear();
@@ -326,6 +336,7 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
         dry_run: false,
         now: NOW,
         budget_end: None,
+        orphan: false,
     };
     let retention = RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100 };
     let err = futures::executor::block_on(run(&store, retention, request)).unwrap_err();
@@ -351,6 +362,7 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
         dry_run: false,
         now: NOW,
         budget_end: None,
+        orphan: false,
     };
     let retention = RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100 };
     let report = futures::executor::block_on(run(&store, retention, request)).unwrap();
@@ -376,6 +388,7 @@ fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
             dry_run: false,
             now: NOW,
             budget_end: None,
+            orphan: false,
         };
         let err = futures::executor::block_on(run(&store, retention, request)).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { .. }), "{err}");

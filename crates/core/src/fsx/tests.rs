@@ -64,6 +64,7 @@ async fn one_failed_delete_does_not_stop_the_others() {
         dry_run: false,
         now,
         budget_end: None,
+        orphan: false,
     };
     let report = cleanup::run(
         &FsxStore { client: &client },

@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 
-use super::TargetKind;
 use super::{check_id, check_percent, check_snapshot_set, parse_event, split_kind, unknown_kind, RunId, Validate};
+use super::{InventoryItem, TargetKind};
 use crate::error::Result;
 
 /// What cleanup is asked, whatever the kind: one target, and this run's backup of it.
@@ -19,6 +19,9 @@ pub struct CleanupEvent {
     pub max_delete_percent: Option<u32>,
     /// The run (the workflow's execution name), for the logs.
     pub run_id: Option<RunId>,
+    /// A resource that is no longer a target, whose backups of ours remain: there is no new backup, and
+    /// the rule deletes only after their own retention, keeping the newest.
+    pub orphan: bool,
 }
 
 impl CleanupEvent {
@@ -29,7 +32,8 @@ impl CleanupEvent {
             (kind, rest) if kind == "fsx" => Ok(parse_event::<FsxCleanup>(rest)?.into()),
             (kind, rest) if kind == "ebs" => Ok(parse_event::<EbsCleanup>(rest)?.into()),
             (kind, rest) if kind == "efs" => Ok(parse_event::<EfsCleanup>(rest)?.into()),
-            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ebs", "efs"])),
+            (kind, rest) if kind == "orphan" => Ok(parse_event::<OrphanCleanup>(rest)?.into()),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ebs", "efs", "orphan"])),
         }
     }
 
@@ -77,6 +81,7 @@ impl From<FsxCleanup> for CleanupEvent {
             dry_run: e.dry_run,
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
+            orphan: false,
         }
     }
 }
@@ -114,6 +119,7 @@ impl From<EbsCleanup> for CleanupEvent {
             dry_run: e.dry_run,
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
+            orphan: false,
         }
     }
 }
@@ -152,6 +158,42 @@ impl From<EfsCleanup> for CleanupEvent {
             dry_run: e.dry_run,
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
+            orphan: false,
+        }
+    }
+}
+
+/// The `orphan` event as it arrives: the resource as the trigger's orphan inventory names it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OrphanCleanup {
+    of: InventoryItem,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    max_delete_percent: Option<u32>,
+    #[serde(default)]
+    run_id: Option<RunId>,
+}
+
+impl Validate for OrphanCleanup {
+    fn validate(&self) -> Result<()> {
+        let prefix = if self.of.kind == TargetKind::Ec2 { "i-" } else { "fs-" };
+        check_id("of.id", &self.of.id, prefix)?;
+        check_percent("maxDeletePercent", self.max_delete_percent)
+    }
+}
+
+impl From<OrphanCleanup> for CleanupEvent {
+    fn from(e: OrphanCleanup) -> Self {
+        Self {
+            kind: e.of.kind,
+            target_id: e.of.id,
+            new_backup: None,
+            dry_run: e.dry_run,
+            max_delete_percent: e.max_delete_percent,
+            run_id: e.run_id,
+            orphan: true,
         }
     }
 }

@@ -52,6 +52,18 @@ pub struct CleanupReport {
     /// Whether the id lists were cut to [`REPORT_ID_LIMIT`] each (the counts never are).
     #[serde(default)]
     pub truncated: bool,
+    /// How many backups of ours the resource has, and how old the newest and oldest are (null: none).
+    #[serde(default)]
+    pub ages: Option<BackupAges>,
+}
+
+/// The backups of ours a resource has, by age in whole days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupAges {
+    pub backups: usize,
+    pub newest_days: i64,
+    pub oldest_days: i64,
 }
 
 /// Ids listed per list in a report that goes into the workflow's state: the state of one execution is

@@ -43,6 +43,9 @@ pub struct Inventory {
     pub fsx: String,
     pub ec2: String,
     pub efs: String,
+    /// The resources that are no longer targets but have backups of ours, as [`InventoryItem`]s.
+    #[serde(default)]
+    pub orphans: String,
 }
 
 /// Where the trigger writes the tagged resources it skipped in run `run_id`, with the reason.
@@ -59,6 +62,7 @@ impl Inventory {
             fsx: key(TargetKind::Fsx),
             ec2: key(TargetKind::Ec2),
             efs: key(TargetKind::Efs),
+            orphans: format!("inventory/{run_id}/orphans.json"),
         }
     }
 
@@ -122,6 +126,9 @@ pub struct TargetResult {
     /// Failed snapshot runs retried before this one succeeded (EC2).
     #[serde(default)]
     pub retries: u32,
+    /// No longer a target: only its old backups were looked at.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub orphan: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<CleanupReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,9 +160,10 @@ impl TargetResult {
     pub fn counts(&self) -> Totals {
         let cleanup = self.cleanup.as_ref().map(|c| &c.counts);
         // A backup (an instance's snapshot set counts once) made, or in a dry run one that would be made.
-        let created = if self.dry_run { !self.failed() } else { !self.created.is_empty() };
+        let created = if self.dry_run { !self.failed() && !self.orphan } else { !self.created.is_empty() };
         Totals {
-            targets: 1,
+            targets: usize::from(!self.orphan),
+            orphans: usize::from(self.orphan),
             failed_targets: self.failed() as usize,
             created: created as usize,
             deleted: cleanup.map_or(0, |c| c.deleted),
@@ -177,11 +185,15 @@ pub struct Totals {
     pub deleted: usize,
     pub kept: usize,
     pub failed_deletes: usize,
+    /// Resources that are no longer targets whose backups of ours were looked at.
+    #[serde(default)]
+    pub orphans: usize,
 }
 
 impl std::ops::AddAssign for Totals {
     fn add_assign(&mut self, other: Self) {
         self.targets += other.targets;
+        self.orphans += other.orphans;
         self.failed_targets += other.failed_targets;
         self.created += other.created;
         self.deleted += other.deleted;
@@ -217,6 +229,9 @@ pub struct ResultsPerKind {
     pub fsx: ResultLocation,
     pub ec2: ResultLocation,
     pub efs: ResultLocation,
+    /// The orphans' Map (absent from runs of versions before it).
+    #[serde(default)]
+    pub orphans: Option<ResultLocation>,
 }
 
 impl ResultsPerKind {
@@ -232,9 +247,10 @@ impl ResultsPerKind {
 impl Validate for ReportEvent {
     fn validate(&self) -> Result<()> {
         RunId::new("runId", &self.run_id)?;
-        for kind in TargetKind::ALL {
-            let location = self.results.of(kind);
-            let field = format!("results.{}.key", kind.as_str());
+        let kinds = TargetKind::ALL.map(|kind| (kind.as_str(), Some(self.results.of(kind))));
+        for (name, location) in kinds.into_iter().chain([("orphans", self.results.orphans.as_ref())]) {
+            let Some(location) = location else { continue };
+            let field = format!("results.{name}.key");
             if !(location.key.starts_with("results/") && location.key.ends_with("/manifest.json")) {
                 return Err(Error::invalid_event(field, format!("{:?} is not a results manifest", location.key)));
             }
@@ -270,6 +286,9 @@ pub struct RunReport {
     pub fsx: Vec<TargetResult>,
     pub ec2: Vec<TargetResult>,
     pub efs: Vec<TargetResult>,
+    /// Resources that are no longer targets, with their backups' ages and what was (or would be) deleted.
+    #[serde(default)]
+    pub orphans: Vec<TargetResult>,
 }
 
 /// Failed targets the execution's output names; all of them are in the full report.
@@ -317,6 +336,7 @@ mod tests {
                 dry_run: true,
                 created: vec![],
                 retries: 0,
+                orphan: false,
                 cleanup: None,
                 error: None,
                 cause: None,

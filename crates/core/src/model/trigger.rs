@@ -111,6 +111,9 @@ pub struct TriggerResult {
     pub fsx_targets: usize,
     pub ec2_targets: usize,
     pub efs_targets: usize,
+    /// Resources with backups of ours that are no longer targets (`inventory.orphans` lists them).
+    #[serde(default)]
+    pub orphans: usize,
     pub skipped: Vec<Skipped>,
     /// Where the run's targets were written.
     pub inventory: Inventory,

@@ -1,0 +1,85 @@
+//! Orphans: resources that are no longer targets (a tag removed, an instance terminated, a file system
+//! deleted) whose backups of ours remain. Found from our backups, grouped by the resource they are of:
+//! EBS snapshots and FSx backups by our `snapmgmt:TargetId` tag, EFS recovery points in the stack's vault
+//! by their resource. Each listing folds page by page into a set of resource ids, so a fleet's 100,000
+//! backups never sit in memory at once.
+
+use std::collections::BTreeSet;
+
+use crate::aws;
+use crate::error::Result;
+use crate::model::{InventoryItem, TargetKind};
+
+/// Where our backups are listed from.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    pub ec2: &'a aws_sdk_ec2::Client,
+    pub fsx: &'a aws_sdk_fsx::Client,
+    pub backup: &'a aws_sdk_backup::Client,
+    /// The stack's vault; without one, EFS is not looked at.
+    pub vault: Option<&'a str>,
+}
+
+/// The resources with backups of ours that are not among `current` (this run's targets and the tagged
+/// resources it skipped), in kind and id order.
+pub async fn find(sources: Sources<'_>, current: &BTreeSet<(TargetKind, String)>) -> Result<Vec<InventoryItem>> {
+    let efs = async {
+        match sources.vault {
+            Some(vault) => aws::backup::resources_with_recovery_points(sources.backup, vault).await,
+            None => Ok(BTreeSet::new()),
+        }
+    };
+    let (ebs, fsx, efs) = tokio::try_join!(
+        aws::ec2::targets_of_our_snapshots(sources.ec2),
+        aws::fsx::targets_of_our_backups(sources.fsx),
+        efs,
+    )?;
+    let backed_up = [(TargetKind::Ec2, ebs), (TargetKind::Fsx, fsx), (TargetKind::Efs, efs)];
+    Ok(orphans_of(&backed_up, current))
+}
+
+/// The resources of `backed_up` not among `current`.
+pub fn orphans_of(
+    backed_up: &[(TargetKind, BTreeSet<String>)],
+    current: &BTreeSet<(TargetKind, String)>,
+) -> Vec<InventoryItem> {
+    let mut orphans: Vec<InventoryItem> = backed_up
+        .iter()
+        .flat_map(|(kind, ids)| ids.iter().map(move |id| (*kind, id)))
+        .filter(|(kind, id)| !current.contains(&(*kind, (*id).clone())))
+        .map(|(kind, id)| InventoryItem { kind, id: id.clone() })
+        .collect();
+    orphans.sort_by(|a, b| (a.kind.as_str(), &a.id).cmp(&(b.kind.as_str(), &b.id)));
+    orphans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_resource_with_our_backups_that_is_no_target_is_an_orphan() {
+        let backed_up = [
+            (TargetKind::Ec2, set(&["i-target", "i-terminated"])),
+            (TargetKind::Fsx, set(&["fs-untagged", "fs-target"])),
+            (TargetKind::Efs, set(&["fs-deleted"])),
+        ];
+        let current: BTreeSet<(TargetKind, String)> = [
+            (TargetKind::Ec2, "i-target".to_string()),
+            (TargetKind::Fsx, "fs-target".to_string()),
+            // The same id under another kind is another resource.
+            (TargetKind::Fsx, "fs-deleted".to_string()),
+        ]
+        .into_iter()
+        .collect();
+
+        let found = orphans_of(&backed_up, &current);
+
+        let ids: Vec<(&str, &str)> = found.iter().map(|o| (o.kind.as_str(), o.id.as_str())).collect();
+        assert_eq!(ids, [("ec2", "i-terminated"), ("efs", "fs-deleted"), ("fsx", "fs-untagged")]);
+    }
+}
