@@ -58,3 +58,8 @@ def test_a_trigger_that_succeeds_asynchronously_sends_nothing(aws):
     stack.client("lambda").invoke(FunctionName="trigger", InvocationType="Event", Payload=json.dumps(event))
     time.sleep(5)
     assert not stack.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages")
+    # The run it started ends here, not in the next test's emptied emulator.
+    sfn = stack.client("stepfunctions")
+    arn = deploy.deploy()["snapmgmt-snapshot-mgmt"]
+    for execution in sfn.list_executions(stateMachineArn=arn)["executions"]:
+        workflow.wait_for(sfn, execution["executionArn"], timeout=120)

@@ -76,6 +76,7 @@ def test_a_thousand_targets_in_one_run_with_exact_totals(aws):
         "created": INSTANCES + FILE_SYSTEMS + EFS,
         "deleted": EXPIRED_SETS + FILE_SYSTEMS,
         "failedDeletes": 0,
+        "orphans": 0,
     }
     # The heavy instance deleted all 150 expired snapshots; its report lists the first 100 and says it is cut.
     cleanup = target(summary, heavy)["cleanup"]

@@ -79,6 +79,7 @@ def test_every_task_of_a_target_catches_into_that_targets_failure_keeping_its_st
         "ProcessFSxFileSystems": {"FsxTargetFailed"},
         "ProcessEc2Instances": {"Ec2TargetFailed"},
         "ProcessEfsFileSystems": {"EfsTargetFailed"},
+        "ProcessOrphans": {"OrphanFailed"},
     }
 
 

@@ -157,6 +157,7 @@ def test_the_plan_is_what_the_real_run_then_does(aws):
         "created": 2,
         "deleted": 2,
         "failedDeletes": 0,
+        "orphans": 0,
     }
 
 
