@@ -198,7 +198,7 @@ def render(summary: dict) -> str:
         cleanup = orphan.get("cleanup") or {}
         ages = cleanup.get("ages") or {}
         lines.append(
-            f"  ORPHAN {orphan['kind']} {orphan['targetId']} (no longer a target): {ages.get('backups', 0)} backups"
+            f"  ORPHAN {orphan['kind']} {orphan['targetId']} (no longer a target): {ages.get('backups', 0)} backup(s)"
             f" of ours, {ages.get('newestDays', '-')} to {ages.get('oldestDays', '-')} days old"
         )
         if orphan.get("error"):

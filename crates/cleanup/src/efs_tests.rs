@@ -20,9 +20,7 @@ struct Efs {
 
 async fn file_system() -> Efs {
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
-    let fs = kit::create_efs(&efs, &[kit::target_tag()]).await;
-    let out = efs.describe_file_systems().file_system_id(&fs).send().await.unwrap();
-    let arn = out.file_systems()[0].file_system_arn().unwrap().to_string();
+    let (fs, arn) = kit::create_efs_with_arn(&efs, &[kit::target_tag()]).await;
     Efs { fs, arn, vault: kit::create_vault(&backup).await }
 }
 

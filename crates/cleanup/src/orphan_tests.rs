@@ -106,11 +106,7 @@ async fn a_deleted_file_systems_backups_are_still_judged_and_only_ours_go() {
 #[tokio::test]
 async fn a_deleted_efs_file_systems_recovery_points_are_found_in_the_vault() {
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
-    let fs = kit::create_efs(&efs, &[]).await;
-    let arn = efs.describe_file_systems().file_system_id(&fs).send().await.unwrap().file_systems()[0]
-        .file_system_arn()
-        .unwrap()
-        .to_string();
+    let (fs, arn) = kit::create_efs_with_arn(&efs, &[]).await;
     let vault = kit::create_vault(&backup).await;
     let tags = kit::our_point_tags(&fs, kit::SEEDED_RUN);
     let points = kit::create_recovery_points(

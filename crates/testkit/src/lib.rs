@@ -378,6 +378,14 @@ pub async fn create_efs(efs: &aws_sdk_efs::Client, tags: &[(&str, &str)]) -> Str
     out.file_system_id
 }
 
+/// Creates an EFS file system with these tags; returns its id and its ARN.
+pub async fn create_efs_with_arn(efs: &aws_sdk_efs::Client, tags: &[(&str, &str)]) -> (String, String) {
+    let id = create_efs(efs, tags).await;
+    let out = efs.describe_file_systems().file_system_id(&id).send().await.expect("describe EFS file system");
+    let arn = out.file_systems()[0].file_system_arn().expect("file system ARN").to_string();
+    (id, arn)
+}
+
 /// Creates a backup vault; returns its name.
 pub async fn create_vault(backup: &aws_sdk_backup::Client) -> String {
     let name = unique("vault");
