@@ -184,6 +184,9 @@ def render(summary: dict) -> str:
         if target.get("retries"):
             lines.append(f"    after {target['retries']} failed run(s), retried")
         cleanup = target.get("cleanup") or {}
+        policy = cleanup.get("policy")
+        if policy:
+            lines.append(f"    policy {policy['policy']} ({policy['source']}, {policy['timeZone']})")
         for backup in cleanup.get("deleted", []):
             lines.append(f"    {delete} {backup}")
         for kept in cleanup.get("kept", []):

@@ -241,3 +241,31 @@ def test_backups_of_a_resource_that_is_no_longer_a_target_are_reported_with_thei
     assert cleanup["ages"] == {"backups": 3, "newestDays": 2, "oldestDays": 40}
     assert summary["totals"]["orphans"] == 1 and summary["totals"]["targets"] == 0
     assert stack.backup_ids(aws, untagged) == old | {newest, someone_elses}
+
+
+def test_a_resource_tagged_with_its_own_policy_keeps_its_tiers_and_a_bad_tag_fails_alone(aws):
+    tiered = stack.create_file_system(aws)
+    arn = aws.describe_file_systems(FileSystemIds=[tiered])["FileSystems"][0]["ResourceARN"]
+    aws.tag_resource(ResourceARN=arn, Tags=[{"Key": "snapmgmt:Retention", "Value": "daily=2"}])
+    yesterdays = stack.create_backup(aws, tiered, 1.2, ours=True)
+    older = {stack.create_backup(aws, tiered, age, ours=True) for age in (2.2, 3.2)}
+    bad = stack.create_file_system(aws)
+    bad_arn = aws.describe_file_systems(FileSystemIds=[bad])["FileSystems"][0]["ResourceARN"]
+    aws.tag_resource(ResourceARN=bad_arn, Tags=[{"Key": "snapmgmt:Retention", "Value": "keep=forever"}])
+    bads = stack.create_backup(aws, bad, 30, ours=True)
+
+    summary = run()
+
+    result = target(summary, tiered)
+    assert result["cleanup"]["policy"] == {"source": "tag", "policy": "daily=2", "timeZone": "UTC"}
+    assert kept(result)[yesterdays] == "KeptDaily"
+    # RetentionDays (7) would keep them: the tag's policy replaces the stack's.
+    assert set(result["cleanup"]["deleted"]) == older
+    assert summary["failedTargets"] == [bad]
+    failed = target(summary, bad)
+    assert (
+        failed["error"] == "InvalidTag"
+        and "snapmgmt:Retention" in failed["cause"]
+        and "keep=forever" in failed["cause"]
+    )
+    assert bads in stack.backup_ids(aws, bad), "nothing of it is deleted"

@@ -95,3 +95,5 @@ mod efs_tests;
 mod orphan_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tier_tests;

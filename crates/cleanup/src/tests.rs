@@ -10,7 +10,7 @@ use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
 pub(crate) fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
-    Ok(RetentionConfig { retention_days: days, min_keep, max_delete_percent: 100 })
+    Ok(RetentionConfig { retention_days: days, min_keep, max_delete_percent: 100, ..RetentionConfig::default() })
 }
 
 /// Invokes cleanup as the workflow does: with the run that made the new backup.
@@ -332,7 +332,7 @@ async fn ebs_cleanup_pages_past_a_thousand_snapshots() {
 // ---------------------------------------------------------------- the delete guard
 
 pub(crate) fn guarded(days: u32) -> Result<RetentionConfig> {
-    Ok(RetentionConfig { retention_days: days, min_keep: 1, max_delete_percent: 50 })
+    Ok(RetentionConfig { retention_days: days, min_keep: 1, max_delete_percent: 50, ..RetentionConfig::default() })
 }
 
 #[tokio::test]
@@ -366,7 +366,8 @@ async fn the_guard_refuses_a_mass_delete_whole_until_the_setting_allows_it() {
     assert_eq!(remaining(&fsx, &fs).await, before);
 
     // The operator raises the setting (the stack's MaxDeletePercent).
-    let raised = Ok(RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 75 });
+    let raised =
+        Ok(RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 75, ..RetentionConfig::default() });
     let report = cleanup(&fsx, raised, event).await.unwrap();
     assert_eq!(report.deleted.len(), 3);
     assert_eq!(remaining(&fsx, &fs).await, vec![new]);

@@ -10,9 +10,10 @@ use crate::aws::Deleted;
 use crate::concurrent::Outcome;
 use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
-use crate::model::{CleanupReport, FailedDelete, KeepReason, Kept};
+use crate::model::{AppliedPolicy, CleanupReport, FailedDelete, KeepReason, Kept, PolicySource};
 use crate::retention::{self, BackupInfo, BackupState, Policy};
-use crate::tags::{ATTEMPT_KEY, RUN_ID_KEY};
+use crate::tags::{ATTEMPT_KEY, RETENTION_KEY, RUN_ID_KEY};
+use crate::tiers::Written;
 
 /// Where one kind's backups live. A *part* is what one delete removes (an FSx backup, one EBS snapshot);
 /// a *backup* is what the rule keeps or deletes whole (an FSx backup, the snapshot set of one attempt of a run).
@@ -36,6 +37,8 @@ pub trait Store {
     fn in_use(&self, ids: &[String]) -> impl Future<Output = Result<HashSet<String>>> + Send;
     /// Deletes one part; one already gone counts as deleted.
     fn delete(&self, id: &str) -> impl Future<Output = Result<Deleted>> + Send;
+    /// The resource's own `snapmgmt:Retention` tag, if it has one.
+    fn retention_tag(&self, target_id: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     /// Whether no one may delete here (a vault under Vault Lock): what the rule would delete is kept, and
     /// reported so. Asked only when something would be deleted.
     fn locked(&self) -> impl Future<Output = Result<bool>> + Send {
@@ -68,6 +71,7 @@ pub struct Request<'a> {
 /// in exactly one list.
 pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Request<'_>) -> Result<CleanupReport> {
     let target = request.target_id;
+    let (retention, applied) = resource_policy(store, retention, &request).await?;
     let mut parts = store.list_ours(target).await?;
     let account_id = match store.account_id(target, &parts).await {
         // An orphan's resource may be gone: its backups were listed as this account's own.
@@ -77,6 +81,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
                 return Ok(CleanupReport {
                     target_id: target.to_string(),
                     dry_run: request.dry_run,
+                    policy: Some(applied),
                     ..Default::default()
                 }
                 .finished())
@@ -132,6 +137,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         target_id: target.to_string(),
         dry_run: request.dry_run,
         ages: ages(&policy, &backups),
+        policy: Some(applied),
         ..Default::default()
     };
     for kept in plan.keep {
@@ -191,15 +197,58 @@ fn ages(policy: &Policy, backups: &[BackupInfo]) -> Option<crate::model::BackupA
     })
 }
 
-fn rule<'a>(retention: &RetentionConfig, target: &'a str, account: &'a str, now: i64, completed: bool) -> Policy<'a> {
+fn rule<'a>(
+    retention: &'a RetentionConfig,
+    target: &'a str,
+    account: &'a str,
+    now: i64,
+    completed: bool,
+) -> Policy<'a> {
     Policy {
         target_id: target,
         account_id: account,
         retention_days: retention.retention_days,
         min_keep: retention.min_keep,
+        tiers: retention.tiers,
+        time_zone: &retention.time_zone,
         now,
         new_backup_completed: completed,
     }
+}
+
+/// The policy this resource gets: its `snapmgmt:Retention` tag's, else the stack's, and which. A tag that
+/// does not read fails the resource alone, before anything is deleted.
+async fn resource_policy<S: Store>(
+    store: &S,
+    retention: RetentionConfig,
+    request: &Request<'_>,
+) -> Result<(RetentionConfig, AppliedPolicy)> {
+    let tag = match store.retention_tag(request.target_id).await {
+        Ok(tag) => tag,
+        // An orphan's resource may be gone: the stack's policy.
+        Err(Error::NotFound { .. }) if request.orphan => None,
+        Err(e) => return Err(e),
+    };
+    let (retention, source) = match tag {
+        None => (retention, PolicySource::Stack),
+        Some(text) => match Written::parse(&text) {
+            Ok(written) => (retention.with_written(written), PolicySource::Tag),
+            Err(reason) => {
+                return Err(Error::InvalidTag {
+                    resource: request.target_id.to_string(),
+                    key: RETENTION_KEY,
+                    value: text,
+                    reason,
+                })
+            }
+        },
+    };
+    let applied = AppliedPolicy {
+        source,
+        policy: retention.written().to_string(),
+        time_zone: retention.time_zone.iana_name().unwrap_or("UTC").to_string(),
+    };
+    Ok((retention, applied))
 }
 
 /// The backup each part belongs to, index for index: with sets, the set of its run, which it joins only if

@@ -1,6 +1,7 @@
 //! Settings from the environment, validated once at start. Every error names the variable and the value.
 
 use crate::error::{Error, Result};
+use crate::tiers::{Tiers, Written};
 
 pub const DEFAULT_TAG_KEY: &str = "ResourceType";
 pub const DEFAULT_TAG_VALUE: &str = "SnapshotMgmtTarget";
@@ -118,17 +119,34 @@ impl ReportConfig {
 pub const MAX_CONCURRENCY: u32 = 100;
 
 /// Settings of the cleanup: how long backups are kept, and how many are always kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RetentionConfig {
     pub retention_days: u32,
     pub min_keep: u32,
     /// The delete guard: a cleanup that would delete more than this share (percent) of a target's own
     /// backups deletes none and fails that target.
     pub max_delete_percent: u32,
+    /// RETENTION_TIERS: daily, weekly, monthly and yearly tiers kept besides the age (none by default).
+    pub tiers: Tiers,
+    /// RETENTION_TIME_ZONE: the zone the tiers' calendar periods are in (UTC by default).
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+impl Default for RetentionConfig {
+    /// The template's defaults: 14 days, the newest kept, the guard at 50%, no tiers, UTC.
+    fn default() -> Self {
+        Self {
+            retention_days: 14,
+            min_keep: 1,
+            max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
+            tiers: Tiers::default(),
+            time_zone: jiff::tz::TimeZone::UTC,
+        }
+    }
 }
 
 /// Settings of the cleanup: the rule, dry run, and the vault whose EFS recovery points it may delete.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CleanupConfig {
     pub retention: RetentionConfig,
     pub dry_run: DryRunSetting,
@@ -304,7 +322,31 @@ impl RetentionConfig {
         let retention_days = required_number(src, "RETENTION_DAYS", 1, 36_500)?;
         let min_keep = optional_number(src, "MIN_KEEP", 1, 1, 1_000)?;
         let max_delete_percent = optional_number(src, "MAX_DELETE_PERCENT", DEFAULT_MAX_DELETE_PERCENT, 1, 100)?;
-        Ok(Self { retention_days, min_keep, max_delete_percent })
+        let tiers = match src.get("RETENTION_TIERS").filter(|v| !v.trim().is_empty()) {
+            None => Tiers::default(),
+            Some(text) => match Written::parse(&text) {
+                Ok(Written { days: Some(_), .. }) => {
+                    return Err(invalid("RETENTION_TIERS", &text, "takes tiers only: the age is RETENTION_DAYS"))
+                }
+                Ok(written) => written.tiers,
+                Err(reason) => return Err(invalid("RETENTION_TIERS", &text, &reason)),
+            },
+        };
+        let zone = src.get("RETENTION_TIME_ZONE").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "UTC".into());
+        let time_zone =
+            crate::tiers::time_zone(&zone).map_err(|reason| invalid("RETENTION_TIME_ZONE", &zone, &reason))?;
+        Ok(Self { retention_days, min_keep, max_delete_percent, tiers, time_zone })
+    }
+
+    /// The policy a resource's `snapmgmt:Retention` tag writes, in place of the stack's age and tiers: its
+    /// days (none when it gives tiers only), its tiers. MIN_KEEP, the guard and the time zone stay.
+    pub fn with_written(self, written: Written) -> Self {
+        Self { retention_days: written.days.unwrap_or(0), tiers: written.tiers, ..self }
+    }
+
+    /// The stack's policy in the compact form.
+    pub fn written(&self) -> Written {
+        Written { days: (self.retention_days > 0).then_some(self.retention_days), tiers: self.tiers }
     }
 
     pub fn from_env() -> Result<Self> {
@@ -501,7 +543,10 @@ mod tests {
     #[test]
     fn min_keep_defaults_to_one_and_rejects_zero() {
         let cfg = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7")])).unwrap();
-        assert_eq!(cfg, RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 50 });
+        assert_eq!(
+            cfg,
+            RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 50, ..RetentionConfig::default() }
+        );
         let err = RetentionConfig::from_source(&source(&[("RETENTION_DAYS", "7"), ("MIN_KEEP", "0")]));
         assert!(matches!(err, Err(Error::InvalidSetting { name: "MIN_KEEP", .. })));
     }
@@ -518,9 +563,10 @@ mod tests {
 
     #[test]
     fn an_event_can_lower_the_delete_limit_never_raise_it() {
-        let cfg = RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 50 };
-        assert_eq!(cfg.with_delete_limit(None).max_delete_percent, 50);
-        assert_eq!(cfg.with_delete_limit(Some(20)).max_delete_percent, 20);
+        let cfg =
+            RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 50, ..RetentionConfig::default() };
+        assert_eq!(cfg.clone().with_delete_limit(None).max_delete_percent, 50);
+        assert_eq!(cfg.clone().with_delete_limit(Some(20)).max_delete_percent, 20);
         assert_eq!(cfg.with_delete_limit(Some(100)).max_delete_percent, 50);
     }
 
@@ -561,6 +607,28 @@ mod tests {
             let err = read(&[("BACKUP_DELETE_AFTER_DAYS", inside), ("RETENTION_DAYS", "14")]).unwrap_err();
             assert!(matches!(err, Error::InvalidSetting { name: "BACKUP_DELETE_AFTER_DAYS", .. }), "{err}");
             assert!(err.to_string().contains("RETENTION_DAYS (14)"), "{err}");
+        }
+    }
+
+    #[test]
+    fn tiers_and_their_time_zone_are_read_checked_and_named() {
+        let read = |pairs: &[(&str, &str)]| {
+            RetentionConfig::from_source(&source(&[&[("RETENTION_DAYS", "7")], pairs].concat()))
+        };
+        let none = read(&[]).unwrap();
+        assert!(none.tiers.is_empty() && none.time_zone.iana_name() == Some("UTC"));
+        let tiered =
+            read(&[("RETENTION_TIERS", "daily=7,weekly=4"), ("RETENTION_TIME_ZONE", "Europe/Berlin")]).unwrap();
+        assert_eq!((tiered.tiers.daily, tiered.tiers.weekly), (7, 4));
+        assert_eq!(tiered.written().to_string(), "days=7,daily=7,weekly=4");
+        for (name, value) in [
+            ("RETENTION_TIERS", "daily=seven"),
+            ("RETENTION_TIERS", "days=30"),
+            ("RETENTION_TIME_ZONE", "Mars/Olympus"),
+        ] {
+            let err = read(&[(name, value)]).unwrap_err();
+            assert!(matches!(&err, Error::InvalidSetting { name: n, .. } if *n == name), "{err}");
+            assert!(err.to_string().contains(value), "{err}");
         }
     }
 }

@@ -264,6 +264,11 @@ impl Store for EbsStore<'_> {
         Ok(ec2_api::describe_snapshots(self.client, ids).await?.iter().map(ec2_api::snapshot_info).collect())
     }
 
+    async fn retention_tag(&self, instance_id: &str) -> Result<Option<String>> {
+        let instance_tags = ec2_api::instance_tags(self.client, instance_id).await?;
+        Ok(tag(&instance_tags, tags::RETENTION_KEY).map(str::to_string))
+    }
+
     async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {
         // An AMI's snapshot cannot be deleted.
         ec2_api::snapshots_of_own_images(self.client).await

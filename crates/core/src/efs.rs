@@ -172,6 +172,11 @@ impl Store for EfsStore<'_> {
         self.with_tags(points).await
     }
 
+    async fn retention_tag(&self, file_system_id: &str) -> Result<Option<String>> {
+        let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
+        Ok(fs.tags().iter().find(|t| t.key() == tags::RETENTION_KEY).map(|t| t.value().to_string()))
+    }
+
     async fn in_use(&self, _arns: &[String]) -> Result<HashSet<String>> {
         // A restore or copy in progress is known only from the delete's answer (Deleted::InUse).
         Ok(HashSet::new())

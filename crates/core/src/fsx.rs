@@ -101,6 +101,11 @@ impl Store for FsxStore<'_> {
         Ok(found)
     }
 
+    async fn retention_tag(&self, file_system_id: &str) -> Result<Option<String>> {
+        let fs = api::describe_file_system(self.client, file_system_id).await?;
+        Ok(api::tag_map(fs.tags()).remove(tags::RETENTION_KEY))
+    }
+
     async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {
         // A restore or copy in progress is known only from the delete's answer (Deleted::InUse).
         Ok(HashSet::new())

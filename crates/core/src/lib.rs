@@ -16,6 +16,7 @@ pub mod orphans;
 pub mod report;
 pub mod retention;
 pub mod tags;
+pub mod tiers;
 pub mod trigger;
 
 pub use error::{Error, Result};

@@ -43,8 +43,12 @@ pub struct BackupInfo {
 pub struct Policy<'a> {
     pub target_id: &'a str,
     pub account_id: &'a str,
+    /// Backups younger than this are kept (0: no age rule, the tiers decide).
     pub retention_days: u32,
     pub min_keep: u32,
+    /// The newest backup of each of the last N days, weeks, months, years (none: the age rule alone).
+    pub tiers: crate::tiers::Tiers,
+    pub time_zone: &'a jiff::tz::TimeZone,
     /// Now, seconds since the Unix epoch.
     pub now: i64,
     /// Whether the backup taken in this run has completed.
@@ -85,6 +89,7 @@ impl Plan {
 /// Decides, for every backup, delete or keep (and why).
 pub fn plan(policy: &Policy, backups: &[BackupInfo]) -> Plan {
     let newest = newest_completed_ids(policy, backups);
+    let tiered = tier_keeps(policy, backups);
     let cutoff = policy.now - i64::from(policy.retention_days) * SECONDS_PER_DAY;
     let mut result = Plan::default();
     for backup in backups {
@@ -94,6 +99,7 @@ pub fn plan(policy: &Policy, backups: &[BackupInfo]) -> Plan {
             .or_else(|| backup.created_at.is_none().then_some(KeepReason::NoCreationTime))
             .or_else(|| (!policy.new_backup_completed).then_some(KeepReason::NewBackupNotComplete))
             .or_else(|| newest.contains(&backup.id.as_str()).then_some(KeepReason::AmongNewest))
+            .or_else(|| tiered.get(backup.id.as_str()).copied())
             .or_else(|| backup.created_at.is_some_and(|t| t >= cutoff).then_some(KeepReason::TooYoung));
         match reason {
             Some(reason) => result.keep.push(Kept { id: backup.id.clone(), reason }),
@@ -165,6 +171,19 @@ fn state_reason(backup: &BackupInfo) -> Option<KeepReason> {
     } else {
         None
     }
+}
+
+/// The backups a tier keeps, among the completed ones that are ours and of this target.
+fn tier_keeps<'b>(policy: &Policy, backups: &'b [BackupInfo]) -> std::collections::HashMap<&'b str, KeepReason> {
+    if policy.tiers.is_empty() {
+        return Default::default();
+    }
+    let stream: Vec<(&str, i64)> = backups
+        .iter()
+        .filter(|b| ownership_reason(policy, b).is_none() && b.state == BackupState::Completed)
+        .filter_map(|b| Some((b.id.as_str(), b.created_at?)))
+        .collect();
+    policy.tiers.keep(policy.time_zone, &stream)
 }
 
 /// The ids of the newest `min_keep` completed backups that are ours and of this target.

@@ -14,6 +14,8 @@ pub const ATTEMPT_KEY: &str = "snapmgmt:Attempt";
 pub const APP_CONSISTENT_KEY: &str = "snapmgmt:AppConsistent";
 /// On an instance: its snapshot mode (`ssm` or `direct`), over the SNAPSHOT_MODE setting.
 pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
+/// A resource's own retention policy, in the compact form (`daily=7,weekly=4`, `days=30`).
+pub const RETENTION_KEY: &str = "snapmgmt:Retention";
 
 /// Every key snapmgmt writes on the backups it makes.
 pub const BACKUP_KEYS: [&str; 5] = [MANAGED_BY_KEY, TARGET_ID_KEY, RUN_ID_KEY, ATTEMPT_KEY, APP_CONSISTENT_KEY];

@@ -22,6 +22,8 @@ pub struct MemoryStore<const SETS: bool> {
     pub failing: HashSet<String>,
     /// Every delete asked for, in order.
     pub deletes: Mutex<Vec<String>>,
+    /// The resource's `snapmgmt:Retention` tag.
+    pub retention_tag: Option<String>,
 }
 
 impl<const SETS: bool> MemoryStore<SETS> {
@@ -33,6 +35,7 @@ impl<const SETS: bool> MemoryStore<SETS> {
             in_use_on_delete: HashSet::new(),
             failing: HashSet::new(),
             deletes: Mutex::new(Vec::new()),
+            retention_tag: None,
         }
     }
 
@@ -66,6 +69,10 @@ impl<const SETS: bool> Store for MemoryStore<SETS> {
                 found.ok_or_else(|| Error::NotFound { kind: "backup", id: id.clone() })
             })
             .collect()
+    }
+
+    async fn retention_tag(&self, _target_id: &str) -> Result<Option<String>> {
+        Ok(self.retention_tag.clone())
     }
 
     async fn in_use(&self, ids: &[String]) -> Result<HashSet<String>> {

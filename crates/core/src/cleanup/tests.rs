@@ -10,6 +10,7 @@ use super::memory::MemoryStore;
 use super::*;
 use crate::retention::SECONDS_PER_DAY;
 use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY};
+use crate::tiers::Tiers;
 
 const TARGET: &str = "i-0123456789abcdef0";
 const OTHER: &str = "i-0fedcba987654321f";
@@ -103,6 +104,7 @@ struct Case {
     max_delete_percent: u32,
     /// No longer a target: no new backup, its backups judged against their own retention.
     orphan: bool,
+    tiers: Tiers,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -114,8 +116,18 @@ fn case() -> impl Strategy<Value = Case> {
         1u32..30,
         0u32..5,
         prop_oneof![Just(100u32), 1u32..100],
+        prop_oneof![
+            Just(Tiers::default()),
+            (0u32..3, 0u32..8, 0u32..5, 0u32..3, 0u32..2).prop_map(|(last, daily, weekly, monthly, yearly)| Tiers {
+                last,
+                daily,
+                weekly,
+                monthly,
+                yearly
+            }),
+        ],
     )
-        .prop_map(|(drawn, run_ages, new, retention_days, min_keep, max_delete_percent)| {
+        .prop_map(|(drawn, run_ages, new, retention_days, min_keep, max_delete_percent, tiers)| {
             let mut parts = Vec::new();
             let (mut in_use, mut failing) = (HashSet::new(), HashSet::new());
             for (n, (d, fails)) in drawn.iter().enumerate() {
@@ -141,7 +153,17 @@ fn case() -> impl Strategy<Value = Case> {
                     })
                     .collect()
             });
-            Case { parts, in_use, failing, new_parts, retention_days, min_keep, max_delete_percent, orphan: false }
+            Case {
+                parts,
+                in_use,
+                failing,
+                new_parts,
+                retention_days,
+                min_keep,
+                max_delete_percent,
+                orphan: false,
+                tiers,
+            }
         })
 }
 
@@ -157,6 +179,8 @@ fn clean<const SETS: bool>(store: &MemoryStore<SETS>, case: &Case, dry_run: bool
         retention_days: case.retention_days,
         min_keep: case.min_keep,
         max_delete_percent: case.max_delete_percent,
+        tiers: case.tiers,
+        ..RetentionConfig::default()
     };
     let request = Request {
         target_id: TARGET,
@@ -254,6 +278,39 @@ fn check_engine<const SETS: bool>(case: &Case) -> std::result::Result<(), TestCa
             prop_assert!(!deleted.contains(&p.id), "deleted {} of {key}, one of the newest {}", p.id, case.min_keep);
         }
     }
+    // Every tier: the newest backup of each of its last N periods that have one keeps every part.
+    let period = |at: i64, tier: usize| -> (i64, i64) {
+        let date = jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::from_second(at).unwrap()).date();
+        match tier {
+            0 => (at, 0),
+            1 => (date.year().into(), date.day_of_year().into()),
+            2 => (date.iso_week_date().year().into(), date.iso_week_date().week().into()),
+            3 => (date.year().into(), date.month().into()),
+            _ => (date.year().into(), 0),
+        }
+    };
+    let t = case.tiers;
+    for (tier, count) in [t.last, t.daily, t.weekly, t.monthly, t.yearly].into_iter().enumerate() {
+        let mut periods_kept = Vec::new();
+        for (created, key) in &newest_candidates {
+            let Some(at) = created else { continue };
+            let p = period(*at, tier);
+            if periods_kept.contains(&p) {
+                continue;
+            }
+            if periods_kept.len() == count as usize {
+                break;
+            }
+            periods_kept.push(p);
+            for part in &by_backup[*key] {
+                prop_assert!(
+                    !deleted.contains(&part.id),
+                    "deleted {} of {key}, the newest of period {p:?} of tier {tier}",
+                    part.id
+                );
+            }
+        }
+    }
     // A set goes whole: of its free parts (not in use, not failing), all deleted or none.
     if SETS {
         for parts in by_backup.values() {
@@ -338,8 +395,9 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
         budget_end: None,
         orphan: false,
     };
-    let retention = RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100 };
-    let err = futures::executor::block_on(run(&store, retention, request)).unwrap_err();
+    let retention =
+        RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100, ..RetentionConfig::default() };
+    let err = futures::executor::block_on(run(&store, retention.clone(), request)).unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "newSnapshotIds"), "{err}");
     assert!(store.deleted().is_empty());
 }
@@ -364,7 +422,8 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
         budget_end: None,
         orphan: false,
     };
-    let retention = RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100 };
+    let retention =
+        RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() };
     let report = futures::executor::block_on(run(&store, retention, request)).unwrap();
     assert_eq!(report.deleted, ["snap-a0000000"]);
     assert!(report.failed.is_empty());
@@ -378,7 +437,8 @@ fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
     let store = MemoryStore::<true>::new(ACCOUNT, parts);
     // An old backup of ours, offered as this run's: completed, so it would let the cleanup go ahead.
     let offered = ["snap-old0000".to_string()];
-    let retention = RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100 };
+    let retention =
+        RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100, ..RetentionConfig::default() };
     for run_id in [Some("run-now"), None] {
         let request = Request {
             target_id: TARGET,
@@ -390,7 +450,7 @@ fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
             budget_end: None,
             orphan: false,
         };
-        let err = futures::executor::block_on(run(&store, retention, request)).unwrap_err();
+        let err = futures::executor::block_on(run(&store, retention.clone(), request)).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { .. }), "{err}");
     }
     assert!(store.deleted().is_empty());

@@ -68,7 +68,7 @@ async fn one_failed_delete_does_not_stop_the_others() {
     };
     let report = cleanup::run(
         &FsxStore { client: &client },
-        RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100 },
+        RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() },
         request,
     )
     .await

@@ -26,6 +26,16 @@ pub enum KeepReason {
     NewBackupNotComplete,
     /// One of the newest `min_keep` completed backups of the target.
     AmongNewest,
+    /// The newest of the newest backups kept outright by the `last` tier.
+    KeptLast,
+    /// The newest backup of one of the days the `daily` tier keeps.
+    KeptDaily,
+    /// The newest backup of one of the ISO weeks the `weekly` tier keeps.
+    KeptWeekly,
+    /// The newest backup of one of the months the `monthly` tier keeps.
+    KeptMonthly,
+    /// The newest backup of one of the years the `yearly` tier keeps.
+    KeptYearly,
     /// Inside the retention period.
     TooYoung,
     /// Expired, but this invocation's time budget ran out before its delete: the next run deletes it.
@@ -55,6 +65,29 @@ pub struct CleanupReport {
     /// How many backups of ours the resource has, and how old the newest and oldest are (null: none).
     #[serde(default)]
     pub ages: Option<BackupAges>,
+    /// The policy the resource got, and from where.
+    #[serde(default)]
+    pub policy: Option<AppliedPolicy>,
+}
+
+/// The retention policy one resource got: the stack's settings, or its own `snapmgmt:Retention` tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedPolicy {
+    pub source: PolicySource,
+    /// In the compact form, e.g. `days=14` or `daily=7,weekly=4,monthly=12`.
+    pub policy: String,
+    /// The zone its calendar periods are in.
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PolicySource {
+    /// RETENTION_DAYS and RETENTION_TIERS.
+    Stack,
+    /// The resource's `snapmgmt:Retention` tag.
+    Tag,
 }
 
 /// The backups of ours a resource has, by age in whole days.

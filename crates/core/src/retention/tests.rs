@@ -7,8 +7,19 @@ const TARGET: &str = "fs-0123456789abcdef0";
 const ACCOUNT: &str = "123456789012";
 const NOW: i64 = 1_800_000_000;
 
+static UTC: std::sync::LazyLock<jiff::tz::TimeZone> = std::sync::LazyLock::new(|| jiff::tz::TimeZone::UTC);
+
 fn policy(retention_days: u32, min_keep: u32, new_backup_completed: bool) -> Policy<'static> {
-    Policy { target_id: TARGET, account_id: ACCOUNT, retention_days, min_keep, now: NOW, new_backup_completed }
+    Policy {
+        target_id: TARGET,
+        account_id: ACCOUNT,
+        retention_days,
+        min_keep,
+        tiers: crate::tiers::Tiers::default(),
+        time_zone: &UTC,
+        now: NOW,
+        new_backup_completed,
+    }
 }
 
 fn ours(id: &str, age_days: i64) -> BackupInfo {
