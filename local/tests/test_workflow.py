@@ -269,3 +269,18 @@ def test_a_resource_tagged_with_its_own_policy_keeps_its_tiers_and_a_bad_tag_fai
         and "keep=forever" in failed["cause"]
     )
     assert bads in stack.backup_ids(aws, bad), "nothing of it is deleted"
+
+
+def test_an_openzfs_file_system_is_backed_up_and_cleaned_like_the_others(aws):
+    openzfs = stack.create_file_system(
+        aws, kind="OPENZFS", OpenZFSConfiguration={"DeploymentType": "SINGLE_AZ_1", "ThroughputCapacity": 64}
+    )
+    expired = stack.create_backup(aws, openzfs, 30, ours=True)
+
+    summary = run()
+
+    result = target(summary, openzfs)
+    assert summary["status"] == "SUCCEEDED", result
+    [new] = result["created"]
+    assert result["cleanup"]["deleted"] == [expired]
+    assert stack.backup_ids(aws, openzfs) == {new}

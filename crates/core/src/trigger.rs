@@ -192,14 +192,25 @@ fn unsupported_reason(fs: &FileSystem) -> Option<String> {
         }
     }
     match fs.file_system_type() {
-        Some(FileSystemType::Windows) => None,
-        Some(FileSystemType::Lustre) => match fs.lustre_configuration().and_then(|c| c.deployment_type()) {
-            Some(LustreDeploymentType::Scratch1 | LustreDeploymentType::Scratch2) => {
-                Some("scratch Lustre file systems do not support backups".to_string())
+        // OpenZFS backs up the whole file system (its root volume and children) by file system id.
+        Some(FileSystemType::Windows | FileSystemType::Openzfs) => None,
+        Some(FileSystemType::Lustre) => {
+            let lustre = fs.lustre_configuration();
+            match lustre.and_then(|c| c.deployment_type()) {
+                Some(LustreDeploymentType::Scratch1 | LustreDeploymentType::Scratch2) => {
+                    Some("scratch Lustre file systems do not support backups".to_string())
+                }
+                _ if lustre.and_then(|c| c.data_repository_configuration()).is_some() => Some(
+                    "a persistent Lustre file system linked to an S3 data repository cannot be backed up by FSx"
+                        .to_string(),
+                ),
+                _ => None,
             }
-            _ => None,
-        },
-        Some(other) => Some(format!("{} backups are taken per volume, which snapmgmt does not do", other.as_str())),
+        }
+        Some(FileSystemType::Ontap) => {
+            Some("ONTAP is backed up per volume, which snapmgmt does not do yet: tag its volumes".to_string())
+        }
+        Some(other) => Some(format!("{} file systems are not backed up by snapmgmt", other.as_str())),
         None => Some("file system type unknown".to_string()),
     }
 }
@@ -207,7 +218,7 @@ fn unsupported_reason(fs: &FileSystem) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_fsx::types::{LustreFileSystemConfiguration, Tag};
+    use aws_sdk_fsx::types::{DataRepositoryConfiguration, LustreFileSystemConfiguration, Tag};
 
     fn tag() -> TargetTag {
         TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() }
@@ -227,11 +238,15 @@ mod tests {
     }
 
     #[test]
-    fn selects_tagged_available_windows_and_persistent_lustre() {
+    fn selects_tagged_available_windows_openzfs_and_persistent_lustre() {
         use FileSystemLifecycle::*;
         let scratch = LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Scratch2).build();
         let persistent =
             LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Persistent2).build();
+        let linked = LustreFileSystemConfiguration::builder()
+            .deployment_type(LustreDeploymentType::Persistent1)
+            .data_repository_configuration(DataRepositoryConfiguration::builder().import_path("s3://bucket").build())
+            .build();
         let all = vec![
             fs("fs-1", FileSystemType::Windows, Available, true).build(),
             fs("fs-2", FileSystemType::Windows, Available, false).build(),
@@ -239,15 +254,18 @@ mod tests {
             fs("fs-4", FileSystemType::Lustre, Available, true).lustre_configuration(scratch).build(),
             fs("fs-5", FileSystemType::Ontap, Available, true).build(),
             fs("fs-6", FileSystemType::Windows, Creating, true).build(),
+            fs("fs-7", FileSystemType::Openzfs, Available, true).build(),
+            fs("fs-8", FileSystemType::Lustre, Available, true).lustre_configuration(linked).build(),
         ];
         let (targets, skipped) = select_fsx_targets(&all, &tag());
         let ids: Vec<&str> = targets.iter().map(String::as_str).collect();
-        assert_eq!(ids, ["fs-1", "fs-3"]);
+        assert_eq!(ids, ["fs-1", "fs-3", "fs-7"]);
         let skipped_ids: Vec<&str> = skipped.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(skipped_ids, ["fs-4", "fs-5", "fs-6"]);
+        assert_eq!(skipped_ids, ["fs-4", "fs-5", "fs-6", "fs-8"]);
         assert!(skipped[0].reason.contains("scratch"));
-        assert!(skipped[1].reason.contains("ONTAP"));
+        assert!(skipped[1].reason.contains("ONTAP") && skipped[1].reason.contains("per volume"));
         assert!(skipped[2].reason.contains("CREATING"));
+        assert!(skipped[3].reason.contains("S3 data repository"));
     }
 
     #[test]

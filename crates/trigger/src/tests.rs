@@ -67,6 +67,7 @@ async fn writes_the_inventory_and_starts_one_execution_with_its_location() {
     let windows = kit::create_windows_file_system(&fsx, &[tag, ("Owner", "ops")]).await;
     let _untagged = kit::create_windows_file_system(&fsx, &[("Owner", "ops")]).await;
     let ontap = kit::create_file_system(&fsx, FileSystemType::Ontap, &[tag]).await;
+    let openzfs = kit::create_file_system(&fsx, FileSystemType::Openzfs, &[tag]).await;
     let creating = kit::create_windows_file_system(&fsx, &[tag]).await;
     kit::control("/moto-api/snapmgmt/fsx/file-system", &json!({"fileSystemId": creating, "lifecycle": "CREATING"}));
 
@@ -75,7 +76,7 @@ async fn writes_the_inventory_and_starts_one_execution_with_its_location() {
     let result = trigger(&Ok(cfg), scheduled).await.unwrap();
     assert_eq!(result.execution_name, "snapmgmt-20261125T160000Z");
     assert!(!result.already_started);
-    assert_eq!(result.fsx_targets, 1);
+    assert_eq!(result.fsx_targets, 2);
     let skipped: Vec<&str> = result.skipped.iter().map(|s| s.id.as_str()).collect();
     assert!(skipped.contains(&ontap.as_str()) && skipped.contains(&creating.as_str()), "{skipped:?}");
 
@@ -83,8 +84,12 @@ async fn writes_the_inventory_and_starts_one_execution_with_its_location() {
     assert_eq!(input.run_id, result.execution_name);
     assert_eq!(input.inventory, result.inventory);
     assert_eq!(input.inventory.fsx, "inventory/snapmgmt-20261125T160000Z/fsx.json");
-    assert_eq!(inventory_ids(&input.inventory, TargetKind::Fsx).await, [windows]);
-    assert_eq!(input.targets.fsx, 1);
+    let mut fsx_targets = inventory_ids(&input.inventory, TargetKind::Fsx).await;
+    fsx_targets.sort();
+    let mut expected = vec![windows, openzfs];
+    expected.sort();
+    assert_eq!(fsx_targets, expected, "OpenZFS is backed up by file system id");
+    assert_eq!(input.targets.fsx, 2);
     assert_eq!((input.concurrency.fsx, input.concurrency.ec2, input.concurrency.efs), (2, 3, 4));
     assert_eq!(input.timing.fsx_wait_seconds, 60);
     assert!(!input.dry_run);
