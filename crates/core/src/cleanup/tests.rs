@@ -195,9 +195,9 @@ fn clean<const SETS: bool>(store: &MemoryStore<SETS>, case: &Case, dry_run: bool
     futures::executor::block_on(run(store, retention, request))
 }
 
-/// What the rule says of one part on its own: ours, of the target, this account's, completed, not in use,
-/// and expired.
-fn deletable(case: &Case, p: &BackupInfo) -> bool {
+/// What the rule says of one part: ours, of the target, this account's, completed, not in use, and
+/// expired, by its own age or, in a set, by its set's (the set's first part's).
+fn deletable<const SETS: bool>(case: &Case, p: &BackupInfo) -> bool {
     let tag = |k: &str| p.tags.get(k).map(String::as_str);
     tag(MANAGED_BY_KEY) == Some(MANAGED_BY_VALUE)
         && tag(TARGET_ID_KEY) == Some(TARGET)
@@ -205,7 +205,26 @@ fn deletable(case: &Case, p: &BackupInfo) -> bool {
         && p.owner_account.as_deref() == Some(ACCOUNT)
         && p.state == BackupState::Completed
         && !case.in_use.contains(&p.id)
-        && p.created_at.is_some_and(|t| t < NOW - i64::from(case.retention_days) * SECONDS_PER_DAY)
+        && created_for_rule::<SETS>(case, p).is_some_and(|t| t < NOW - i64::from(case.retention_days) * SECONDS_PER_DAY)
+}
+
+/// When the rule takes a part to be made: its own time, or in a set, the set's oldest part's. A part joins
+/// its run's set when it agrees with the run's first listed part on whose it is.
+fn created_for_rule<const SETS: bool>(case: &Case, p: &BackupInfo) -> Option<i64> {
+    if !SETS {
+        return p.created_at;
+    }
+    let run = p.tags.get(RUN_ID_KEY);
+    let listed = |q: &&BackupInfo| {
+        q.tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE)
+            && q.tags.get(TARGET_ID_KEY).map(String::as_str) == Some(TARGET)
+    };
+    let of_run: Vec<&BackupInfo> = case.parts.iter().filter(listed).filter(|q| q.tags.get(RUN_ID_KEY) == run).collect();
+    let first = of_run.first().copied().unwrap_or(p);
+    if !retention::same_owner(first, p) {
+        return p.created_at;
+    }
+    of_run.iter().filter(|q| retention::same_owner(first, q)).filter_map(|q| q.created_at).min()
 }
 
 fn new_backup_completed(case: &Case) -> bool {
@@ -226,7 +245,7 @@ fn check_engine<const SETS: bool>(case: &Case) -> std::result::Result<(), TestCa
     // Only what the rule allows, and only once the new backup completed.
     for id in &deleted {
         let p = case.parts.iter().find(|p| &p.id == id).unwrap();
-        prop_assert!(deletable(case, p), "deleted {p:?}");
+        prop_assert!(deletable::<SETS>(case, p), "deleted {p:?}");
         prop_assert!(new_backup_completed(case), "deleted {id} before the new backup completed");
     }
     // Every part listed (ours and of the target by tag) is in exactly one list; nothing else is reported.
@@ -279,10 +298,11 @@ fn check_engine<const SETS: bool>(case: &Case) -> std::result::Result<(), TestCa
         }
     }
     // Every tier: the newest backup of each of its last N periods that have one keeps every part.
-    let period = |at: i64, tier: usize| -> (i64, i64) {
+    let period = |at: i64, tier: usize, index: usize| -> (i64, i64) {
         let date = jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::from_second(at).unwrap()).date();
         match tier {
-            0 => (at, 0),
+            // `last`: each backup is a period of its own, even two made the same second.
+            0 => (-1, index as i64),
             1 => (date.year().into(), date.day_of_year().into()),
             2 => (date.iso_week_date().year().into(), date.iso_week_date().week().into()),
             3 => (date.year().into(), date.month().into()),
@@ -292,9 +312,9 @@ fn check_engine<const SETS: bool>(case: &Case) -> std::result::Result<(), TestCa
     let t = case.tiers;
     for (tier, count) in [t.last, t.daily, t.weekly, t.monthly, t.yearly].into_iter().enumerate() {
         let mut periods_kept = Vec::new();
-        for (created, key) in &newest_candidates {
+        for (index, (created, key)) in newest_candidates.iter().enumerate() {
             let Some(at) = created else { continue };
-            let p = period(*at, tier);
+            let p = period(*at, tier, index);
             if periods_kept.contains(&p) {
                 continue;
             }
