@@ -184,6 +184,8 @@ def render(summary: dict) -> str:
         if target.get("retries"):
             lines.append(f"    after {target['retries']} failed run(s), retried")
         cleanup = target.get("cleanup") or {}
+        if cleanup.get("adopted"):
+            lines.append(f"    adopted {len(cleanup['adopted'])} backup(s) of the original sample")
         policy = cleanup.get("policy")
         if policy:
             lines.append(f"    policy {policy['policy']} ({policy['source']}, {policy['timeZone']})")

@@ -193,3 +193,18 @@ def test_the_safety_nets_are_off_by_default_and_cover_only_ours():
     # efs-backup knows the lock, so a lifecycle too short for it fails at start naming the setting.
     variables = res["EfsBackupFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["BACKUP_VAULT_LOCK_DAYS"] == {"Ref": "EfsVaultLockDays"}
+
+
+def test_adopting_the_original_samples_backups_is_opt_in_and_deletes_only_what_it_made():
+    res = resources()
+    template, _ = cfnlint.decode.decode(ROOT / "template.yaml")
+    assert template["Parameters"]["AdoptOriginalSampleBackups"]["Default"] == "false"
+    variables = res["CleanupFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["ADOPT_ORIGINAL_SAMPLE"] == {"Ref": "AdoptOriginalSampleBackups"}
+    [adopt] = [s["Fn::If"] for s in res["CleanupFunction"]["Properties"]["Policies"][0]["Statement"] if "Fn::If" in s]
+    condition, statement, otherwise = adopt
+    assert condition == "AdoptsOriginalSample" and otherwise == {"Ref": "AWS::NoValue"}
+    assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/CreatedBy": "Snapshot-Automation-Sample"}}
+    assert sorted(statement["Action"]) == ["ec2:DeleteSnapshot", "fsx:DeleteBackup"]
+    core = (ROOT / "crates" / "core" / "src" / "adopt.rs").read_text()
+    assert 'CREATED_BY_SAMPLE: &str = "Snapshot-Automation-Sample"' in core

@@ -36,7 +36,8 @@ async fn handler(
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
-    let CleanupConfig { retention, dry_run, backup_vault_name, delete_orphans } = settings.clone()?;
+    let CleanupConfig { retention, dry_run, backup_vault_name, delete_orphans, adopt_original_sample } =
+        settings.clone()?;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     let event = CleanupEvent::parse(event.payload)?;
     let mut retention = retention.with_delete_limit(event.max_delete_percent);
@@ -55,6 +56,7 @@ async fn handler(
         now: snapmgmt_core::now_epoch_seconds(),
         budget_end,
         orphan: event.orphan,
+        adopt: adopt_original_sample,
     };
     let report = match event.kind {
         TargetKind::Fsx => cleanup::run(&FsxStore { client: clients.fsx }, retention, request).await?,
@@ -89,6 +91,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
+#[cfg(test)]
+mod adopt_tests;
 #[cfg(test)]
 mod efs_tests;
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub(crate) fn settings(
         dry_run: DryRunSetting { dry_run },
         backup_vault_name: vault.map(str::to_string),
         delete_orphans: false,
+        adopt_original_sample: false,
     })
 }
 
@@ -497,6 +498,7 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
         now: snapmgmt_core::now_epoch_seconds(),
         budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),
         orphan: false,
+        adopt: false,
     };
 
     let report = cleanup::run(&FsxStore { client: &via }, retention(7, 1).unwrap(), request).await.unwrap();

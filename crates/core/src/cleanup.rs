@@ -24,6 +24,8 @@ pub trait Store {
     const DELETE_CONCURRENCY: usize = 4;
     /// Whether a backup is the parts of one attempt of a run (an EBS set), or each part is a backup of its own.
     const SETS_BY_RUN: bool = false;
+    /// How the original sample tagged this kind's backups, when it made them (ADOPT_ORIGINAL_SAMPLE).
+    const SAMPLE: Option<crate::adopt::SampleTags> = None;
 
     /// Our parts of this target, filtered on the server as far as the API allows, all pages.
     fn list_ours(&self, target_id: &str) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send;
@@ -37,6 +39,10 @@ pub trait Store {
     fn in_use(&self, ids: &[String]) -> impl Future<Output = Result<HashSet<String>>> + Send;
     /// Deletes one part; one already gone counts as deleted.
     fn delete(&self, id: &str) -> impl Future<Output = Result<Deleted>> + Send;
+    /// The original sample's backups of this target that [`Store::list_ours`] does not list already.
+    fn list_sample(&self, _target_id: &str) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send {
+        async { Ok(Vec::new()) }
+    }
     /// The resource's own `snapmgmt:Retention` tag, if it has one.
     fn retention_tag(&self, target_id: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     /// Whether no one may delete here (a vault under Vault Lock): what the rule would delete is kept, and
@@ -64,6 +70,8 @@ pub struct Request<'a> {
     /// The resource is no longer a target: no backup will come, and it may be gone. Its backups are
     /// judged against their own retention and MIN_KEEP, under the guard.
     pub orphan: bool,
+    /// ADOPT_ORIGINAL_SAMPLE: the original sample's backups of this target are judged as ours.
+    pub adopt: bool,
 }
 
 /// Deletes the target's expired backups, as the retention rule and the delete guard allow, once this
@@ -73,6 +81,11 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
     let target = request.target_id;
     let (retention, applied) = resource_policy(store, retention, &request).await?;
     let mut parts = store.list_ours(target).await?;
+    if let (true, Some(sample)) = (request.adopt, S::SAMPLE) {
+        let more: Vec<BackupInfo> = store.list_sample(target).await?;
+        parts.extend(more.into_iter().filter(|m| !parts.iter().any(|p| p.id == m.id)).collect::<Vec<_>>());
+        parts = parts.into_iter().map(|p| crate::adopt::adopted(p, target, sample)).collect();
+    }
     let account_id = match store.account_id(target, &parts).await {
         // An orphan's resource may be gone: its backups were listed as this account's own.
         Err(Error::NotFound { .. }) if request.orphan => match common_owner(&parts) {
@@ -138,6 +151,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         dry_run: request.dry_run,
         ages: ages(&policy, &backups),
         policy: Some(applied),
+        adopted: adopted_ids(&parts),
         ..Default::default()
     };
     for kept in plan.keep {
@@ -174,6 +188,14 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
     let report = report.finished();
     crate::metrics::cleanup(S::KIND, &report);
     Ok(report)
+}
+
+/// The parts adopted from the original sample, in order.
+fn adopted_ids(parts: &[BackupInfo]) -> Vec<String> {
+    let mut ids: Vec<String> =
+        parts.iter().filter(|p| p.tags.contains_key(crate::adopt::ADOPTED_KEY)).map(|p| p.id.clone()).collect();
+    ids.sort();
+    ids
 }
 
 /// The one account every listed part names, if they agree.

@@ -155,6 +155,8 @@ pub struct CleanupConfig {
     /// DELETE_ORPHANS: whether the backups of resources that are no longer targets are deleted (after
     /// their own retention, keeping the newest, under the guard) or only reported. Off by default.
     pub delete_orphans: bool,
+    /// ADOPT_ORIGINAL_SAMPLE: the original sample's backups of a target are judged as ours. Off by default.
+    pub adopt_original_sample: bool,
 }
 
 impl CleanupConfig {
@@ -164,6 +166,7 @@ impl CleanupConfig {
             dry_run: DryRunSetting::from_source(src)?,
             backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
             delete_orphans: flag(src, "DELETE_ORPHANS")?,
+            adopt_original_sample: flag(src, "ADOPT_ORIGINAL_SAMPLE")?,
         })
     }
 

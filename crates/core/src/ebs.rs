@@ -245,6 +245,16 @@ pub struct EbsStore<'a> {
 impl Store for EbsStore<'_> {
     const KIND: &'static str = "ebs";
     const SETS_BY_RUN: bool = true;
+    const SAMPLE: Option<crate::adopt::SampleTags> = Some(crate::adopt::EBS);
+
+    async fn list_sample(&self, instance_id: &str) -> Result<Vec<BackupInfo>> {
+        let sample = [
+            (crate::adopt::CREATED_BY_KEY, crate::adopt::CREATED_BY_SAMPLE),
+            (crate::adopt::EBS.resource_key, instance_id),
+        ];
+        let snapshots = ec2_api::list_own_snapshots(self.client, &sample, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
+        Ok(snapshots.iter().map(ec2_api::snapshot_info).collect())
+    }
 
     async fn list_ours(&self, instance_id: &str) -> Result<Vec<BackupInfo>> {
         let ours = [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance_id)];

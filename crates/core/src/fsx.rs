@@ -81,6 +81,8 @@ pub struct FsxStore<'a> {
 
 impl Store for FsxStore<'_> {
     const KIND: &'static str = "fsx";
+    // The listing has every user-initiated backup of the file system, the sample's among them.
+    const SAMPLE: Option<crate::adopt::SampleTags> = Some(crate::adopt::FSX);
 
     async fn list_ours(&self, file_system_id: &str) -> Result<Vec<BackupInfo>> {
         // FSx filters by file system and type only: our tag is checked by the rule.

@@ -1,5 +1,6 @@
 //! snapmgmt-core: everything snapmgmt does that can be tested without Lambda.
 
+pub mod adopt;
 pub mod aws;
 pub mod cleanup;
 pub mod concurrent;

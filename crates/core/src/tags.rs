@@ -85,7 +85,10 @@ mod tests {
         }
         assert!(named.len() >= 5, "the template names our tags: {named:?}");
         for key in named {
-            let known = BACKUP_KEYS.contains(&key) || key == crate::config::DEFAULT_TAG_KEY;
+            // The original sample's own tag, which the adoption statement names.
+            let known = BACKUP_KEYS.contains(&key)
+                || key == crate::config::DEFAULT_TAG_KEY
+                || key == crate::adopt::CREATED_BY_KEY;
             assert!(known, "template.yaml names the tag {key:?}, which snapmgmt does not use");
         }
         // The ownership conditions compare with our value (a Null condition asks whether the tag is there).

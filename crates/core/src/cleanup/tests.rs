@@ -191,6 +191,7 @@ fn clean<const SETS: bool>(store: &MemoryStore<SETS>, case: &Case, dry_run: bool
         now: NOW,
         budget_end: None,
         orphan: case.orphan,
+        adopt: false,
     };
     futures::executor::block_on(run(store, retention, request))
 }
@@ -414,6 +415,7 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
         now: NOW,
         budget_end: None,
         orphan: false,
+        adopt: false,
     };
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100, ..RetentionConfig::default() };
@@ -441,6 +443,7 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
         now: NOW,
         budget_end: None,
         orphan: false,
+        adopt: false,
     };
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() };
@@ -469,6 +472,7 @@ fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
             now: NOW,
             budget_end: None,
             orphan: false,
+            adopt: false,
         };
         let err = futures::executor::block_on(run(&store, retention.clone(), request)).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { .. }), "{err}");

@@ -65,6 +65,7 @@ async fn one_failed_delete_does_not_stop_the_others() {
         now,
         budget_end: None,
         orphan: false,
+        adopt: false,
     };
     let report = cleanup::run(
         &FsxStore { client: &client },

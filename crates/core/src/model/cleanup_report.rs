@@ -68,6 +68,9 @@ pub struct CleanupReport {
     /// The policy the resource got, and from where.
     #[serde(default)]
     pub policy: Option<AppliedPolicy>,
+    /// Backups the original sample made, judged as ours (ADOPT_ORIGINAL_SAMPLE); also in the lists above.
+    #[serde(default)]
+    pub adopted: Vec<String>,
 }
 
 /// The retention policy one resource got: the stack's settings, or its own `snapmgmt:Retention` tag.
@@ -138,6 +141,7 @@ impl CleanupReport {
         self.deleted.truncate(limit);
         self.kept.truncate(limit);
         self.failed.truncate(limit);
+        self.adopted.truncate(limit);
         self
     }
 }
