@@ -92,14 +92,7 @@ pub async fn list_recovery_points(
     vault: &str,
     resource_arn: Option<&str>,
 ) -> Result<Vec<RecoveryPoint>> {
-    let mut pages = client
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(vault)
-        .set_by_resource_arn(resource_arn.map(str::to_string))
-        .by_resource_type("EFS")
-        .max_results(1000)
-        .into_paginator()
-        .send();
+    let mut pages = efs_points(client, vault, resource_arn).into_paginator().send();
     let mut all = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| match e.as_service_error() {
@@ -119,18 +112,27 @@ pub async fn list_recovery_points(
     Ok(all)
 }
 
+/// The listing of the vault's EFS recovery points (of one resource when given), in AWS's largest pages.
+fn efs_points(
+    client: &Client,
+    vault: &str,
+    resource_arn: Option<&str>,
+) -> aws_sdk_backup::operation::list_recovery_points_by_backup_vault::builders::ListRecoveryPointsByBackupVaultFluentBuilder
+{
+    client
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .set_by_resource_arn(resource_arn.map(str::to_string))
+        .by_resource_type("EFS")
+        .max_results(1000)
+}
+
 /// The file systems (ids) with EFS recovery points in the vault, page by page.
 pub async fn resources_with_recovery_points(
     client: &Client,
     vault: &str,
 ) -> Result<std::collections::BTreeSet<String>> {
-    let mut pages = client
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(vault)
-        .by_resource_type("EFS")
-        .max_results(1000)
-        .into_paginator()
-        .send();
+    let mut pages = efs_points(client, vault, None).into_paginator().send();
     let mut ids = std::collections::BTreeSet::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::aws(SERVICE, "ListRecoveryPointsByBackupVault", e))?;
