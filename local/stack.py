@@ -64,7 +64,9 @@ def create_backup(fsx, fs_id: str, age_days: float, ours: bool, lifecycle: str =
     """A backup made through FSx, then aged (and its lifecycle set) through the emulator's control route."""
     tags = our_tags(fs_id) if ours else []
     tags.append({"Key": "Name", "Value": f"demo, {age_days:g} days old"})
-    backup_id = fsx.create_backup(FileSystemId=fs_id, Tags=tags)["Backup"]["BackupId"]
+    # An ONTAP volume (fsvol-) is backed up by its own id.
+    source = {"VolumeId": fs_id} if fs_id.startswith("fsvol-") else {"FileSystemId": fs_id}
+    backup_id = fsx.create_backup(**source, Tags=tags)["Backup"]["BackupId"]
     created = time.time() - age_days * DAY
     control(
         "/moto-api/snapmgmt/fsx/backup", {"backupId": backup_id, "creationTime": created, "lifecycle": lifecycle}, url
@@ -77,8 +79,30 @@ def script_next_backups(fs_id: str, outcomes: list, url: str = None) -> None:
     control("/moto-api/snapmgmt/fsx/next-backups", {"fileSystemId": fs_id, "outcomes": outcomes}, url)
 
 
+def create_ontap_volume(fsx, tagged: bool = True, name: str = "data") -> tuple:
+    """An ONTAP file system (not tagged) with a storage virtual machine and one read-write volume, tagged as
+    a target or not; returns the file system's and the volume's ids."""
+    fs_id = create_file_system(
+        fsx,
+        kind="ONTAP",
+        tagged=False,
+        OntapConfiguration={"DeploymentType": "SINGLE_AZ_1", "ThroughputCapacity": 128},
+    )
+    svm = fsx.create_storage_virtual_machine(FileSystemId=fs_id, Name="svm1")["StorageVirtualMachine"]
+    tags = ([TARGET_TAG] if tagged else []) + [{"Key": "Name", "Value": name}]
+    volume = fsx.create_volume(
+        VolumeType="ONTAP",
+        Name=name,
+        OntapConfiguration={"StorageVirtualMachineId": svm["StorageVirtualMachineId"], "SizeInMegabytes": 1024},
+        Tags=tags,
+    )["Volume"]
+    return fs_id, volume["VolumeId"]
+
+
 def backup_ids(fsx, fs_id: str) -> set:
-    pages = fsx.get_paginator("describe_backups").paginate(Filters=[{"Name": "file-system-id", "Values": [fs_id]}])
+    """The backups of a file system, or of an ONTAP volume (fsvol-)."""
+    by = "volume-id" if fs_id.startswith("fsvol-") else "file-system-id"
+    pages = fsx.get_paginator("describe_backups").paginate(Filters=[{"Name": by, "Values": [fs_id]}])
     return {b["BackupId"] for page in pages for b in page["Backups"]}
 
 

@@ -6,7 +6,8 @@
 # endpoints and writes local/.state/env, which the other scripts source. Stop it with local/stop.sh.
 #
 # Settings of the functions: RETENTION_DAYS (default 14), MIN_KEEP (default 1), MAX_DELETE_PERCENT (default
-# 50), FSX_CONCURRENCY, EC2_CONCURRENCY, EFS_CONCURRENCY (defaults 10, 50, 10), DELETE_ORPHANS (default false), RETENTION_TIERS (default none), RETENTION_TIME_ZONE (default UTC).
+# 50), FSX_CONCURRENCY, EC2_CONCURRENCY, EFS_CONCURRENCY (defaults 10, 50, 10), DELETE_ORPHANS (default false), RETENTION_TIERS (default none), RETENTION_TIME_ZONE (default UTC),
+# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -61,6 +62,7 @@ nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   --env-var "BACKUP_VAULT_NAME=snapmgmt-vault,BACKUP_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-backup" \
   --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_DELETE_PERCENT=${MAX_DELETE_PERCENT:-50}" \
   --env-var "DELETE_ORPHANS=${DELETE_ORPHANS:-false},RETENTION_TIME_ZONE=${RETENTION_TIME_ZONE:-UTC}" \
+  --env-var "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS=${ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS:-false}" \
   ${RETENTION_TIERS:+--env-var "RETENTION_TIERS=$RETENTION_TIERS"} \
   --env-var "INVENTORY_BUCKET=snapmgmt-123456789012-us-east-1,FSX_CONCURRENCY=${FSX_CONCURRENCY:-10},EC2_CONCURRENCY=${EC2_CONCURRENCY:-50},EFS_CONCURRENCY=${EFS_CONCURRENCY:-10}" \
   >"$state/functions.log" 2>&1 &

@@ -2,11 +2,14 @@
 
 moto 5.2 leaves out: a file system's Lifecycle and OwnerId; a backup's Type, OwnerId and FileSystem;
 backups leaving CREATING; ClientRequestToken idempotency; the one-backup-at-a-time rule
-(BackupInProgress); BackupNotFound / FileSystemNotFound for unknown ids. This module adds them.
+(BackupInProgress); BackupNotFound / FileSystemNotFound for unknown ids; ONTAP storage virtual machines
+and volumes, and backups taken per volume. This module adds them.
 """
 
+import json
 import os
 import time
+import uuid
 
 from moto.core.exceptions import JsonRESTError
 from moto.fsx import models
@@ -32,6 +35,144 @@ class BadRequest(JsonRESTError):
         super().__init__("BadRequest", message)
 
 
+class VolumeNotFound(JsonRESTError):
+    def __init__(self, volume_id: str):
+        super().__init__("VolumeNotFound", f"Volume '{volume_id}' does not exist.")
+
+
+class StorageVirtualMachineNotFound(JsonRESTError):
+    def __init__(self, svm_id: str):
+        super().__init__("StorageVirtualMachineNotFound", f"Storage virtual machine '{svm_id}' does not exist.")
+
+
+def _long_id(prefix: str) -> str:
+    """FSx's long ids: a prefix and 17 hex digits."""
+    return f"{prefix}-{uuid.uuid4().hex[:17]}"
+
+
+class Volume:
+    """An ONTAP volume: what DescribeVolumes answers and CreateBackup needs. FSx backs up read-write
+    volumes only, one backup at a time, and never an SVM's root."""
+
+    def __init__(self, backend, fs, svm_id: str, name: str, ontap: dict, tags, root: bool = False):
+        self.volume_id = _long_id("fsvol")
+        self.file_system_id = fs.file_system_id
+        self.name = name
+        self.lifecycle = "CREATED"
+        self.creation_time = time.time()
+        self.resource_arn = (
+            f"arn:aws:fsx:{backend.region_name}:{backend.account_id}:volume/{fs.file_system_id}/{self.volume_id}"
+        )
+        self.ontap = {
+            "StorageVirtualMachineId": svm_id,
+            "OntapVolumeType": ontap.get("OntapVolumeType", "DP" if ontap.get("Type") == "DP" else "RW"),
+            "StorageVirtualMachineRoot": root,
+            "SizeInMegabytes": ontap.get("SizeInMegabytes", ontap.get("SizeInBytes", 1 << 30) // (1 << 20)),
+            "JunctionPath": ontap.get("JunctionPath", f"/{name}"),
+            "FlexCacheEndpointType": "NONE",
+        }
+        self.backend = backend
+        if tags:
+            backend.tagger.tag_resource(self.resource_arn, tags)
+
+    def to_dict(self) -> dict:
+        return {
+            "VolumeId": self.volume_id,
+            "FileSystemId": self.file_system_id,
+            "Name": self.name,
+            "Lifecycle": self.lifecycle,
+            "CreationTime": self.creation_time,
+            "VolumeType": "ONTAP",
+            "ResourceARN": self.resource_arn,
+            "OntapConfiguration": self.ontap,
+            "Tags": self.backend.list_tags_for_resource(self.resource_arn),
+        }
+
+
+def volumes(backend) -> dict:
+    if not hasattr(backend, "snapmgmt_volumes"):
+        backend.snapmgmt_volumes = {}
+        backend.snapmgmt_svms = {}
+    return backend.snapmgmt_volumes
+
+
+def svms(backend) -> dict:
+    volumes(backend)
+    return backend.snapmgmt_svms
+
+
+def create_storage_virtual_machine(backend, file_system_id: str, name: str, tags) -> dict:
+    fs = backend.file_systems.get(file_system_id)
+    if fs is None:
+        raise FileSystemNotFound(file_system_id)
+    if fs.file_system_type != "ONTAP":
+        raise BadRequest("Storage virtual machines are an FSx for ONTAP feature.")
+    svm_id = _long_id("svm")
+    svms(backend)[svm_id] = {"StorageVirtualMachineId": svm_id, "FileSystemId": file_system_id, "Name": name}
+    # Like FSx, an SVM comes with its root volume.
+    root = Volume(backend, fs, svm_id, f"{name}_root", {}, None, root=True)
+    volumes(backend)[root.volume_id] = root
+    return {**svms(backend)[svm_id], "Lifecycle": "CREATED", "Tags": tags or []}
+
+
+def create_volume(backend, volume_type: str, name: str, ontap: dict | None, tags) -> Volume:
+    if volume_type != "ONTAP" or not ontap:
+        raise BadRequest("The emulator creates ONTAP volumes only: give VolumeType ONTAP and OntapConfiguration.")
+    svm = svms(backend).get(ontap.get("StorageVirtualMachineId", ""))
+    if svm is None:
+        raise StorageVirtualMachineNotFound(ontap.get("StorageVirtualMachineId", ""))
+    fs = backend.file_systems[svm["FileSystemId"]]
+    volume = Volume(backend, fs, svm["StorageVirtualMachineId"], name, ontap, tags)
+    volumes(backend)[volume.volume_id] = volume
+    return volume
+
+
+def describe_volumes(backend, volume_ids, filters, max_results, next_token) -> tuple[list, str | None]:
+    all_volumes = volumes(backend)
+    for volume_id in volume_ids or []:
+        if volume_id not in all_volumes:
+            raise VolumeNotFound(volume_id)
+    found = [all_volumes[v] for v in volume_ids] if volume_ids else list(all_volumes.values())
+    for f in filters or []:
+        if f["Name"] == "file-system-id":
+            found = [v for v in found if v.file_system_id in f["Values"]]
+        elif f["Name"] == "storage-virtual-machine-id":
+            found = [v for v in found if v.ontap["StorageVirtualMachineId"] in f["Values"]]
+        else:
+            raise BadRequest(f"Unknown volume filter {f['Name']}.")
+    start = int(next_token) if next_token else 0
+    size = int(max_results) if max_results else len(found) or 1
+    if size < 1:
+        raise BadRequest("MaxResults must be at least 1.")
+    page = found[start : start + size]
+    return page, (str(start + size) if start + size < len(found) else None)
+
+
+def _response_create_storage_virtual_machine(self):
+    p = json.loads(self.body)
+    svm = create_storage_virtual_machine(self.fsx_backend, p.get("FileSystemId"), p.get("Name"), p.get("Tags"))
+    return json.dumps({"StorageVirtualMachine": svm})
+
+
+def _response_create_volume(self):
+    p = json.loads(self.body)
+    volume = create_volume(
+        self.fsx_backend, p.get("VolumeType"), p.get("Name"), p.get("OntapConfiguration"), p.get("Tags")
+    )
+    return json.dumps({"Volume": volume.to_dict()})
+
+
+def _response_describe_volumes(self):
+    p = json.loads(self.body)
+    page, token = describe_volumes(
+        self.fsx_backend, p.get("VolumeIds"), p.get("Filters"), p.get("MaxResults"), p.get("NextToken")
+    )
+    out = {"Volumes": [v.to_dict() for v in page]}
+    if token:
+        out["NextToken"] = token
+    return json.dumps(out)
+
+
 def _backup_lifecycle(self):
     """CREATING until its time is up, then its outcome."""
     if self._lifecycle == "CREATING" and time.time() >= getattr(self, "ready_at", 0):
@@ -51,8 +192,10 @@ def _backup_to_dict(self):
     d["Lifecycle"] = self.lifecycle
     d["Type"] = self.backup_type
     d["OwnerId"] = self.owner_id
-    d["ResourceType"] = "FILE_SYSTEM"
+    d["ResourceType"] = "VOLUME" if self.volume_id else "FILE_SYSTEM"
     d["FileSystem"] = self.file_system_info
+    if self.volume_id:
+        d["Volume"] = getattr(self, "volume_info", {"VolumeId": self.volume_id})
     if self.lifecycle == "FAILED":
         d["FailureDetails"] = {"Message": getattr(self, "failure_message", "The backup failed (emulator).")}
     return d
@@ -81,15 +224,32 @@ _original_create_backup = models.FSxBackend.create_backup
 
 
 def _create_backup(self, file_system_id, client_request_token, volume_id, tags):
+    volume = None
+    if volume_id:
+        # ONTAP backs up per volume: VolumeId alone names what to back up.
+        if file_system_id:
+            raise BadRequest("Specify a FileSystemId or a VolumeId, not both.")
+        volume = volumes(self).get(volume_id)
+        if volume is None:
+            raise VolumeNotFound(volume_id)
+        if volume.ontap["OntapVolumeType"] != "RW" or volume.ontap["StorageVirtualMachineRoot"]:
+            raise BadRequest(f"Volume {volume_id} cannot be backed up: FSx backs up read-write volumes only.")
+        file_system_id = volume.file_system_id
     fs = self.file_systems.get(file_system_id)
     if fs is None:
         raise FileSystemNotFound(file_system_id)
+    if fs.file_system_type == "ONTAP" and volume is None:
+        raise BadRequest("FSx for ONTAP backs up volumes: give a VolumeId, not the file system.")
+    source = volume_id or file_system_id
     if client_request_token:
         for existing in self.backups.values():
-            if existing.client_request_token == client_request_token and existing.file_system_id == file_system_id:
+            if (
+                existing.client_request_token == client_request_token
+                and (existing.volume_id or existing.file_system_id) == source
+            ):
                 return existing
-    if any(b.file_system_id == file_system_id and b.lifecycle in IN_PROGRESS for b in self.backups.values()):
-        raise BackupInProgress(file_system_id)
+    if any((b.volume_id or b.file_system_id) == source and b.lifecycle in IN_PROGRESS for b in self.backups.values()):
+        raise BackupInProgress(source)
     backup = _original_create_backup(self, file_system_id, client_request_token, volume_id, tags)
     backup.owner_id = self.account_id
     backup.backup_type = "USER_INITIATED"
@@ -101,7 +261,9 @@ def _create_backup(self, file_system_id, client_request_token, volume_id, tags):
         "ResourceARN": fs.resource_arn,
         "Lifecycle": fs.lifecycle,
     }
-    scripted = next_outcomes(self).get(file_system_id)
+    if volume is not None:
+        backup.volume_info = {k: v for k, v in volume.to_dict().items() if k != "Tags"}
+    scripted = next_outcomes(self).get(source)
     outcome = scripted.pop(0) if scripted else {}
     backup.outcome = outcome.get("lifecycle", "AVAILABLE")
     backup.ready_at = time.time() + float(outcome.get("seconds", BACKUP_SECONDS))
@@ -157,3 +319,8 @@ def install() -> None:
     # The originals are moto's paginated methods: ours check the ids, then hand over to them.
     models.FSxBackend.describe_file_systems = _describe_file_systems
     models.FSxBackend.describe_backups = _describe_backups
+    from moto.fsx.responses import FSxResponse
+
+    FSxResponse.create_storage_virtual_machine = _response_create_storage_virtual_machine
+    FSxResponse.create_volume = _response_create_volume
+    FSxResponse.describe_volumes = _response_describe_volumes

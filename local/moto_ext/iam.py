@@ -272,10 +272,19 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
     fsx_prefix = f"arn:aws:fsx:{REGION}:{ACCOUNT}"
     if service == "fsx" and operation == "CreateBackup":
         tags = {t["Key"]: t["Value"] for t in body.get("Tags", [])}
-        fs_id = body.get("FileSystemId", "")
-        fs = _fsx().file_systems.get(fs_id)
+        if body.get("VolumeId"):
+            # An ONTAP volume's backup: authorized on the volume, whose ARN names its file system too.
+            from . import fsx
+
+            volume = fsx.volumes(_fsx()).get(body["VolumeId"])
+            source_arn = volume.resource_arn if volume else f"{fsx_prefix}:volume/*/{body['VolumeId']}"
+            source_tags = _fsx_tags(volume)
+        else:
+            fs_id = body.get("FileSystemId", "")
+            fs = _fsx().file_systems.get(fs_id)
+            source_arn, source_tags = f"{fsx_prefix}:file-system/{fs_id}", _fsx_tags(fs)
         calls = [
-            (action, f"{fsx_prefix}:file-system/{fs_id}", {**request_tags(tags), **resource_tags(_fsx_tags(fs))}),
+            (action, source_arn, {**request_tags(tags), **resource_tags(source_tags)}),
             (action, f"{fsx_prefix}:backup/*", request_tags(tags)),
         ]
         if tags:

@@ -284,3 +284,22 @@ def test_an_openzfs_file_system_is_backed_up_and_cleaned_like_the_others(aws):
     [new] = result["created"]
     assert result["cleanup"]["deleted"] == [expired]
     assert stack.backup_ids(aws, openzfs) == {new}
+
+
+def test_a_tagged_ontap_volume_is_backed_up_and_cleaned_on_its_own(aws):
+    ontap, volume = stack.create_ontap_volume(aws)
+    expired = stack.create_backup(aws, volume, 30, ours=True)
+    _, untagged_volume = stack.create_ontap_volume(aws, tagged=False)
+    untouched = stack.create_backup(aws, untagged_volume, 30, ours=True)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    result = target(summary, volume)
+    [new] = result["created"]
+    assert result["cleanup"]["deleted"] == [expired]
+    assert stack.backup_ids(aws, volume) == {new}
+    described = aws.describe_backups(BackupIds=[new])["Backups"][0]
+    assert (described["ResourceType"], described["Volume"]["VolumeId"]) == ("VOLUME", volume)
+    assert stack.backup_ids(aws, untagged_volume) == {untouched}
+    assert ontap not in [t["targetId"] for t in summary["targets"]], "the file system itself is not backed up"

@@ -3,7 +3,7 @@
 use super::*;
 use serde_json::json;
 use snapmgmt_core::aws::aws_sdk_fsx::types::FilterName;
-use snapmgmt_core::aws::fsx::{list_backups, tag_map};
+use snapmgmt_core::aws::fsx::{list_backups, tag_map, Source};
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
@@ -16,7 +16,27 @@ async fn backup(fsx: &FsxClient, payload: Value) -> Result<BackupFsxResult> {
 }
 
 async fn backups_of(fsx: &FsxClient, fs: &str) -> usize {
-    list_backups(fsx, fs, None, None).await.unwrap().len()
+    list_backups(fsx, Source::of(fs), None, None).await.unwrap().len()
+}
+
+#[tokio::test]
+async fn backs_up_an_ontap_volume_by_its_id_and_not_its_file_system() {
+    let fsx = kit::fsx_client().await;
+    let (fs, volume) = kit::create_ontap_volume(&fsx, &[], &[kit::target_tag()]).await;
+    // A console user may name it volumeId; the workflow passes fileSystemId.
+    let result = backup(&fsx, json!({"volumeId": volume, "runId": RUN})).await.unwrap();
+    let created = snapmgmt_core::aws::fsx::describe_backup(&fsx, &result.backup_id.unwrap()).await.unwrap();
+    assert_eq!(created.volume().and_then(|v| v.volume_id()), Some(volume.as_str()));
+    assert_eq!(snapmgmt_core::aws::fsx::backup_info(&created).source_id.as_deref(), Some(volume.as_str()));
+    assert_eq!(tag_map(created.tags()).get("snapmgmt:TargetId"), Some(&volume));
+    assert_eq!(backups_of(&fsx, &volume).await, 1);
+    let again = backup(&fsx, json!({"fileSystemId": volume, "runId": RUN})).await.unwrap();
+    assert_eq!(again.backup_id.as_deref(), created.backup_id(), "a retried invocation makes no second backup");
+    // FSx refuses a file-system backup of ONTAP, as AWS does.
+    let err = backup(&fsx, json!({"fileSystemId": fs, "runId": RUN})).await.unwrap_err();
+    assert!(err.to_string().contains("per volume") || err.to_string().contains("VolumeId"), "{err}");
+    let err = backup(&fsx, json!({"volumeId": "fsvol-00000000000000000", "runId": RUN})).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { kind: "FSx volume", .. }), "{err}");
 }
 
 #[tokio::test]
@@ -82,6 +102,7 @@ async fn bad_input_changes_nothing() {
         (json!({}), "fileSystemId"),
         (json!({"fileSystemId": 42}), "fileSystemId"),
         (json!({"fileSystemId": "vol-01234567"}), "fileSystemId"),
+        (json!({"volumeId": "fsvol-XYZ"}), "fileSystemId"),
         (json!({"fileSystemId": fs, "runId": ""}), "runId"),
         (json!({"fileSystemId": fs, "runId": "x:*"}), "runId"),
         (

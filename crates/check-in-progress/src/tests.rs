@@ -37,6 +37,23 @@ async fn creating_and_pending_backups_are_in_progress() {
 }
 
 #[tokio::test]
+async fn an_ontap_volume_is_checked_by_its_own_backups() {
+    let fsx = kit::fsx_client().await;
+    let (_, busy_volume) = kit::create_ontap_volume(&fsx, &[], &[]).await;
+    let (_, idle_volume) = kit::create_ontap_volume(&fsx, &[], &[]).await;
+    let busy = kit::create_backup(&fsx, &busy_volume, &[], 0).await;
+    kit::set_backup(&busy, json!({"lifecycle": "CREATING"}));
+    kit::create_backup(&fsx, &idle_volume, &[], 2).await;
+    let result = check(&fsx, json!({"kind": "fsx", "fileSystemId": busy_volume})).await.unwrap();
+    assert_eq!(result.status, CheckStatus::InProgress);
+    assert!(result.detail.contains(&busy), "{}", result.detail);
+    let result = check(&fsx, json!({"kind": "fsx", "volumeId": idle_volume})).await.unwrap();
+    assert_eq!(result.status, CheckStatus::Ready, "{}", result.detail);
+    let err = check(&fsx, json!({"kind": "fsx", "fileSystemId": "fsvol-00000000000000000"})).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+}
+
+#[tokio::test]
 async fn a_new_backup_is_followed_until_available_or_failed() {
     let fsx = kit::fsx_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[]).await;

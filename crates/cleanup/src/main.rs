@@ -96,6 +96,8 @@ mod adopt_tests;
 #[cfg(test)]
 mod efs_tests;
 #[cfg(test)]
+mod ontap_tests;
+#[cfg(test)]
 mod orphan_tests;
 #[cfg(test)]
 mod tests;

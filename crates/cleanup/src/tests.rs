@@ -69,8 +69,12 @@ async fn run_of_new_backup(fsx: &FsxClient, ec2: &Ec2Client, payload: &Value) ->
 }
 
 async fn remaining(fsx: &FsxClient, fs: &str) -> Vec<String> {
-    let mut ids: Vec<String> =
-        list_backups(fsx, fs, None, None).await.unwrap().into_iter().filter_map(|b| b.backup_id).collect();
+    let mut ids: Vec<String> = list_backups(fsx, snapmgmt_core::aws::fsx::Source::of(fs), None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|b| b.backup_id)
+        .collect();
     ids.sort();
     ids
 }
@@ -197,7 +201,10 @@ async fn pages_through_more_than_a_thousand_backups() {
         kit::create_backup(&fsx, &fs, &ours, 30).await;
     }
     let new = kit::create_backup(&fsx, &fs, &ours, 0).await;
-    let paged = snapmgmt_core::aws::fsx::list_backups(&fsx, &fs, None, Some(1_000)).await.unwrap();
+    let paged =
+        snapmgmt_core::aws::fsx::list_backups(&fsx, snapmgmt_core::aws::fsx::Source::of(&fs), None, Some(1_000))
+            .await
+            .unwrap();
     assert_eq!(paged.len(), 1_021);
     let report =
         cleanup(&fsx, retention(7, 1), json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new})).await.unwrap();

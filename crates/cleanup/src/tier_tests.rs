@@ -75,7 +75,10 @@ async fn the_stack_policy_is_named_when_the_resource_has_no_tag() {
 async fn a_resource_with_a_tag_that_does_not_read_fails_alone_naming_it_and_nothing_is_deleted() {
     let (fs, ids) = a_year_of_nightly_backups(&[("snapmgmt:Retention", "daily=seven")], 30).await;
     let fsx = kit::fsx_client().await;
-    let before = snapmgmt_core::aws::fsx::list_backups(&fsx, &fs, None, None).await.unwrap().len();
+    let before = snapmgmt_core::aws::fsx::list_backups(&fsx, snapmgmt_core::aws::fsx::Source::of(&fs), None, None)
+        .await
+        .unwrap()
+        .len();
 
     let event = json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": ids[0], "runId": kit::SEEDED_RUN});
     let err = invoke(&settings(unlimited(), false, None), event).await.unwrap_err();
@@ -85,7 +88,13 @@ async fn a_resource_with_a_tag_that_does_not_read_fails_alone_naming_it_and_noth
         "{err}"
     );
     assert!(err.to_string().contains(&fs) && err.to_string().contains("whole number"), "{err}");
-    assert_eq!(snapmgmt_core::aws::fsx::list_backups(&fsx, &fs, None, None).await.unwrap().len(), before);
+    assert_eq!(
+        snapmgmt_core::aws::fsx::list_backups(&fsx, snapmgmt_core::aws::fsx::Source::of(&fs), None, None)
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
 }
 
 #[tokio::test]

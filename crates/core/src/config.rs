@@ -61,6 +61,9 @@ pub struct TriggerConfig {
     /// BACKUP_VAULT_NAME, the stack's vault: EFS recovery points of resources that are no longer targets
     /// are looked for there (none when unset).
     pub backup_vault_name: Option<String>,
+    /// ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS: a tagged ONTAP file system makes its read-write volumes
+    /// targets (off: only tagged volumes are, and the file system is skipped saying so).
+    pub ontap_volumes_of_tagged_file_systems: bool,
 }
 
 /// The DRY_RUN setting, which every function that creates or deletes reads itself: a stack deployed with
@@ -312,6 +315,7 @@ impl TriggerConfig {
             dry_run: flag(src, "DRY_RUN")?,
             snapshot_mode: snapshot_mode(src)?,
             backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
+            ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
         })
     }
 

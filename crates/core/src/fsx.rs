@@ -1,12 +1,13 @@
 //! The FSx path: is a backup in progress, take a backup, wait for it; and the store the cleanup engine
-//! deletes expired backups through.
+//! deletes expired backups through. A target is a file system (`fs-`) or an ONTAP volume (`fsvol-`),
+//! which FSx backs up on its own; the workflow carries either as `fileSystemId`.
 
 use std::collections::HashSet;
 
 use aws_sdk_fsx::types::{BackupLifecycle, BackupType};
 use aws_sdk_fsx::Client;
 
-use crate::aws::fsx as api;
+use crate::aws::fsx::{self as api, Source};
 use crate::aws::Deleted;
 use crate::cleanup::Store;
 use crate::error::Result;
@@ -14,11 +15,14 @@ use crate::model::{BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, Ru
 use crate::retention::BackupInfo;
 use crate::tags;
 
-/// Is a backup of this file system under way? FSx takes one at a time, so the workflow waits for it.
-/// CREATING, PENDING and TRANSFERRING all count (the original sample looked at CREATING only).
+pub mod targets;
+
+/// Is a backup of this file system (or volume) under way? FSx takes one at a time, so the workflow waits
+/// for it. CREATING, PENDING and TRANSFERRING all count (the original sample looked at CREATING only).
 pub async fn check_backup_in_progress(client: &Client, file_system_id: &str, attempt: u32) -> Result<CheckResult> {
-    api::describe_file_system(client, file_system_id).await?;
-    let backups = api::list_backups(client, file_system_id, None, None).await?;
+    let source = Source::of(file_system_id);
+    api::describe_source(client, source).await?;
+    let backups = api::list_backups(client, source, None, None).await?;
     let busy: Vec<String> = backups
         .iter()
         .filter(|b| {
@@ -55,16 +59,17 @@ pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u
     Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail, snapshot_ids: None })
 }
 
-/// Takes a backup of one file system, tagged as ours at creation. The token derives from the run, so a
-/// retried invocation of the same run gets the same backup back instead of a second one.
+/// Takes a backup of one file system or ONTAP volume, tagged as ours at creation. The token derives from
+/// the run, so a retried invocation of the same run gets the same backup back instead of a second one.
 pub async fn backup_file_system(client: &Client, event: &BackupFsxEvent, request_id: &str) -> Result<BackupFsxResult> {
     let fs = &event.file_system_id;
+    let source = Source::of(fs);
     if event.dry_run {
-        api::describe_file_system(client, fs).await?;
+        api::describe_source(client, source).await?;
         return Ok(BackupFsxResult { file_system_id: fs.clone(), backup_id: None, lifecycle: None, dry_run: true });
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let backup = api::create_backup(client, fs, &run.token(fs), &tags::ownership(fs, run.as_str())).await?;
+    let backup = api::create_backup(client, source, &run.token(fs), &tags::ownership(fs, run.as_str())).await?;
     crate::metrics::emit("fsx", "backup", fs, false, &[("BackupsStarted", 1.0, crate::metrics::Unit::Count)]);
     Ok(BackupFsxResult {
         file_system_id: fs.clone(),
@@ -74,7 +79,8 @@ pub async fn backup_file_system(client: &Client, event: &BackupFsxEvent, request
     })
 }
 
-/// The cleanup engine's view of FSx: a file system's user-initiated backups, each deleted on its own.
+/// The cleanup engine's view of FSx: a file system's (or ONTAP volume's) user-initiated backups, each
+/// deleted on its own.
 pub struct FsxStore<'a> {
     pub client: &'a Client,
 }
@@ -86,13 +92,13 @@ impl Store for FsxStore<'_> {
 
     async fn list_ours(&self, file_system_id: &str) -> Result<Vec<BackupInfo>> {
         // FSx filters by file system and type only: our tag is checked by the rule.
-        let backups = api::list_backups(self.client, file_system_id, Some(BackupType::UserInitiated), None).await?;
+        let source = Source::of(file_system_id);
+        let backups = api::list_backups(self.client, source, Some(BackupType::UserInitiated), None).await?;
         Ok(backups.iter().map(api::backup_info).collect())
     }
 
     async fn account_id(&self, file_system_id: &str, _listed: &[BackupInfo]) -> Result<String> {
-        let fs = api::describe_file_system(self.client, file_system_id).await?;
-        Ok(fs.owner_id().unwrap_or_default().to_string())
+        Ok(api::describe_source(self.client, Source::of(file_system_id)).await?.owner_id)
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {
@@ -104,8 +110,8 @@ impl Store for FsxStore<'_> {
     }
 
     async fn retention_tag(&self, file_system_id: &str) -> Result<Option<String>> {
-        let fs = api::describe_file_system(self.client, file_system_id).await?;
-        Ok(api::tag_map(fs.tags()).remove(tags::RETENTION_KEY))
+        let mut facts = api::describe_source(self.client, Source::of(file_system_id)).await?;
+        Ok(facts.tags.remove(tags::RETENTION_KEY))
     }
 
     async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {

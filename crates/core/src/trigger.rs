@@ -1,11 +1,10 @@
 //! The trigger: find the tagged resources and start one execution of the workflow per schedule tick.
 
-use aws_sdk_fsx::types::{FileSystem, FileSystemLifecycle, FileSystemType, LustreDeploymentType};
 use tracing::info;
 
 use crate::aws;
 use crate::aws::ec2::TaggedInstance;
-use crate::config::{TargetTag, TriggerConfig};
+use crate::config::TriggerConfig;
 use crate::error::Result;
 use crate::model::{
     report_key, skipped_key, Inventory, InventoryItem, PerKind, Skipped, SnapshotMode, TargetKind, TriggerEvent,
@@ -43,12 +42,14 @@ pub async fn run(
     // The DRY_RUN setting makes every run a dry run; an event can ask for one, never undo the setting.
     let dry_run = event.dry_run || config.dry_run;
     // Independent enumerations, at once.
-    let (file_systems, instances, efs) = tokio::try_join!(
+    let (file_systems, volumes, instances, efs) = tokio::try_join!(
         aws::fsx::list_file_systems(clients.fsx),
+        aws::fsx::list_volumes(clients.fsx),
         aws::ec2::list_tagged_instances(clients.ec2, &tag.key, &tag.value),
         aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value),
     )?;
-    let (fsx, mut skipped) = select_fsx_targets(&file_systems, tag);
+    let (fsx, mut skipped) =
+        crate::fsx::targets::select(&file_systems, &volumes, tag, config.ontap_volumes_of_tagged_file_systems);
     let (instances, skipped_instances) = select_ec2_targets(&instances, config.snapshot_mode);
     skipped.extend(skipped_instances);
     for s in &skipped {
@@ -167,106 +168,9 @@ pub fn select_ec2_targets(instances: &[TaggedInstance], stack_mode: SnapshotMode
     (targets, skipped)
 }
 
-/// The tagged file systems that can be backed up, and the tagged ones that cannot, with the reason.
-pub fn select_fsx_targets(file_systems: &[FileSystem], tag: &TargetTag) -> (Vec<String>, Vec<Skipped>) {
-    let mut targets = Vec::new();
-    let mut skipped = Vec::new();
-    for fs in file_systems {
-        let tagged =
-            fs.tags().iter().any(|t| t.key() == Some(tag.key.as_str()) && t.value() == Some(tag.value.as_str()));
-        let Some(id) = fs.file_system_id().filter(|_| tagged) else { continue };
-        match unsupported_reason(fs) {
-            None => targets.push(id.to_string()),
-            Some(reason) => skipped.push(Skipped { kind: TargetKind::Fsx, id: id.to_string(), reason }),
-        }
-    }
-    (targets, skipped)
-}
-
-/// Why a file system cannot get a user-initiated file-system backup now; None when it can.
-fn unsupported_reason(fs: &FileSystem) -> Option<String> {
-    match fs.lifecycle() {
-        Some(FileSystemLifecycle::Available) => {}
-        other => {
-            return Some(format!("lifecycle is {}, not AVAILABLE", other.map(|l| l.as_str()).unwrap_or("unknown")))
-        }
-    }
-    match fs.file_system_type() {
-        // OpenZFS backs up the whole file system (its root volume and children) by file system id.
-        Some(FileSystemType::Windows | FileSystemType::Openzfs) => None,
-        Some(FileSystemType::Lustre) => {
-            let lustre = fs.lustre_configuration();
-            match lustre.and_then(|c| c.deployment_type()) {
-                Some(LustreDeploymentType::Scratch1 | LustreDeploymentType::Scratch2) => {
-                    Some("scratch Lustre file systems do not support backups".to_string())
-                }
-                _ if lustre.and_then(|c| c.data_repository_configuration()).is_some() => Some(
-                    "a persistent Lustre file system linked to an S3 data repository cannot be backed up by FSx"
-                        .to_string(),
-                ),
-                _ => None,
-            }
-        }
-        Some(FileSystemType::Ontap) => {
-            Some("ONTAP is backed up per volume, which snapmgmt does not do yet: tag its volumes".to_string())
-        }
-        Some(other) => Some(format!("{} file systems are not backed up by snapmgmt", other.as_str())),
-        None => Some("file system type unknown".to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_fsx::types::{DataRepositoryConfiguration, LustreFileSystemConfiguration, Tag};
-
-    fn tag() -> TargetTag {
-        TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() }
-    }
-
-    fn fs(
-        id: &str,
-        kind: FileSystemType,
-        lifecycle: FileSystemLifecycle,
-        tagged: bool,
-    ) -> aws_sdk_fsx::types::builders::FileSystemBuilder {
-        let mut b = FileSystem::builder().file_system_id(id).file_system_type(kind).lifecycle(lifecycle);
-        if tagged {
-            b = b.tags(Tag::builder().key("ResourceType").value("SnapshotMgmtTarget").build());
-        }
-        b
-    }
-
-    #[test]
-    fn selects_tagged_available_windows_openzfs_and_persistent_lustre() {
-        use FileSystemLifecycle::*;
-        let scratch = LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Scratch2).build();
-        let persistent =
-            LustreFileSystemConfiguration::builder().deployment_type(LustreDeploymentType::Persistent2).build();
-        let linked = LustreFileSystemConfiguration::builder()
-            .deployment_type(LustreDeploymentType::Persistent1)
-            .data_repository_configuration(DataRepositoryConfiguration::builder().import_path("s3://bucket").build())
-            .build();
-        let all = vec![
-            fs("fs-1", FileSystemType::Windows, Available, true).build(),
-            fs("fs-2", FileSystemType::Windows, Available, false).build(),
-            fs("fs-3", FileSystemType::Lustre, Available, true).lustre_configuration(persistent).build(),
-            fs("fs-4", FileSystemType::Lustre, Available, true).lustre_configuration(scratch).build(),
-            fs("fs-5", FileSystemType::Ontap, Available, true).build(),
-            fs("fs-6", FileSystemType::Windows, Creating, true).build(),
-            fs("fs-7", FileSystemType::Openzfs, Available, true).build(),
-            fs("fs-8", FileSystemType::Lustre, Available, true).lustre_configuration(linked).build(),
-        ];
-        let (targets, skipped) = select_fsx_targets(&all, &tag());
-        let ids: Vec<&str> = targets.iter().map(String::as_str).collect();
-        assert_eq!(ids, ["fs-1", "fs-3", "fs-7"]);
-        let skipped_ids: Vec<&str> = skipped.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(skipped_ids, ["fs-4", "fs-5", "fs-6", "fs-8"]);
-        assert!(skipped[0].reason.contains("scratch"));
-        assert!(skipped[1].reason.contains("ONTAP") && skipped[1].reason.contains("per volume"));
-        assert!(skipped[2].reason.contains("CREATING"));
-        assert!(skipped[3].reason.contains("S3 data repository"));
-    }
 
     #[test]
     fn execution_name_is_deterministic_per_tick() {

@@ -160,7 +160,47 @@ pub async fn create_file_system(fsx: &aws_sdk_fsx::Client, kind: FileSystemType,
     out.file_system.and_then(|f| f.file_system_id).expect("file system id")
 }
 
-/// Creates a backup through FSx and sets its age and state through the emulator's control route;
+/// Creates an ONTAP file system (tagged `fs_tags`) with a storage virtual machine and one read-write
+/// volume tagged `volume_tags`; returns the file system's and the volume's ids.
+pub async fn create_ontap_volume(
+    fsx: &aws_sdk_fsx::Client,
+    fs_tags: &[(&str, &str)],
+    volume_tags: &[(&str, &str)],
+) -> (String, String) {
+    let fs = create_file_system(fsx, FileSystemType::Ontap, fs_tags).await;
+    let svm = fsx
+        .create_storage_virtual_machine()
+        .file_system_id(&fs)
+        .name("svm1")
+        .send()
+        .await
+        .expect("create storage virtual machine")
+        .storage_virtual_machine
+        .and_then(|s| s.storage_virtual_machine_id)
+        .expect("svm id");
+    let volume = add_ontap_volume(fsx, &svm, volume_tags).await;
+    (fs, volume)
+}
+
+/// Adds a read-write volume tagged `tags` to a storage virtual machine; returns its id.
+pub async fn add_ontap_volume(fsx: &aws_sdk_fsx::Client, svm_id: &str, tags: &[(&str, &str)]) -> String {
+    use aws_sdk_fsx::types::{CreateOntapVolumeConfiguration, VolumeType};
+    let config =
+        CreateOntapVolumeConfiguration::builder().storage_virtual_machine_id(svm_id).size_in_bytes(1 << 30).build();
+    fsx.create_volume()
+        .volume_type(VolumeType::Ontap)
+        .name(unique("vol").replace('-', "_"))
+        .ontap_configuration(config)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .send()
+        .await
+        .expect("create volume")
+        .volume
+        .and_then(|v| v.volume_id)
+        .expect("volume id")
+}
+
+/// Creates a backup (of a file system, or of an ONTAP volume by its `fsvol-` id) through FSx and sets its age and state through the emulator's control route;
 /// returns its id.
 pub async fn create_backup(
     fsx: &aws_sdk_fsx::Client,
@@ -168,9 +208,13 @@ pub async fn create_backup(
     tags: &[(&str, &str)],
     age_days: i64,
 ) -> String {
-    let out = fsx
-        .create_backup()
-        .file_system_id(file_system_id)
+    // An ONTAP volume is backed up by its own id.
+    let request = if file_system_id.starts_with("fsvol-") {
+        fsx.create_backup().volume_id(file_system_id)
+    } else {
+        fsx.create_backup().file_system_id(file_system_id)
+    };
+    let out = request
         .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
         .send()
         .await

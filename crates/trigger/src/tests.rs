@@ -18,6 +18,7 @@ fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
         dry_run: false,
         snapshot_mode: SnapshotMode::Ssm,
         backup_vault_name: None,
+        ontap_volumes_of_tagged_file_systems: false,
     }
 }
 
@@ -93,6 +94,30 @@ async fn writes_the_inventory_and_starts_one_execution_with_its_location() {
     assert_eq!((input.concurrency.fsx, input.concurrency.ec2, input.concurrency.efs), (2, 3, 4));
     assert_eq!(input.timing.fsx_wait_seconds, 60);
     assert!(!input.dry_run);
+}
+
+#[tokio::test]
+async fn tagged_ontap_volumes_are_targets_and_a_tagged_ontap_file_system_gives_its_volumes_when_set() {
+    let fsx = kit::fsx_client().await;
+    let (_arn, cfg) = setup().await;
+    let tag = (cfg.target_tag.key.as_str(), cfg.target_tag.value.as_str());
+    let (_, tagged_volume) = kit::create_ontap_volume(&fsx, &[], &[tag]).await;
+    let (tagged_fs, its_volume) = kit::create_ontap_volume(&fsx, &[tag], &[]).await;
+
+    let result = trigger(&Ok(cfg.clone()), json!({})).await.unwrap();
+    assert_eq!(inventory_ids(&result.inventory, TargetKind::Fsx).await, std::slice::from_ref(&tagged_volume));
+    let skipped: Vec<&str> = result.skipped.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(skipped, [tagged_fs.as_str()], "the file system is skipped, saying how to back it up");
+
+    let cfg = TriggerConfig { ontap_volumes_of_tagged_file_systems: true, ..cfg };
+    let result = trigger(&Ok(cfg), json!({})).await.unwrap();
+    let mut ids = inventory_ids(&result.inventory, TargetKind::Fsx).await;
+    ids.sort();
+    let mut expected = vec![tagged_volume, its_volume];
+    expected.sort();
+    // The SVM's root volume, which the emulator makes as FSx does, is not among them.
+    assert_eq!(ids, expected);
+    assert!(result.skipped.is_empty(), "{:?}", result.skipped);
 }
 
 #[tokio::test]

@@ -1,8 +1,10 @@
-//! FSx: file systems and their backups.
+//! FSx: file systems, ONTAP volumes, and their backups.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_fsx::types::{Backup, BackupLifecycle, BackupType, FileSystem, Filter, FilterName, Tag};
+use aws_sdk_fsx::types::{
+    Backup, BackupLifecycle, BackupType, FileSystem, Filter, FilterName, Tag, Volume, VolumeFilter, VolumeFilterName,
+};
 use aws_sdk_fsx::Client;
 
 use super::Deleted;
@@ -10,6 +12,87 @@ use crate::error::{Error, Result};
 use crate::retention::{BackupInfo, BackupState};
 
 const SERVICE: &str = "fsx";
+
+/// What an FSx backup is taken of: a whole file system (Windows, Lustre, OpenZFS) or one ONTAP volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
+    FileSystem(&'a str),
+    Volume(&'a str),
+}
+
+impl<'a> Source<'a> {
+    /// By the id's form: ONTAP volume ids begin `fsvol-`, file system ids `fs-`.
+    pub fn of(id: &'a str) -> Self {
+        if id.starts_with("fsvol-") {
+            Self::Volume(id)
+        } else {
+            Self::FileSystem(id)
+        }
+    }
+
+    pub fn id(&self) -> &'a str {
+        match self {
+            Self::FileSystem(id) | Self::Volume(id) => id,
+        }
+    }
+}
+
+/// What the workflow needs of a backup's source: its account and its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFacts {
+    pub owner_id: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One file system or volume; `NotFound` when it does not exist.
+pub async fn describe_source(client: &Client, source: Source<'_>) -> Result<SourceFacts> {
+    match source {
+        Source::FileSystem(id) => {
+            let fs = describe_file_system(client, id).await?;
+            Ok(SourceFacts { owner_id: fs.owner_id().unwrap_or_default().to_string(), tags: tag_map(fs.tags()) })
+        }
+        Source::Volume(id) => {
+            let volume = describe_volume(client, id).await?;
+            // A volume has no OwnerId: its ARN names the account.
+            let owner_id = volume.resource_arn().and_then(|arn| arn.split(':').nth(4)).unwrap_or_default();
+            Ok(SourceFacts { owner_id: owner_id.to_string(), tags: tag_map(volume.tags()) })
+        }
+    }
+}
+
+/// Every volume in the account and region (ONTAP and OpenZFS), all pages. No server-side tag filter.
+pub async fn list_volumes(client: &Client) -> Result<Vec<Volume>> {
+    let mut pages = client.describe_volumes().into_paginator().send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeVolumes", e))?;
+        all.extend(page.volumes.unwrap_or_default());
+    }
+    Ok(all)
+}
+
+/// One volume; `NotFound` when it does not exist.
+pub async fn describe_volume(client: &Client, volume_id: &str) -> Result<Volume> {
+    let out = client.describe_volumes().volume_ids(volume_id).send().await;
+    let not_found = || Error::NotFound { kind: "FSx volume", id: volume_id.to_string() };
+    match out {
+        Ok(out) => out.volumes.unwrap_or_default().into_iter().next().ok_or_else(not_found),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_volume_not_found()) => Err(not_found()),
+        Err(e) => Err(Error::aws(SERVICE, "DescribeVolumes", e)),
+    }
+}
+
+/// The volumes of one file system, all pages, filtered on the server.
+pub async fn volumes_of(client: &Client, file_system_id: &str) -> Result<Vec<Volume>> {
+    let filter = VolumeFilter::builder().name(VolumeFilterName::FileSystemId).values(file_system_id).build();
+    let mut pages = client.describe_volumes().filters(filter).into_paginator().send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeVolumes", e))?;
+        all.extend(page.volumes.unwrap_or_default());
+    }
+    Ok(all)
+}
 
 /// Every file system in the account and region, all pages. FSx has no server-side tag filter.
 pub async fn list_file_systems(client: &Client) -> Result<Vec<FileSystem>> {
@@ -33,15 +116,19 @@ pub async fn describe_file_system(client: &Client, file_system_id: &str) -> Resu
     }
 }
 
-/// The backups of one file system, filtered on the server by file system and, when given, by type;
+/// The backups of one file system or volume, filtered on the server by source and, when given, by type;
 /// all pages, `page_size` items at most per page (None: the service's own maximum).
 pub async fn list_backups(
     client: &Client,
-    file_system_id: &str,
+    source: Source<'_>,
     backup_type: Option<BackupType>,
     page_size: Option<i32>,
 ) -> Result<Vec<Backup>> {
-    let mut request = client.describe_backups().filters(filter(FilterName::FileSystemId, file_system_id));
+    let by_source = match source {
+        Source::FileSystem(id) => filter(FilterName::FileSystemId, id),
+        Source::Volume(id) => filter(FilterName::VolumeId, id),
+    };
+    let mut request = client.describe_backups().filters(by_source);
     if let Some(t) = backup_type {
         request = request.filters(filter(FilterName::BackupType, t.as_str()));
     }
@@ -87,20 +174,13 @@ pub async fn describe_backup(client: &Client, backup_id: &str) -> Result<Backup>
 }
 
 /// Starts a user-initiated backup with tags set at creation. The same `token` returns the same backup.
-pub async fn create_backup(
-    client: &Client,
-    file_system_id: &str,
-    token: &str,
-    tags: &[(&str, &str)],
-) -> Result<Backup> {
+pub async fn create_backup(client: &Client, source: Source<'_>, token: &str, tags: &[(&str, &str)]) -> Result<Backup> {
     let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
-    let out = client
-        .create_backup()
-        .file_system_id(file_system_id)
-        .client_request_token(token)
-        .set_tags(Some(tags))
-        .send()
-        .await;
+    let request = match source {
+        Source::FileSystem(id) => client.create_backup().file_system_id(id),
+        Source::Volume(id) => client.create_backup().volume_id(id),
+    };
+    let out = request.client_request_token(token).set_tags(Some(tags)).send().await;
     match out {
         Ok(out) => out.backup.ok_or_else(|| Error::Aws {
             service: SERVICE,
@@ -109,10 +189,13 @@ pub async fn create_backup(
             message: "the response named no backup".into(),
         }),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_backup_in_progress()) => {
-            Err(Error::BackupInProgress { file_system_id: file_system_id.to_string() })
+            Err(Error::BackupInProgress { file_system_id: source.id().to_string() })
         }
         Err(e) if e.as_service_error().is_some_and(|s| s.is_file_system_not_found()) => {
-            Err(Error::NotFound { kind: "FSx file system", id: file_system_id.to_string() })
+            Err(Error::NotFound { kind: "FSx file system", id: source.id().to_string() })
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_volume_not_found()) => {
+            Err(Error::NotFound { kind: "FSx volume", id: source.id().to_string() })
         }
         Err(e) => Err(Error::aws(SERVICE, "CreateBackup", e)),
     }
@@ -141,7 +224,12 @@ pub fn backup_info(backup: &Backup) -> BackupInfo {
     BackupInfo {
         id: backup.backup_id().unwrap_or_default().to_string(),
         owner_account: backup.owner_id().map(str::to_string),
-        source_id: backup.file_system().and_then(|f| f.file_system_id()).map(str::to_string),
+        // A volume's backup names its file system too: the volume is what it was taken of.
+        source_id: backup
+            .volume()
+            .and_then(|v| v.volume_id())
+            .or_else(|| backup.file_system().and_then(|f| f.file_system_id()))
+            .map(str::to_string),
         tags: tag_map(backup.tags()),
         created_at: super::epoch_seconds(backup.creation_time()),
         state,

@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_id, RunId, Validate};
+use super::{check_fsx_id, RunId, Validate};
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BackupFsxEvent {
+    /// A file system, or an ONTAP volume (`fsvol-`), which may be given as `volumeId`.
+    #[serde(alias = "volumeId")]
     pub file_system_id: String,
     /// The run (the workflow's execution name); this invocation's request id when absent.
     #[serde(default)]
@@ -18,7 +20,7 @@ pub struct BackupFsxEvent {
 
 impl Validate for BackupFsxEvent {
     fn validate(&self) -> Result<()> {
-        check_id("fileSystemId", &self.file_system_id, "fs-")
+        check_fsx_id("fileSystemId", &self.file_system_id)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_id, check_snapshot_set, parse_event, split_kind, unknown_kind, RunId, Validate};
+use super::{check_fsx_id, check_id, check_snapshot_set, parse_event, split_kind, unknown_kind, RunId, Validate};
 use crate::error::{Error, Result};
 
 /// What check-in-progress is asked; the event's `kind` says which.
@@ -47,6 +47,8 @@ impl Validate for EbsSnapshotCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FsxCheck {
+    /// A file system, or an ONTAP volume (`fsvol-`), which may be given as `volumeId`.
+    #[serde(alias = "volumeId")]
     pub file_system_id: String,
     #[serde(default)]
     pub attempt: u32,
@@ -79,7 +81,7 @@ impl CheckEvent {
 
 impl Validate for FsxCheck {
     fn validate(&self) -> Result<()> {
-        check_id("fileSystemId", &self.file_system_id, "fs-")
+        check_fsx_id("fileSystemId", &self.file_system_id)
     }
 }
 

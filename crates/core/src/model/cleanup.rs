@@ -2,7 +2,9 @@
 
 use serde::Deserialize;
 
-use super::{check_id, check_percent, check_snapshot_set, parse_event, split_kind, unknown_kind, RunId, Validate};
+use super::{
+    check_fsx_id, check_id, check_percent, check_snapshot_set, parse_event, split_kind, unknown_kind, RunId, Validate,
+};
 use super::{InventoryItem, TargetKind};
 use crate::error::Result;
 
@@ -51,6 +53,8 @@ impl CleanupEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct FsxCleanup {
+    /// A file system, or an ONTAP volume (`fsvol-`), which may be given as `volumeId`.
+    #[serde(alias = "volumeId")]
     file_system_id: String,
     #[serde(default)]
     new_backup_id: Option<String>,
@@ -64,7 +68,7 @@ struct FsxCleanup {
 
 impl Validate for FsxCleanup {
     fn validate(&self) -> Result<()> {
-        check_id("fileSystemId", &self.file_system_id, "fs-")?;
+        check_fsx_id("fileSystemId", &self.file_system_id)?;
         if let Some(id) = &self.new_backup_id {
             check_id("newBackupId", id, "backup-")?;
         }
@@ -178,8 +182,11 @@ struct OrphanCleanup {
 
 impl Validate for OrphanCleanup {
     fn validate(&self) -> Result<()> {
-        let prefix = if self.of.kind == TargetKind::Ec2 { "i-" } else { "fs-" };
-        check_id("of.id", &self.of.id, prefix)?;
+        match self.of.kind {
+            TargetKind::Ec2 => check_id("of.id", &self.of.id, "i-")?,
+            TargetKind::Fsx => check_fsx_id("of.id", &self.of.id)?,
+            TargetKind::Efs => check_id("of.id", &self.of.id, "fs-")?,
+        }
         check_percent("maxDeletePercent", self.max_delete_percent)
     }
 }

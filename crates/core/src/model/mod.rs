@@ -69,6 +69,12 @@ pub fn check_id(field: &str, value: &str, prefix: &str) -> Result<()> {
     }
 }
 
+/// An FSx target: a file system (`fs-`) or an ONTAP volume (`fsvol-`), which FSx backs up on its own.
+pub fn check_fsx_id(field: &str, value: &str) -> Result<()> {
+    let prefix = if value.starts_with("fsvol-") { "fsvol-" } else { "fs-" };
+    check_id(field, value, prefix)
+}
+
 /// The run a backup belongs to: the workflow's execution name (the trigger names it after the tick), or
 /// the Lambda request id of a direct invoke. Checked where it enters, once: it becomes a tag value, an
 /// EC2 filter value (where `*` and `?` are wildcards) and part of S3 keys.

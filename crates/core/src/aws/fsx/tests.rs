@@ -27,7 +27,7 @@ async fn throttling_is_retried_with_backoff_until_it_succeeds() {
         .output(|| DescribeBackupsOutput::builder().backups(backup("backup-0001")).build())
         .build();
     let client = mock_client!(aws_sdk_fsx, [&rule]);
-    let backups = list_backups(&client, "fs-01234567", None, None).await.unwrap();
+    let backups = list_backups(&client, Source::of("fs-01234567"), None, None).await.unwrap();
     assert_eq!(backups.len(), 1);
     assert_eq!(rule.num_calls(), 3);
 }
@@ -37,7 +37,7 @@ async fn persistent_throttling_gives_up_and_names_the_operation() {
     let rule = mock!(Client::describe_backups).sequence().error(throttled).repeatedly().build();
     let client = mock_client!(aws_sdk_fsx, RuleMode::Sequential, [&rule], |c| c
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3)));
-    let err = list_backups(&client, "fs-01234567", None, None).await.unwrap_err();
+    let err = list_backups(&client, Source::of("fs-01234567"), None, None).await.unwrap_err();
     assert_eq!(err.aws_code(), Some("ThrottlingException"));
     assert!(err.to_string().contains("fsx:DescribeBackups"), "{err}");
     assert_eq!(rule.num_calls(), 3);
@@ -49,7 +49,7 @@ async fn access_denied_is_not_retried_and_keeps_its_code() {
         CreateBackupError::generic(ErrorMetadata::builder().code("AccessDeniedException").message("no").build())
     });
     let client = mock_client!(aws_sdk_fsx, [&rule]);
-    let err = create_backup(&client, "fs-01234567", "t", &[]).await.unwrap_err();
+    let err = create_backup(&client, Source::of("fs-01234567"), "t", &[]).await.unwrap_err();
     assert_eq!(err.aws_code(), Some("AccessDeniedException"));
     assert_eq!(rule.num_calls(), 1);
 }
@@ -59,7 +59,7 @@ async fn backup_in_progress_has_its_own_error() {
     let rule = mock!(Client::create_backup)
         .then_error(|| CreateBackupError::BackupInProgress(BackupInProgress::builder().message("busy").build()));
     let client = mock_client!(aws_sdk_fsx, [&rule]);
-    let err = create_backup(&client, "fs-01234567", "t", &[]).await.unwrap_err();
+    let err = create_backup(&client, Source::of("fs-01234567"), "t", &[]).await.unwrap_err();
     assert_eq!(err, Error::BackupInProgress { file_system_id: "fs-01234567".into() });
     assert_eq!(err.kind(), "BackupInProgress");
 }
@@ -73,7 +73,7 @@ async fn create_backup_sends_token_and_tags() {
         })
         .then_output(|| CreateBackupOutput::builder().backup(backup("backup-0002")).build());
     let client = mock_client!(aws_sdk_fsx, [&rule]);
-    let b = create_backup(&client, "fs-01234567", "tok", &[("ManagedBy", "snapmgmt")]).await.unwrap();
+    let b = create_backup(&client, Source::of("fs-01234567"), "tok", &[("ManagedBy", "snapmgmt")]).await.unwrap();
     assert_eq!(b.backup_id(), Some("backup-0002"));
 }
 
@@ -144,7 +144,8 @@ async fn pagination_follows_every_token_past_one_thousand() {
         .match_requests(|r| r.next_token() == Some("p3"))
         .then_output(page(2000, 2345, None));
     let client = mock_client!(aws_sdk_fsx, RuleMode::MatchAny, [&first, &second, &third]);
-    let all = list_backups(&client, "fs-01234567", Some(BackupType::UserInitiated), Some(1000)).await.unwrap();
+    let all =
+        list_backups(&client, Source::of("fs-01234567"), Some(BackupType::UserInitiated), Some(1000)).await.unwrap();
     assert_eq!(all.len(), 2345);
     assert_eq!((first.num_calls(), second.num_calls(), third.num_calls()), (1, 1, 1));
 }
@@ -160,6 +161,6 @@ async fn listing_filters_on_the_server() {
         })
         .then_output(|| DescribeBackupsOutput::builder().build());
     let client = mock_client!(aws_sdk_fsx, [&rule]);
-    list_backups(&client, "fs-01234567", Some(BackupType::UserInitiated), None).await.unwrap();
+    list_backups(&client, Source::of("fs-01234567"), Some(BackupType::UserInitiated), None).await.unwrap();
     assert_eq!(rule.num_calls(), 1);
 }
