@@ -4,8 +4,9 @@ Usage: iam_template.py [--transformed]   (the principals as JSON; or the templat
 
 SAM's own translator (aws-sam-translator, what `sam deploy` runs) turns the template into plain
 CloudFormation: each function gets its role, SAM policy templates (LambdaInvokePolicy, ...) become
-statements. Then the intrinsic functions (Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::If) are resolved with the
-stack's parameters and the local physical names of its resources. The result is what the emulator enforces.
+statements. Then the intrinsic functions (Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Split, Fn::If) are
+resolved with the stack's parameters and the local physical names of its resources. The result is what the
+emulator enforces.
 
 Principals are roles. A function is identified by the name the SDK sends in its user agent (app/NAME); a
 state machine by its ARN (its executions run as its role); the automation and AWS Backup by the role
@@ -153,6 +154,9 @@ class Resolver:
             if key == "Fn::Sub":
                 text, variables = (argument, {}) if isinstance(argument, str) else argument
                 return self.sub(text, {k: self.resolve(v) for k, v in variables.items()})
+            if key == "Fn::Split":
+                separator, text = argument
+                return self.resolve(text).split(separator)
             if key == "Fn::Join":
                 separator, parts = argument
                 return separator.join(str(p) for p in self.resolve(parts))

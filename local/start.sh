@@ -7,7 +7,7 @@
 #
 # Settings of the functions: RETENTION_DAYS (default 14), MIN_KEEP (default 1), MAX_DELETE_PERCENT (default
 # 50), FSX_CONCURRENCY, EC2_CONCURRENCY, EFS_CONCURRENCY (defaults 10, 50, 10), DELETE_ORPHANS (default false), RETENTION_TIERS (default none), RETENTION_TIME_ZONE (default UTC),
-# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false).
+# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false), COPY_TAGS (default Name,CostCenter,Project,Environment,Owner).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -52,6 +52,11 @@ echo $! >"$state/fault-proxy.pid"
 wait_for 10 "the fault proxy" test -s "$state/fault-proxy.url"
 proxy="$(head -n1 "$state/fault-proxy.url")"
 echo "export SNAPMGMT_FAULT_PROXY=$proxy" >>"$state/env"
+# Settings whose values hold commas go through a file: --env-var splits its value at commas.
+{
+  echo "COPY_TAGS=${COPY_TAGS-Name,CostCenter,Project,Environment,Owner}"
+  if [ -n "${RETENTION_TIERS:-}" ]; then echo "RETENTION_TIERS=$RETENTION_TIERS"; fi
+} >"$state/functions.env"
 nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
   --env-var "AWS_ENDPOINT_URL=$proxy,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
@@ -63,7 +68,7 @@ nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_DELETE_PERCENT=${MAX_DELETE_PERCENT:-50}" \
   --env-var "DELETE_ORPHANS=${DELETE_ORPHANS:-false},RETENTION_TIME_ZONE=${RETENTION_TIME_ZONE:-UTC}" \
   --env-var "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS=${ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS:-false}" \
-  ${RETENTION_TIERS:+--env-var "RETENTION_TIERS=$RETENTION_TIERS"} \
+  --env-file "$state/functions.env" \
   --env-var "INVENTORY_BUCKET=snapmgmt-123456789012-us-east-1,FSX_CONCURRENCY=${FSX_CONCURRENCY:-10},EC2_CONCURRENCY=${EC2_CONCURRENCY:-50},EFS_CONCURRENCY=${EFS_CONCURRENCY:-10}" \
   >"$state/functions.log" 2>&1 &
 echo $! >"$state/functions.pid"

@@ -301,5 +301,6 @@ def test_a_tagged_ontap_volume_is_backed_up_and_cleaned_on_its_own(aws):
     assert stack.backup_ids(aws, volume) == {new}
     described = aws.describe_backups(BackupIds=[new])["Backups"][0]
     assert (described["ResourceType"], described["Volume"]["VolumeId"]) == ("VOLUME", volume)
+    assert {"Key": "Name", "Value": "data"} in described["Tags"], "the volume's Name is copied onto its backup"
     assert stack.backup_ids(aws, untagged_volume) == {untouched}
     assert ontap not in [t["targetId"] for t in summary["targets"]], "the file system itself is not backed up"

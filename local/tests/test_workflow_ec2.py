@@ -30,6 +30,15 @@ def test_an_instance_is_snapshotted_as_one_set_and_its_expired_sets_deleted(aws)
     new = [s for s in stack.snapshots(ec2, instance) if s["SnapshotId"] in result["created"]]
     assert {tag(s, "snapmgmt:AppConsistent") for s in new} == {"true"}
     assert {tag(s, "snapmgmt:RunId") for s in new} == {summary["execution"].split(":")[-1]}
+    # Each snapshot of the completed set is named by its instance and its device.
+    devices = {
+        m["Ebs"]["VolumeId"]: m["DeviceName"]
+        for m in ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0][
+            "BlockDeviceMappings"
+        ]
+    }
+    assert {tag(s, "Name") for s in new} == {f"target ({instance}) {devices[s['VolumeId']]}" for s in new}
+    assert len({tag(s, "Name") for s in new}) == 2
     assert untagged not in [t["targetId"] for t in summary["targets"]]
 
 

@@ -4,6 +4,7 @@ use super::*;
 use serde_json::json;
 use snapmgmt_core::aws::aws_sdk_fsx::types::FilterName;
 use snapmgmt_core::aws::fsx::{list_backups, tag_map, Source};
+use snapmgmt_core::tags::{CopyTags, DEFAULT_COPY_TAGS};
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
@@ -12,7 +13,8 @@ const RUN: &str = "snapmgmt-20261125T160000Z";
 async fn backup(fsx: &FsxClient, payload: Value) -> Result<BackupFsxResult> {
     let mut context = lambda_runtime::Context::default();
     context.request_id = "7f3c0b1e-request".to_string();
-    handler(fsx, &Ok(DryRunSetting::default()), LambdaEvent::new(payload, context)).await
+    let settings = BackupSettings { copy_tags: CopyTags::parse(DEFAULT_COPY_TAGS).unwrap(), ..Default::default() };
+    handler(fsx, &Ok(settings), LambdaEvent::new(payload, context)).await
 }
 
 async fn backups_of(fsx: &FsxClient, fs: &str) -> usize {
@@ -40,9 +42,10 @@ async fn backs_up_an_ontap_volume_by_its_id_and_not_its_file_system() {
 }
 
 #[tokio::test]
-async fn takes_a_backup_tagged_as_ours_without_copying_the_file_systems_tags() {
+async fn takes_a_backup_tagged_as_ours_with_the_allow_listed_tags_of_the_file_system() {
     let fsx = kit::fsx_client().await;
-    let fs = kit::create_windows_file_system(&fsx, &[kit::target_tag(), ("CostCenter", "42")]).await;
+    let source_tags = [kit::target_tag(), ("CostCenter", "42"), ("Name", "shares"), ("Secret", "x")];
+    let fs = kit::create_windows_file_system(&fsx, &source_tags).await;
     let result = backup(&fsx, json!({"fileSystemId": fs, "runId": RUN})).await.unwrap();
     assert_eq!(result.lifecycle.as_deref(), Some("CREATING"));
     let id = result.backup_id.unwrap();
@@ -51,7 +54,21 @@ async fn takes_a_backup_tagged_as_ours_without_copying_the_file_systems_tags() {
     assert_eq!(tags.get("ManagedBy").map(String::as_str), Some("snapmgmt"));
     assert_eq!(tags.get("snapmgmt:TargetId"), Some(&fs));
     assert_eq!(tags.get("snapmgmt:RunId").map(String::as_str), Some("snapmgmt-20261125T160000Z"));
-    assert_eq!(tags.len(), 3, "{tags:?}");
+    assert_eq!(tags.get("CostCenter").map(String::as_str), Some("42"));
+    assert_eq!(tags.get("Name").map(String::as_str), Some("shares"));
+    assert_eq!(tags.len(), 5, "neither the target tag nor Secret is on the allow-list: {tags:?}");
+}
+
+#[tokio::test]
+async fn a_bad_copy_tags_setting_fails_every_invocation_naming_it() {
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let settings =
+        BackupSettings::from_source(&|name: &str| (name == "COPY_TAGS").then(|| "Name,ManagedBy".to_string()));
+    let err =
+        handler(&fsx, &settings, LambdaEvent::new(json!({"fileSystemId": fs}), Default::default())).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidSetting { name, .. } if *name == "COPY_TAGS"), "{err}");
+    assert_eq!(backups_of(&fsx, &fs).await, 0);
 }
 
 #[tokio::test]
@@ -183,7 +200,7 @@ async fn a_persistently_failing_service_is_reported_as_retryable_naming_the_oper
     let fsx = kit::fsx_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[]).await;
     let proxy = kit::fault_proxy();
-    proxy.set_rules(vec![Rule::new("*", Fault::Http503).body_contains(&fs)], 1);
+    proxy.set_rules(vec![Rule::new("CreateBackup", Fault::Http503).body_contains(&fs)], 1);
     // The functions' retry strategy, with short waits so the test need not wait for eight backoffs.
     let config = kit::sdk_config_at(proxy.url(), CallPattern::Steady).await;
     let retry = CallPattern::Steady.retry_config().with_initial_backoff(std::time::Duration::from_millis(10));

@@ -1,5 +1,6 @@
 //! check-in-progress: is a backup of this file system under way, has the new backup become AVAILABLE,
-//! has an instance's snapshot run completed?
+//! has an instance's snapshot run completed (and then, its snapshots named by instance and device, with the
+//! instance's allow-listed tags, COPY_TAGS)?
 //! The workflow's wait loops call it and read `status` and `attempt`.
 
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -8,6 +9,7 @@ use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{CheckEvent, CheckResult, FsxBackupCheck, FsxCheck};
+use snapmgmt_core::tags::CopyTags;
 use snapmgmt_core::{ebs, fsx, Result};
 
 /// The clients of the checks: FSx for backups, EC2 and SSM for snapshot runs.
@@ -17,7 +19,9 @@ struct Clients<'a> {
     ebs: ebs::Clients<'a>,
 }
 
-async fn handler(clients: Clients<'_>, event: LambdaEvent<Value>) -> Result<CheckResult> {
+async fn handler(clients: Clients<'_>, copy_tags: &Result<CopyTags>, event: LambdaEvent<Value>) -> Result<CheckResult> {
+    // A bad setting fails every invocation, before the event is read or AWS is called.
+    let copy_tags = copy_tags.as_ref().map_err(Clone::clone)?;
     match CheckEvent::parse(event.payload)? {
         CheckEvent::Fsx(FsxCheck { file_system_id, attempt, .. }) => {
             fsx::check_backup_in_progress(clients.fsx, &file_system_id, attempt).await
@@ -25,13 +29,14 @@ async fn handler(clients: Clients<'_>, event: LambdaEvent<Value>) -> Result<Chec
         CheckEvent::FsxBackup(FsxBackupCheck { backup_id, attempt, .. }) => {
             fsx::check_backup_available(clients.fsx, &backup_id, attempt).await
         }
-        CheckEvent::EbsSnapshot(check) => ebs::check_snapshot_run(clients.ebs, &check).await,
+        CheckEvent::EbsSnapshot(check) => ebs::check_snapshot_run(clients.ebs, &check, copy_tags).await,
     }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
+    let copy_tags = snapmgmt_core::config::logged_at_start(snapmgmt_core::config::copy_tags_from_env());
     let sdk_config =
         snapmgmt_core::aws::load_config("check-in-progress", snapmgmt_core::aws::CallPattern::Steady).await;
     let fsx = FsxClient::new(&sdk_config);
@@ -39,7 +44,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients { fsx: &fsx, ebs: ebs::Clients { ec2: &ec2, ssm: &ssm } };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("check-in-progress", &event.payload);
-        handler(clients, event).instrument(span)
+        handler(clients, &copy_tags, event).instrument(span)
     }))
     .await
 }

@@ -9,7 +9,8 @@ use snapmgmt_testkit as kit;
 async fn check(fsx: &FsxClient, payload: Value) -> Result<CheckResult> {
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
     let clients = Clients { fsx, ebs: ebs::Clients { ec2: &ec2, ssm: &ssm } };
-    handler(clients, LambdaEvent::new(payload, Default::default())).await
+    let copy_tags = Ok(CopyTags::parse(snapmgmt_core::tags::DEFAULT_COPY_TAGS).unwrap());
+    handler(clients, &copy_tags, LambdaEvent::new(payload, Default::default())).await
 }
 
 #[tokio::test]
@@ -110,7 +111,7 @@ async fn wait_for_final(fsx: &FsxClient, payload: Value) -> CheckResult {
 async fn an_automation_run_is_ready_once_it_succeeded_and_its_snapshots_completed() {
     let fsx = kit::fsx_client().await;
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
-    let instance = kit::create_instance(&ec2, &[], 2).await;
+    let instance = kit::create_instance(&ec2, &[("Name", "web-1"), ("CostCenter", "42"), ("Secret", "x")], 2).await;
     let document = kit::create_snapshot_document(&ssm).await;
     let started = ssm
         .start_automation_execution()
@@ -131,7 +132,23 @@ async fn an_automation_run_is_ready_once_it_succeeded_and_its_snapshots_complete
     assert_eq!(last.status, CheckStatus::Ready, "{last:?}");
     let described = ec2.describe_instances().instance_ids(&instance).send().await.unwrap();
     let volumes = described.reservations()[0].instances()[0].block_device_mappings().len();
-    assert_eq!(last.snapshot_ids.map(|ids| ids.len()), Some(volumes), "one snapshot per volume, in one set");
+    let ids = last.snapshot_ids.unwrap();
+    assert_eq!(ids.len(), volumes, "one snapshot per volume, in one set");
+    // The completed set is labelled: named by instance and device, with the instance's allow-listed tags.
+    let devices: std::collections::HashMap<String, String> = described.reservations()[0].instances()[0]
+        .block_device_mappings()
+        .iter()
+        .map(|m| (m.ebs().unwrap().volume_id().unwrap().to_string(), m.device_name().unwrap().to_string()))
+        .collect();
+    for snapshot in ec2.describe_snapshots().set_snapshot_ids(Some(ids)).send().await.unwrap().snapshots() {
+        let tags: std::collections::HashMap<&str, &str> =
+            snapshot.tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
+        let device = &devices[snapshot.volume_id().unwrap()];
+        assert_eq!(tags.get("Name").copied(), Some(format!("web-1 ({instance}) {device}").as_str()));
+        assert_eq!(tags.get("CostCenter").copied(), Some("42"));
+        assert_eq!(tags.get("ManagedBy").copied(), Some("snapmgmt"));
+        assert!(!tags.contains_key("Secret"), "{tags:?}");
+    }
 }
 
 #[tokio::test]

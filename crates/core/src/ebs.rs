@@ -183,13 +183,73 @@ pub fn snapshot_mode(
 
 /// Has the snapshot run finished? Ready once the automation (if any) succeeded and every snapshot of
 /// the set is completed; Failed when the automation failed or a snapshot is in error.
-pub async fn check_snapshot_run(clients: Clients<'_>, check: &EbsSnapshotCheck) -> Result<CheckResult> {
-    let result = snapshot_run_status(clients, check).await?;
+/// A completed set is then labelled (see [`label_set`]).
+pub async fn check_snapshot_run(
+    clients: Clients<'_>,
+    check: &EbsSnapshotCheck,
+    copy_tags: &tags::CopyTags,
+) -> Result<CheckResult> {
+    let (mut result, snapshots) = snapshot_run_status(clients, check).await?;
     crate::metrics::backup_finished("ebs", &check.instance_id, result.status, None);
+    if result.status == CheckStatus::Ready {
+        // A label is an explanation, not the backup: the set stays good without it, and the log says why.
+        if let Err(e) = label_set(clients.ec2, &check.instance_id, &snapshots, copy_tags).await {
+            tracing::warn!(instance_id = %check.instance_id, error = %e, "the snapshot set was not labelled");
+            result.detail.push_str(&format!("; not labelled: {e}"));
+        }
+    }
     Ok(result)
 }
 
-async fn snapshot_run_status(clients: Clients<'_>, check: &EbsSnapshotCheck) -> Result<CheckResult> {
+/// Names each snapshot of a completed set by its instance and device (`web-1 (i-0123...) /dev/sdf`), and
+/// copies the instance's allow-listed tags onto it, so that a restore after the instance is gone still
+/// knows what each snapshot was. One CreateTags per snapshot (the names differ); tagging again is harmless.
+pub async fn label_set(
+    ec2: &Ec2Client,
+    instance_id: &str,
+    snapshots: &[aws_sdk_ec2::types::Snapshot],
+    copy_tags: &tags::CopyTags,
+) -> Result<()> {
+    let instance = ec2_api::describe_instance(ec2, instance_id).await?;
+    let instance_tags: std::collections::BTreeMap<String, String> =
+        instance.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
+    let device_of: std::collections::HashMap<&str, &str> = instance
+        .block_device_mappings()
+        .iter()
+        .filter_map(|m| Some((m.ebs()?.volume_id()?, m.device_name()?)))
+        .collect();
+    let copied: Vec<(&str, &str)> =
+        copy_tags.pick(&instance_tags).into_iter().filter(|(k, _)| *k != NAME_KEY).collect();
+    for snapshot in snapshots {
+        let Some(id) = snapshot.snapshot_id() else { continue };
+        let volume = snapshot.volume_id().unwrap_or("unknown volume");
+        let name = snapshot_name(
+            instance_tags.get(NAME_KEY).map(String::as_str),
+            instance_id,
+            device_of.get(volume).copied().unwrap_or(volume),
+        );
+        let tags = [copied.as_slice(), &[(NAME_KEY, name.as_str())]].concat();
+        ec2_api::tag_snapshot(ec2, id, &tags).await?;
+    }
+    Ok(())
+}
+
+const NAME_KEY: &str = "Name";
+
+/// `<instance Name> (<id>) <device>`, or `<id> <device>` for an instance without a name; at most the 256
+/// characters a tag value may have.
+pub fn snapshot_name(instance_name: Option<&str>, instance_id: &str, device: &str) -> String {
+    let name = match instance_name.filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n} ({instance_id}) {device}"),
+        None => format!("{instance_id} {device}"),
+    };
+    name.chars().take(256).collect()
+}
+
+async fn snapshot_run_status(
+    clients: Clients<'_>,
+    check: &EbsSnapshotCheck,
+) -> Result<(CheckResult, Vec<aws_sdk_ec2::types::Snapshot>)> {
     let next_attempt = check.attempt.saturating_add(1);
     let answer = |status, detail: String, ids: Vec<String>| CheckResult {
         status,
@@ -214,14 +274,15 @@ async fn snapshot_run_status(clients: Clients<'_>, check: &EbsSnapshotCheck) -> 
             CheckStatus::Ready => {}
             CheckStatus::Failed => {
                 let reason = execution.failure_message().unwrap_or("no failure message");
-                return Ok(answer(CheckStatus::Failed, format!("{detail}: {reason}"), ids));
+                return Ok((answer(CheckStatus::Failed, format!("{detail}: {reason}"), ids), Vec::new()));
             }
-            CheckStatus::InProgress => return Ok(answer(CheckStatus::InProgress, detail, ids)),
+            CheckStatus::InProgress => return Ok((answer(CheckStatus::InProgress, detail, ids), Vec::new())),
         }
     }
     ids.sort();
     if ids.is_empty() {
-        return Ok(answer(CheckStatus::Failed, format!("no snapshots of {} were made", check.instance_id), ids));
+        let detail = format!("no snapshots of {} were made", check.instance_id);
+        return Ok((answer(CheckStatus::Failed, detail, ids), Vec::new()));
     }
     let snapshots = ec2_api::describe_snapshots(clients.ec2, &ids).await?;
     let states: Vec<BackupState> = snapshots.iter().map(|s| ec2_api::snapshot_info(s).state).collect();
@@ -233,7 +294,7 @@ async fn snapshot_run_status(clients: Clients<'_>, check: &EbsSnapshotCheck) -> 
         CheckStatus::InProgress
     };
     let detail = format!("{} snapshots of {}: {:?}", ids.len(), check.instance_id, status);
-    Ok(answer(status, detail, ids))
+    Ok((answer(status, detail, ids), snapshots))
 }
 
 /// The cleanup engine's view of EBS: an instance's snapshots, found by our tags (a snapshot records its

@@ -31,6 +31,7 @@ pub struct Clients<'a> {
 pub async fn start_backup(
     clients: Clients<'_>,
     config: &EfsBackupConfig,
+    copy_tags: &tags::CopyTags,
     event: &EfsBackupStart,
     request_id: &str,
 ) -> Result<EfsBackupResult> {
@@ -56,7 +57,10 @@ pub async fn start_backup(
         return Ok(result);
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let tags = tags::ownership(&event.file_system_id, run.as_str());
+    let source_tags: std::collections::BTreeMap<String, String> =
+        fs.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+    let tags =
+        [tags::ownership(&event.file_system_id, run.as_str()).as_slice(), &copy_tags.pick(&source_tags)].concat();
     let token = run.token(&event.file_system_id);
     let job = BackupJob {
         vault,

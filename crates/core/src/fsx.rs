@@ -61,15 +61,22 @@ pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u
 
 /// Takes a backup of one file system or ONTAP volume, tagged as ours at creation. The token derives from
 /// the run, so a retried invocation of the same run gets the same backup back instead of a second one.
-pub async fn backup_file_system(client: &Client, event: &BackupFsxEvent, request_id: &str) -> Result<BackupFsxResult> {
+/// The source's tags on the allow-list are copied onto it, so that it still says what it was of.
+pub async fn backup_file_system(
+    client: &Client,
+    event: &BackupFsxEvent,
+    copy_tags: &tags::CopyTags,
+    request_id: &str,
+) -> Result<BackupFsxResult> {
     let fs = &event.file_system_id;
     let source = Source::of(fs);
+    let facts = api::describe_source(client, source).await?;
     if event.dry_run {
-        api::describe_source(client, source).await?;
         return Ok(BackupFsxResult { file_system_id: fs.clone(), backup_id: None, lifecycle: None, dry_run: true });
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let backup = api::create_backup(client, source, &run.token(fs), &tags::ownership(fs, run.as_str())).await?;
+    let backup_tags = [tags::ownership(fs, run.as_str()).as_slice(), &copy_tags.pick(&facts.tags)].concat();
+    let backup = api::create_backup(client, source, &run.token(fs), &backup_tags).await?;
     crate::metrics::emit("fsx", "backup", fs, false, &[("BackupsStarted", 1.0, crate::metrics::Unit::Count)]);
     Ok(BackupFsxResult {
         file_system_id: fs.clone(),

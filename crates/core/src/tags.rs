@@ -42,9 +42,89 @@ pub fn ownership<'a>(target_id: &'a str, run_id: &'a str) -> [(&'static str, &'a
     [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, target_id), (RUN_ID_KEY, run_id)]
 }
 
+/// The source's tags copied onto each backup when COPY_TAGS is not set: its name and the usual
+/// cost-allocation keys, so that a backup, and its bill, still say what it was after the resource is gone.
+pub const DEFAULT_COPY_TAGS: &str = "Name,CostCenter,Project,Environment,Owner";
+/// At most this many keys are copied: AWS allows 50 tags on a backup, and ours take up to 5.
+pub const MAX_COPIED_KEYS: usize = 40;
+
+/// The allow-list of a resource's tag keys copied onto its backups (COPY_TAGS).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CopyTags(Vec<String>);
+
+impl CopyTags {
+    /// Comma-separated keys, as the IAM conditions list them: each once, without spaces around it, none of
+    /// ours and none of AWS's (`aws:`); empty copies nothing.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Ok(Self::default());
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for key in text.split(',') {
+            let reason = if key.is_empty() {
+                Some("an empty key".to_string())
+            } else if key.trim() != key {
+                Some(format!("{key:?} has spaces around it"))
+            } else if key.chars().count() > 128 {
+                Some(format!("{key:?} is longer than 128 characters"))
+            } else if key.to_ascii_lowercase().starts_with("aws:") {
+                Some(format!("{key:?}: keys beginning aws: are AWS's own"))
+            } else if key == MANAGED_BY_KEY || key.starts_with("snapmgmt:") {
+                Some(format!("{key:?} is one of snapmgmt's own tags"))
+            } else if keys.iter().any(|k| k == key) {
+                Some(format!("{key:?} is given twice"))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(reason);
+            }
+            keys.push(key.to_string());
+        }
+        if keys.len() > MAX_COPIED_KEYS {
+            return Err(format!("{} keys: at most {MAX_COPIED_KEYS}", keys.len()));
+        }
+        Ok(Self(keys))
+    }
+
+    pub fn keys(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Of a resource's tags, the ones to copy onto its backup, in the list's order.
+    pub fn pick<'t>(&self, tags: &'t std::collections::BTreeMap<String, String>) -> Vec<(&'t str, &'t str)> {
+        self.0.iter().filter_map(|k| tags.get_key_value(k)).map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_copy_list_reads_as_the_iam_conditions_do_and_refuses_our_own_keys() {
+        let list = CopyTags::parse("Name,CostCenter").unwrap();
+        assert_eq!(list.keys(), ["Name", "CostCenter"]);
+        assert_eq!(CopyTags::parse("").unwrap().keys().len(), 0);
+        assert!(CopyTags::parse(DEFAULT_COPY_TAGS).is_ok());
+        for (bad, says) in [
+            ("Name,,Owner", "empty"),
+            ("Name, Owner", "spaces"),
+            ("aws:cloudformation:stack-name", "AWS's own"),
+            ("ManagedBy", "snapmgmt's own"),
+            ("snapmgmt:Retention", "snapmgmt's own"),
+            ("Name,Name", "twice"),
+        ] {
+            let err = CopyTags::parse(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        let many: Vec<String> = (0..=MAX_COPIED_KEYS).map(|n| format!("k{n}")).collect();
+        assert!(CopyTags::parse(&many.join(",")).is_err());
+        let tags = [("Owner", "ops"), ("Name", "web"), ("Secret", "x")];
+        let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let list = CopyTags::parse("Name,Owner,Project").unwrap();
+        assert_eq!(list.pick(&tags), [("Name", "web"), ("Owner", "ops")]);
+    }
 
     /// The keys the template names after `prefix` (`aws:RequestTag/`, `- Key: `, ...), up to the end of
     /// the YAML key or value.

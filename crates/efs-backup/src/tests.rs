@@ -12,7 +12,8 @@ async fn invoke(config: &Result<EfsBackupConfig>, payload: Value) -> Result<EfsB
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
-    let settings = config.clone().map(|config| (config, DryRunSetting::default()));
+    let copy_tags = snapmgmt_core::tags::CopyTags::parse(snapmgmt_core::tags::DEFAULT_COPY_TAGS).unwrap();
+    let settings = config.clone().map(|config| (config, BackupSettings { copy_tags, ..Default::default() }));
     handler(efs::Clients { efs: &efs, backup: &backup }, &settings, LambdaEvent::new(payload, context)).await
 }
 
@@ -52,6 +53,21 @@ async fn a_started_job_completes_with_a_recovery_point_and_a_retried_start_reuse
     let point = done.recovery_point_arn.unwrap();
     let points = backup.list_recovery_points_by_backup_vault().backup_vault_name(&vault).send().await.unwrap();
     assert!(points.recovery_points().iter().any(|p| p.recovery_point_arn() == Some(point.as_str())), "in the vault");
+}
+
+#[tokio::test]
+async fn the_recovery_point_carries_our_tags_and_the_allow_listed_tags_of_the_file_system() {
+    let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
+    let fs = kit::create_efs(&efs, &[("Name", "home"), ("Secret", "x")]).await;
+    let vault = kit::create_vault(&backup).await;
+    let start = json!({"action": "start", "fileSystemId": fs, "backupVaultName": vault, "iamRoleArn": ROLE,
+                       "runId": "sop-tags"});
+    let job = invoke(&Ok(EfsBackupConfig::default()), start).await.unwrap().backup_job_id.unwrap();
+    let point = until_final(&job).await.recovery_point_arn.unwrap();
+    let tags = backup.list_tags().resource_arn(&point).send().await.unwrap().tags.unwrap_or_default();
+    assert_eq!(tags.get("Name").map(String::as_str), Some("home"));
+    assert_eq!(tags.get("snapmgmt:TargetId"), Some(&fs));
+    assert!(!tags.contains_key("Secret"), "{tags:?}");
 }
 
 #[tokio::test]

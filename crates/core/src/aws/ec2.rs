@@ -55,15 +55,34 @@ pub async fn list_tagged_instances(client: &Client, tag_key: &str, tag_value: &s
 
 /// The instance's tags; `NotFound` when it does not exist.
 pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag>> {
+    Ok(describe_instance(client, instance_id).await?.tags().to_vec())
+}
+
+/// One instance; `NotFound` when it does not exist.
+pub async fn describe_instance(client: &Client, instance_id: &str) -> Result<aws_sdk_ec2::types::Instance> {
     let out = client.describe_instances().instance_ids(instance_id).send().await;
     match out {
         Ok(out) => {
-            let instance = out.reservations().iter().flat_map(|r| r.instances()).next();
-            Ok(instance.ok_or_else(|| instance_not_found(instance_id))?.tags().to_vec())
+            let instance =
+                out.reservations.unwrap_or_default().into_iter().flat_map(|r| r.instances.unwrap_or_default());
+            instance.into_iter().next().ok_or_else(|| instance_not_found(instance_id))
         }
         Err(e) if is_instance_not_found(&e) => Err(instance_not_found(instance_id)),
         Err(e) => Err(Error::aws(SERVICE, "DescribeInstances", e)),
     }
+}
+
+/// Adds (or overwrites) these tags on one snapshot.
+pub async fn tag_snapshot(client: &Client, snapshot_id: &str, tags: &[(&str, &str)]) -> Result<()> {
+    let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
+    client
+        .create_tags()
+        .resources(snapshot_id)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| Error::aws(SERVICE, "CreateTags", e))?;
+    Ok(())
 }
 
 /// The account that owns the instance; `NotFound` when it does not exist.

@@ -77,3 +77,11 @@ fn a_retry_replaces_only_the_failed_snapshots_of_this_runs_earlier_attempts() {
     ];
     assert_eq!(failed_parts_of_earlier_attempts(&snapshots, "i-0123456789abcdef0", "run-1", 2), ["snap-failed"]);
 }
+
+#[test]
+fn a_snapshot_is_named_by_its_instance_and_device_within_a_tag_values_length() {
+    assert_eq!(snapshot_name(Some("web-1"), "i-0abc", "/dev/sdf"), "web-1 (i-0abc) /dev/sdf");
+    assert_eq!(snapshot_name(None, "i-0abc", "/dev/xvda"), "i-0abc /dev/xvda");
+    assert_eq!(snapshot_name(Some(""), "i-0abc", "/dev/xvda"), "i-0abc /dev/xvda");
+    assert_eq!(snapshot_name(Some(&"é".repeat(300)), "i-0abc", "/dev/sdf").chars().count(), 256);
+}
