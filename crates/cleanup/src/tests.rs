@@ -487,6 +487,25 @@ async fn under_30_percent_throttling_of_every_call_cleanup_deletes_exactly_the_e
 }
 
 #[tokio::test]
+async fn a_cleanup_describes_its_file_system_once_and_lists_its_backups_in_one_page() {
+    let fsx = kit::fsx_client().await;
+    let (fs, new, expired) = expired_inventory(&fsx, 5).await;
+    let proxy = kit::fault_proxy();
+    proxy.set_rules(Vec::new(), 1);
+    let via = FsxClient::new(&kit::sdk_config_at(proxy.url(), CallPattern::Bursty).await);
+
+    let event = json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": new, "runId": kit::SEEDED_RUN});
+    let report = cleanup(&via, retention(7, 1), event).await.unwrap();
+
+    assert_eq!(report.deleted, expired);
+    let requests = proxy.faults().requests;
+    // Its account and its snapmgmt:Retention tag come from one DescribeFileSystems.
+    assert_eq!(requests.get("DescribeFileSystems"), Some(&1), "{requests:?}");
+    assert_eq!(requests.get("DescribeBackups"), Some(&1), "{requests:?}");
+    assert_eq!(requests.get("DeleteBackup"), Some(&5), "{requests:?}");
+}
+
+#[tokio::test]
 async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
     let fsx = kit::fsx_client().await;
     let (fs, new, expired) = expired_inventory(&fsx, 20).await;

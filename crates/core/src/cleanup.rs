@@ -29,9 +29,9 @@ pub trait Store {
 
     /// Our parts of this target, filtered on the server as far as the API allows, all pages.
     fn list_ours(&self, target_id: &str) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send;
-    /// The account the target belongs to: a part owned by any other is never deleted. `listed` are the
-    /// parts [`Store::list_ours`] found.
-    fn account_id(&self, target_id: &str, listed: &[BackupInfo]) -> impl Future<Output = Result<String>> + Send;
+    /// The resource itself, in one call: the account it belongs to (a part owned by any other is never
+    /// deleted) and its tags (its `snapmgmt:Retention`); `NotFound` when it is gone.
+    fn resource(&self, target_id: &str) -> impl Future<Output = Result<Resource>> + Send;
     /// These parts, when the listing missed them (this run's new backup, just made).
     fn describe(&self, ids: &[String]) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send;
     /// Which of these parts cannot be deleted because something uses them (an AMI): known before acting,
@@ -43,13 +43,18 @@ pub trait Store {
     fn list_sample(&self, _target_id: &str) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send {
         async { Ok(Vec::new()) }
     }
-    /// The resource's own `snapmgmt:Retention` tag, if it has one.
-    fn retention_tag(&self, target_id: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     /// Whether no one may delete here (a vault under Vault Lock): what the rule would delete is kept, and
     /// reported so. Asked only when something would be deleted.
     fn locked(&self) -> impl Future<Output = Result<bool>> + Send {
         async { Ok(false) }
     }
+}
+
+/// What a cleanup needs of the resource its backups are of.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resource {
+    pub owner_id: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// What one cleanup is asked to do.
@@ -79,28 +84,30 @@ pub struct Request<'a> {
 /// in exactly one list.
 pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Request<'_>) -> Result<CleanupReport> {
     let target = request.target_id;
-    let (retention, applied) = resource_policy(store, retention, &request).await?;
+    let resource = match store.resource(target).await {
+        Ok(resource) => Some(resource),
+        // An orphan's resource may be gone: the stack's policy, and the account its backups were listed in.
+        Err(Error::NotFound { .. }) if request.orphan => None,
+        Err(e) => return Err(e),
+    };
+    let (retention, applied) = resource_policy(retention, target, resource.as_ref())?;
     let mut parts = store.list_ours(target).await?;
     if let (true, Some(sample)) = (request.adopt, S::SAMPLE) {
         let more: Vec<BackupInfo> = store.list_sample(target).await?;
         parts.extend(more.into_iter().filter(|m| !parts.iter().any(|p| p.id == m.id)).collect::<Vec<_>>());
         parts = parts.into_iter().map(|p| crate::adopt::adopted(p, target, sample)).collect();
     }
-    let account_id = match store.account_id(target, &parts).await {
-        // An orphan's resource may be gone: its backups were listed as this account's own.
-        Err(Error::NotFound { .. }) if request.orphan => match common_owner(&parts) {
-            Some(owner) => owner,
-            None => {
-                return Ok(CleanupReport {
-                    target_id: target.to_string(),
-                    dry_run: request.dry_run,
-                    policy: Some(applied),
-                    ..Default::default()
-                }
-                .finished())
+    let account_id = match resource.map(|r| r.owner_id).or_else(|| common_owner(&parts)) {
+        Some(owner) => owner,
+        None => {
+            return Ok(CleanupReport {
+                target_id: target.to_string(),
+                dry_run: request.dry_run,
+                policy: Some(applied),
+                ..Default::default()
             }
-        },
-        other => other?,
+            .finished())
+        }
     };
 
     // An empty list names no backup: the same as none.
@@ -240,24 +247,18 @@ fn rule<'a>(
 
 /// The policy this resource gets: its `snapmgmt:Retention` tag's, else the stack's, and which. A tag that
 /// does not read fails the resource alone, before anything is deleted.
-async fn resource_policy<S: Store>(
-    store: &S,
+fn resource_policy(
     retention: RetentionConfig,
-    request: &Request<'_>,
+    target_id: &str,
+    resource: Option<&Resource>,
 ) -> Result<(RetentionConfig, AppliedPolicy)> {
-    let tag = match store.retention_tag(request.target_id).await {
-        Ok(tag) => tag,
-        // An orphan's resource may be gone: the stack's policy.
-        Err(Error::NotFound { .. }) if request.orphan => None,
-        Err(e) => return Err(e),
-    };
-    let (retention, source) = match tag {
+    let (retention, source) = match resource.and_then(|r| r.tags.get(RETENTION_KEY)).cloned() {
         None => (retention, PolicySource::Stack),
         Some(text) => match Written::parse(&text) {
             Ok(written) => (retention.with_written(written), PolicySource::Tag),
             Err(reason) => {
                 return Err(Error::InvalidTag {
-                    resource: request.target_id.to_string(),
+                    resource: target_id.to_string(),
                     key: RETENTION_KEY,
                     value: text,
                     reason,

@@ -10,7 +10,7 @@ use aws_sdk_ssm::Client as SsmClient;
 use crate::aws::ec2 as ec2_api;
 use crate::aws::ssm as ssm_api;
 use crate::aws::Deleted;
-use crate::cleanup::Store;
+use crate::cleanup::{Resource, Store};
 use crate::config::SnapshotConfig;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -323,21 +323,15 @@ impl Store for EbsStore<'_> {
         Ok(snapshots.iter().map(ec2_api::snapshot_info).collect())
     }
 
-    async fn account_id(&self, instance_id: &str, listed: &[BackupInfo]) -> Result<String> {
-        // Listed with OwnerIds=self: any listed snapshot names this account, else the instance does.
-        match listed.iter().find_map(|s| s.owner_account.clone()) {
-            Some(account) => Ok(account),
-            None => ec2_api::instance_owner(self.client, instance_id).await,
-        }
+    async fn resource(&self, instance_id: &str) -> Result<Resource> {
+        let (owner_id, instance) = ec2_api::describe_instance_and_owner(self.client, instance_id).await?;
+        let tags =
+            instance.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
+        Ok(Resource { owner_id, tags })
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {
         Ok(ec2_api::describe_snapshots(self.client, ids).await?.iter().map(ec2_api::snapshot_info).collect())
-    }
-
-    async fn retention_tag(&self, instance_id: &str) -> Result<Option<String>> {
-        let instance_tags = ec2_api::instance_tags(self.client, instance_id).await?;
-        Ok(tag(&instance_tags, tags::RETENTION_KEY).map(str::to_string))
     }
 
     async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {

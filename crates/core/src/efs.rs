@@ -10,7 +10,7 @@ use aws_sdk_efs::Client as EfsClient;
 use crate::aws::backup::{self as backup_api, BackupJob};
 use crate::aws::efs as efs_api;
 use crate::aws::Deleted;
-use crate::cleanup::Store;
+use crate::cleanup::{Resource, Store};
 use crate::concurrent::Outcome;
 use crate::config::EfsBackupConfig;
 use crate::error::{Error, Result};
@@ -163,9 +163,10 @@ impl Store for EfsStore<'_> {
         self.with_tags(points).await
     }
 
-    async fn account_id(&self, file_system_id: &str, _listed: &[BackupInfo]) -> Result<String> {
+    async fn resource(&self, file_system_id: &str) -> Result<Resource> {
         let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
-        Ok(fs.owner_id().to_string())
+        let tags = fs.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+        Ok(Resource { owner_id: fs.owner_id().to_string(), tags })
     }
 
     async fn describe(&self, arns: &[String]) -> Result<Vec<BackupInfo>> {
@@ -174,11 +175,6 @@ impl Store for EfsStore<'_> {
             points.push(backup_api::describe_recovery_point(self.clients.backup, self.vault, arn).await?);
         }
         self.with_tags(points).await
-    }
-
-    async fn retention_tag(&self, file_system_id: &str) -> Result<Option<String>> {
-        let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
-        Ok(fs.tags().iter().find(|t| t.key() == tags::RETENTION_KEY).map(|t| t.value().to_string()))
     }
 
     async fn in_use(&self, _arns: &[String]) -> Result<HashSet<String>> {

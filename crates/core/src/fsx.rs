@@ -9,7 +9,7 @@ use aws_sdk_fsx::Client;
 
 use crate::aws::fsx::{self as api, Source};
 use crate::aws::Deleted;
-use crate::cleanup::Store;
+use crate::cleanup::{Resource, Store};
 use crate::error::Result;
 use crate::model::{BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, RunId};
 use crate::retention::BackupInfo;
@@ -104,8 +104,9 @@ impl Store for FsxStore<'_> {
         Ok(backups.iter().map(api::backup_info).collect())
     }
 
-    async fn account_id(&self, file_system_id: &str, _listed: &[BackupInfo]) -> Result<String> {
-        Ok(api::describe_source(self.client, Source::of(file_system_id)).await?.owner_id)
+    async fn resource(&self, file_system_id: &str) -> Result<Resource> {
+        let facts = api::describe_source(self.client, Source::of(file_system_id)).await?;
+        Ok(Resource { owner_id: facts.owner_id, tags: facts.tags })
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {
@@ -114,11 +115,6 @@ impl Store for FsxStore<'_> {
             found.push(api::backup_info(&api::describe_backup(self.client, id).await?));
         }
         Ok(found)
-    }
-
-    async fn retention_tag(&self, file_system_id: &str) -> Result<Option<String>> {
-        let mut facts = api::describe_source(self.client, Source::of(file_system_id)).await?;
-        Ok(facts.tags.remove(tags::RETENTION_KEY))
     }
 
     async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {

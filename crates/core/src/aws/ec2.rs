@@ -60,12 +60,22 @@ pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag
 
 /// One instance; `NotFound` when it does not exist.
 pub async fn describe_instance(client: &Client, instance_id: &str) -> Result<aws_sdk_ec2::types::Instance> {
+    Ok(describe_instance_and_owner(client, instance_id).await?.1)
+}
+
+/// One instance and the account that owns it (its reservation's); `NotFound` when it does not exist.
+pub async fn describe_instance_and_owner(
+    client: &Client,
+    instance_id: &str,
+) -> Result<(String, aws_sdk_ec2::types::Instance)> {
     let out = client.describe_instances().instance_ids(instance_id).send().await;
     match out {
         Ok(out) => {
-            let instance =
-                out.reservations.unwrap_or_default().into_iter().flat_map(|r| r.instances.unwrap_or_default());
-            instance.into_iter().next().ok_or_else(|| instance_not_found(instance_id))
+            let found = out.reservations.unwrap_or_default().into_iter().find_map(|r| {
+                let owner = r.owner_id.unwrap_or_default();
+                r.instances.unwrap_or_default().into_iter().next().map(|i| (owner, i))
+            });
+            found.ok_or_else(|| instance_not_found(instance_id))
         }
         Err(e) if is_instance_not_found(&e) => Err(instance_not_found(instance_id)),
         Err(e) => Err(Error::aws(SERVICE, "DescribeInstances", e)),
@@ -83,19 +93,6 @@ pub async fn tag_snapshot(client: &Client, snapshot_id: &str, tags: &[(&str, &st
         .await
         .map_err(|e| Error::aws(SERVICE, "CreateTags", e))?;
     Ok(())
-}
-
-/// The account that owns the instance; `NotFound` when it does not exist.
-pub async fn instance_owner(client: &Client, instance_id: &str) -> Result<String> {
-    let out = client.describe_instances().instance_ids(instance_id).send().await;
-    match out {
-        Ok(out) => {
-            let reservation = out.reservations().first();
-            reservation.and_then(|r| r.owner_id()).map(str::to_string).ok_or_else(|| instance_not_found(instance_id))
-        }
-        Err(e) if is_instance_not_found(&e) => Err(instance_not_found(instance_id)),
-        Err(e) => Err(Error::aws(SERVICE, "DescribeInstances", e)),
-    }
 }
 
 fn instance_not_found(instance_id: &str) -> Error {

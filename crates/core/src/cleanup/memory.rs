@@ -58,8 +58,9 @@ impl<const SETS: bool> Store for MemoryStore<SETS> {
             .collect())
     }
 
-    async fn account_id(&self, _target_id: &str, _listed: &[BackupInfo]) -> Result<String> {
-        Ok(self.account.clone())
+    async fn resource(&self, _target_id: &str) -> Result<super::Resource> {
+        let tags = self.retention_tag.iter().map(|t| (crate::tags::RETENTION_KEY.to_string(), t.clone())).collect();
+        Ok(super::Resource { owner_id: self.account.clone(), tags })
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {
@@ -69,10 +70,6 @@ impl<const SETS: bool> Store for MemoryStore<SETS> {
                 found.ok_or_else(|| Error::NotFound { kind: "backup", id: id.clone() })
             })
             .collect()
-    }
-
-    async fn retention_tag(&self, _target_id: &str) -> Result<Option<String>> {
-        Ok(self.retention_tag.clone())
     }
 
     async fn in_use(&self, ids: &[String]) -> Result<HashSet<String>> {
