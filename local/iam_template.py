@@ -75,6 +75,8 @@ class Resolver:
     def __init__(self, template: dict):
         self.resources = template["Resources"]
         self.parameters = {name: p.get("Default", "") for name, p in template.get("Parameters", {}).items()}
+        # The stack's parameters other than their defaults, as `sam deploy --parameter-overrides` gives them.
+        self.parameters.update(json.loads(os.environ.get("SNAPMGMT_STACK_PARAMETERS") or "{}"))
         self.parameters.update(
             {
                 "AWS::AccountId": ACCOUNT_ID,

@@ -7,7 +7,7 @@
 #
 # Settings of the functions: RETENTION_DAYS (default 14), MIN_KEEP (default 1), MAX_DELETE_PERCENT (default
 # 50), FSX_CONCURRENCY, EC2_CONCURRENCY, EFS_CONCURRENCY (defaults 10, 50, 10), DELETE_ORPHANS (default false), RETENTION_TIERS (default none), RETENTION_TIME_ZONE (default UTC),
-# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false), COPY_TAGS (default Name,CostCenter,Project,Environment,Owner).
+# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false), ADOPT_ORIGINAL_SAMPLE (default false), COPY_TAGS (default Name,CostCenter,Project,Environment,Owner).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -68,6 +68,7 @@ nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_DELETE_PERCENT=${MAX_DELETE_PERCENT:-50}" \
   --env-var "DELETE_ORPHANS=${DELETE_ORPHANS:-false},RETENTION_TIME_ZONE=${RETENTION_TIME_ZONE:-UTC}" \
   --env-var "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS=${ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS:-false}" \
+  --env-var "ADOPT_ORIGINAL_SAMPLE=${ADOPT_ORIGINAL_SAMPLE:-false}" \
   --env-file "$state/functions.env" \
   --env-var "INVENTORY_BUCKET=snapmgmt-123456789012-us-east-1,FSX_CONCURRENCY=${FSX_CONCURRENCY:-10},EC2_CONCURRENCY=${EC2_CONCURRENCY:-50},EFS_CONCURRENCY=${EFS_CONCURRENCY:-10}" \
   >"$state/functions.log" 2>&1 &

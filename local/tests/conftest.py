@@ -1,6 +1,7 @@
 """The end-to-end tests' stack: one local stack (emulator + Lambda functions) for the session, reset to
 empty before each test, with the state machines of statemachine/ deployed afresh."""
 
+import json
 import os
 import pathlib
 import subprocess
@@ -15,13 +16,16 @@ import deploy  # noqa: E402
 import stack  # noqa: E402
 
 RETENTION_DAYS = 7
+# The suite's stack adopts the original sample's backups (deployed so, its roles too): the one test with such
+# backups sees them adopted; no other test has any.
+STACK_PARAMETERS = {"AdoptOriginalSampleBackups": "true"}
 # The calls tests make to be refused, (action, resource): every other denial fails the suite (test_zz_iam.py).
 PROVOKED_DENIALS = set()
 
 
 @pytest.fixture(scope="session")
 def local_stack():
-    env = dict(os.environ, RETENTION_DAYS=str(RETENTION_DAYS), MIN_KEEP="1")
+    env = dict(os.environ, RETENTION_DAYS=str(RETENTION_DAYS), MIN_KEEP="1", ADOPT_ORIGINAL_SAMPLE="true")
     subprocess.run([str(LOCAL / "start.sh")], check=True, env=env)
     settings = {}
     for line in (LOCAL / ".state" / "env").read_text().splitlines():
@@ -29,6 +33,7 @@ def local_stack():
             name, _, value = assignment.partition("=")
             if name.startswith(("AWS_", "SNAPMGMT_")):
                 settings[name] = value
+    settings["SNAPMGMT_STACK_PARAMETERS"] = json.dumps(STACK_PARAMETERS)
     saved = dict(os.environ)
     os.environ.update(settings)
     yield settings
