@@ -1,7 +1,9 @@
 """EBS snapshots as the real service behaves, on moto's EC2 models.
 
 moto 5.2 leaves out: a snapshot that is `pending` before it is `completed`; DescribeSnapshots' OwnerIds
-and its MaxResults / NextToken paging (moto answers every snapshot at once). This module adds them.
+and its MaxResults / NextToken paging (moto answers every snapshot at once); CopySnapshot as AWS does it
+(only a completed source, at most 20 copies in flight to one destination Region, Encrypted and KmsKeyId
+honoured, the copy pending for a while). This module adds them.
 It also makes a resource's own tags one look-up: moto scans every tag of the account for each resource it
 filters or renders, so DescribeInstances over 1,000 instances took 7 s and 10,000 would take minutes
 (quadratic); the answers are the same. And DescribeInstances pages by instance, as AWS does (MaxResults counts
@@ -22,6 +24,10 @@ from moto.ec2.responses import instances as instance_responses
 # How long a new snapshot stays `pending` before it is `completed`.
 SNAPSHOT_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_EBS_SNAPSHOT_SECONDS", "1"))
 MAX_RESULTS = 1000
+# EBS: "a limit of 20 concurrent snapshot copy requests per destination Region" (ResourceLimitExceeded).
+COPIES_IN_FLIGHT = 20
+# The destination Region's default EBS key, which an encrypted copy without a KmsKeyId gets.
+DEFAULT_EBS_KEY = "alias/aws/ebs"
 
 _original_init = models.Snapshot.__init__
 
@@ -70,6 +76,42 @@ def _describe_snapshots(self):
     return responses.ActionResult(result)
 
 
+def _copy_snapshot(self):
+    """CopySnapshot, sent to the destination Region, as AWS answers it."""
+    from moto.ec2.exceptions import EC2ClientError, InvalidSnapshotIdError
+    from moto.ec2.models import ec2_backends
+
+    self.error_on_dryrun()
+    source_id = self._get_param("SourceSnapshotId")
+    source_region = self._get_param("SourceRegion") or self.region
+    source = ec2_backends[self.current_account][source_region].snapshots.get(source_id)
+    if source is None:
+        raise InvalidSnapshotIdError()
+    if source.status != "completed":
+        raise EC2ClientError("IncorrectState", f"Snapshot {source_id} is not completed: it is {source.status}.")
+    in_flight = [
+        s for s in self.ec2_backend.snapshots.values() if getattr(s, "copied_from", None) and s.status == "pending"
+    ]
+    if len(in_flight) >= COPIES_IN_FLIGHT:
+        raise EC2ClientError(
+            "ResourceLimitExceeded",
+            f"Too many snapshot copies in progress to {self.region}: the limit is {COPIES_IN_FLIGHT}.",
+        )
+    encrypted = str(self._get_param("Encrypted")).lower() == "true" or source.encrypted
+    kms_key_id = self._get_param("KmsKeyId")
+    if kms_key_id and not encrypted:
+        raise EC2ClientError("InvalidParameterDependency", "KmsKeyId requires Encrypted to be true.")
+    description = self._get_param("Description") or f"[Copied {source_id} from {source_region}]"
+    snapshot = self.ec2_backend.copy_snapshot(
+        source_snapshot_id=source_id, source_region=source_region, description=description, kms_key_id=None
+    )
+    snapshot.encrypted = encrypted
+    snapshot.kms_key_id = (kms_key_id or DEFAULT_EBS_KEY) if encrypted else None
+    snapshot.copied_from = (source_region, source_id)
+    snapshot.add_tags(self._parse_tag_specification().get("snapshot", {}))
+    return responses.ActionResult({"SnapshotId": snapshot.id, "Tags": snapshot.tag_set})
+
+
 def _get_tags(self) -> list:
     """The resource's tags, as moto's describe_tags(resource-id) lists them, from the tag index directly."""
     if not self.id:
@@ -112,3 +154,4 @@ def install() -> None:
     models.Snapshot.__init__ = _init
     models.Snapshot.status = property(_status, _set_status)
     responses.ElasticBlockStore.describe_snapshots = _describe_snapshots
+    responses.ElasticBlockStore.copy_snapshot = _copy_snapshot

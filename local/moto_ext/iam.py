@@ -45,6 +45,13 @@ _decisions = []
 _lock = threading.Lock()
 # The role an engine thread acts as (a state machine's execution, an automation, a backup job).
 _acting = threading.local()
+# The Region of the request being authorized (its signature's): a copy's destination, or the stack's own.
+_request = threading.local()
+
+
+def region() -> str:
+    return getattr(_request, "region", None) or REGION
+
 
 # IAM's name for each service as moto names it.
 PREFIX = {
@@ -176,13 +183,13 @@ def resource_tags(tags: dict, service: str = "") -> dict:
 def _ec2():
     from moto.ec2.models import ec2_backends
 
-    return ec2_backends[ACCOUNT][REGION]
+    return ec2_backends[ACCOUNT][region()]
 
 
 def _fsx():
     from moto.fsx.models import fsx_backends
 
-    return fsx_backends[ACCOUNT][REGION]
+    return fsx_backends[ACCOUNT][region()]
 
 
 def _tags_of_ec2(resource_id: str) -> dict:
@@ -192,7 +199,7 @@ def _tags_of_ec2(resource_id: str) -> dict:
 def _backup_tags(arn: str) -> dict:
     from moto.backup.models import backup_backends
 
-    return backup_backends[ACCOUNT][REGION].list_tags(arn)
+    return backup_backends[ACCOUNT][region()].list_tags(arn)
 
 
 def _fsx_tags(obj) -> dict:
@@ -202,7 +209,7 @@ def _fsx_tags(obj) -> dict:
 def efs_tags(file_system_arn: str) -> dict:
     from moto.efs.models import efs_backends
 
-    backend = efs_backends[ACCOUNT][REGION]
+    backend = efs_backends[ACCOUNT][region()]
     file_system_id = file_system_arn.rsplit("/", 1)[-1]
     if file_system_id not in backend.file_systems_by_id:
         return {}
@@ -211,7 +218,7 @@ def efs_tags(file_system_arn: str) -> dict:
 
 def ec2_arn(kind: str, resource_id: str) -> str:
     account = "" if kind == "snapshot" else ACCOUNT
-    return f"arn:aws:ec2:{REGION}:{account}:{kind}/{resource_id}"
+    return f"arn:aws:ec2:{region()}:{account}:{kind}/{resource_id}"
 
 
 def create_snapshots_authorizations(instance_id: str, tags: dict) -> list:
@@ -255,6 +262,27 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
     first = lambda name: (query.get(name) or [""])[0]  # noqa: E731
     if service == "ec2" and operation == "CreateSnapshots":
         return create_snapshots_authorizations(first("InstanceSpecification.InstanceId"), _ec2_tags_from_query(query))
+    if service == "ec2" and operation == "CopySnapshot":
+        # Sent to the destination Region: the new snapshot there, and the source snapshot in its own Region.
+        tags = _ec2_tags_from_query(query)
+        source_region, source = first("SourceRegion"), first("SourceSnapshotId")
+        from moto.ec2.models import ec2_backends
+
+        source_tags = dict(ec2_backends[ACCOUNT][source_region].tags.get(source, {})) if source_region else {}
+        calls = [
+            (action, ec2_arn("snapshot", "*"), request_tags(tags)),
+            # The request's keys are in every authorization of the request, the source's too.
+            (
+                action,
+                f"arn:aws:ec2:{source_region}::snapshot/{source}",
+                {**request_tags(tags), **resource_tags(source_tags, "ec2")},
+            ),
+        ]
+        if tags:
+            calls.append(
+                ("ec2:CreateTags", ec2_arn("snapshot", "*"), {**request_tags(tags), "ec2:CreateAction": "CopySnapshot"})
+            )
+        return calls
     if service == "ec2" and operation == "DeleteSnapshot":
         snapshot = first("SnapshotId")
         return [(action, ec2_arn("snapshot", snapshot), resource_tags(_tags_of_ec2(snapshot), "ec2"))]
@@ -269,7 +297,7 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
             )
             for i in ids
         ]
-    fsx_prefix = f"arn:aws:fsx:{REGION}:{ACCOUNT}"
+    fsx_prefix = f"arn:aws:fsx:{region()}:{ACCOUNT}"
     if service == "fsx" and operation == "CreateBackup":
         tags = {t["Key"]: t["Value"] for t in body.get("Tags", [])}
         if body.get("VolumeId"):
@@ -301,33 +329,33 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         return [(action, arn, {**request_tags(tags), **resource_tags(_fsx_tags(backup))})]
     if service == "backup" and operation == "StartBackupJob":
         vault = body.get("BackupVaultName", "")
-        calls = [(action, f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{vault}", {})]
+        calls = [(action, f"arn:aws:backup:{region()}:{ACCOUNT}:backup-vault:{vault}", {})]
         if body.get("IamRoleArn"):
             calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))
         return calls
     if service == "backup" and operation in ("ListRecoveryPointsByBackupVault", "DescribeBackupVault"):
         vault = urllib.parse.unquote(path.split("/backup-vaults/")[1].split("/")[0])
-        return [(action, f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{vault}", {})]
+        return [(action, f"arn:aws:backup:{region()}:{ACCOUNT}:backup-vault:{vault}", {})]
     if service == "backup" and operation in ("DescribeRecoveryPoint", "DeleteRecoveryPoint", "ListTags"):
         # The point's ARN is the path's last part (ListTags: /tags/{arn}/).
         arn = urllib.parse.unquote(path.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
         return [(action, arn, resource_tags(_backup_tags(arn)))]
     if service == "ssm" and operation == "StartAutomationExecution":
         document = body.get("DocumentName", "")
-        calls = [(action, f"arn:aws:ssm:{REGION}:{ACCOUNT}:automation-definition/{document}:$DEFAULT", {})]
+        calls = [(action, f"arn:aws:ssm:{region()}:{ACCOUNT}:automation-definition/{document}:$DEFAULT", {})]
         for role in (body.get("Parameters") or {}).get("AutomationAssumeRole", []):
             calls.append(("iam:PassRole", role, {"iam:PassedToService": "ssm.amazonaws.com"}))
         return calls
     if service == "ssm" and operation == "GetAutomationExecution":
         execution = body.get("AutomationExecutionId", "")
-        return [(action, f"arn:aws:ssm:{REGION}:{ACCOUNT}:automation-execution/{execution}", {})]
+        return [(action, f"arn:aws:ssm:{region()}:{ACCOUNT}:automation-execution/{execution}", {})]
     if service == "stepfunctions" and operation == "StartExecution":
         return [(action, body.get("stateMachineArn", ""), {})]
     if service == "stepfunctions" and operation in ("DescribeExecution", "ListMapRuns"):
         return [(action, body.get("executionArn", ""), {})]
     if service == "efs" and operation == "DescribeFileSystems":
         fs_id = first("FileSystemId")
-        arn = f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{fs_id}" if fs_id else "*"
+        arn = f"arn:aws:elasticfilesystem:{region()}:{ACCOUNT}:file-system/{fs_id}" if fs_id else "*"
         return [(action, arn, {})]
     if service in ("ec2", "fsx", "efs", "backup", "ssm") and operation.startswith(("Describe", "List", "Get")):
         # Reads: an action without resource types is authorized against `*` (evaluate).
@@ -337,7 +365,7 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
 
 def _read_resource(service: str, operation: str, body: dict, path: str) -> str:
     if service == "backup" and operation == "DescribeBackupJob":
-        return f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-job/{path.rstrip('/').rsplit('/', 1)[-1]}"
+        return f"arn:aws:backup:{region()}:{ACCOUNT}:backup-job/{path.rstrip('/').rsplit('/', 1)[-1]}"
     return "*"
 
 
@@ -378,6 +406,7 @@ def _check_request(response, operation: str, service: str) -> None:
     role = _role_of(response.headers)
     if role is None:
         return
+    _request.region = getattr(response, "region", None) or REGION
     query = response.querystring or {}
     try:
         body = json.loads(response.body or "{}") if service != "ec2" else {}

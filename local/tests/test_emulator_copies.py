@@ -1,0 +1,167 @@
+"""Copies to a second Region as AWS makes them, on the emulator's two Regions (the groundwork of cross-Region
+copies): EC2 CopySnapshot keeps what AWS keeps and refuses what AWS refuses; IAM authorizes the call in the
+destination Region against both snapshots."""
+
+import subprocess
+import sys
+import time
+
+import boto3
+import botocore.exceptions
+import pytest
+import stack
+
+LOCAL = stack.__file__.rsplit("/", 1)[0]
+SOURCE, DESTINATION = "us-east-1", "us-west-2"
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """The emulator alone: these tests make their own resources."""
+    process = subprocess.Popen(
+        [sys.executable, f"{LOCAL}/emulator.py", "--exit-with-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    url = process.stdout.readline().strip()
+    yield url
+    process.stdin.close()
+    process.wait(timeout=10)
+
+
+def client(service: str, region: str, url: str):
+    return boto3.client(
+        service, endpoint_url=url, region_name=region, aws_access_key_id="local", aws_secret_access_key="local"
+    )
+
+
+@pytest.fixture
+def ec2(endpoint):
+    stack.control("/moto-api/reset", {}, endpoint)
+    return client("ec2", SOURCE, endpoint), client("ec2", DESTINATION, endpoint)
+
+
+def completed_snapshot(ec2_source, url: str, tags: list) -> str:
+    volume = ec2_source.create_volume(AvailabilityZone=f"{SOURCE}a", Size=8)["VolumeId"]
+    specifications = [{"ResourceType": "snapshot", "Tags": tags}] if tags else []
+    snapshot = ec2_source.create_snapshot(VolumeId=volume, TagSpecifications=specifications)["SnapshotId"]
+    stack.control("/moto-api/snapmgmt/ec2/snapshot", {"snapshotId": snapshot, "state": "completed"}, url)
+    return snapshot
+
+
+def error_code(call) -> str:
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        call()
+    return raised.value.response["Error"]["Code"]
+
+
+def test_a_copy_is_pending_then_completed_with_its_own_tags_and_the_destination_key(ec2, endpoint):
+    source, destination = ec2
+    original = completed_snapshot(source, endpoint, [{"Key": "Name", "Value": "web-1 /dev/sdf"}])
+
+    copy = destination.copy_snapshot(
+        SourceRegion=SOURCE,
+        SourceSnapshotId=original,
+        Description="snapmgmt copy",
+        Encrypted=True,
+        KmsKeyId="alias/dr-key",
+        TagSpecifications=[{"ResourceType": "snapshot", "Tags": [{"Key": "ManagedBy", "Value": "snapmgmt"}]}],
+    )["SnapshotId"]
+
+    [described] = destination.describe_snapshots(SnapshotIds=[copy])["Snapshots"]
+    assert described["State"] == "pending"
+    assert (described["Encrypted"], described["KmsKeyId"]) == (True, "alias/dr-key")
+    # The source's tags are not copied: only those the request sets.
+    assert described["Tags"] == [{"Key": "ManagedBy", "Value": "snapmgmt"}]
+    assert not source.describe_snapshots(Filters=[{"Name": "snapshot-id", "Values": [copy]}])["Snapshots"]
+    deadline = time.monotonic() + 10
+    while destination.describe_snapshots(SnapshotIds=[copy])["Snapshots"][0]["State"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    unencrypted = destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=original)["SnapshotId"]
+    assert destination.describe_snapshots(SnapshotIds=[unencrypted])["Snapshots"][0]["Encrypted"] is False
+    encrypted = destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=original, Encrypted=True)["SnapshotId"]
+    assert destination.describe_snapshots(SnapshotIds=[encrypted])["Snapshots"][0]["KmsKeyId"] == "alias/aws/ebs"
+
+
+def test_a_copy_of_an_unfinished_snapshot_or_past_20_in_flight_is_refused(ec2, endpoint):
+    source, destination = ec2
+    volume = source.create_volume(AvailabilityZone=f"{SOURCE}a", Size=8)["VolumeId"]
+    pending = source.create_snapshot(VolumeId=volume)["SnapshotId"]
+    stack.control("/moto-api/snapmgmt/ec2/snapshot", {"snapshotId": pending, "state": "pending"}, endpoint)
+    assert error_code(lambda: destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=pending)) == (
+        "IncorrectState"
+    )
+    missing = "snap-0123456789abcdef0"
+    assert error_code(lambda: destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=missing)) == (
+        "InvalidSnapshot.NotFound"
+    )
+    assert error_code(
+        lambda: destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=missing, KmsKeyId="alias/k")
+    ) in ("InvalidSnapshot.NotFound", "InvalidParameterDependency")
+
+    original = completed_snapshot(source, endpoint, [])
+    for _ in range(20):
+        destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=original)
+    assert error_code(lambda: destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=original)) == (
+        "ResourceLimitExceeded"
+    )
+    # The limit is the destination's: copies within the source Region still go.
+    assert source.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=original)["SnapshotId"]
+
+
+def test_iam_authorizes_a_copy_in_the_destination_region_against_both_snapshots(ec2, endpoint):
+    source, _ = ec2
+    original = completed_snapshot(source, endpoint, [{"Key": "ManagedBy", "Value": "snapmgmt"}])
+    role = f"arn:aws:iam::{stack.ACCOUNT_ID}:role/copier"
+    statement = {
+        "Effect": "Allow",
+        "Action": "ec2:CopySnapshot",
+        "Resource": [
+            f"arn:aws:ec2:{DESTINATION}::snapshot/*",
+            f"arn:aws:ec2:{SOURCE}::snapshot/*",
+        ],
+        "Condition": {"StringEquals": {"aws:RequestTag/ManagedBy": "snapmgmt"}},
+    }
+    # The new snapshot's tags, at creation: ec2:CreateAction is CopySnapshot.
+    tagging = {
+        "Effect": "Allow",
+        "Action": "ec2:CreateTags",
+        "Resource": f"arn:aws:ec2:{DESTINATION}::snapshot/*",
+        "Condition": {"StringEquals": {"ec2:CreateAction": "CopySnapshot"}},
+    }
+    principals = {
+        "roles": {
+            role: {
+                "logicalId": "Copier",
+                "statements": [
+                    {"policy": "copy", "index": n, "sid": "", "statement": s}
+                    for n, s in enumerate([statement, tagging])
+                ],
+            }
+        },
+        "functions": {},
+        "stateMachines": {},
+    }
+    stack.control("/moto-api/snapmgmt/iam/principals", principals, endpoint)
+    acting = [client("ec2", region, endpoint) for region in (DESTINATION, "eu-west-1")]
+    for each in acting:
+        each.meta.events.register(
+            "before-sign", lambda request, **_: request.headers.__setitem__("x-snapmgmt-role", role)
+        )
+    to_destination, elsewhere = acting
+    ours = [{"ResourceType": "snapshot", "Tags": [{"Key": "ManagedBy", "Value": "snapmgmt"}]}]
+
+    try:
+        assert to_destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=original, TagSpecifications=ours)
+        untagged = lambda: to_destination.copy_snapshot(SourceRegion=SOURCE, SourceSnapshotId=original)  # noqa: E731
+        assert error_code(untagged) == "UnauthorizedOperation"
+        other_region = lambda: elsewhere.copy_snapshot(  # noqa: E731
+            SourceRegion=SOURCE, SourceSnapshotId=original, TagSpecifications=ours
+        )
+        assert error_code(other_region) == "UnauthorizedOperation", "the policy names the destination Region"
+    finally:
+        stack.control(
+            "/moto-api/snapmgmt/iam/principals", {"roles": {}, "functions": {}, "stateMachines": {}}, endpoint
+        )
