@@ -3,7 +3,8 @@
 moto 5.2 leaves out: a file system's Lifecycle and OwnerId; a backup's Type, OwnerId and FileSystem;
 backups leaving CREATING; ClientRequestToken idempotency; the one-backup-at-a-time rule
 (BackupInProgress); BackupNotFound / FileSystemNotFound for unknown ids; ONTAP storage virtual machines
-and volumes, and backups taken per volume. This module adds them.
+and volumes, and backups taken per volume; CopyBackup between Regions (at most five copies in progress to a
+destination Region, a source being copied cannot be deleted). This module adds them.
 """
 
 import json
@@ -17,7 +18,9 @@ from moto.fsx.exceptions import FileSystemNotFound
 
 # How long a new backup stays CREATING before it reaches its outcome (AVAILABLE unless a test set FAILED).
 BACKUP_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_FSX_BACKUP_SECONDS", "1"))
-IN_PROGRESS = ("CREATING", "PENDING", "TRANSFERRING")
+IN_PROGRESS = ("CREATING", "PENDING", "TRANSFERRING", "COPYING")
+# FSx: "You can have up to five backup copy requests in progress to a single destination Region per account."
+COPIES_IN_FLIGHT = 5
 
 
 class BackupInProgress(JsonRESTError):
@@ -174,8 +177,8 @@ def _response_describe_volumes(self):
 
 
 def _backup_lifecycle(self):
-    """CREATING until its time is up, then its outcome."""
-    if self._lifecycle == "CREATING" and time.time() >= getattr(self, "ready_at", 0):
+    """CREATING (a copy: COPYING) until its time is up, then its outcome."""
+    if self._lifecycle in ("CREATING", "COPYING") and time.time() >= getattr(self, "ready_at", 0):
         self._lifecycle = getattr(self, "outcome", "AVAILABLE")
     return self._lifecycle
 
@@ -196,6 +199,10 @@ def _backup_to_dict(self):
     d["FileSystem"] = self.file_system_info
     if self.volume_id:
         d["Volume"] = getattr(self, "volume_info", {"VolumeId": self.volume_id})
+    if getattr(self, "source_backup_id", None):
+        d["SourceBackupId"], d["SourceBackupRegion"] = self.source_backup_id, self.source_backup_region
+    if getattr(self, "kms_key_id", None):
+        d["KmsKeyId"] = self.kms_key_id
     if self.lifecycle == "FAILED":
         d["FailureDetails"] = {"Message": getattr(self, "failure_message", "The backup failed (emulator).")}
     return d
@@ -298,8 +305,78 @@ def _delete_backup(self, backup_id, client_request_token):
         raise BadRequest("Backups created by AWS Backup can only be deleted through AWS Backup.")
     if backup.lifecycle in IN_PROGRESS:
         raise BackupInProgress(backup.file_system_id)
+    if time.time() < getattr(backup, "copying_until", 0):
+        raise JsonRESTError("BackupBeingCopied", f"Backup {backup_id} is being copied; delete it once the copy ends.")
     del self.backups[backup_id]
     return {"BackupId": backup_id, "Lifecycle": "DELETED"}
+
+
+def copy_backup(backend, source_backup_id, source_region, token, kms_key_id, copy_tags, tags):
+    """CopyBackup, sent to the destination Region: a USER_INITIATED backup there, COPYING for a while."""
+    from moto.fsx.models import fsx_backends
+
+    source_backend = fsx_backends[backend.account_id][source_region or backend.region_name]
+    source = source_backend.backups.get(source_backup_id)
+    if source is None:
+        raise BackupNotFound(source_backup_id)
+    if source.lifecycle != "AVAILABLE":
+        raise JsonRESTError(
+            "SourceBackupUnavailable", f"Backup {source_backup_id} is {source.lifecycle}, not AVAILABLE."
+        )
+    if token:
+        for existing in backend.backups.values():
+            if (
+                existing.client_request_token == token
+                and getattr(existing, "source_backup_id", None) == source_backup_id
+            ):
+                return existing
+    copying = [
+        b for b in backend.backups.values() if getattr(b, "source_backup_id", None) and b.lifecycle in IN_PROGRESS
+    ]
+    if len(copying) >= COPIES_IN_FLIGHT:
+        raise JsonRESTError(
+            "ServiceLimitExceeded",
+            f"At most {COPIES_IN_FLIGHT} backup copies may be in progress to {backend.region_name}.",
+        )
+    if not tags and copy_tags:
+        tags = source_backend.list_tags_for_resource(source.resource_arn)
+    copy = models.Backup(
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        file_system_id=source.file_system_id,
+        client_request_token=token,
+        volume_id=source.volume_id,
+        tags=tags,
+        backend=backend,
+    )
+    copy.owner_id = backend.account_id
+    copy.backup_type = "USER_INITIATED"
+    copy.file_system_type = getattr(source, "file_system_type", None)
+    copy.file_system_info = getattr(source, "file_system_info", {"FileSystemId": source.file_system_id})
+    if getattr(source, "volume_info", None):
+        copy.volume_info = source.volume_info
+    copy.source_backup_id, copy.source_backup_region = source_backup_id, source_backend.region_name
+    copy.kms_key_id = kms_key_id
+    copy.lifecycle = "COPYING"
+    copy.outcome = "AVAILABLE"
+    copy.ready_at = time.time() + BACKUP_SECONDS
+    source.copying_until = copy.ready_at
+    backend.backups[copy.backup_id] = copy
+    return copy
+
+
+def _response_copy_backup(self):
+    p = json.loads(self.body)
+    copy = copy_backup(
+        self.fsx_backend,
+        p.get("SourceBackupId"),
+        p.get("SourceRegion"),
+        p.get("ClientRequestToken"),
+        p.get("KmsKeyId"),
+        p.get("CopyTags", False),
+        p.get("Tags"),
+    )
+    return json.dumps({"Backup": copy.to_dict()})
 
 
 def next_outcomes(backend):
@@ -324,3 +401,4 @@ def install() -> None:
     FSxResponse.create_storage_virtual_machine = _response_create_storage_virtual_machine
     FSxResponse.create_volume = _response_create_volume
     FSxResponse.describe_volumes = _response_describe_volumes
+    FSxResponse.copy_backup = _response_copy_backup

@@ -318,6 +318,29 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         if tags:
             calls.append(("fsx:TagResource", f"{fsx_prefix}:backup/*", request_tags(tags)))
         return calls
+    if service == "fsx" and operation == "CopyBackup":
+        # Sent to the destination Region: the new backup there, and the source backup in its own Region.
+        from moto.fsx.models import fsx_backends
+
+        tags = {t["Key"]: t["Value"] for t in body.get("Tags", [])}
+        source_region = body.get("SourceRegion") or region()
+        source_id = body.get("SourceBackupId", "")
+        source_backend = fsx_backends[ACCOUNT][source_region]
+        source = source_backend.backups.get(source_id)
+        source_tags = (
+            {t["Key"]: t["Value"] for t in source_backend.list_tags_for_resource(source.resource_arn)} if source else {}
+        )
+        calls = [
+            (action, f"{fsx_prefix}:backup/*", request_tags(tags)),
+            (
+                action,
+                f"arn:aws:fsx:{source_region}:{ACCOUNT}:backup/{source_id}",
+                {**request_tags(tags), **resource_tags(source_tags)},
+            ),
+        ]
+        if tags:
+            calls.append(("fsx:TagResource", f"{fsx_prefix}:backup/*", request_tags(tags)))
+        return calls
     if service == "fsx" and operation == "DeleteBackup":
         backup_id = body.get("BackupId", "")
         backup = _fsx().backups.get(backup_id)

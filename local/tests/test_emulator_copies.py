@@ -165,3 +165,56 @@ def test_iam_authorizes_a_copy_in_the_destination_region_against_both_snapshots(
         stack.control(
             "/moto-api/snapmgmt/iam/principals", {"roles": {}, "functions": {}, "stateMachines": {}}, endpoint
         )
+
+
+@pytest.fixture
+def fsx(endpoint):
+    stack.control("/moto-api/reset", {}, endpoint)
+    return client("fsx", SOURCE, endpoint), client("fsx", DESTINATION, endpoint)
+
+
+def available_backup(fsx_source, url: str, tags: list) -> str:
+    fs = stack.create_file_system(fsx_source)
+    backup = fsx_source.create_backup(FileSystemId=fs, **({"Tags": tags} if tags else {}))["Backup"]["BackupId"]
+    stack.control("/moto-api/snapmgmt/fsx/backup", {"backupId": backup, "lifecycle": "AVAILABLE"}, url)
+    return backup
+
+
+def test_an_fsx_backup_copy_is_copying_then_available_and_a_retry_with_its_token_gets_it_again(fsx, endpoint):
+    source, destination = fsx
+    original = available_backup(source, endpoint, [{"Key": "Name", "Value": "shares"}])
+    ours = [{"Key": "ManagedBy", "Value": "snapmgmt"}]
+
+    copy = destination.copy_backup(SourceBackupId=original, SourceRegion=SOURCE, ClientRequestToken="run-1", Tags=ours)
+    again = destination.copy_backup(SourceBackupId=original, SourceRegion=SOURCE, ClientRequestToken="run-1", Tags=ours)
+
+    backup = copy["Backup"]
+    assert again["Backup"]["BackupId"] == backup["BackupId"], "the same token gives the same copy"
+    assert (backup["Lifecycle"], backup["Type"]) == ("COPYING", "USER_INITIATED")
+    assert (backup["SourceBackupId"], backup["SourceBackupRegion"]) == (original, SOURCE)
+    assert backup["Tags"] == ours, "given tags replace the source's"
+    # The source cannot be deleted while it is copied.
+    assert error_code(lambda: source.delete_backup(BackupId=original)) == "BackupBeingCopied"
+    deadline = time.monotonic() + 10
+    while destination.describe_backups(BackupIds=[backup["BackupId"]])["Backups"][0]["Lifecycle"] != "AVAILABLE":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    with_source_tags = destination.copy_backup(SourceBackupId=original, SourceRegion=SOURCE, CopyTags=True)
+    assert with_source_tags["Backup"]["Tags"] == [{"Key": "Name", "Value": "shares"}]
+
+
+def test_an_fsx_copy_of_an_unavailable_backup_or_past_five_in_progress_is_refused(fsx, endpoint):
+    source, destination = fsx
+    fs = stack.create_file_system(source)
+    creating = source.create_backup(FileSystemId=fs)["Backup"]["BackupId"]
+    stack.control("/moto-api/snapmgmt/fsx/backup", {"backupId": creating, "lifecycle": "CREATING"}, endpoint)
+    unavailable = lambda: destination.copy_backup(SourceBackupId=creating, SourceRegion=SOURCE)  # noqa: E731
+    assert error_code(unavailable) == "SourceBackupUnavailable"
+    missing = lambda: destination.copy_backup(SourceBackupId="backup-0123456789abcdef0", SourceRegion=SOURCE)  # noqa: E731
+    assert error_code(missing) == "BackupNotFound"
+
+    original = available_backup(source, endpoint, [])
+    for _ in range(5):
+        destination.copy_backup(SourceBackupId=original, SourceRegion=SOURCE)
+    sixth = lambda: destination.copy_backup(SourceBackupId=original, SourceRegion=SOURCE)  # noqa: E731
+    assert error_code(sixth) == "ServiceLimitExceeded"
