@@ -5,7 +5,10 @@ message), and a completed job leaves a recovery point in its vault, tagged with 
 RecoveryPointTags (ListTags reads them). The same IdempotencyToken returns the same job. Recovery points
 are listed per vault (by resource, paginated as AWS does: at most 1000 a page), described and deleted; as
 on AWS, a locked vault refuses deletes, and one being restored is in an invalid state to delete. Restore
-jobs (StartRestoreJob, DescribeRestoreJob) run as their role and complete at once."""
+jobs (StartRestoreJob, DescribeRestoreJob) run as their role and complete at once. Copy jobs (StartCopyJob,
+DescribeCopyJob) copy a completed point into a vault of another Region (or this one) with its tags, as their
+role (backup:CopyIntoBackupVault on the destination vault), over the same time as a backup job; the source
+cannot be deleted while it is copied."""
 
 import json
 import os
@@ -181,6 +184,94 @@ def describe_backup_job(self):
     return 200, {}, json.dumps(_public(job))
 
 
+def _copies(backend) -> dict:
+    return _state(backend).setdefault("copies", {})
+
+
+def start_copy_job(self):
+    params = json.loads(self.body or "{}")
+    backend = self.backup_backend
+    token = params.get("IdempotencyToken")
+    tokens = _state(backend).setdefault("copy_tokens", {})
+    if token and token in tokens:
+        job = tokens[token]
+        return 200, {}, json.dumps({"CopyJobId": job["CopyJobId"], "CreationDate": job["CreationDate"]})
+    source = points(backend).get(params.get("RecoveryPointArn"))
+    if source is None or source["BackupVaultName"] != params.get("SourceBackupVaultName"):
+        raise ResourceNotFoundException(
+            f"Recovery point {params.get('RecoveryPointArn')} not found in vault {params.get('SourceBackupVaultName')}"
+        )
+    if source["Status"] != "COMPLETED":
+        raise InvalidRequestException(f"Recovery point {source['RecoveryPointArn']} is {source['Status']}")
+    destination = params.get("DestinationBackupVaultArn", "")
+    job = {
+        "CopyJobId": str(uuid.uuid4()).upper(),
+        "SourceBackupVaultArn": source["BackupVaultArn"],
+        "SourceRecoveryPointArn": source["RecoveryPointArn"],
+        "DestinationBackupVaultArn": destination,
+        "ResourceArn": source["ResourceArn"],
+        "ResourceType": source["ResourceType"],
+        "IamRoleArn": params.get("IamRoleArn"),
+        "CreationDate": unix_time(),
+        "State": "CREATED",
+        "Lifecycle": params.get("Lifecycle"),
+        "started": time.time(),
+    }
+    source["copyingUntil"] = time.time() + JOB_SECONDS
+    _copies(backend)[job["CopyJobId"]] = job
+    if token:
+        tokens[token] = job
+    return 200, {}, json.dumps({"CopyJobId": job["CopyJobId"], "CreationDate": job["CreationDate"]})
+
+
+def _finish_copy(backend, job: dict) -> None:
+    """The copy lands in the destination vault, or the job fails with AWS's reason."""
+    from moto.backup.models import backup_backends
+
+    arn = job["DestinationBackupVaultArn"]
+    parts = arn.split(":")
+    region, name = (parts[3], parts[-1]) if len(parts) >= 7 else (None, None)
+    target = backup_backends[backend.account_id][region] if region else None
+    role = job.get("IamRoleArn")
+    job["CompletionDate"] = unix_time()
+    try:
+        if target is None or name not in target.vaults:
+            raise iam.Denied(f"Backup vault {arn} does not exist")
+        _check_vault_lock(target.vaults[name], job.get("Lifecycle"))
+        if iam.governs(role):
+            if not iam.trusts(role, "backup.amazonaws.com"):
+                raise iam.Denied(f"IAM Role {role} cannot be assumed by AWS Backup")
+            iam.authorize(role, "backup:CopyIntoBackupVault", arn)
+    except (iam.Denied, InvalidParameterValueException) as failure:
+        job.update(State="FAILED", StatusMessage=getattr(failure, "message", str(failure)))
+        return
+    source = points(backend).get(job["SourceRecoveryPointArn"]) or {}
+    lifecycle = job.get("Lifecycle")
+    point = add_recovery_point(
+        target,
+        name,
+        job["ResourceArn"],
+        backend.list_tags(job["SourceRecoveryPointArn"]),
+        source.get("CreationDate", job["CreationDate"]),
+        SourceBackupVaultArn=job["SourceBackupVaultArn"],
+        **({"Lifecycle": lifecycle} if lifecycle else {}),
+    )
+    job.update(State="COMPLETED", DestinationRecoveryPointArn=point["RecoveryPointArn"])
+
+
+def describe_copy_job(self):
+    job_id = self.path.rstrip("/").split("/")[-1]
+    job = _copies(self.backup_backend).get(job_id)
+    if job is None:
+        raise ResourceNotFoundException(f"Copy job {job_id} does not exist")
+    elapsed = time.time() - job["started"]
+    if job["State"] in ("CREATED", "RUNNING") and elapsed >= JOB_SECONDS / 2:
+        job["State"] = "RUNNING"
+        if elapsed >= JOB_SECONDS:
+            _finish_copy(self.backup_backend, job)
+    return 200, {}, json.dumps({"CopyJob": _public(job)})
+
+
 def _check_vault_lock(vault, lifecycle: dict | None) -> None:
     """A locked vault takes only jobs whose lifecycle keeps the point within its retention bounds."""
     if not getattr(vault, "locked", False):
@@ -215,7 +306,7 @@ def _point_of(self) -> dict:
 
 
 def _listed(point: dict) -> dict:
-    return {k: v for k, v in point.items() if k != "inUse" and v is not None}
+    return {k: v for k, v in point.items() if k not in ("inUse", "copyingUntil") and v is not None}
 
 
 PAGE_LIMIT = 1000
@@ -262,7 +353,7 @@ def delete_recovery_point(self):
         raise InvalidRequestException(
             f"Recovery point {point['RecoveryPointArn']} is in a vault protected by Vault Lock and cannot be deleted"
         )
-    if point.get("inUse"):
+    if point.get("inUse") or time.time() < point.get("copyingUntil", 0):
         raise InvalidResourceStateException(
             f"AWS Backup is already performing an action on recovery point {point['RecoveryPointArn']}"
         )
@@ -322,6 +413,8 @@ def describe_restore_job(self):
 
 
 def install() -> None:
+    responses.BackupResponse.start_copy_job = start_copy_job
+    responses.BackupResponse.describe_copy_job = describe_copy_job
     responses.BackupResponse.start_restore_job = start_restore_job
     responses.BackupResponse.describe_restore_job = describe_restore_job
     responses.BackupResponse.start_backup_job = start_backup_job
@@ -337,6 +430,8 @@ def install() -> None:
             "{0}/backup-jobs/(?P<job>[^/]+)$": dispatch,
             "{0}/backup-vaults/(?P<vault>[^/]+)/recovery-points/$": dispatch,
             "{0}/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>[^/]+)$": dispatch,
+            "{0}/copy-jobs$": dispatch,
+            "{0}/copy-jobs/(?P<job>[^/]+)$": dispatch,
             "{0}/restore-jobs$": dispatch,
             "{0}/restore-jobs/(?P<job>[^/]+)$": dispatch,
         }

@@ -356,6 +356,13 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         if body.get("IamRoleArn"):
             calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))
         return calls
+    if service == "backup" and operation == "StartCopyJob":
+        calls = [(action, body.get("RecoveryPointArn", ""), {})]
+        if body.get("IamRoleArn"):
+            calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))
+        return calls
+    if service == "backup" and operation == "DescribeCopyJob":
+        return [(action, "*", {})]
     if service == "backup" and operation in ("ListRecoveryPointsByBackupVault", "DescribeBackupVault"):
         vault = urllib.parse.unquote(path.split("/backup-vaults/")[1].split("/")[0])
         return [(action, f"arn:aws:backup:{region()}:{ACCOUNT}:backup-vault:{vault}", {})]

@@ -218,3 +218,58 @@ def test_an_fsx_copy_of_an_unavailable_backup_or_past_five_in_progress_is_refuse
         destination.copy_backup(SourceBackupId=original, SourceRegion=SOURCE)
     sixth = lambda: destination.copy_backup(SourceBackupId=original, SourceRegion=SOURCE)  # noqa: E731
     assert error_code(sixth) == "ServiceLimitExceeded"
+
+
+@pytest.fixture
+def backup(endpoint):
+    stack.control("/moto-api/reset", {}, endpoint)
+    return client("backup", SOURCE, endpoint), client("backup", DESTINATION, endpoint)
+
+
+def until_copied(backup_client, job_id: str) -> dict:
+    deadline = time.monotonic() + 15
+    while (job := backup_client.describe_copy_job(CopyJobId=job_id)["CopyJob"])["State"] in ("CREATED", "RUNNING"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    return job
+
+
+def test_a_copy_job_lands_the_point_with_its_tags_in_the_other_regions_vault(backup, endpoint):
+    source, destination = backup
+    source.create_backup_vault(BackupVaultName="snapmgmt-vault")
+    vault = destination.create_backup_vault(BackupVaultName="snapmgmt-dr")["BackupVaultArn"]
+    resource = f"arn:aws:elasticfilesystem:{SOURCE}:{stack.ACCOUNT_ID}:file-system/fs-01234567"
+    made = stack.control(
+        "/moto-api/snapmgmt/backup/recovery-points",
+        {
+            "vault": "snapmgmt-vault",
+            "resourceArn": resource,
+            "points": [{"tags": {"ManagedBy": "snapmgmt"}, "creationDate": time.time() - 60}],
+        },
+        endpoint,
+    )
+    [point] = made["recoveryPointArns"]
+    start = dict(
+        RecoveryPointArn=point,
+        SourceBackupVaultName="snapmgmt-vault",
+        DestinationBackupVaultArn=vault,
+        IamRoleArn=f"arn:aws:iam::{stack.ACCOUNT_ID}:role/backup",
+        IdempotencyToken="run-1",
+    )
+
+    job_id = source.start_copy_job(**start)["CopyJobId"]
+    assert source.start_copy_job(**start)["CopyJobId"] == job_id, "the same token gives the same job"
+    busy = lambda: source.delete_recovery_point(BackupVaultName="snapmgmt-vault", RecoveryPointArn=point)  # noqa: E731
+    assert error_code(busy) == "InvalidResourceStateException", "a point being copied cannot be deleted"
+    job = until_copied(source, job_id)
+
+    assert job["State"] == "COMPLETED", job
+    copied = job["DestinationRecoveryPointArn"]
+    assert copied.startswith(f"arn:aws:backup:{DESTINATION}:")
+    [listed] = destination.list_recovery_points_by_backup_vault(BackupVaultName="snapmgmt-dr")["RecoveryPoints"]
+    assert (listed["RecoveryPointArn"], listed["ResourceArn"]) == (copied, resource)
+    assert destination.list_tags(ResourceArn=copied)["Tags"] == {"ManagedBy": "snapmgmt"}
+
+    missing = dict(start, DestinationBackupVaultArn=vault.replace("snapmgmt-dr", "nowhere"), IdempotencyToken="run-2")
+    failed = until_copied(source, source.start_copy_job(**missing)["CopyJobId"])
+    assert failed["State"] == "FAILED" and "does not exist" in failed["StatusMessage"], failed
