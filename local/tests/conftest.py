@@ -49,3 +49,18 @@ def aws(local_stack):
     stack.control("/moto-api/reset", {})
     deploy.deploy()
     return stack.client("fsx")
+
+
+@pytest.fixture(scope="module")
+def emulator_alone():
+    """The emulator alone, without the functions, for a module whose tests make their own resources; its URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(LOCAL / "emulator.py"), "--exit-with-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    url = process.stdout.readline().strip()
+    yield url
+    process.stdin.close()
+    process.wait(timeout=10)

@@ -2,8 +2,6 @@
 copies): EC2 CopySnapshot keeps what AWS keeps and refuses what AWS refuses; IAM authorizes the call in the
 destination Region against both snapshots."""
 
-import subprocess
-import sys
 import time
 
 import boto3
@@ -11,23 +9,13 @@ import botocore.exceptions
 import pytest
 import stack
 
-LOCAL = stack.__file__.rsplit("/", 1)[0]
 SOURCE, DESTINATION = "us-east-1", "us-west-2"
 
 
 @pytest.fixture(scope="module")
-def endpoint():
+def endpoint(emulator_alone):
     """The emulator alone: these tests make their own resources."""
-    process = subprocess.Popen(
-        [sys.executable, f"{LOCAL}/emulator.py", "--exit-with-stdin"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    url = process.stdout.readline().strip()
-    yield url
-    process.stdin.close()
-    process.wait(timeout=10)
+    return emulator_alone
 
 
 def client(service: str, region: str, url: str):

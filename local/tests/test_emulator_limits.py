@@ -3,31 +3,19 @@ fails here first: each limit is tripped by a small state machine made to exceed 
 Also Distributed Map as AWS runs it: children as executions of their own, ResultWriter files, tolerated failures."""
 
 import json
-import subprocess
-import sys
 import time
 
 import pytest
 import stack
 
-LOCAL = stack.__file__.rsplit("/", 1)[0]
 ROLE = f"arn:aws:iam::{stack.ACCOUNT_ID}:role/limits"
 KIB = 1024
 
 
 @pytest.fixture(scope="module")
-def endpoint():
+def endpoint(emulator_alone):
     """The emulator alone (no functions): these machines have no Lambda Tasks."""
-    process = subprocess.Popen(
-        [sys.executable, f"{LOCAL}/emulator.py", "--exit-with-stdin"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    url = process.stdout.readline().strip()
-    yield url
-    process.stdin.close()
-    process.wait(timeout=10)
+    return emulator_alone
 
 
 @pytest.fixture

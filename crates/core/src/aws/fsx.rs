@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_fsx::types::{
-    Backup, BackupLifecycle, BackupType, FileSystem, Filter, FilterName, Tag, Volume, VolumeFilter, VolumeFilterName,
-};
+use aws_sdk_fsx::types::{Backup, BackupLifecycle, BackupType, FileSystem, Filter, FilterName, Tag, Volume};
 use aws_sdk_fsx::Client;
 
 use super::Deleted;
@@ -80,18 +78,6 @@ pub async fn describe_volume(client: &Client, volume_id: &str) -> Result<Volume>
         Err(e) if e.as_service_error().is_some_and(|s| s.is_volume_not_found()) => Err(not_found()),
         Err(e) => Err(Error::aws(SERVICE, "DescribeVolumes", e)),
     }
-}
-
-/// The volumes of one file system, all pages, filtered on the server.
-pub async fn volumes_of(client: &Client, file_system_id: &str) -> Result<Vec<Volume>> {
-    let filter = VolumeFilter::builder().name(VolumeFilterName::FileSystemId).values(file_system_id).build();
-    let mut pages = client.describe_volumes().filters(filter).into_paginator().send();
-    let mut all = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::aws(SERVICE, "DescribeVolumes", e))?;
-        all.extend(page.volumes.unwrap_or_default());
-    }
-    Ok(all)
 }
 
 /// Every file system in the account and region, all pages. FSx has no server-side tag filter.
