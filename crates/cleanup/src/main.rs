@@ -1,6 +1,7 @@
 //! cleanup: deletes the expired backups (FSx), snapshot sets (EBS) or recovery points (EFS) of one target,
-//! as the retention rule allows, once this run's backup has completed. Returns what was deleted, kept (and
-//! why) and failed.
+//! as the retention rule allows, once this run's backup has completed; or, named with `region`, the copies of
+//! an instance's sets in the copy Region, once this run's copies completed. Returns what was deleted, kept
+//! (and why) and failed.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -22,12 +23,13 @@ use snapmgmt_core::{Error, Result};
 const BUDGET_MARGIN: std::time::Duration =
     snapmgmt_core::aws::CallPattern::Bursty.operation_timeout().saturating_add(std::time::Duration::from_secs(15));
 
-/// The clients of the cleanup: one per kind of backup it deletes.
+/// The clients of the cleanup: one per kind of backup it deletes, and EC2 in the copy Region (COPY_REGION).
 #[derive(Clone, Copy)]
 struct Clients<'a> {
     fsx: &'a FsxClient,
     ec2: &'a Ec2Client,
     efs: snapmgmt_core::efs::Clients<'a>,
+    copy_ec2: Option<&'a Ec2Client>,
 }
 
 async fn handler(
@@ -36,7 +38,7 @@ async fn handler(
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
-    let CleanupConfig { retention, dry_run, backup_vault_name, delete_orphans, adopt_original_sample } =
+    let CleanupConfig { retention, dry_run, backup_vault_name, delete_orphans, adopt_original_sample, copy } =
         settings.clone()?;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     let event = CleanupEvent::parse(event.payload)?;
@@ -57,10 +59,29 @@ async fn handler(
         budget_end,
         orphan: event.orphan,
         adopt: adopt_original_sample,
+        policy_override: None,
     };
+    if let Some(region) = &event.region {
+        // The copies in the copy Region: only that Region, under its own policy (default: the source's).
+        let (Some(copy_region), Some(copy_ec2)) = (copy.region.as_deref(), clients.copy_ec2) else {
+            return Err(Error::invalid_event(
+                "region",
+                format!("{region}: COPY_REGION is not set, no copies are made"),
+            ));
+        };
+        if region != copy_region {
+            return Err(Error::invalid_event("region", format!("{region} is not the copy Region ({copy_region})")));
+        }
+        let request = Request { policy_override: copy.retention, ..request };
+        let report = cleanup::run(&EbsStore { client: copy_ec2, instances: clients.ec2 }, retention, request).await?;
+        snapmgmt_core::logging::cleanup_report(&report);
+        return Ok(report.capped(REPORT_ID_LIMIT));
+    }
     let report = match event.kind {
         TargetKind::Fsx => cleanup::run(&FsxStore { client: clients.fsx }, retention, request).await?,
-        TargetKind::Ec2 => cleanup::run(&EbsStore { client: clients.ec2 }, retention, request).await?,
+        TargetKind::Ec2 => {
+            cleanup::run(&EbsStore { client: clients.ec2, instances: clients.ec2 }, retention, request).await?
+        }
         TargetKind::Efs => {
             let Some(vault) = backup_vault_name.as_deref() else {
                 return Err(Error::InvalidSetting {
@@ -83,7 +104,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = snapmgmt_core::aws::load_config("cleanup", snapmgmt_core::aws::CallPattern::Bursty).await;
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let (efs, backup) = (EfsClient::new(&sdk_config), BackupClient::new(&sdk_config));
-    let clients = Clients { fsx: &fsx, ec2: &ec2, efs: snapmgmt_core::efs::Clients { efs: &efs, backup: &backup } };
+    let copy_ec2 = match &settings {
+        Ok(CleanupConfig { copy: snapmgmt_core::config::CopySettings { region: Some(region), .. }, .. }) => {
+            Some(Ec2Client::from_conf(
+                snapmgmt_core::aws::aws_sdk_ec2::config::Builder::from(&sdk_config)
+                    .region(snapmgmt_core::aws::aws_sdk_ec2::config::Region::new(region.clone()))
+                    .build(),
+            ))
+        }
+        _ => None,
+    };
+    let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
+    let clients = Clients { fsx: &fsx, ec2: &ec2, efs: efs_clients, copy_ec2: copy_ec2.as_ref() };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("cleanup", &event.payload);
         handler(clients, &settings, event).instrument(span)
@@ -93,6 +125,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 #[cfg(test)]
 mod adopt_tests;
+#[cfg(test)]
+mod copy_tests;
 #[cfg(test)]
 mod efs_tests;
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub(crate) fn settings(
         backup_vault_name: vault.map(str::to_string),
         delete_orphans: false,
         adopt_original_sample: false,
+        copy: Default::default(),
     })
 }
 
@@ -45,7 +46,9 @@ pub(crate) async fn invoke(settings: &Result<CleanupConfig>, payload: Value) -> 
 async fn invoke_via(fsx: &FsxClient, settings: &Result<CleanupConfig>, payload: Value) -> Result<CleanupReport> {
     let ec2 = kit::ec2_client().await;
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
-    let clients = Clients { fsx, ec2: &ec2, efs: snapmgmt_core::efs::Clients { efs: &efs, backup: &backup } };
+    let copy_ec2 = kit::copy_ec2_client().await;
+    let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
+    let clients = Clients { fsx, ec2: &ec2, efs: efs_clients, copy_ec2: Some(&copy_ec2) };
     handler(clients, settings, LambdaEvent::new(payload, Default::default())).await
 }
 
@@ -525,6 +528,7 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
         budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),
         orphan: false,
         adopt: false,
+        policy_override: None,
     };
 
     let report = cleanup::run(&FsxStore { client: &via }, retention(7, 1).unwrap(), request).await.unwrap();

@@ -77,6 +77,8 @@ pub struct Request<'a> {
     pub orphan: bool,
     /// ADOPT_ORIGINAL_SAMPLE: the original sample's backups of this target are judged as ours.
     pub adopt: bool,
+    /// A policy over the resource's tag and the stack's: COPY_RETENTION, for the copies in the copy Region.
+    pub policy_override: Option<Written>,
 }
 
 /// Deletes the target's expired backups, as the retention rule and the delete guard allow, once this
@@ -90,7 +92,14 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         Err(Error::NotFound { .. }) if request.orphan => None,
         Err(e) => return Err(e),
     };
-    let (retention, applied) = resource_policy(retention, target, resource.as_ref())?;
+    let (retention, applied) = match request.policy_override {
+        Some(written) => {
+            let retention = retention.with_written(written);
+            let applied = applied_policy(&retention, PolicySource::Copy);
+            (retention, applied)
+        }
+        None => resource_policy(retention, target, resource.as_ref())?,
+    };
     let mut parts = store.list_ours(target).await?;
     if let (true, Some(sample)) = (request.adopt, S::SAMPLE) {
         let more: Vec<BackupInfo> = store.list_sample(target).await?;
@@ -266,12 +275,16 @@ fn resource_policy(
             }
         },
     };
-    let applied = AppliedPolicy {
+    let applied = applied_policy(&retention, source);
+    Ok((retention, applied))
+}
+
+fn applied_policy(retention: &RetentionConfig, source: PolicySource) -> AppliedPolicy {
+    AppliedPolicy {
         source,
         policy: retention.written().to_string(),
         time_zone: retention.time_zone.iana_name().unwrap_or("UTC").to_string(),
-    };
-    Ok((retention, applied))
+    }
 }
 
 /// The backup each part belongs to, index for index: with sets, the set of its run, which it joins only if

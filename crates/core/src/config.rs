@@ -66,6 +66,49 @@ pub struct TriggerConfig {
     pub ontap_volumes_of_tagged_file_systems: bool,
 }
 
+/// Copies to a second Region (COPY_REGION, empty: none): where, with which key (COPY_KMS_KEY_ID, empty: the
+/// destination's default EBS key), and kept how long there (COPY_RETENTION in the compact form, empty: the
+/// source's policy).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CopySettings {
+    pub region: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub retention: Option<Written>,
+}
+
+impl CopySettings {
+    pub fn from_source(src: &impl Source) -> Result<Self> {
+        let set = |name: &str| src.get(name).filter(|v| !v.trim().is_empty());
+        let region = match set("COPY_REGION") {
+            None => None,
+            Some(region) => {
+                let parts: Vec<&str> = region.split('-').collect();
+                let well_formed = parts.len() >= 3
+                    && parts
+                        .iter()
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+                    && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+                if !well_formed {
+                    return Err(invalid("COPY_REGION", &region, "is not a Region name, such as us-west-2"));
+                }
+                if src.get("AWS_REGION").as_deref() == Some(region.as_str()) {
+                    return Err(invalid(
+                        "COPY_REGION",
+                        &region,
+                        "is this stack's own Region: a copy must survive its loss",
+                    ));
+                }
+                Some(region)
+            }
+        };
+        let retention = match set("COPY_RETENTION") {
+            None => None,
+            Some(text) => Some(Written::parse(&text).map_err(|reason| invalid("COPY_RETENTION", &text, &reason))?),
+        };
+        Ok(Self { region, kms_key_id: set("COPY_KMS_KEY_ID"), retention })
+    }
+}
+
 /// Settings of the functions that take backups: DRY_RUN, and COPY_TAGS, the keys of a resource's tags
 /// copied onto its backups (unset: [`crate::tags::DEFAULT_COPY_TAGS`]; empty: none).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -189,6 +232,8 @@ pub struct CleanupConfig {
     pub delete_orphans: bool,
     /// ADOPT_ORIGINAL_SAMPLE: the original sample's backups of a target are judged as ours. Off by default.
     pub adopt_original_sample: bool,
+    /// Where copies are, and the policy they are kept under there.
+    pub copy: CopySettings,
 }
 
 impl CleanupConfig {
@@ -199,6 +244,7 @@ impl CleanupConfig {
             backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
             delete_orphans: flag(src, "DELETE_ORPHANS")?,
             adopt_original_sample: flag(src, "ADOPT_ORIGINAL_SAMPLE")?,
+            copy: CopySettings::from_source(src)?,
         })
     }
 
@@ -665,6 +711,31 @@ mod tests {
             let err = read(&[(name, value)]).unwrap_err();
             assert!(matches!(&err, Error::InvalidSetting { name: n, .. } if *n == name), "{err}");
             assert!(err.to_string().contains(value), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_copy_region_is_a_region_name_other_than_the_stacks_own() {
+        let none = CopySettings::from_source(&source(&[("COPY_REGION", "")])).unwrap();
+        assert_eq!(none, CopySettings::default());
+        let copies = CopySettings::from_source(&source(&[
+            ("COPY_REGION", "us-west-2"),
+            ("AWS_REGION", "us-east-1"),
+            ("COPY_KMS_KEY_ID", "alias/dr"),
+            ("COPY_RETENTION", "daily=7,monthly=12"),
+        ]))
+        .unwrap();
+        assert_eq!(copies.region.as_deref(), Some("us-west-2"));
+        assert_eq!(copies.kms_key_id.as_deref(), Some("alias/dr"));
+        assert_eq!(copies.retention.unwrap().to_string(), "daily=7,monthly=12");
+        for (name, pairs) in [
+            ("COPY_REGION", vec![("COPY_REGION", "us-west")]),
+            ("COPY_REGION", vec![("COPY_REGION", "US-WEST-2")]),
+            ("COPY_REGION", vec![("COPY_REGION", "us-east-1"), ("AWS_REGION", "us-east-1")]),
+            ("COPY_RETENTION", vec![("COPY_REGION", "us-west-2"), ("COPY_RETENTION", "weekly=x")]),
+        ] {
+            let err = CopySettings::from_source(&source(&pairs)).unwrap_err();
+            assert!(matches!(&err, Error::InvalidSetting { name: n, .. } if *n == name), "{err}");
         }
     }
 }

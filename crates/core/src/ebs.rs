@@ -300,7 +300,10 @@ async fn snapshot_run_status(
 /// The cleanup engine's view of EBS: an instance's snapshots, found by our tags (a snapshot records its
 /// volume, not its instance), deleted as sets: the snapshots of one attempt of a run.
 pub struct EbsStore<'a> {
+    /// Where the snapshots are: the instance's Region, or the copy Region for its copies.
     pub client: &'a Ec2Client,
+    /// The instance's own Region.
+    pub instances: &'a Ec2Client,
 }
 
 impl Store for EbsStore<'_> {
@@ -324,7 +327,7 @@ impl Store for EbsStore<'_> {
     }
 
     async fn resource(&self, instance_id: &str) -> Result<Resource> {
-        let (owner_id, instance) = ec2_api::describe_instance_and_owner(self.client, instance_id).await?;
+        let (owner_id, instance) = ec2_api::describe_instance_and_owner(self.instances, instance_id).await?;
         let tags =
             instance.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
         Ok(Resource { owner_id, tags })
@@ -363,6 +366,8 @@ pub fn automation_status(status: &AutomationExecutionStatus) -> CheckStatus {
         _ => CheckStatus::Failed,
     }
 }
+
+pub mod copy;
 
 #[cfg(test)]
 mod tests;

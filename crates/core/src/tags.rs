@@ -17,8 +17,13 @@ pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
 /// A resource's own retention policy, in the compact form (`daily=7,weekly=4`, `days=30`).
 pub const RETENTION_KEY: &str = "snapmgmt:Retention";
 
+/// On a copy in another Region: the backup it is a copy of, and that backup's Region.
+pub const SOURCE_ID_KEY: &str = "snapmgmt:SourceId";
+pub const SOURCE_REGION_KEY: &str = "snapmgmt:SourceRegion";
+
 /// Every key snapmgmt writes on the backups it makes.
-pub const BACKUP_KEYS: [&str; 5] = [MANAGED_BY_KEY, TARGET_ID_KEY, RUN_ID_KEY, ATTEMPT_KEY, APP_CONSISTENT_KEY];
+pub const BACKUP_KEYS: [&str; 7] =
+    [MANAGED_BY_KEY, TARGET_ID_KEY, RUN_ID_KEY, ATTEMPT_KEY, APP_CONSISTENT_KEY, SOURCE_ID_KEY, SOURCE_REGION_KEY];
 
 /// The Description of an EBS snapshot snapmgmt takes. Unlike a tag, it is fixed at creation: it names the
 /// instance and the run, and a snapshot counts as ours, and of that instance, only when it agrees with the

@@ -1,14 +1,16 @@
 //! snapshot-ebs: starts this attempt's EBS snapshot run of one instance: the SSM Automation document
 //! (mode `ssm`: scripts, I/O freeze, one multi-volume set, thaw) or CreateSnapshots itself (mode `direct`).
 //! A retried invocation gets the same run back; a retried attempt replaces the sets of failed ones.
+//! Asked `"action": "copy"`, it copies a completed set to the copy Region (COPY_REGION), each snapshot once.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
-use snapmgmt_core::config::{DryRunSetting, SnapshotConfig};
+use snapmgmt_core::config::{CopySettings, DryRunSetting, SnapshotConfig};
+use snapmgmt_core::ebs::copy::Regions;
 use snapmgmt_core::logging::Instrument;
-use snapmgmt_core::model::{parse_event, SnapshotEbsEvent, SnapshotEbsResult};
-use snapmgmt_core::{ebs, Result};
+use snapmgmt_core::model::{parse_event, CopyEbsEvent, CopyResult, EbsRequest, SnapshotEbsEvent, SnapshotEbsResult};
+use snapmgmt_core::{ebs, Error, Result};
 
 async fn handler(
     clients: ebs::Clients<'_>,
@@ -22,6 +24,51 @@ async fn handler(
     ebs::snapshot_instance(clients, &config, &request, &event.context.request_id).await
 }
 
+/// The copy Region's client, made once at start when COPY_REGION is set.
+struct Copying<'a> {
+    settings: CopySettings,
+    source_region: String,
+    destination: Option<&'a aws_sdk_ec2::Client>,
+}
+
+async fn copy_handler(
+    source: &aws_sdk_ec2::Client,
+    copying: &Result<Copying<'_>>,
+    dry_run: DryRunSetting,
+    mut request: CopyEbsEvent,
+    request_id: &str,
+) -> Result<CopyResult> {
+    let copying = copying.as_ref().map_err(Clone::clone)?;
+    let (Some(region), Some(destination)) = (copying.settings.region.as_deref(), copying.destination) else {
+        return Err(Error::InvalidSetting {
+            name: "COPY_REGION",
+            value: String::new(),
+            reason: "is not set: there is no Region to copy to".into(),
+        });
+    };
+    request.dry_run = dry_run.applied_to(request.dry_run);
+    let regions = Regions { source, source_region: &copying.source_region, destination, destination_region: region };
+    ebs::copy::copy_set(regions, &request, copying.settings.kms_key_id.as_deref(), request_id).await
+}
+
+/// A snapshot run, or (`"action": "copy"`) a copy.
+async fn route(
+    clients: ebs::Clients<'_>,
+    config: &Result<(SnapshotConfig, DryRunSetting)>,
+    copying: &Result<Copying<'_>>,
+    event: LambdaEvent<Value>,
+) -> Result<Value> {
+    if event.payload.get("action").is_none() {
+        return Ok(serde_json::to_value(handler(clients, config, event).await?).expect("the result serialises"));
+    }
+    let EbsRequest::Copy(request) = EbsRequest::parse(event.payload)? else {
+        unreachable!("an event with an action is a copy or refused")
+    };
+    let dry_run = config.as_ref().map_err(Clone::clone)?.1;
+    let result = copy_handler(clients.ec2, copying, dry_run, request, &event.context.request_id).await?;
+    Ok(serde_json::to_value(result).expect("the result serialises"))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
@@ -30,10 +77,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let sdk_config = snapmgmt_core::aws::load_config("snapshot-ebs", snapmgmt_core::aws::CallPattern::Steady).await;
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
+    let settings = snapmgmt_core::config::logged_at_start(CopySettings::from_source(&snapmgmt_core::config::Env));
+    let destination = match &settings {
+        Ok(CopySettings { region: Some(region), .. }) => Some(aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&sdk_config)
+                .region(aws_sdk_ec2::config::Region::new(region.clone()))
+                .build(),
+        )),
+        _ => None,
+    };
+    let source_region = sdk_config.region().map(|r| r.to_string()).unwrap_or_default();
+    let copying = settings.map(|settings| Copying { settings, source_region, destination: destination.as_ref() });
     let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("snapshot-ebs", &event.payload);
-        handler(clients, &config, event).instrument(span)
+        route(clients, &config, &copying, event).instrument(span)
     }))
     .await
 }

@@ -139,3 +139,108 @@ async fn a_connection_dropped_after_create_snapshots_was_sent_makes_no_second_se
     assert_eq!(result.snapshot_ids, all, "one set, found by its tags after the dropped answer");
     assert!(!all.is_empty());
 }
+
+// ---------------------------------------------------------------- copies to the copy Region
+
+async fn copy(payload: Value) -> Result<Value> {
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let destination = kit::copy_ec2_client().await;
+    let settings = CopySettings { region: Some(kit::COPY_REGION.to_string()), ..Default::default() };
+    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(&destination) });
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = kit::unique("request");
+    let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
+    route(ebs::Clients { ec2: &ec2, ssm: &ssm }, &config, &copying, LambdaEvent::new(payload, context)).await
+}
+
+fn copy_result(value: Value) -> CopyResult {
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn a_completed_set_is_copied_once_with_its_tags_and_the_copies_are_followed_until_completed() {
+    let ec2 = kit::ec2_client().await;
+    let destination = kit::copy_ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let run = run_id();
+    let tags = [kit::our_snapshot_tags(&instance, &run).as_slice(), &[("Name", "web-1 /dev/sdf")]].concat();
+    let set = vec![kit::create_snapshot(&ec2, &instance, &tags, 0).await];
+    let event = json!({"action": "copy", "instanceId": instance, "snapshotIds": set, "runId": run});
+
+    let first = copy_result(copy(event.clone()).await.unwrap());
+    let mut last = first.clone();
+    for _ in 0..50 {
+        last = copy_result(copy(event.clone()).await.unwrap());
+        if last.status != snapmgmt_core::model::CheckStatus::InProgress {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    assert_eq!((first.region.as_str(), first.copy_ids.len()), (kit::COPY_REGION, 1));
+    assert_eq!(last.status, snapmgmt_core::model::CheckStatus::Ready, "{last:?}");
+    assert_eq!(last.copy_ids, first.copy_ids, "asked again, no second copy");
+    let described = destination.describe_snapshots().snapshot_ids(&last.copy_ids[0]).send().await.unwrap();
+    let copied = &described.snapshots()[0];
+    let tag =
+        |key: &str| copied.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string);
+    assert_eq!(tag("snapmgmt:SourceId"), Some(set[0].clone()));
+    assert_eq!(tag("snapmgmt:SourceRegion").as_deref(), Some("us-east-1"));
+    assert_eq!(tag("snapmgmt:RunId"), Some(run.clone()));
+    assert_eq!(tag("Name").as_deref(), Some("web-1 /dev/sdf"));
+    assert_eq!(copied.encrypted(), Some(true));
+    assert_eq!(copied.description(), Some(snapmgmt_core::tags::snapshot_description(&instance, &run).as_str()));
+}
+
+#[tokio::test]
+async fn past_awss_limit_on_copies_in_flight_the_copy_waits_instead_of_failing() {
+    let ec2 = kit::ec2_client().await;
+    let destination = kit::copy_ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let run = run_id();
+    let set = vec![kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, &run), 0).await];
+    // Twenty copies of someone else's, in flight for good.
+    let other = kit::create_snapshot(&ec2, &instance, &[], 0).await;
+    for _ in 0..20 {
+        let id = destination
+            .copy_snapshot()
+            .source_region("us-east-1")
+            .source_snapshot_id(&other)
+            .send()
+            .await
+            .unwrap()
+            .snapshot_id
+            .unwrap();
+        kit::control(
+            "/moto-api/snapmgmt/ec2/snapshot",
+            &json!({"snapshotId": id, "state": "pending", "region": kit::COPY_REGION}),
+        );
+    }
+    let event = json!({"action": "copy", "instanceId": instance, "snapshotIds": set, "runId": run});
+
+    let result = copy_result(copy(event).await.unwrap());
+
+    assert_eq!(result.status, snapmgmt_core::model::CheckStatus::InProgress);
+    assert!(result.copy_ids.is_empty() && result.detail.contains("limit"), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_copy_without_a_copy_region_or_with_a_bad_event_names_what_is_wrong() {
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let copying =
+        Ok(Copying { settings: CopySettings::default(), source_region: "us-east-1".into(), destination: None });
+    let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
+    let event =
+        json!({"action": "copy", "instanceId": "i-0123456789abcdef0", "snapshotIds": ["snap-0123456789abcdef0"]});
+    let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
+    let err = route(clients, &config, &copying, LambdaEvent::new(event, Default::default())).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidSetting { name: "COPY_REGION", .. }), "{err}");
+    for (event, field) in [
+        (json!({"action": "paste", "instanceId": "i-0123456789abcdef0"}), "action"),
+        (json!({"action": "copy", "instanceId": "i-0123456789abcdef0", "snapshotIds": []}), "snapshotIds"),
+        (json!({"action": "copy", "instanceId": "i-0123456789abcdef0", "snapshotIds": ["vol-1"]}), "snapshotIds"),
+    ] {
+        let err = copy(event.clone()).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{event}: {err}");
+    }
+}

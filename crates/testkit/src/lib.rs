@@ -101,6 +101,15 @@ pub async fn ec2_client() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&sdk_config().await)
 }
 
+/// The Region the tests copy to.
+pub const COPY_REGION: &str = "us-west-2";
+
+/// An EC2 client of the copy Region.
+pub async fn copy_ec2_client() -> aws_sdk_ec2::Client {
+    let config = sdk_config().await;
+    aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&config).region(Region::new(COPY_REGION)).build())
+}
+
 pub async fn efs_client() -> aws_sdk_efs::Client {
     aws_sdk_efs::Client::new(&sdk_config().await)
 }

@@ -134,6 +134,52 @@ pub async fn create_snapshots(
     Ok(out.snapshots().iter().filter_map(|s| s.snapshot_id().map(str::to_string)).collect())
 }
 
+/// What became of one CopySnapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Copied {
+    /// The copy's id, in the destination Region.
+    Started(String),
+    /// AWS's limit on copies in flight to the destination Region: none started; ask again later.
+    LimitReached,
+}
+
+/// Copies one snapshot into the Region of `destination` (the client the call is sent to), encrypted (with
+/// `kms_key_id`, else the destination's default EBS key), tagged at creation. Sent once, never retried by
+/// the SDK: CopySnapshot takes no idempotency token, so after a failed call only the copy's tags tell
+/// whether it took effect.
+pub async fn copy_snapshot(
+    destination: &Client,
+    source_region: &str,
+    source_id: &str,
+    description: &str,
+    kms_key_id: Option<&str>,
+    tags: &[(&str, &str)],
+) -> Result<Copied> {
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::Snapshot)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .build();
+    let out = destination
+        .copy_snapshot()
+        .source_region(source_region)
+        .source_snapshot_id(source_id)
+        .description(description)
+        .encrypted(true)
+        .set_kms_key_id(kms_key_id.map(str::to_string))
+        .tag_specifications(tags)
+        .customize()
+        .config_override(aws_sdk_ec2::config::Builder::new().retry_config(aws_config::retry::RetryConfig::disabled()))
+        .send()
+        .await;
+    match out {
+        Ok(out) => Ok(Copied::Started(out.snapshot_id.unwrap_or_default())),
+        Err(e) if aws_sdk_ec2::error::ProvideErrorMetadata::code(&e) == Some("ResourceLimitExceeded") => {
+            Ok(Copied::LimitReached)
+        }
+        Err(e) => Err(Error::aws(SERVICE, "CopySnapshot", e)),
+    }
+}
+
 /// This account's snapshots matching every `tag:key=value` filter, all pages of up to `page_size`.
 pub async fn list_own_snapshots(client: &Client, tags: &[(&str, &str)], page_size: i32) -> Result<Vec<Snapshot>> {
     let mut request = client.describe_snapshots().owner_ids("self").max_results(page_size);

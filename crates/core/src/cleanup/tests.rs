@@ -192,6 +192,7 @@ fn clean<const SETS: bool>(store: &MemoryStore<SETS>, case: &Case, dry_run: bool
         budget_end: None,
         orphan: case.orphan,
         adopt: false,
+        policy_override: None,
     };
     futures::executor::block_on(run(store, retention, request))
 }
@@ -416,6 +417,7 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
         budget_end: None,
         orphan: false,
         adopt: false,
+        policy_override: None,
     };
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100, ..RetentionConfig::default() };
@@ -444,6 +446,7 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
         budget_end: None,
         orphan: false,
         adopt: false,
+        policy_override: None,
     };
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() };
@@ -473,6 +476,7 @@ fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
             budget_end: None,
             orphan: false,
             adopt: false,
+            policy_override: None,
         };
         let err = futures::executor::block_on(run(&store, retention.clone(), request)).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { .. }), "{err}");

@@ -66,6 +66,7 @@ async fn one_failed_delete_does_not_stop_the_others() {
         budget_end: None,
         orphan: false,
         adopt: false,
+        policy_override: None,
     };
     let report = cleanup::run(
         &FsxStore { client: &client },

@@ -24,6 +24,9 @@ pub struct CleanupEvent {
     /// A resource that is no longer a target, whose backups of ours remain: there is no new backup, and
     /// the rule deletes only after their own retention, keeping the newest.
     pub orphan: bool,
+    /// The copy Region, for the copies there (EBS): cleaned under the copy policy, with the copies as the
+    /// new backup. None: the target's own Region.
+    pub region: Option<String>,
 }
 
 impl CleanupEvent {
@@ -86,6 +89,7 @@ impl From<FsxCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
             orphan: false,
+            region: None,
         }
     }
 }
@@ -97,6 +101,8 @@ struct EbsCleanup {
     instance_id: String,
     #[serde(default)]
     new_snapshot_ids: Option<Vec<String>>,
+    #[serde(default)]
+    region: Option<String>,
     #[serde(default)]
     dry_run: bool,
     #[serde(default)]
@@ -124,6 +130,7 @@ impl From<EbsCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
             orphan: false,
+            region: e.region,
         }
     }
 }
@@ -163,6 +170,7 @@ impl From<EfsCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
             orphan: false,
+            region: None,
         }
     }
 }
@@ -201,6 +209,7 @@ impl From<OrphanCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
             orphan: true,
+            region: None,
         }
     }
 }

@@ -91,6 +91,8 @@ pub enum PolicySource {
     Stack,
     /// The resource's `snapmgmt:Retention` tag.
     Tag,
+    /// COPY_RETENTION, for the copies in the copy Region.
+    Copy,
 }
 
 /// The backups of ours a resource has, by age in whole days.

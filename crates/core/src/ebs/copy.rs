@@ -1,0 +1,113 @@
+//! Copies of a completed EBS set in the copy Region: each snapshot copied once, found again by its
+//! `snapmgmt:SourceId` tag, so a retried or repeated ask never makes a second copy. The copies carry the
+//! source's tags (ours among them: the same run, attempt and target) and the Description snapmgmt writes,
+//! so the destination's cleanup judges them by the same rule; and the source's id and Region.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::Client as Ec2Client;
+
+use crate::aws::ec2::{self as ec2_api, Copied};
+use crate::error::Result;
+use crate::model::{CheckStatus, CopyEbsEvent, CopyResult, RunId};
+use crate::retention::BackupState;
+use crate::tags::{self, SOURCE_ID_KEY, SOURCE_REGION_KEY};
+
+/// The two Regions a copy joins.
+#[derive(Clone, Copy)]
+pub struct Regions<'a> {
+    pub source: &'a Ec2Client,
+    pub source_region: &'a str,
+    pub destination: &'a Ec2Client,
+    pub destination_region: &'a str,
+}
+
+/// Starts the copies of this run's set that are not under way yet (as many as AWS's limit on copies in
+/// flight allows), and says how all of them are doing.
+pub async fn copy_set(
+    regions: Regions<'_>,
+    event: &CopyEbsEvent,
+    kms_key_id: Option<&str>,
+    request_id: &str,
+) -> Result<CopyResult> {
+    let instance = event.instance_id.as_str();
+    let answer = |status, copy_ids: Vec<String>, detail: String| CopyResult {
+        region: regions.destination_region.to_string(),
+        copy_ids,
+        status,
+        attempt: event.attempt.saturating_add(1),
+        detail,
+    };
+    if event.dry_run {
+        let detail = format!("would copy {} snapshots to {}", event.snapshot_ids.len(), regions.destination_region);
+        return Ok(answer(CheckStatus::Ready, Vec::new(), detail));
+    }
+    let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
+    let this_run = tags::ownership(instance, run.as_str());
+    let mut copies: BTreeMap<String, aws_sdk_ec2::types::Snapshot> = BTreeMap::new();
+    for copy in ec2_api::list_own_snapshots(regions.destination, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE).await? {
+        if let Some(source) = ec2_api::snapshot_info(&copy).tags.get(SOURCE_ID_KEY).cloned() {
+            copies.insert(source, copy);
+        }
+    }
+    let mut limited = false;
+    let missing: Vec<&String> = event.snapshot_ids.iter().filter(|id| !copies.contains_key(*id)).collect();
+    if !missing.is_empty() {
+        let missing: Vec<String> = missing.into_iter().cloned().collect();
+        for source in ec2_api::describe_snapshots(regions.source, &missing).await? {
+            let source_id = source.snapshot_id().unwrap_or_default().to_string();
+            let mut copy_tags = ec2_api::snapshot_info(&source).tags;
+            copy_tags.insert(SOURCE_ID_KEY.to_string(), source_id.clone());
+            copy_tags.insert(SOURCE_REGION_KEY.to_string(), regions.source_region.to_string());
+            let pairs: Vec<(&str, &str)> = copy_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let description = tags::snapshot_description(instance, run.as_str());
+            let copied = ec2_api::copy_snapshot(
+                regions.destination,
+                regions.source_region,
+                &source_id,
+                &description,
+                kms_key_id,
+                &pairs,
+            )
+            .await?;
+            if copied == Copied::LimitReached {
+                limited = true;
+                break;
+            }
+        }
+        // The new copies, as the destination describes them.
+        copies.clear();
+        for copy in ec2_api::list_own_snapshots(regions.destination, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE).await? {
+            if let Some(source) = ec2_api::snapshot_info(&copy).tags.get(SOURCE_ID_KEY).cloned() {
+                copies.insert(source, copy);
+            }
+        }
+    }
+    let ids: Vec<String> = copies
+        .iter()
+        .filter(|(source, _)| event.snapshot_ids.contains(source))
+        .filter_map(|(_, c)| c.snapshot_id().map(str::to_string))
+        .collect();
+    let states: Vec<BackupState> = copies
+        .iter()
+        .filter(|(source, _)| event.snapshot_ids.contains(source))
+        .map(|(_, c)| ec2_api::snapshot_info(c).state)
+        .collect();
+    let status = if states.contains(&BackupState::Failed) {
+        CheckStatus::Failed
+    } else if !limited && ids.len() == event.snapshot_ids.len() && states.iter().all(|s| *s == BackupState::Completed) {
+        CheckStatus::Ready
+    } else {
+        CheckStatus::InProgress
+    };
+    let mut detail = format!(
+        "{} of {} snapshots of {instance} copied to {}: {status:?}",
+        ids.len(),
+        event.snapshot_ids.len(),
+        regions.destination_region
+    );
+    if limited {
+        detail.push_str("; waiting: AWS's limit on copies in flight to that Region is reached");
+    }
+    Ok(answer(status, ids, detail))
+}
