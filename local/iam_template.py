@@ -170,6 +170,10 @@ class Resolver:
                 return left == right
             if key == "Fn::Not":
                 return not self.resolve(argument[0])
+            if key == "Fn::And":
+                return all(self.resolve(a) for a in argument)
+            if key == "Fn::Or":
+                return any(self.resolve(a) for a in argument)
             if key == "Condition":
                 return self.condition(argument)
         resolved = {k: self.resolve(v) for k, v in value.items()}

@@ -63,7 +63,8 @@ def scheduled_event(dry_run: bool, poll_seconds) -> dict:
     }
     if poll_seconds is not None:
         event["timing"] = {
-            name: poll_seconds for name in ("fsxWaitSeconds", "backupPollSeconds", "ebsPollSeconds", "efsPollSeconds")
+            name: poll_seconds
+            for name in ("fsxWaitSeconds", "backupPollSeconds", "ebsPollSeconds", "efsPollSeconds", "copyPollSeconds")
         }
     return event
 

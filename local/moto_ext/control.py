@@ -9,6 +9,7 @@ POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": 
 POST /moto-api/snapmgmt/backup/recovery-points {"vault", "resourceArn", "points": [{"tags", "creationDate",
      "status"?, "inUse"?}]}: recovery points as jobs leave them, aged; "inUse" as while a restore reads one
 POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
+POST /moto-api/snapmgmt/ec2/next-copies  {"region", "outcomes": ["error"]}: how the next copies into that Region end
 POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
 POST /moto-api/snapmgmt/iam/principals   the stack's roles and who acts as them (local/iam_template.py)
 GET  /moto-api/snapmgmt/iam/decisions    every IAM decision since the emulator started
@@ -27,7 +28,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import backup, fsx, iam, sfn, ssm
+from . import backup, ec2, fsx, iam, sfn, ssm
 
 
 def _body(request) -> dict:
@@ -187,6 +188,12 @@ def sfn_map_runs(request, full_url, headers):
     return _ok({"mapRuns": runs})
 
 
+def ec2_next_copies(request, full_url, headers):
+    body = _body(request)
+    ec2.next_copy_outcomes(_backend(ec2_backends, body))[:] = list(body.get("outcomes", []))
+    return _ok({})
+
+
 def iam_principals(request, full_url, headers):
     iam.configure(_body(request))
     return _ok({})
@@ -207,6 +214,7 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
     "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,
     "{0}/moto-api/snapmgmt/backup/recovery-points": backup_recovery_points,
+    "{0}/moto-api/snapmgmt/ec2/next-copies": ec2_next_copies,
     "{0}/moto-api/snapmgmt/iam/principals": iam_principals,
     "{0}/moto-api/snapmgmt/iam/decisions": iam_decisions,
 }

@@ -108,8 +108,18 @@ def _copy_snapshot(self):
     snapshot.encrypted = encrypted
     snapshot.kms_key_id = (kms_key_id or DEFAULT_EBS_KEY) if encrypted else None
     snapshot.copied_from = (source_region, source_id)
+    scripted = next_copy_outcomes(self.ec2_backend)
+    if scripted:
+        snapshot.status = scripted.pop(0)  # its outcome once its time is up: "error" fails it
     snapshot.add_tags(self._parse_tag_specification().get("snapshot", {}))
     return responses.ActionResult({"SnapshotId": snapshot.id, "Tags": snapshot.tag_set})
+
+
+def next_copy_outcomes(backend) -> list:
+    """The states the next copies into this backend's Region end in, e.g. ["error"] (a test's script)."""
+    if not hasattr(backend, "snapmgmt_next_copies"):
+        backend.snapmgmt_next_copies = []
+    return backend.snapmgmt_next_copies
 
 
 def _get_tags(self) -> list:

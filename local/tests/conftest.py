@@ -17,15 +17,22 @@ import stack  # noqa: E402
 
 RETENTION_DAYS = 7
 # The suite's stack adopts the original sample's backups (deployed so, its roles too): the one test with such
-# backups sees them adopted; no other test has any.
-STACK_PARAMETERS = {"AdoptOriginalSampleBackups": "true"}
+# backups sees them adopted; no other test has any. And it copies each EBS set to a second Region.
+COPY_REGION = "us-west-2"
+STACK_PARAMETERS = {"AdoptOriginalSampleBackups": "true", "CopyRegion": COPY_REGION}
 # The calls tests make to be refused, (action, resource): every other denial fails the suite (test_zz_iam.py).
 PROVOKED_DENIALS = set()
 
 
 @pytest.fixture(scope="session")
 def local_stack():
-    env = dict(os.environ, RETENTION_DAYS=str(RETENTION_DAYS), MIN_KEEP="1", ADOPT_ORIGINAL_SAMPLE="true")
+    env = dict(
+        os.environ,
+        RETENTION_DAYS=str(RETENTION_DAYS),
+        MIN_KEEP="1",
+        ADOPT_ORIGINAL_SAMPLE="true",
+        COPY_REGION=COPY_REGION,
+    )
     subprocess.run([str(LOCAL / "start.sh")], check=True, env=env)
     settings = {}
     for line in (LOCAL / ".state" / "env").read_text().splitlines():

@@ -2,8 +2,11 @@
 automation, the shipped state machine's poll and retry loop, real function binaries."""
 
 import json
+import os
 import time
 
+import boto3
+import conftest
 import deploy
 import stack
 from test_workflow import kept, run, target
@@ -125,3 +128,74 @@ def test_a_target_failing_past_the_stale_limit_is_named_in_the_report(aws):
 
     [stale] = [s for s in summary["withoutRecentBackup"] if s["targetId"] == failing]
     assert stale["kind"] == "ec2" and stale["hoursWithoutBackup"] >= 72 and stale["lastCompleted"] == three_days_ago
+
+
+def copy_region_ec2():
+    """EC2 in the suite's copy Region (COPY_REGION)."""
+    return boto3.client(
+        "ec2",
+        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        region_name=conftest.COPY_REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def old_copy(ec2, destination, instance: str, run_name: str, age_days: float) -> str:
+    """A copy of ours in the copy Region, as an earlier run made it, aged."""
+    source = stack.create_snapshot(ec2, instance, age_days, ours=True, run=run_name)
+    tags = [
+        {"Key": "ManagedBy", "Value": "snapmgmt"},
+        {"Key": "snapmgmt:TargetId", "Value": instance},
+        {"Key": "snapmgmt:RunId", "Value": run_name},
+        {"Key": "snapmgmt:SourceId", "Value": source},
+    ]
+    copy = destination.copy_snapshot(
+        SourceRegion=stack.REGION,
+        SourceSnapshotId=source,
+        Description=f"snapmgmt {instance} {run_name}",
+        TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}],
+    )["SnapshotId"]
+    started = time.time() - age_days * stack.DAY
+    stack.control(
+        "/moto-api/snapmgmt/ec2/snapshot",
+        {"snapshotId": copy, "startTime": started, "state": "completed", "region": conftest.COPY_REGION},
+    )
+    return copy
+
+
+def test_each_new_set_is_copied_to_the_copy_region_and_the_copies_there_are_cleaned_by_the_rule(aws):
+    ec2, destination = stack.client("ec2"), copy_region_ec2()
+    instance = stack.create_instance(ec2, volumes=1)
+    expired = old_copy(ec2, destination, instance, "old-run", 20)
+    young = old_copy(ec2, destination, instance, "young-run", 2)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    result = target(summary, instance)
+    copied = result["copy"]
+    assert copied["region"] == "us-west-2" and len(copied["copyIds"]) == len(result["created"]) == 1, copied
+    assert copied["cleanup"]["deleted"] == [expired]
+    assert {k["id"]: k["reason"] for k in copied["cleanup"]["kept"]}[young] == "TooYoung"
+    [copy] = destination.describe_snapshots(SnapshotIds=copied["copyIds"])["Snapshots"]
+    assert (tag(copy, "snapmgmt:SourceId"), tag(copy, "snapmgmt:SourceRegion")) == (result["created"][0], "us-east-1")
+    assert copy["Encrypted"] and copy["State"] == "completed"
+
+
+def test_a_failed_copy_fails_that_target_and_the_next_run_copies_again(aws):
+    ec2 = stack.client("ec2")
+    instance = stack.create_instance(ec2, volumes=1)
+    stack.control("/moto-api/snapmgmt/ec2/next-copies", {"region": conftest.COPY_REGION, "outcomes": ["error"]})
+
+    failed = run(time="2026-11-26T02:00:00Z")
+
+    assert failed["status"] == "FAILED", failed
+    result = target(failed, instance)
+    assert result["error"] == "CopyFailed" and len(result["created"]) == 1, result
+    assert result["created"][0] in {s["SnapshotId"] for s in stack.snapshots(ec2, instance)}, "the source set stays"
+
+    again = run(time="2026-11-27T02:00:00Z")
+
+    assert again["status"] == "SUCCEEDED", again
+    assert len(target(again, instance)["copy"]["copyIds"]) == 1

@@ -64,6 +64,8 @@ pub struct TriggerConfig {
     /// ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS: a tagged ONTAP file system makes its read-write volumes
     /// targets (off: only tagged volumes are, and the file system is skipped saying so).
     pub ontap_volumes_of_tagged_file_systems: bool,
+    /// COPY_REGION: where each run copies the new backups (EBS sets); None: nowhere.
+    pub copy_region: Option<String>,
 }
 
 /// Copies to a second Region (COPY_REGION, empty: none): where, with which key (COPY_KMS_KEY_ID, empty: the
@@ -391,6 +393,7 @@ impl TriggerConfig {
             snapshot_mode: snapshot_mode(src)?,
             backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
             ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
+            copy_region: CopySettings::from_source(src)?.region,
         })
     }
 

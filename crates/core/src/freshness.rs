@@ -115,6 +115,7 @@ mod tests {
             retries: 0,
             orphan: false,
             cleanup: None,
+            copy: None,
             error: error.map(str::to_string),
             cause: None,
         }

@@ -176,6 +176,7 @@ pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
         retries: 0,
         orphan: false,
         cleanup: None,
+        copy: None,
         error: Some(match (&unreadable, entry.error) {
             (Some(_), _) => "UnreadableResult".to_string(),
             (None, Some(error)) => error,
@@ -313,6 +314,7 @@ mod tests {
             retries: 0,
             orphan: false,
             cleanup: Some(cleaned(250)),
+            copy: None,
             error: None,
             cause: None,
         };

@@ -81,6 +81,7 @@ pub async fn run(
         dry_run,
         concurrency: config.concurrency,
         max_delete_percent: event.max_delete_percent,
+        copy_region: config.copy_region.clone(),
     };
     // The inventory first: the execution reads it. A retried trigger writes the same keys again.
     let mut writes: Vec<(String, Vec<u8>)> =

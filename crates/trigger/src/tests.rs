@@ -19,6 +19,7 @@ fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
         snapshot_mode: SnapshotMode::Ssm,
         backup_vault_name: None,
         ontap_volumes_of_tagged_file_systems: false,
+        copy_region: None,
     }
 }
 

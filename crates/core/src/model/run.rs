@@ -107,6 +107,8 @@ pub struct WorkflowInput {
     pub concurrency: Concurrency,
     /// The delete guard's limit for this run; null: each cleanup's MAX_DELETE_PERCENT.
     pub max_delete_percent: Option<u32>,
+    /// Where each new backup is copied (COPY_REGION); null: nowhere.
+    pub copy_region: Option<String>,
 }
 
 /// What a target's child execution returns when it succeeded, and what its Fail state's cause holds
@@ -131,10 +133,24 @@ pub struct TargetResult {
     pub orphan: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<CleanupReport>,
+    /// The copies of the new backup in the copy Region, and the cleanup there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyOutcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+}
+
+/// A target's copies in the copy Region, as its child execution reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyOutcome {
+    pub region: String,
+    #[serde(default)]
+    pub copy_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<CleanupReport>,
 }
 
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
@@ -338,6 +354,7 @@ mod tests {
                 retries: 0,
                 orphan: false,
                 cleanup: None,
+                copy: None,
                 error: None,
                 cause: None,
             };

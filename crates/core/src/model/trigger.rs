@@ -73,6 +73,10 @@ pub struct Timing {
     /// Wait between checks of an AWS Backup job for EFS.
     pub efs_poll_seconds: u32,
     pub efs_max_polls: u32,
+    /// Wait between checks of the copies in the copy Region (a first copy of a large volume takes hours),
+    /// and how many checks before giving up on them.
+    pub copy_poll_seconds: u32,
+    pub copy_max_polls: u32,
 }
 
 impl Default for Timing {
@@ -87,6 +91,8 @@ impl Default for Timing {
             ebs_max_retries: 5,
             efs_poll_seconds: 60,
             efs_max_polls: 240,
+            copy_poll_seconds: 120,
+            copy_max_polls: 720,
         }
     }
 }
