@@ -40,12 +40,14 @@ pub struct StaleTarget {
     pub hours_without_backup: i64,
 }
 
-/// Did this target's backup complete in this run? A guard refusal comes only after the new backup
-/// completed, so it counts as a backup; any other error does not.
+/// Did this target's backup complete in this run? A guard refusal, and a copy to the copy Region that
+/// failed or ran out of time, come only after the new backup completed, so they count as a backup; any
+/// other error does not.
 pub fn backup_completed(result: &TargetResult) -> bool {
+    const AFTER_THE_BACKUP: [&str; 3] = ["DeleteLimitExceeded", "CopyFailed", "CopyTimeout"];
     !result.dry_run
         && !result.created.is_empty()
-        && result.error.as_deref().is_none_or(|error| error == "DeleteLimitExceeded")
+        && result.error.as_deref().is_none_or(|error| AFTER_THE_BACKUP.contains(&error))
 }
 
 fn key(kind: TargetKind, id: &str) -> String {
@@ -172,8 +174,9 @@ mod tests {
     }
 
     #[test]
-    fn a_guard_refusal_still_counts_the_backup_and_a_dry_run_never_does() {
+    fn a_guard_refusal_or_a_failed_copy_still_counts_the_backup_and_a_dry_run_never_does() {
         assert!(backup_completed(&result(TargetKind::Fsx, "fs-1", true, Some("DeleteLimitExceeded"))));
+        assert!(backup_completed(&result(TargetKind::Ec2, "i-1", true, Some("CopyFailed"))));
         assert!(!backup_completed(&result(TargetKind::Fsx, "fs-1", true, Some("BackupFailed"))));
         assert!(!backup_completed(&result(TargetKind::Fsx, "fs-1", false, None)));
         let preview = TargetResult { dry_run: true, ..result(TargetKind::Fsx, "fs-1", true, None) };
