@@ -198,6 +198,15 @@ def render(summary: dict) -> str:
             lines.append(f"    FAILED to delete {failed['id']}: {failed['error']}")
         if cleanup.get("truncated"):
             lines.append("    (lists cut at 100 ids each; the counts are whole, the cleanup's log has every id)")
+        copied = target.get("copy")
+        if copied:
+            region, copies = copied["region"], copied.get("copyIds") or []
+            lines.append(f"    copied to {region}: {', '.join(copies) if copies else 'nothing (dry run)'}")
+            there = copied.get("cleanup") or {}
+            for backup in there.get("deleted", []):
+                lines.append(f"    {delete} {backup} in {region}")
+            for kept in there.get("kept", []):
+                lines.append(f"    kept {kept['id']} in {region} ({kept['reason']})")
     for skipped in summary["skipped"]:
         lines.append(f"  skipped {skipped['id']}: {skipped['reason']}")
     for orphan in summary["orphans"]:

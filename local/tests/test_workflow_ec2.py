@@ -9,6 +9,7 @@ import boto3
 import conftest
 import deploy
 import stack
+import workflow
 from test_workflow import kept, run, target
 
 
@@ -181,6 +182,8 @@ def test_each_new_set_is_copied_to_the_copy_region_and_the_copies_there_are_clea
     [copy] = destination.describe_snapshots(SnapshotIds=copied["copyIds"])["Snapshots"]
     assert (tag(copy, "snapmgmt:SourceId"), tag(copy, "snapmgmt:SourceRegion")) == (result["created"][0], "us-east-1")
     assert copy["Encrypted"] and copy["State"] == "completed"
+    shown = workflow.render(summary)
+    assert f"copied to us-west-2: {copied['copyIds'][0]}" in shown and f"deleted {expired} in us-west-2" in shown
 
 
 def test_a_failed_copy_fails_that_target_and_the_next_run_copies_again(aws):
