@@ -87,21 +87,24 @@ def next_outcomes(backend) -> dict:
     return _state(backend)["next_outcomes"]
 
 
-def _denied_to_the_role(job: dict) -> str | None:
-    """AWS Backup reads the file system as the job's role: a role that cannot fails the job, with AWS's
-    message."""
-    role = job.get("IamRoleArn")
+def _denied_as_the_role(role, action: str, resource: str, context: dict | None = None) -> str | None:
+    """AWS Backup acts as the job's role: AWS's message when the role cannot be assumed or may not act."""
     if not iam.governs(role):
         return None
     if not iam.trusts(role, "backup.amazonaws.com"):
         return f"IAM Role {role} cannot be assumed by AWS Backup"
     try:
-        iam.authorize(
-            role, "elasticfilesystem:Backup", job["ResourceArn"], iam.resource_tags(iam.efs_tags(job["ResourceArn"]))
-        )
+        iam.authorize(role, action, resource, context)
     except iam.Denied as denied:
         return denied.message
     return None
+
+
+def _denied_to_the_role(job: dict) -> str | None:
+    """AWS Backup reads the file system as the job's role: a role that cannot fails the job."""
+    resource = job["ResourceArn"]
+    context = iam.resource_tags(iam.efs_tags(resource))
+    return _denied_as_the_role(job.get("IamRoleArn"), "elasticfilesystem:Backup", resource, context)
 
 
 def _advance(backend, job: dict) -> None:
@@ -232,18 +235,17 @@ def _finish_copy(backend, job: dict) -> None:
     parts = arn.split(":")
     region, name = (parts[3], parts[-1]) if len(parts) >= 7 else (None, None)
     target = backup_backends[backend.account_id][region] if region else None
-    role = job.get("IamRoleArn")
     job["CompletionDate"] = unix_time()
     try:
         if target is None or name not in target.vaults:
             raise iam.Denied(f"Backup vault {arn} does not exist")
         _check_vault_lock(target.vaults[name], job.get("Lifecycle"))
-        if iam.governs(role):
-            if not iam.trusts(role, "backup.amazonaws.com"):
-                raise iam.Denied(f"IAM Role {role} cannot be assumed by AWS Backup")
-            iam.authorize(role, "backup:CopyIntoBackupVault", arn)
     except (iam.Denied, InvalidParameterValueException) as failure:
         job.update(State="FAILED", StatusMessage=getattr(failure, "message", str(failure)))
+        return
+    denied = _denied_as_the_role(job.get("IamRoleArn"), "backup:CopyIntoBackupVault", arn)
+    if denied:
+        job.update(State="FAILED", StatusMessage=denied)
         return
     source = points(backend).get(job["SourceRecoveryPointArn"]) or {}
     lifecycle = job.get("Lifecycle")

@@ -10,7 +10,7 @@ use snapmgmt_core::aws::aws_sdk_ec2::Client as Ec2Client;
 use snapmgmt_core::aws::aws_sdk_efs::Client as EfsClient;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::cleanup::{self, Request};
-use snapmgmt_core::config::CleanupConfig;
+use snapmgmt_core::config::{CleanupConfig, CopySettings};
 use snapmgmt_core::ebs::EbsStore;
 use snapmgmt_core::efs::EfsStore;
 use snapmgmt_core::fsx::FsxStore;
@@ -61,26 +61,18 @@ async fn handler(
         adopt: adopt_original_sample,
         policy_override: None,
     };
-    if let Some(region) = &event.region {
-        // The copies in the copy Region: only that Region, under its own policy (default: the source's).
-        let (Some(copy_region), Some(copy_ec2)) = (copy.region.as_deref(), clients.copy_ec2) else {
-            return Err(Error::invalid_event(
-                "region",
-                format!("{region}: COPY_REGION is not set, no copies are made"),
-            ));
-        };
-        if region != copy_region {
-            return Err(Error::invalid_event("region", format!("{region} is not the copy Region ({copy_region})")));
-        }
-        let request = Request { policy_override: copy.retention, ..request };
-        let report = cleanup::run(&EbsStore { client: copy_ec2, instances: clients.ec2 }, retention, request).await?;
-        snapmgmt_core::logging::cleanup_report(&report);
-        return Ok(report.capped(REPORT_ID_LIMIT));
-    }
     let report = match event.kind {
         TargetKind::Fsx => cleanup::run(&FsxStore { client: clients.fsx }, retention, request).await?,
         TargetKind::Ec2 => {
-            cleanup::run(&EbsStore { client: clients.ec2, instances: clients.ec2 }, retention, request).await?
+            // Named with a region: the copies there, under the copy policy (default: the source's).
+            let (client, request) = match &event.region {
+                None => (clients.ec2, request),
+                Some(region) => (
+                    copy_region_client(clients, &copy, region)?,
+                    Request { policy_override: copy.retention, ..request },
+                ),
+            };
+            cleanup::run(&EbsStore { client, instances: clients.ec2 }, retention, request).await?
         }
         TargetKind::Efs => {
             let Some(vault) = backup_vault_name.as_deref() else {
@@ -97,6 +89,17 @@ async fn handler(
     Ok(report.capped(REPORT_ID_LIMIT))
 }
 
+/// The copy Region's EC2 client, when `region` is that Region.
+fn copy_region_client<'a>(clients: Clients<'a>, copy: &CopySettings, region: &str) -> Result<&'a Ec2Client> {
+    let (Some(copy_region), Some(copy_ec2)) = (copy.region.as_deref(), clients.copy_ec2) else {
+        return Err(Error::invalid_event("region", format!("{region}: COPY_REGION is not set, no copies are made")));
+    };
+    if region != copy_region {
+        return Err(Error::invalid_event("region", format!("{region} is not the copy Region ({copy_region})")));
+    }
+    Ok(copy_ec2)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     snapmgmt_core::logging::init();
@@ -104,16 +107,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = snapmgmt_core::aws::load_config("cleanup", snapmgmt_core::aws::CallPattern::Bursty).await;
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let (efs, backup) = (EfsClient::new(&sdk_config), BackupClient::new(&sdk_config));
-    let copy_ec2 = match &settings {
-        Ok(CleanupConfig { copy: snapmgmt_core::config::CopySettings { region: Some(region), .. }, .. }) => {
-            Some(Ec2Client::from_conf(
-                snapmgmt_core::aws::aws_sdk_ec2::config::Builder::from(&sdk_config)
-                    .region(snapmgmt_core::aws::aws_sdk_ec2::config::Region::new(region.clone()))
-                    .build(),
-            ))
-        }
-        _ => None,
-    };
+    let copy_region = settings.as_ref().ok().and_then(|s| s.copy.region.as_deref());
+    let copy_ec2 = copy_region.map(|region| snapmgmt_core::aws::ec2::client_in(&sdk_config, region));
     let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
     let clients = Clients { fsx: &fsx, ec2: &ec2, efs: efs_clients, copy_ec2: copy_ec2.as_ref() };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {

@@ -211,8 +211,7 @@ pub async fn label_set(
     copy_tags: &tags::CopyTags,
 ) -> Result<()> {
     let instance = ec2_api::describe_instance(ec2, instance_id).await?;
-    let instance_tags: std::collections::BTreeMap<String, String> =
-        instance.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
+    let instance_tags = ec2_api::tag_map(instance.tags());
     let device_of: std::collections::HashMap<&str, &str> = instance
         .block_device_mappings()
         .iter()
@@ -328,9 +327,7 @@ impl Store for EbsStore<'_> {
 
     async fn resource(&self, instance_id: &str) -> Result<Resource> {
         let (owner_id, instance) = ec2_api::describe_instance_and_owner(self.instances, instance_id).await?;
-        let tags =
-            instance.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
-        Ok(Resource { owner_id, tags })
+        Ok(Resource { owner_id, tags: ec2_api::tag_map(instance.tags()) })
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {

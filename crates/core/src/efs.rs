@@ -57,8 +57,7 @@ pub async fn start_backup(
         return Ok(result);
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let source_tags: std::collections::BTreeMap<String, String> =
-        fs.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+    let source_tags = efs_api::tag_map(fs.tags());
     let tags =
         [tags::ownership(&event.file_system_id, run.as_str()).as_slice(), &copy_tags.pick(&source_tags)].concat();
     let token = run.token(&event.file_system_id);
@@ -165,8 +164,7 @@ impl Store for EfsStore<'_> {
 
     async fn resource(&self, file_system_id: &str) -> Result<Resource> {
         let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
-        let tags = fs.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
-        Ok(Resource { owner_id: fs.owner_id().to_string(), tags })
+        Ok(Resource { owner_id: fs.owner_id().to_string(), tags: efs_api::tag_map(fs.tags()) })
     }
 
     async fn describe(&self, arns: &[String]) -> Result<Vec<BackupInfo>> {

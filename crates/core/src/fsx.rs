@@ -105,8 +105,7 @@ impl Store for FsxStore<'_> {
     }
 
     async fn resource(&self, file_system_id: &str) -> Result<Resource> {
-        let facts = api::describe_source(self.client, Source::of(file_system_id)).await?;
-        Ok(Resource { owner_id: facts.owner_id, tags: facts.tags })
+        api::describe_source(self.client, Source::of(file_system_id)).await
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {

@@ -9,7 +9,7 @@ use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
 use snapmgmt_core::config::{CopySettings, DryRunSetting, SnapshotConfig};
 use snapmgmt_core::ebs::copy::Regions;
 use snapmgmt_core::logging::Instrument;
-use snapmgmt_core::model::{parse_event, CopyEbsEvent, CopyResult, EbsRequest, SnapshotEbsEvent, SnapshotEbsResult};
+use snapmgmt_core::model::{parse_event, CopyEbsEvent, CopyResult, SnapshotEbsEvent, SnapshotEbsResult};
 use snapmgmt_core::{ebs, Error, Result};
 
 async fn handler(
@@ -61,9 +61,7 @@ async fn route(
     if event.payload.get("action").is_none() {
         return Ok(serde_json::to_value(handler(clients, config, event).await?).expect("the result serialises"));
     }
-    let EbsRequest::Copy(request) = EbsRequest::parse(event.payload)? else {
-        unreachable!("an event with an action is a copy or refused")
-    };
+    let request = CopyEbsEvent::parse(event.payload)?;
     let dry_run = config.as_ref().map_err(Clone::clone)?.1;
     let result = copy_handler(clients.ec2, copying, dry_run, request, &event.context.request_id).await?;
     Ok(serde_json::to_value(result).expect("the result serialises"))
@@ -78,14 +76,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = snapmgmt_core::aws::load_config("snapshot-ebs", snapmgmt_core::aws::CallPattern::Steady).await;
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
     let settings = snapmgmt_core::config::logged_at_start(CopySettings::from_source(&snapmgmt_core::config::Env));
-    let destination = match &settings {
-        Ok(CopySettings { region: Some(region), .. }) => Some(aws_sdk_ec2::Client::from_conf(
-            aws_sdk_ec2::config::Builder::from(&sdk_config)
-                .region(aws_sdk_ec2::config::Region::new(region.clone()))
-                .build(),
-        )),
-        _ => None,
-    };
+    let copy_region = settings.as_ref().ok().and_then(|s| s.region.as_deref());
+    let destination = copy_region.map(|region| snapmgmt_core::aws::ec2::client_in(&sdk_config, region));
     let source_region = sdk_config.region().map(|r| r.to_string()).unwrap_or_default();
     let copying = settings.map(|settings| Copying { settings, source_region, destination: destination.as_ref() });
     let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };

@@ -106,8 +106,7 @@ pub const COPY_REGION: &str = "us-west-2";
 
 /// An EC2 client of the copy Region.
 pub async fn copy_ec2_client() -> aws_sdk_ec2::Client {
-    let config = sdk_config().await;
-    aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&config).region(Region::new(COPY_REGION)).build())
+    snapmgmt_core::aws::ec2::client_in(&sdk_config().await, COPY_REGION)
 }
 
 pub async fn efs_client() -> aws_sdk_efs::Client {

@@ -53,6 +53,13 @@ pub async fn list_tagged_instances(client: &Client, tag_key: &str, tag_value: &s
     Ok(ids)
 }
 
+/// A client of the same configuration in another Region (the copy Region).
+pub fn client_in(config: &aws_config::SdkConfig, region: &str) -> Client {
+    Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(config).region(aws_sdk_ec2::config::Region::new(region.to_string())).build(),
+    )
+}
+
 /// The instance's tags; `NotFound` when it does not exist.
 pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag>> {
     Ok(describe_instance(client, instance_id).await?.tags().to_vec())
@@ -84,11 +91,10 @@ pub async fn describe_instance_and_owner(
 
 /// Adds (or overwrites) these tags on one snapshot.
 pub async fn tag_snapshot(client: &Client, snapshot_id: &str, tags: &[(&str, &str)]) -> Result<()> {
-    let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
     client
         .create_tags()
         .resources(snapshot_id)
-        .set_tags(Some(tags))
+        .set_tags(Some(sdk_tags(tags)))
         .send()
         .await
         .map_err(|e| Error::aws(SERVICE, "CreateTags", e))?;
@@ -115,10 +121,7 @@ pub async fn create_snapshots(
     description: &str,
     tags: &[(&str, &str)],
 ) -> Result<Vec<String>> {
-    let tags = TagSpecification::builder()
-        .resource_type(ResourceType::Snapshot)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
-        .build();
+    let tags = snapshot_tags(tags);
     let spec =
         InstanceSpecification::builder().instance_id(instance_id).exclude_boot_volume(exclude_boot_volume).build();
     let out = client
@@ -127,7 +130,7 @@ pub async fn create_snapshots(
         .description(description)
         .tag_specifications(tags)
         .customize()
-        .config_override(aws_sdk_ec2::config::Builder::new().retry_config(aws_config::retry::RetryConfig::disabled()))
+        .config_override(sent_once())
         .send()
         .await
         .map_err(|e| Error::aws(SERVICE, "CreateSnapshots", e))?;
@@ -155,10 +158,7 @@ pub async fn copy_snapshot(
     kms_key_id: Option<&str>,
     tags: &[(&str, &str)],
 ) -> Result<Copied> {
-    let tags = TagSpecification::builder()
-        .resource_type(ResourceType::Snapshot)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
-        .build();
+    let tags = snapshot_tags(tags);
     let out = destination
         .copy_snapshot()
         .source_region(source_region)
@@ -168,7 +168,7 @@ pub async fn copy_snapshot(
         .set_kms_key_id(kms_key_id.map(str::to_string))
         .tag_specifications(tags)
         .customize()
-        .config_override(aws_sdk_ec2::config::Builder::new().retry_config(aws_config::retry::RetryConfig::disabled()))
+        .config_override(sent_once())
         .send()
         .await;
     match out {
@@ -262,11 +262,29 @@ pub async fn delete_snapshot(client: &Client, snapshot_id: &str) -> Result<Delet
     }
 }
 
+/// Tags as a map; keys are unique in EC2.
+pub fn tag_map(tags: &[Tag]) -> std::collections::BTreeMap<String, String> {
+    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
+}
+
+fn sdk_tags(tags: &[(&str, &str)]) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()
+}
+
+/// Tags set on new snapshots at their creation.
+fn snapshot_tags(tags: &[(&str, &str)]) -> TagSpecification {
+    TagSpecification::builder().resource_type(ResourceType::Snapshot).set_tags(Some(sdk_tags(tags))).build()
+}
+
+/// A call without the SDK's retries: for calls that take no idempotency token.
+fn sent_once() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::new().retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
 /// What the retention rule needs to know of a snapshot. A snapshot records its volume, not its instance:
 /// the instance it was taken of is the one its Description and its tags agree on, else none.
 pub fn snapshot_info(snapshot: &Snapshot) -> BackupInfo {
-    let tags: std::collections::BTreeMap<String, String> =
-        snapshot.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect();
+    let tags = tag_map(snapshot.tags());
     BackupInfo {
         id: snapshot.snapshot_id().unwrap_or_default().to_string(),
         owner_account: snapshot.owner_id().map(str::to_string),

@@ -24,6 +24,11 @@ pub async fn list_tagged_file_systems(client: &Client, tag_key: &str, tag_value:
     Ok(ids)
 }
 
+/// Tags as a map; keys are unique in EFS.
+pub fn tag_map(tags: &[aws_sdk_efs::types::Tag]) -> std::collections::BTreeMap<String, String> {
+    tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+}
+
 /// One file system; `NotFound` when it does not exist.
 pub async fn describe_file_system(client: &Client, file_system_id: &str) -> Result<FileSystemDescription> {
     let out = client.describe_file_systems().file_system_id(file_system_id).send().await;

@@ -6,6 +6,7 @@ use aws_sdk_fsx::types::{Backup, BackupLifecycle, BackupType, FileSystem, Filter
 use aws_sdk_fsx::Client;
 
 use super::Deleted;
+use crate::cleanup::Resource;
 use crate::error::{Error, Result};
 use crate::retention::{BackupInfo, BackupState};
 
@@ -35,25 +36,19 @@ impl<'a> Source<'a> {
     }
 }
 
-/// What the workflow needs of a backup's source: its account and its tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFacts {
-    pub owner_id: String,
-    pub tags: BTreeMap<String, String>,
-}
-
-/// One file system or volume; `NotFound` when it does not exist.
-pub async fn describe_source(client: &Client, source: Source<'_>) -> Result<SourceFacts> {
+/// What the workflow needs of one file system or volume: its account and its tags; `NotFound` when it
+/// does not exist.
+pub async fn describe_source(client: &Client, source: Source<'_>) -> Result<Resource> {
     match source {
         Source::FileSystem(id) => {
             let fs = describe_file_system(client, id).await?;
-            Ok(SourceFacts { owner_id: fs.owner_id().unwrap_or_default().to_string(), tags: tag_map(fs.tags()) })
+            Ok(Resource { owner_id: fs.owner_id().unwrap_or_default().to_string(), tags: tag_map(fs.tags()) })
         }
         Source::Volume(id) => {
             let volume = describe_volume(client, id).await?;
             // A volume has no OwnerId: its ARN names the account.
             let owner_id = volume.resource_arn().and_then(|arn| arn.split(':').nth(4)).unwrap_or_default();
-            Ok(SourceFacts { owner_id: owner_id.to_string(), tags: tag_map(volume.tags()) })
+            Ok(Resource { owner_id: owner_id.to_string(), tags: tag_map(volume.tags()) })
         }
     }
 }

@@ -10,7 +10,7 @@ use aws_sdk_ec2::Client as Ec2Client;
 use crate::aws::ec2::{self as ec2_api, Copied};
 use crate::error::Result;
 use crate::model::{CheckStatus, CopyEbsEvent, CopyResult, RunId};
-use crate::retention::BackupState;
+use crate::retention::{BackupInfo, BackupState};
 use crate::tags::{self, SOURCE_ID_KEY, SOURCE_REGION_KEY};
 
 /// The two Regions a copy joins.
@@ -44,12 +44,7 @@ pub async fn copy_set(
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
     let this_run = tags::ownership(instance, run.as_str());
-    let mut copies: BTreeMap<String, aws_sdk_ec2::types::Snapshot> = BTreeMap::new();
-    for copy in ec2_api::list_own_snapshots(regions.destination, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE).await? {
-        if let Some(source) = ec2_api::snapshot_info(&copy).tags.get(SOURCE_ID_KEY).cloned() {
-            copies.insert(source, copy);
-        }
-    }
+    let mut copies = copies_by_source(regions.destination, &this_run).await?;
     let mut limited = false;
     let missing: Vec<&String> = event.snapshot_ids.iter().filter(|id| !copies.contains_key(*id)).collect();
     if !missing.is_empty() {
@@ -76,23 +71,13 @@ pub async fn copy_set(
             }
         }
         // The new copies, as the destination describes them.
-        copies.clear();
-        for copy in ec2_api::list_own_snapshots(regions.destination, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE).await? {
-            if let Some(source) = ec2_api::snapshot_info(&copy).tags.get(SOURCE_ID_KEY).cloned() {
-                copies.insert(source, copy);
-            }
-        }
+        copies = copies_by_source(regions.destination, &this_run).await?;
     }
-    let ids: Vec<String> = copies
-        .iter()
+    let (ids, states): (Vec<String>, Vec<BackupState>) = copies
+        .into_iter()
         .filter(|(source, _)| event.snapshot_ids.contains(source))
-        .filter_map(|(_, c)| c.snapshot_id().map(str::to_string))
-        .collect();
-    let states: Vec<BackupState> = copies
-        .iter()
-        .filter(|(source, _)| event.snapshot_ids.contains(source))
-        .map(|(_, c)| ec2_api::snapshot_info(c).state)
-        .collect();
+        .map(|(_, copy)| (copy.id, copy.state))
+        .unzip();
     let status = if states.contains(&BackupState::Failed) {
         CheckStatus::Failed
     } else if !limited && ids.len() == event.snapshot_ids.len() && states.iter().all(|s| *s == BackupState::Completed) {
@@ -110,4 +95,14 @@ pub async fn copy_set(
         detail.push_str("; waiting: AWS's limit on copies in flight to that Region is reached");
     }
     Ok(answer(status, ids, detail))
+}
+
+/// This run's copies of ours in the destination, by the snapshot each is a copy of.
+async fn copies_by_source(destination: &Ec2Client, this_run: &[(&str, &str)]) -> Result<BTreeMap<String, BackupInfo>> {
+    let listed = ec2_api::list_own_snapshots(destination, this_run, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
+    Ok(listed
+        .iter()
+        .map(ec2_api::snapshot_info)
+        .filter_map(|copy| Some((copy.tags.get(SOURCE_ID_KEY)?.clone(), copy)))
+        .collect())
 }

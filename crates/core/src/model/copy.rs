@@ -3,26 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_id, check_snapshot_set, parse_event, CheckStatus, RunId, SnapshotEbsEvent, Validate};
+use super::{check_id, check_snapshot_set, parse_event, CheckStatus, RunId, Validate};
 use crate::error::{Error, Result};
-
-/// What snapshot-ebs is asked: take this attempt's set, or copy a completed set to the copy Region.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EbsRequest {
-    Snapshot(SnapshotEbsEvent),
-    Copy(CopyEbsEvent),
-}
-
-impl EbsRequest {
-    pub fn parse(mut event: serde_json::Value) -> Result<Self> {
-        let action = event.as_object_mut().and_then(|o| o.remove("action"));
-        match action.as_ref().map(|a| a.as_str()) {
-            None => Ok(Self::Snapshot(parse_event(event)?)),
-            Some(Some("copy")) => Ok(Self::Copy(parse_event(event)?)),
-            Some(_) => Err(Error::invalid_event("action", format!("{} is not one of: copy", action.unwrap()))),
-        }
-    }
-}
 
 /// Copy this run's completed set of one instance to the copy Region: each snapshot once, however often
 /// the workflow asks; each answer says how the copies are doing.
@@ -39,6 +21,16 @@ pub struct CopyEbsEvent {
     /// How many times the workflow asked before.
     #[serde(default)]
     pub attempt: u32,
+}
+
+impl CopyEbsEvent {
+    /// An event that names an action (snapshot-ebs's only one is `copy`; without one, it takes a set).
+    pub fn parse(mut event: serde_json::Value) -> Result<Self> {
+        match event.as_object_mut().and_then(|o| o.remove("action")) {
+            Some(serde_json::Value::String(action)) if action == "copy" => parse_event(event),
+            other => Err(Error::invalid_event("action", format!("{} is not one of: copy", other.unwrap_or_default()))),
+        }
+    }
 }
 
 impl Validate for CopyEbsEvent {
