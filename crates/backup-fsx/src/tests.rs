@@ -216,3 +216,139 @@ async fn a_persistently_failing_service_is_reported_as_retryable_naming_the_oper
     assert_eq!(attempts, Some(u64::from(CallPattern::Steady.max_attempts())));
     assert_eq!(backups_of(&fsx, &fs).await, 0);
 }
+
+// ---------------------------------------------------------------- copies to the copy Region
+
+/// FSx's limit on copies in flight counts every copy to the Region: one copy test at a time, so the test
+/// that fills it never holds up another's copy.
+static ONE_COPY_TEST_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn copy(payload: Value) -> Result<CopyResult> {
+    let (source, destination) = (kit::fsx_client().await, kit::copy_fsx_client().await);
+    let settings = CopySettings { region: Some(kit::COPY_REGION.to_string()), ..Default::default() };
+    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(&destination) });
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = kit::unique("request");
+    let backup_settings = Ok(BackupSettings::default());
+    let value = route(&source, &backup_settings, &copying, LambdaEvent::new(payload, context)).await?;
+    Ok(serde_json::from_value(value).unwrap())
+}
+
+#[tokio::test]
+async fn a_completed_backup_is_copied_once_with_its_tags_and_followed_until_available() {
+    let _alone = ONE_COPY_TEST_AT_A_TIME.lock().await;
+    let fsx = kit::fsx_client().await;
+    let destination = kit::copy_fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[kit::target_tag()]).await;
+    let run = kit::unique("snapmgmt-run");
+    let tags = [snapmgmt_core::tags::ownership(&fs, &run).as_slice(), &[("Name", "shares")]].concat();
+    let backup_id = kit::create_backup(&fsx, &fs, &tags, 0).await;
+    let event = json!({"action": "copy", "fileSystemId": fs, "backupId": backup_id, "runId": run});
+
+    let first = copy(event.clone()).await.unwrap();
+    let mut last = first.clone();
+    for _ in 0..50 {
+        last = copy(event.clone()).await.unwrap();
+        if last.status != snapmgmt_core::model::CheckStatus::InProgress {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    assert_eq!((first.region.as_str(), first.copy_ids.len()), (kit::COPY_REGION, 1), "{first:?}");
+    assert_eq!(first.status, snapmgmt_core::model::CheckStatus::InProgress, "a copy takes a while");
+    assert_eq!(last.status, snapmgmt_core::model::CheckStatus::Ready, "{last:?}");
+    assert_eq!(last.copy_ids, first.copy_ids, "asked again, no second copy");
+    assert_eq!(backups_of(&destination, &fs).await, 1);
+    let copied = snapmgmt_core::aws::fsx::describe_backup(&destination, &last.copy_ids[0]).await.unwrap();
+    let copied_tags = tag_map(copied.tags());
+    assert_eq!(copied_tags.get("snapmgmt:SourceId"), Some(&backup_id));
+    assert_eq!(copied_tags.get("snapmgmt:SourceRegion").map(String::as_str), Some("us-east-1"));
+    assert_eq!(copied_tags.get("snapmgmt:RunId"), Some(&run));
+    assert_eq!(copied_tags.get("snapmgmt:TargetId"), Some(&fs));
+    assert_eq!(copied_tags.get("Name").map(String::as_str), Some("shares"));
+}
+
+#[tokio::test]
+async fn past_awss_limit_on_copies_in_flight_the_fsx_copy_waits_instead_of_failing() {
+    let _alone = ONE_COPY_TEST_AT_A_TIME.lock().await;
+    let fsx = kit::fsx_client().await;
+    let destination = kit::copy_fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[kit::target_tag()]).await;
+    let run = kit::unique("snapmgmt-run");
+    let backup_id = kit::create_backup(&fsx, &fs, &snapmgmt_core::tags::ownership(&fs, &run), 0).await;
+    // Five copies of someone else's backup, in flight for good: FSx's limit per destination Region.
+    let other_fs = kit::create_windows_file_system(&fsx, &[]).await;
+    let mut others = Vec::new();
+    for _ in 0..5 {
+        let other = kit::create_backup(&fsx, &other_fs, &[], 0).await;
+        let id = destination
+            .copy_backup()
+            .source_region("us-east-1")
+            .source_backup_id(&other)
+            .send()
+            .await
+            .unwrap()
+            .backup
+            .and_then(|b| b.backup_id)
+            .unwrap();
+        others.push(id);
+    }
+    for id in &others {
+        kit::control(
+            "/moto-api/snapmgmt/fsx/backup",
+            &json!({"backupId": id, "lifecycle": "PENDING", "region": kit::COPY_REGION}),
+        );
+    }
+    let event = json!({"action": "copy", "fileSystemId": fs, "backupId": backup_id, "runId": run});
+
+    let waiting = copy(event.clone()).await.unwrap();
+
+    assert_eq!(waiting.status, snapmgmt_core::model::CheckStatus::InProgress);
+    assert!(waiting.copy_ids.is_empty() && waiting.detail.contains("limit"), "{waiting:?}");
+    // Once the others are done, the next ask starts the copy.
+    for id in &others {
+        kit::control(
+            "/moto-api/snapmgmt/fsx/backup",
+            &json!({"backupId": id, "lifecycle": "AVAILABLE", "region": kit::COPY_REGION}),
+        );
+    }
+    let started = copy(event).await.unwrap();
+    assert_eq!(started.copy_ids.len(), 1, "{started:?}");
+}
+
+#[tokio::test]
+async fn a_failed_fsx_copy_fails_and_a_bad_copy_event_names_its_field() {
+    let _alone = ONE_COPY_TEST_AT_A_TIME.lock().await;
+    let fsx = kit::fsx_client().await;
+    let fs = kit::create_windows_file_system(&fsx, &[kit::target_tag()]).await;
+    let run = kit::unique("snapmgmt-run");
+    let backup_id = kit::create_backup(&fsx, &fs, &snapmgmt_core::tags::ownership(&fs, &run), 0).await;
+    let event = json!({"action": "copy", "fileSystemId": fs, "backupId": backup_id, "runId": run});
+    let started = copy(event.clone()).await.unwrap();
+    kit::control(
+        "/moto-api/snapmgmt/fsx/backup",
+        &json!({"backupId": started.copy_ids[0], "lifecycle": "FAILED", "region": kit::COPY_REGION}),
+    );
+    let failed = copy(event).await.unwrap();
+    assert_eq!(failed.status, snapmgmt_core::model::CheckStatus::Failed, "{failed:?}");
+
+    let dry = copy(json!({"action": "copy", "fileSystemId": fs, "backupId": null, "dryRun": true})).await.unwrap();
+    assert_eq!((dry.status, dry.copy_ids.len()), (snapmgmt_core::model::CheckStatus::Ready, 0));
+    for (event, field) in [
+        (json!({"action": "paste", "fileSystemId": fs}), "action"),
+        (json!({"action": "copy", "fileSystemId": fs}), "backupId"),
+        (json!({"action": "copy", "fileSystemId": fs, "backupId": "snap-0123456789abcdef0"}), "backupId"),
+        (json!({"action": "copy", "fileSystemId": "i-0123456789abcdef0", "backupId": backup_id}), "fileSystemId"),
+    ] {
+        let err = copy(event.clone()).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{event}: {err}");
+    }
+    let copying =
+        Ok(Copying { settings: CopySettings::default(), source_region: "us-east-1".into(), destination: None });
+    let event = json!({"action": "copy", "fileSystemId": fs, "backupId": backup_id});
+    let err = route(&fsx, &Ok(BackupSettings::default()), &copying, LambdaEvent::new(event, Default::default()))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::InvalidSetting { name: "COPY_REGION", .. }), "{err}");
+}

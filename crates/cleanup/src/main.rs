@@ -1,6 +1,6 @@
 //! cleanup: deletes the expired backups (FSx), snapshot sets (EBS) or recovery points (EFS) of one target,
-//! as the retention rule allows, once this run's backup has completed; or, named with `region`, the copies of
-//! an instance's sets in the copy Region, once this run's copies completed. Returns what was deleted, kept
+//! as the retention rule allows, once this run's backup has completed; or, named with `region`, the
+//! target's copies in the copy Region, once this run's copy completed. Returns what was deleted, kept
 //! (and why) and failed.
 
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -23,13 +23,21 @@ use snapmgmt_core::{Error, Result};
 const BUDGET_MARGIN: std::time::Duration =
     snapmgmt_core::aws::CallPattern::Bursty.operation_timeout().saturating_add(std::time::Duration::from_secs(15));
 
-/// The clients of the cleanup: one per kind of backup it deletes, and EC2 in the copy Region (COPY_REGION).
+/// The clients of the cleanup: one per kind of backup it deletes, and those of the copy Region (COPY_REGION).
 #[derive(Clone, Copy)]
 struct Clients<'a> {
     fsx: &'a FsxClient,
     ec2: &'a Ec2Client,
     efs: snapmgmt_core::efs::Clients<'a>,
-    copy_ec2: Option<&'a Ec2Client>,
+    copies: Option<CopyClients<'a>>,
+}
+
+/// The copy Region's clients, where the copies are cleaned.
+#[derive(Clone, Copy)]
+struct CopyClients<'a> {
+    fsx: &'a FsxClient,
+    ec2: &'a Ec2Client,
+    backup: &'a BackupClient,
 }
 
 async fn handler(
@@ -48,6 +56,11 @@ async fn handler(
         // Only reported: the guard, which stops deletes, would fail every night a run that deletes nothing.
         retention.max_delete_percent = 100;
     }
+    // Named with a region: the copies there, under the copy policy (default: the source's).
+    let copies = match &event.region {
+        None => None,
+        Some(region) => Some(copy_region_clients(clients, &copy, region)?),
+    };
     let request = Request {
         target_id: &event.target_id,
         new_backup: event.new_backup.as_deref(),
@@ -59,45 +72,45 @@ async fn handler(
         budget_end,
         orphan: event.orphan,
         adopt: adopt_original_sample,
-        policy_override: None,
+        policy_override: if copies.is_some() { copy.retention } else { None },
     };
     let report = match event.kind {
-        TargetKind::Fsx => cleanup::run(&FsxStore { client: clients.fsx }, retention, request).await?,
+        TargetKind::Fsx => {
+            let client = copies.map_or(clients.fsx, |c| c.fsx);
+            cleanup::run(&FsxStore { client, sources: clients.fsx }, retention, request).await?
+        }
         TargetKind::Ec2 => {
-            // Named with a region: the copies there, under the copy policy (default: the source's).
-            let (client, request) = match &event.region {
-                None => (clients.ec2, request),
-                Some(region) => (
-                    copy_region_client(clients, &copy, region)?,
-                    Request { policy_override: copy.retention, ..request },
-                ),
-            };
+            let client = copies.map_or(clients.ec2, |c| c.ec2);
             cleanup::run(&EbsStore { client, instances: clients.ec2 }, retention, request).await?
         }
         TargetKind::Efs => {
-            let Some(vault) = backup_vault_name.as_deref() else {
-                return Err(Error::InvalidSetting {
+            let vault = match copies {
+                Some(_) => copy.destination_vault()?,
+                None => backup_vault_name.as_deref().ok_or_else(|| Error::InvalidSetting {
                     name: "BACKUP_VAULT_NAME",
                     value: String::new(),
                     reason: "is required to clean EFS recovery points: the stack's vault".into(),
-                });
+                })?,
             };
-            cleanup::run(&EfsStore { clients: clients.efs, vault }, retention, request).await?
+            // The file system is read in its own Region; the points are where the vault is.
+            let backup = copies.map_or(clients.efs.backup, |c| c.backup);
+            let efs_clients = snapmgmt_core::efs::Clients { efs: clients.efs.efs, backup };
+            cleanup::run(&EfsStore { clients: efs_clients, vault }, retention, request).await?
         }
     };
     snapmgmt_core::logging::cleanup_report(&report);
     Ok(report.capped(REPORT_ID_LIMIT))
 }
 
-/// The copy Region's EC2 client, when `region` is that Region.
-fn copy_region_client<'a>(clients: Clients<'a>, copy: &CopySettings, region: &str) -> Result<&'a Ec2Client> {
-    let (Some(copy_region), Some(copy_ec2)) = (copy.region.as_deref(), clients.copy_ec2) else {
+/// The copy Region's clients, when `region` is that Region.
+fn copy_region_clients<'a>(clients: Clients<'a>, copy: &CopySettings, region: &str) -> Result<CopyClients<'a>> {
+    let (Some(copy_region), Some(copies)) = (copy.region.as_deref(), clients.copies) else {
         return Err(Error::invalid_event("region", format!("{region}: COPY_REGION is not set, no copies are made")));
     };
     if region != copy_region {
         return Err(Error::invalid_event("region", format!("{region} is not the copy Region ({copy_region})")));
     }
-    Ok(copy_ec2)
+    Ok(copies)
 }
 
 #[tokio::main]
@@ -108,9 +121,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let (efs, backup) = (EfsClient::new(&sdk_config), BackupClient::new(&sdk_config));
     let copy_region = settings.as_ref().ok().and_then(|s| s.copy.region.as_deref());
-    let copy_ec2 = copy_region.map(|region| snapmgmt_core::aws::ec2::client_in(&sdk_config, region));
+    let in_copy_region = copy_region.map(|region| {
+        use snapmgmt_core::aws::{backup as backup_api, ec2 as ec2_api, fsx as fsx_api};
+        let sdk = &sdk_config;
+        (fsx_api::client_in(sdk, region), ec2_api::client_in(sdk, region), backup_api::client_in(sdk, region))
+    });
+    let copies = in_copy_region.as_ref().map(|(fsx, ec2, backup)| CopyClients { fsx, ec2, backup });
     let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
-    let clients = Clients { fsx: &fsx, ec2: &ec2, efs: efs_clients, copy_ec2: copy_ec2.as_ref() };
+    let clients = Clients { fsx: &fsx, ec2: &ec2, efs: efs_clients, copies };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("cleanup", &event.payload);
         handler(clients, &settings, event).instrument(span)

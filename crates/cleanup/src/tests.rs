@@ -46,9 +46,11 @@ pub(crate) async fn invoke(settings: &Result<CleanupConfig>, payload: Value) -> 
 async fn invoke_via(fsx: &FsxClient, settings: &Result<CleanupConfig>, payload: Value) -> Result<CleanupReport> {
     let ec2 = kit::ec2_client().await;
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
-    let copy_ec2 = kit::copy_ec2_client().await;
+    let (copy_fsx, copy_ec2, copy_backup) =
+        (kit::copy_fsx_client().await, kit::copy_ec2_client().await, kit::copy_backup_client().await);
+    let copies = Some(super::CopyClients { fsx: &copy_fsx, ec2: &copy_ec2, backup: &copy_backup });
     let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
-    let clients = Clients { fsx, ec2: &ec2, efs: efs_clients, copy_ec2: Some(&copy_ec2) };
+    let clients = Clients { fsx, ec2: &ec2, efs: efs_clients, copies };
     handler(clients, settings, LambdaEvent::new(payload, Default::default())).await
 }
 
@@ -531,7 +533,8 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
         policy_override: None,
     };
 
-    let report = cleanup::run(&FsxStore { client: &via }, retention(7, 1).unwrap(), request).await.unwrap();
+    let report =
+        cleanup::run(&FsxStore { client: &via, sources: &via }, retention(7, 1).unwrap(), request).await.unwrap();
 
     let deferred: Vec<String> =
         report.kept.iter().filter(|k| k.reason == KeepReason::OutOfTime).map(|k| k.id.clone()).collect();

@@ -18,6 +18,8 @@ use crate::model::{CheckStatus, EfsBackupResult, EfsBackupStart, EfsBackupStatus
 use crate::retention::BackupInfo;
 use crate::tags;
 
+pub mod copy;
+
 /// The clients of the EFS path.
 #[derive(Clone, Copy)]
 pub struct Clients<'a> {

@@ -15,6 +15,7 @@ use crate::model::{BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, Ru
 use crate::retention::BackupInfo;
 use crate::tags;
 
+pub mod copy;
 pub mod targets;
 
 /// Is a backup of this file system (or volume) under way? FSx takes one at a time, so the workflow waits
@@ -89,7 +90,10 @@ pub async fn backup_file_system(
 /// The cleanup engine's view of FSx: a file system's (or ONTAP volume's) user-initiated backups, each
 /// deleted on its own.
 pub struct FsxStore<'a> {
+    /// Where the backups are: the file system's Region, or the copy Region for its copies.
     pub client: &'a Client,
+    /// The file system's own Region, where its owner and tags are read.
+    pub sources: &'a Client,
 }
 
 impl Store for FsxStore<'_> {
@@ -105,7 +109,7 @@ impl Store for FsxStore<'_> {
     }
 
     async fn resource(&self, file_system_id: &str) -> Result<Resource> {
-        api::describe_source(self.client, Source::of(file_system_id)).await
+        api::describe_source(self.sources, Source::of(file_system_id)).await
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cleanup;
 pub mod concurrent;
 pub mod config;
+pub mod copy;
 pub mod ebs;
 pub mod efs;
 pub mod error;

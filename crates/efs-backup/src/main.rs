@@ -1,28 +1,75 @@
 //! efs-backup: the EFS backup SOP as a function. `start` starts an AWS Backup job of one file system
-//! (idempotent per execution, our tags and the file system's allow-listed ones on the recovery point); `status` reports how the job is doing.
+//! (idempotent per execution, our tags and the file system's allow-listed ones on the recovery point);
+//! `status` reports how the job is doing; `copy` copies a completed recovery point to the vault in the
+//! copy Region (COPY_REGION, COPY_BACKUP_VAULT_NAME) with a copy job, once, and follows it.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_efs};
-use snapmgmt_core::config::{BackupSettings, EfsBackupConfig};
+use snapmgmt_core::config::{BackupSettings, CopySettings, EfsBackupConfig};
+use snapmgmt_core::efs::copy::{CopyVaults, Regions};
 use snapmgmt_core::logging::Instrument;
-use snapmgmt_core::model::{EfsBackupEvent, EfsBackupResult};
-use snapmgmt_core::{efs, Result};
+use snapmgmt_core::model::{CopyEfsEvent, CopyResult, EfsBackupEvent};
+use snapmgmt_core::{efs, Error, Result};
+
+/// The copy Region's client, made once at start when COPY_REGION is set.
+struct Copying<'a> {
+    settings: CopySettings,
+    source_region: String,
+    destination: Option<&'a aws_sdk_backup::Client>,
+}
 
 async fn handler(
     clients: efs::Clients<'_>,
     config: &Result<(EfsBackupConfig, BackupSettings)>,
+    copying: &Result<Copying<'_>>,
     event: LambdaEvent<Value>,
-) -> Result<EfsBackupResult> {
+) -> Result<Value> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
     let (config, settings) = config.as_ref().map_err(Clone::clone)?;
-    match EfsBackupEvent::parse(event.payload)? {
+    let request_id = &event.context.request_id;
+    let result = match EfsBackupEvent::parse(event.payload)? {
         EfsBackupEvent::Start(mut start) => {
             start.dry_run = settings.dry_run.applied_to(start.dry_run);
-            efs::start_backup(clients, config, &settings.copy_tags, &start, &event.context.request_id).await
+            efs::start_backup(clients, config, &settings.copy_tags, &start, request_id).await?
         }
-        EfsBackupEvent::Status(status) => efs::backup_status(clients.backup, &status).await,
-    }
+        EfsBackupEvent::Status(status) => efs::backup_status(clients.backup, &status).await?,
+        EfsBackupEvent::Copy(mut copy) => {
+            copy.dry_run = settings.dry_run.applied_to(copy.dry_run);
+            let copied = copy_handler(clients.backup, config, copying, &copy, request_id).await?;
+            return Ok(serde_json::to_value(copied).expect("the result serialises"));
+        }
+    };
+    Ok(serde_json::to_value(result).expect("the result serialises"))
+}
+
+async fn copy_handler(
+    source: &aws_sdk_backup::Client,
+    config: &EfsBackupConfig,
+    copying: &Result<Copying<'_>>,
+    request: &CopyEfsEvent,
+    request_id: &str,
+) -> Result<CopyResult> {
+    let copying = copying.as_ref().map_err(Clone::clone)?;
+    let region = copying.settings.destination()?;
+    let destination = copying.destination.expect("a client is made whenever COPY_REGION is set");
+    let (Some(source_vault), Some(role_arn)) = (config.backup_vault_name.as_deref(), config.backup_role_arn.as_deref())
+    else {
+        return Err(Error::InvalidSetting {
+            name: if config.backup_vault_name.is_none() { "BACKUP_VAULT_NAME" } else { "BACKUP_ROLE_ARN" },
+            value: String::new(),
+            reason: "is required to copy EFS recovery points: the stack's vault, and the role AWS Backup copies as"
+                .into(),
+        });
+    };
+    let vaults = CopyVaults {
+        source_vault,
+        destination_vault: copying.settings.destination_vault()?,
+        role_arn,
+        delete_after_days: config.delete_after_days,
+    };
+    let regions = Regions { source, source_region: &copying.source_region, destination, destination_region: region };
+    efs::copy::copy_recovery_point(regions, vaults, request, request_id).await
 }
 
 #[tokio::main]
@@ -33,10 +80,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let sdk_config = snapmgmt_core::aws::load_config("efs-backup", snapmgmt_core::aws::CallPattern::Steady).await;
     let (efs, backup) = (aws_sdk_efs::Client::new(&sdk_config), aws_sdk_backup::Client::new(&sdk_config));
+    let copy_settings = snapmgmt_core::config::logged_at_start(CopySettings::from_source(&snapmgmt_core::config::Env));
+    let copy_region = copy_settings.as_ref().ok().and_then(|s| s.region.as_deref());
+    let destination = copy_region.map(|region| snapmgmt_core::aws::backup::client_in(&sdk_config, region));
+    let source_region = sdk_config.region().map(|r| r.to_string()).unwrap_or_default();
+    let copying = copy_settings.map(|settings| Copying { settings, source_region, destination: destination.as_ref() });
     let clients = efs::Clients { efs: &efs, backup: &backup };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("efs-backup", &event.payload);
-        handler(clients, &config, event).instrument(span)
+        handler(clients, &config, &copying, event).instrument(span)
     }))
     .await
 }

@@ -10,7 +10,7 @@ use snapmgmt_core::config::{CopySettings, DryRunSetting, SnapshotConfig};
 use snapmgmt_core::ebs::copy::Regions;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, CopyEbsEvent, CopyResult, SnapshotEbsEvent, SnapshotEbsResult};
-use snapmgmt_core::{ebs, Error, Result};
+use snapmgmt_core::{ebs, Result};
 
 async fn handler(
     clients: ebs::Clients<'_>,
@@ -39,13 +39,8 @@ async fn copy_handler(
     request_id: &str,
 ) -> Result<CopyResult> {
     let copying = copying.as_ref().map_err(Clone::clone)?;
-    let (Some(region), Some(destination)) = (copying.settings.region.as_deref(), copying.destination) else {
-        return Err(Error::InvalidSetting {
-            name: "COPY_REGION",
-            value: String::new(),
-            reason: "is not set: there is no Region to copy to".into(),
-        });
-    };
+    let region = copying.settings.destination()?;
+    let destination = copying.destination.expect("a client is made whenever COPY_REGION is set");
     request.dry_run = dry_run.applied_to(request.dry_run);
     let regions = Regions { source, source_region: &copying.source_region, destination, destination_region: region };
     ebs::copy::copy_set(regions, &request, copying.settings.kms_key_id.as_deref(), request_id).await

@@ -109,6 +109,16 @@ pub async fn copy_ec2_client() -> aws_sdk_ec2::Client {
     snapmgmt_core::aws::ec2::client_in(&sdk_config().await, COPY_REGION)
 }
 
+/// An FSx client of the copy Region.
+pub async fn copy_fsx_client() -> aws_sdk_fsx::Client {
+    snapmgmt_core::aws::fsx::client_in(&sdk_config().await, COPY_REGION)
+}
+
+/// An AWS Backup client of the copy Region.
+pub async fn copy_backup_client() -> aws_sdk_backup::Client {
+    snapmgmt_core::aws::backup::client_in(&sdk_config().await, COPY_REGION)
+}
+
 pub async fn efs_client() -> aws_sdk_efs::Client {
     aws_sdk_efs::Client::new(&sdk_config().await)
 }

@@ -64,6 +64,81 @@ pub async fn describe_backup_job(client: &Client, job_id: &str) -> Result<Descri
     }
 }
 
+/// A client of the same configuration in another Region (the copy Region).
+pub fn client_in(config: &aws_config::SdkConfig, region: &str) -> Client {
+    Client::from_conf(
+        aws_sdk_backup::config::Builder::from(config)
+            .region(aws_sdk_backup::config::Region::new(region.to_string()))
+            .build(),
+    )
+}
+
+/// What a copy job is asked to do: copy one point of `source_vault` into the vault `destination_vault_arn`
+/// names (in another Region), as `role_arn`.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyJob<'a> {
+    pub source_vault: &'a str,
+    pub recovery_point_arn: &'a str,
+    pub destination_vault_arn: &'a str,
+    pub role_arn: &'a str,
+    /// The same token returns the job it started before.
+    pub token: &'a str,
+    pub delete_after_days: Option<u32>,
+}
+
+/// Starts the copy job (sent to the source point's Region); its id. None: AWS Backup's limit on jobs is
+/// reached; ask again later.
+pub async fn start_copy_job(client: &Client, job: CopyJob<'_>) -> Result<Option<String>> {
+    let lifecycle = job.delete_after_days.map(|days| Lifecycle::builder().delete_after_days(days.into()).build());
+    let out = client
+        .start_copy_job()
+        .source_backup_vault_name(job.source_vault)
+        .recovery_point_arn(job.recovery_point_arn)
+        .destination_backup_vault_arn(job.destination_vault_arn)
+        .iam_role_arn(job.role_arn)
+        .idempotency_token(job.token)
+        .set_lifecycle(lifecycle)
+        .send()
+        .await;
+    match out {
+        Ok(out) => out.copy_job_id.map(Some).ok_or_else(|| Error::Aws {
+            service: SERVICE,
+            operation: "StartCopyJob",
+            code: "EmptyResponse".into(),
+            message: "the response named no job".into(),
+        }),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_limit_exceeded_exception()) => Ok(None),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            Err(Error::NotFound { kind: "recovery point", id: job.recovery_point_arn.to_string() })
+        }
+        Err(e) => Err(Error::aws(SERVICE, "StartCopyJob", e)),
+    }
+}
+
+/// One copy job; `NotFound` when it does not exist.
+pub async fn describe_copy_job(client: &Client, job_id: &str) -> Result<aws_sdk_backup::types::CopyJob> {
+    match client.describe_copy_job().copy_job_id(job_id).send().await {
+        Ok(out) => out.copy_job.ok_or_else(|| Error::NotFound { kind: "copy job", id: job_id.to_string() }),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            Err(Error::NotFound { kind: "copy job", id: job_id.to_string() })
+        }
+        Err(e) => Err(Error::aws(SERVICE, "DescribeCopyJob", e)),
+    }
+}
+
+/// Adds tags to a recovery point (an EFS point's tags are AWS Backup's, not EFS's).
+pub async fn tag_recovery_point(client: &Client, arn: &str, tags: &[(&str, &str)]) -> Result<()> {
+    let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    client
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::aws(SERVICE, "TagResource", e))
+}
+
 /// Whether the vault is under Vault Lock (governance or compliance): then no one may delete its points.
 pub async fn vault_locked(client: &Client, vault: &str) -> Result<bool> {
     match client.describe_backup_vault().backup_vault_name(vault).send().await {

@@ -182,6 +182,50 @@ pub async fn create_backup(client: &Client, source: Source<'_>, token: &str, tag
     }
 }
 
+/// A client of the same configuration in another Region (the copy Region).
+pub fn client_in(config: &aws_config::SdkConfig, region: &str) -> Client {
+    Client::from_conf(
+        aws_sdk_fsx::config::Builder::from(config).region(aws_sdk_fsx::config::Region::new(region.to_string())).build(),
+    )
+}
+
+/// Copies one backup into the Region of `destination` (the client the call is sent to), encrypted with
+/// `kms_key_id` when given (else the default FSx key there), tagged at creation. The same `token` returns
+/// the same copy. None: AWS's limit on copies in flight to that Region is reached; ask again later.
+pub async fn copy_backup(
+    destination: &Client,
+    source_region: &str,
+    source_backup_id: &str,
+    token: &str,
+    kms_key_id: Option<&str>,
+    tags: &[(&str, &str)],
+) -> Result<Option<Backup>> {
+    let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
+    let out = destination
+        .copy_backup()
+        .source_region(source_region)
+        .source_backup_id(source_backup_id)
+        .client_request_token(token)
+        .set_kms_key_id(kms_key_id.map(str::to_string))
+        .copy_tags(false)
+        .set_tags(Some(tags))
+        .send()
+        .await;
+    match out {
+        Ok(out) => out.backup.map(Some).ok_or_else(|| Error::Aws {
+            service: SERVICE,
+            operation: "CopyBackup",
+            code: "EmptyResponse".into(),
+            message: "the response named no backup".into(),
+        }),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_service_limit_exceeded()) => Ok(None),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_backup_not_found()) => {
+            Err(Error::NotFound { kind: "FSx backup", id: source_backup_id.to_string() })
+        }
+        Err(e) => Err(Error::aws(SERVICE, "CopyBackup", e)),
+    }
+}
+
 /// Deletes one backup. A backup that is already gone counts as deleted; one being restored or copied
 /// is in use.
 pub async fn delete_backup(client: &Client, backup_id: &str) -> Result<Deleted> {

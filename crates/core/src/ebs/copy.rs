@@ -13,14 +13,8 @@ use crate::model::{CheckStatus, CopyEbsEvent, CopyResult, RunId};
 use crate::retention::{BackupInfo, BackupState};
 use crate::tags::{self, SOURCE_ID_KEY, SOURCE_REGION_KEY};
 
-/// The two Regions a copy joins.
-#[derive(Clone, Copy)]
-pub struct Regions<'a> {
-    pub source: &'a Ec2Client,
-    pub source_region: &'a str,
-    pub destination: &'a Ec2Client,
-    pub destination_region: &'a str,
-}
+/// The two Regions a copy of a set joins.
+pub type Regions<'a> = crate::copy::Regions<'a, Ec2Client>;
 
 /// Starts the copies of this run's set that are not under way yet (as many as AWS's limit on copies in
 /// flight allows), and says how all of them are doing.
@@ -37,6 +31,7 @@ pub async fn copy_set(
         status,
         attempt: event.attempt.saturating_add(1),
         detail,
+        copy_job_id: None,
     };
     if event.dry_run {
         let detail = format!("would copy {} snapshots to {}", event.snapshot_ids.len(), regions.destination_region);
@@ -78,13 +73,7 @@ pub async fn copy_set(
         .filter(|(source, _)| event.snapshot_ids.contains(source))
         .map(|(_, copy)| (copy.id, copy.state))
         .unzip();
-    let status = if states.contains(&BackupState::Failed) {
-        CheckStatus::Failed
-    } else if !limited && ids.len() == event.snapshot_ids.len() && states.iter().all(|s| *s == BackupState::Completed) {
-        CheckStatus::Ready
-    } else {
-        CheckStatus::InProgress
-    };
+    let status = crate::copy::status_of(&states, event.snapshot_ids.len(), limited);
     let mut detail = format!(
         "{} of {} snapshots of {instance} copied to {}: {status:?}",
         ids.len(),

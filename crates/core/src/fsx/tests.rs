@@ -69,7 +69,7 @@ async fn one_failed_delete_does_not_stop_the_others() {
         policy_override: None,
     };
     let report = cleanup::run(
-        &FsxStore { client: &client },
+        &FsxStore { client: &client, sources: &client },
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() },
         request,
     )

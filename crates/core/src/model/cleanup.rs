@@ -59,8 +59,10 @@ struct FsxCleanup {
     /// A file system, or an ONTAP volume (`fsvol-`), which may be given as `volumeId`.
     #[serde(alias = "volumeId")]
     file_system_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_id")]
     new_backup_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
     #[serde(default)]
     dry_run: bool,
     #[serde(default)]
@@ -89,7 +91,7 @@ impl From<FsxCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
             orphan: false,
-            region: None,
+            region: e.region,
         }
     }
 }
@@ -140,8 +142,10 @@ impl From<EbsCleanup> for CleanupEvent {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct EfsCleanup {
     file_system_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_id")]
     new_recovery_point_arn: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
     #[serde(default)]
     dry_run: bool,
     #[serde(default)]
@@ -170,7 +174,7 @@ impl From<EfsCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
             orphan: false,
-            region: None,
+            region: e.region,
         }
     }
 }
@@ -214,8 +218,27 @@ impl From<OrphanCleanup> for CleanupEvent {
     }
 }
 
+/// One id, given as itself, as null, or as a list of at most one (the copy loop's `copyIds`, empty in a
+/// dry run).
+fn one_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneId {
+        One(String),
+        List(Vec<String>),
+    }
+    match Option::<OneId>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(OneId::One(id)) => Ok(Some(id)),
+        Some(OneId::List(ids)) if ids.len() <= 1 => Ok(ids.into_iter().next()),
+        Some(OneId::List(ids)) => {
+            Err(serde::de::Error::custom(format!("names {} backups; one target has one new backup", ids.len())))
+        }
+    }
+}
+
 /// An AWS Backup recovery point ARN: `arn:<partition>:backup:<region>:<account>:recovery-point:<id>`.
-fn check_recovery_point_arn(field: &'static str, arn: &str) -> Result<()> {
+pub(crate) fn check_recovery_point_arn(field: &'static str, arn: &str) -> Result<()> {
     let parts: Vec<&str> = arn.splitn(7, ':').collect();
     let well_formed = parts.len() == 7
         && parts[0] == "arn"

@@ -1,10 +1,19 @@
-//! Copies to a second Region: what snapshot-ebs is asked to copy (`"action": "copy"`), and how the copies
-//! are doing, which the workflow's copy loop reads.
+//! Copies to a second Region: what snapshot-ebs, backup-fsx and efs-backup are asked to copy
+//! (`"action": "copy"`), and how the copies are doing, which the workflow's copy loops read.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{check_id, check_snapshot_set, parse_event, CheckStatus, RunId, Validate};
+use super::{check_fsx_id, check_id, check_snapshot_set, parse_event, CheckStatus, RunId, Validate};
 use crate::error::{Error, Result};
+
+/// An event that names an action: `copy`, the only one; a function asked without one does its own job.
+fn parse_copy<T: DeserializeOwned + Validate>(mut event: serde_json::Value) -> Result<T> {
+    match event.as_object_mut().and_then(|o| o.remove("action")) {
+        Some(serde_json::Value::String(action)) if action == "copy" => parse_event(event),
+        other => Err(Error::invalid_event("action", format!("{} is not one of: copy", other.unwrap_or_default()))),
+    }
+}
 
 /// Copy this run's completed set of one instance to the copy Region: each snapshot once, however often
 /// the workflow asks; each answer says how the copies are doing.
@@ -25,11 +34,8 @@ pub struct CopyEbsEvent {
 
 impl CopyEbsEvent {
     /// An event that names an action (snapshot-ebs's only one is `copy`; without one, it takes a set).
-    pub fn parse(mut event: serde_json::Value) -> Result<Self> {
-        match event.as_object_mut().and_then(|o| o.remove("action")) {
-            Some(serde_json::Value::String(action)) if action == "copy" => parse_event(event),
-            other => Err(Error::invalid_event("action", format!("{} is not one of: copy", other.unwrap_or_default()))),
-        }
+    pub fn parse(event: serde_json::Value) -> Result<Self> {
+        parse_copy(event)
     }
 }
 
@@ -44,6 +50,74 @@ impl Validate for CopyEbsEvent {
     }
 }
 
+/// Copy this run's completed FSx backup of one file system (or ONTAP volume) to the copy Region: once,
+/// however often the workflow asks; each answer says how the copy is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CopyFsxEvent {
+    #[serde(alias = "volumeId")]
+    pub file_system_id: String,
+    /// The backup to copy; none in a dry run, which takes none.
+    #[serde(default)]
+    pub backup_id: Option<String>,
+    #[serde(default)]
+    pub run_id: Option<RunId>,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+impl CopyFsxEvent {
+    /// An event that names an action (backup-fsx's only one is `copy`; without one, it takes a backup).
+    pub fn parse(event: serde_json::Value) -> Result<Self> {
+        parse_copy(event)
+    }
+}
+
+impl Validate for CopyFsxEvent {
+    fn validate(&self) -> Result<()> {
+        check_fsx_id("fileSystemId", &self.file_system_id)?;
+        match &self.backup_id {
+            Some(id) => check_id("backupId", id, "backup-"),
+            None if self.dry_run => Ok(()),
+            None => Err(Error::invalid_event("backupId", "names no backup to copy")),
+        }
+    }
+}
+
+/// Copy this run's completed EFS recovery point to the copy Region's vault with an AWS Backup copy job:
+/// started once (the job's token derives from the run), then followed by `copyJobId`. Read by
+/// [`super::EfsBackupEvent::parse`] as its `copy` action.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CopyEfsEvent {
+    pub file_system_id: String,
+    /// The point to copy; none in a dry run, which takes none.
+    #[serde(default)]
+    pub recovery_point_arn: Option<String>,
+    /// The copy job an earlier answer started.
+    #[serde(default)]
+    pub copy_job_id: Option<String>,
+    #[serde(default)]
+    pub run_id: Option<RunId>,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+impl Validate for CopyEfsEvent {
+    fn validate(&self) -> Result<()> {
+        check_id("fileSystemId", &self.file_system_id, "fs-")?;
+        match &self.recovery_point_arn {
+            Some(arn) => super::cleanup::check_recovery_point_arn("recoveryPointArn", arn),
+            None if self.dry_run => Ok(()),
+            None => Err(Error::invalid_event("recoveryPointArn", "names no recovery point to copy")),
+        }
+    }
+}
+
 /// How a backup's copies in the copy Region are doing: Ready once every one completed; InProgress while
 /// one is copying, or while AWS's limit on copies in flight keeps some from starting; Failed when one failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,4 +129,7 @@ pub struct CopyResult {
     /// The attempt this answer was for, plus one.
     pub attempt: u32,
     pub detail: String,
+    /// The AWS Backup copy job (EFS), which the next ask follows; None for EBS and FSx.
+    #[serde(default)]
+    pub copy_job_id: Option<String>,
 }

@@ -12,6 +12,8 @@ pub enum EfsBackupEvent {
     Start(EfsBackupStart),
     /// `status`: how is this backup job doing?
     Status(EfsBackupStatus),
+    /// `copy`: copy this run's recovery point to the copy Region, and say how the copy is doing.
+    Copy(super::CopyEfsEvent),
 }
 
 impl EfsBackupEvent {
@@ -19,7 +21,8 @@ impl EfsBackupEvent {
         match split_on("action", event)? {
             (action, rest) if action == "start" => Ok(Self::Start(parse_event(rest)?)),
             (action, rest) if action == "status" => Ok(Self::Status(parse_event(rest)?)),
-            (action, _) => Err(unknown_value("action", &action, &["start", "status"])),
+            (action, rest) if action == "copy" => Ok(Self::Copy(parse_event(rest)?)),
+            (action, _) => Err(unknown_value("action", &action, &["start", "status", "copy"])),
         }
     }
 }

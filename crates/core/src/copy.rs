@@ -1,0 +1,42 @@
+//! What the copies of every kind share: the two Regions a copy joins, and how a copy's state reads in
+//! the workflow's copy loop.
+
+use crate::model::CheckStatus;
+use crate::retention::BackupState;
+
+/// The two Regions a copy joins: a client of the service in each.
+#[derive(Clone, Copy)]
+pub struct Regions<'a, C> {
+    pub source: &'a C,
+    pub source_region: &'a str,
+    pub destination: &'a C,
+    pub destination_region: &'a str,
+}
+
+/// Ready once every expected copy completed; Failed when one failed; InProgress while one is copying,
+/// or while AWS's limit on copies in flight keeps some from starting (`limited`).
+pub fn status_of(states: &[BackupState], expected: usize, limited: bool) -> CheckStatus {
+    if states.contains(&BackupState::Failed) {
+        CheckStatus::Failed
+    } else if !limited && states.len() == expected && states.iter().all(|s| *s == BackupState::Completed) {
+        CheckStatus::Ready
+    } else {
+        CheckStatus::InProgress
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BackupState::{Completed, Failed, Pending};
+
+    #[test]
+    fn a_copy_is_ready_only_when_every_one_completed() {
+        assert_eq!(status_of(&[Completed, Completed], 2, false), CheckStatus::Ready);
+        assert_eq!(status_of(&[Completed], 2, false), CheckStatus::InProgress, "one not started");
+        assert_eq!(status_of(&[Completed, Completed], 2, true), CheckStatus::InProgress, "limit reached");
+        assert_eq!(status_of(&[Completed, Pending], 2, false), CheckStatus::InProgress);
+        assert_eq!(status_of(&[Pending, Failed], 2, true), CheckStatus::Failed);
+        assert_eq!(status_of(&[], 0, false), CheckStatus::Ready, "nothing to copy");
+    }
+}
