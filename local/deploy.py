@@ -13,6 +13,7 @@ notification topic and the functions' event-invoke configs (asynchronous retries
 
 import functools
 import json
+import os
 import pathlib
 import re
 import sys
@@ -74,6 +75,7 @@ def deploy(url: str = None) -> dict:
     backup = stack.client("backup", url)
     if BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
         backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)
+    deploy_copy_vault(url)
     # Every principal of the template acts with exactly its policy from here on.
     stack.control("/moto-api/snapmgmt/iam/principals", principals(), url)
     deploy_notifications(url)
@@ -92,6 +94,17 @@ def deploy(url: str = None) -> dict:
             created = sfn.create_state_machine(name=name, definition=definition, roleArn=role)
             deployed[name] = created["stateMachineArn"]
     return deployed
+
+
+def deploy_copy_vault(url: str = None) -> None:
+    """The vault EFS copies go to (CopyBackupVaultName): made beforehand in the copy Region, as the README
+    asks of a user, since a stack makes resources in its own Region only."""
+    region, name = os.environ.get("COPY_REGION"), os.environ.get("COPY_BACKUP_VAULT_NAME")
+    if not (region and name):
+        return
+    backup = stack.client("backup", url, region=region)
+    if name not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
+        backup.create_backup_vault(BackupVaultName=name)
 
 
 def deploy_notifications(url: str = None) -> None:

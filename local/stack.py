@@ -14,15 +14,16 @@ TARGET_TAG = {"Key": "ResourceType", "Value": "SnapshotMgmtTarget"}
 DAY = 86_400
 
 
-def client(service: str, url: str = None, config=None):
-    """A client of the local stack (`url`, or AWS_ENDPOINT_URL), or of AWS itself when neither is set."""
+def client(service: str, url: str = None, config=None, region: str = None):
+    """A client of the local stack (`url`, or AWS_ENDPOINT_URL), or of AWS itself when neither is set; of the
+    stack's Region unless `region` names another."""
     url = url or os.environ.get("AWS_ENDPOINT_URL")
     if not url:
-        return boto3.client(service, config=config)
+        return boto3.client(service, config=config, region_name=region)
     return boto3.client(
         service,
         endpoint_url=url,
-        region_name=REGION,
+        region_name=region or REGION,
         aws_access_key_id="local",
         aws_secret_access_key="local",
         config=config,
@@ -74,9 +75,11 @@ def create_backup(fsx, fs_id: str, age_days: float, ours: bool, lifecycle: str =
     return backup_id
 
 
-def script_next_backups(fs_id: str, outcomes: list, url: str = None) -> None:
-    """Sets how the file system's next backups end, e.g. [{"lifecycle": "FAILED", "seconds": 0}]."""
-    control("/moto-api/snapmgmt/fsx/next-backups", {"fileSystemId": fs_id, "outcomes": outcomes}, url)
+def script_next_backups(fs_id: str, outcomes: list, url: str = None, region: str = None) -> None:
+    """Sets how the file system's next backups end, e.g. [{"lifecycle": "FAILED", "seconds": 0}]; with
+    `region`, its next copies into that Region."""
+    body = {"fileSystemId": fs_id, "outcomes": outcomes, **({"region": region} if region else {})}
+    control("/moto-api/snapmgmt/fsx/next-backups", body, url)
 
 
 def create_ontap_volume(fsx, tagged: bool = True, name: str = "data") -> tuple:
@@ -167,14 +170,22 @@ def create_efs(efs, tagged: bool = True, name: str = None) -> dict:
     return efs.create_file_system(CreationToken=f"{name or 'efs'}-{time.time_ns()}", Tags=tags)
 
 
-def create_recovery_points(vault: str, fs: dict, ages_days: list, ours: bool = True, url: str = None) -> list:
-    """Recovery points of an EFS file system in a vault, as completed jobs leave them, aged; their ARNs."""
+def create_recovery_points(
+    vault: str, fs: dict, ages_days: list, ours: bool = True, url: str = None, region: str = None
+) -> list:
+    """Recovery points of an EFS file system in a vault (of `region`, else the stack's), as completed jobs
+    leave them, aged; their ARNs."""
     tags = {"ManagedBy": "snapmgmt", "snapmgmt:TargetId": fs["FileSystemId"], "snapmgmt:RunId": "seeded"}
     points = [
         {"tags": tags if ours else {"Name": "made by hand"}, "creationDate": time.time() - age * DAY}
         for age in ages_days
     ]
-    body = {"vault": vault, "resourceArn": fs["FileSystemArn"], "points": points}
+    body = {
+        "vault": vault,
+        "resourceArn": fs["FileSystemArn"],
+        "points": points,
+        **({"region": region} if region else {}),
+    }
     return control("/moto-api/snapmgmt/backup/recovery-points", body, url)["recoveryPointArns"]
 
 

@@ -7,8 +7,9 @@
 #
 # Settings of the functions: RETENTION_DAYS (default 14), MIN_KEEP (default 1), MAX_DELETE_PERCENT (default
 # 50), FSX_CONCURRENCY, EC2_CONCURRENCY, EFS_CONCURRENCY (defaults 10, 50, 10), DELETE_ORPHANS (default false), RETENTION_TIERS (default none), RETENTION_TIME_ZONE (default UTC),
-# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false), ADOPT_ORIGINAL_SAMPLE (default false), COPY_REGION and
-# COPY_RETENTION (default none: no copies), COPY_TAGS (default Name,CostCenter,Project,Environment,Owner).
+# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false), ADOPT_ORIGINAL_SAMPLE (default false), COPY_REGION,
+# COPY_RETENTION and COPY_BACKUP_VAULT_NAME (default none: no copies; deploy.py creates that vault in
+# COPY_REGION), COPY_TAGS (default Name,CostCenter,Project,Environment,Owner).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -59,6 +60,7 @@ echo "export SNAPMGMT_FAULT_PROXY=$proxy" >>"$state/env"
   if [ -n "${RETENTION_TIERS:-}" ]; then echo "RETENTION_TIERS=$RETENTION_TIERS"; fi
   echo "COPY_REGION=${COPY_REGION:-}"
   echo "COPY_RETENTION=${COPY_RETENTION:-}"
+  echo "COPY_BACKUP_VAULT_NAME=${COPY_BACKUP_VAULT_NAME:-}"
 } >"$state/functions.env"
 nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \

@@ -358,8 +358,11 @@ def copy_backup(backend, source_backup_id, source_region, token, kms_key_id, cop
     copy.source_backup_id, copy.source_backup_region = source_backup_id, source_backend.region_name
     copy.kms_key_id = kms_key_id
     copy.lifecycle = "COPYING"
-    copy.outcome = "AVAILABLE"
-    copy.ready_at = time.time() + BACKUP_SECONDS
+    # A copy ends as the destination Region's scripted outcomes for its source say (next-backups, "region").
+    scripted = next_outcomes(backend).get(source.volume_id or source.file_system_id)
+    outcome = scripted.pop(0) if scripted else {}
+    copy.outcome = outcome.get("lifecycle", "AVAILABLE")
+    copy.ready_at = time.time() + float(outcome.get("seconds", BACKUP_SECONDS))
     source.copying_until = copy.ready_at
     backend.backups[copy.backup_id] = copy
     return copy

@@ -363,6 +363,10 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         return calls
     if service == "backup" and operation == "DescribeCopyJob":
         return [(action, "*", {})]
+    if service == "backup" and operation == "TagResource":
+        # POST /tags/{arn}: the point's tags, and the keys and values asked for.
+        arn = urllib.parse.unquote(path.split("?")[0].split("/tags/", 1)[1].rstrip("/"))
+        return [(action, arn, {**request_tags(body.get("Tags") or {}), **resource_tags(_backup_tags(arn))})]
     if service == "backup" and operation in ("ListRecoveryPointsByBackupVault", "DescribeBackupVault"):
         vault = urllib.parse.unquote(path.split("/backup-vaults/")[1].split("/")[0])
         return [(action, f"arn:aws:backup:{region()}:{ACCOUNT}:backup-vault:{vault}", {})]

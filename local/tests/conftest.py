@@ -19,7 +19,13 @@ RETENTION_DAYS = 7
 # The suite's stack adopts the original sample's backups (deployed so, its roles too): the one test with such
 # backups sees them adopted; no other test has any. And it copies each EBS set to a second Region.
 COPY_REGION = "us-west-2"
-STACK_PARAMETERS = {"AdoptOriginalSampleBackups": "true", "CopyRegion": COPY_REGION}
+# The vault in the copy Region that EFS recovery points are copied into (deploy.py makes it there).
+COPY_BACKUP_VAULT = "snapmgmt-copies"
+STACK_PARAMETERS = {
+    "AdoptOriginalSampleBackups": "true",
+    "CopyRegion": COPY_REGION,
+    "CopyBackupVaultName": COPY_BACKUP_VAULT,
+}
 # The calls tests make to be refused, (action, resource): every other denial fails the suite (test_zz_iam.py).
 PROVOKED_DENIALS = set()
 
@@ -32,6 +38,7 @@ def local_stack():
         MIN_KEEP="1",
         ADOPT_ORIGINAL_SAMPLE="true",
         COPY_REGION=COPY_REGION,
+        COPY_BACKUP_VAULT_NAME=COPY_BACKUP_VAULT,
     )
     subprocess.run([str(LOCAL / "start.sh")], check=True, env=env)
     settings = {}
@@ -41,6 +48,8 @@ def local_stack():
             if name.startswith(("AWS_", "SNAPMGMT_")):
                 settings[name] = value
     settings["SNAPMGMT_STACK_PARAMETERS"] = json.dumps(STACK_PARAMETERS)
+    # deploy.deploy() makes the copy vault, as start.sh's deploy did.
+    settings.update(COPY_REGION=COPY_REGION, COPY_BACKUP_VAULT_NAME=COPY_BACKUP_VAULT)
     saved = dict(os.environ)
     os.environ.update(settings)
     yield settings

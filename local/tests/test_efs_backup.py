@@ -144,3 +144,45 @@ def test_the_readmes_restore_command_restores_with_the_stacks_backup_role(aws):
         restore = backup.describe_restore_job(RestoreJobId=job["RestoreJobId"])
 
         assert restore["Status"] == "COMPLETED", restore
+
+
+def test_each_new_recovery_point_is_copied_to_the_copy_vault_and_the_copies_there_are_cleaned(aws):
+    fs = stack.create_efs(stack.client("efs"))
+    in_copy_vault = {"region": conftest.COPY_REGION}
+    [expired] = stack.create_recovery_points(conftest.COPY_BACKUP_VAULT, fs, [20], **in_copy_vault)
+    [young] = stack.create_recovery_points(conftest.COPY_BACKUP_VAULT, fs, [2], **in_copy_vault)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    result = target(summary, fs["FileSystemId"])
+    copied = result["copy"]
+    assert copied["region"] == conftest.COPY_REGION and len(copied["copyIds"]) == 1, copied
+    assert copied["cleanup"]["deleted"] == [expired]
+    assert {k["id"]: k["reason"] for k in copied["cleanup"]["kept"]}[young] == "TooYoung"
+    destination = stack.client("backup", region=conftest.COPY_REGION)
+    [copy] = copied["copyIds"]
+    tags = destination.list_tags(ResourceArn=copy)["Tags"]
+    [source] = [arn for arn, why in kept(result).items() if why == "AmongNewest"]
+    assert (tags["snapmgmt:SourceId"], tags["snapmgmt:SourceRegion"]) == (source, stack.REGION)
+    assert tags["snapmgmt:RunId"] == summary["execution"].split(":")[-1]
+    left = stack.recovery_points(destination, conftest.COPY_BACKUP_VAULT, fs)
+    assert left == {young, copy}
+
+
+def test_a_copy_into_a_vault_gone_from_the_copy_region_fails_that_target_and_the_next_run_copies(aws):
+    fs = stack.create_efs(stack.client("efs"))
+    destination = stack.client("backup", region=conftest.COPY_REGION)
+    destination.delete_backup_vault(BackupVaultName=conftest.COPY_BACKUP_VAULT)
+
+    failed = run(time="2026-11-26T02:00:00Z")
+
+    assert failed["status"] == "FAILED", failed
+    result = target(failed, fs["FileSystemId"])
+    assert result["error"] == "CopyFailed" and conftest.COPY_BACKUP_VAULT in result["cause"], result
+
+    deploy.deploy_copy_vault()
+    again = run(time="2026-11-27T02:00:00Z")
+
+    assert again["status"] == "SUCCEEDED", again
+    assert len(target(again, fs["FileSystemId"])["copy"]["copyIds"]) == 1

@@ -304,3 +304,65 @@ def test_a_tagged_ontap_volume_is_backed_up_and_cleaned_on_its_own(aws):
     assert {"Key": "Name", "Value": "data"} in described["Tags"], "the volume's Name is copied onto its backup"
     assert stack.backup_ids(aws, untagged_volume) == {untouched}
     assert ontap not in [t["targetId"] for t in summary["targets"]], "the file system itself is not backed up"
+
+
+def old_fsx_copy(fsx, fs_id: str, run_name: str, age_days: float) -> str:
+    """A copy of ours in the copy Region, as an earlier run made it, aged."""
+    import conftest
+
+    source = stack.create_backup(fsx, fs_id, age_days, ours=True)
+    tags = [*stack.our_tags(fs_id), {"Key": "snapmgmt:RunId", "Value": run_name}]
+    destination = stack.client("fsx", region=conftest.COPY_REGION)
+    copy = destination.copy_backup(
+        SourceRegion=stack.REGION, SourceBackupId=source, Tags=[*tags, {"Key": "snapmgmt:SourceId", "Value": source}]
+    )["Backup"]["BackupId"]
+    created = datetime.datetime.now().timestamp() - age_days * stack.DAY
+    stack.control(
+        "/moto-api/snapmgmt/fsx/backup",
+        {"backupId": copy, "creationTime": created, "lifecycle": "AVAILABLE", "region": conftest.COPY_REGION},
+    )
+    return copy
+
+
+def test_each_new_fsx_backup_is_copied_to_the_copy_region_and_the_copies_there_are_cleaned_by_the_rule(aws):
+    import conftest
+
+    fsx = aws
+    fs = stack.create_file_system(fsx)
+    expired = old_fsx_copy(fsx, fs, "old-run", 20)
+    young = old_fsx_copy(fsx, fs, "young-run", 2)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    result = target(summary, fs)
+    copied = result["copy"]
+    assert copied["region"] == conftest.COPY_REGION and len(copied["copyIds"]) == 1, copied
+    assert copied["cleanup"]["deleted"] == [expired]
+    assert {k["id"]: k["reason"] for k in copied["cleanup"]["kept"]}[young] == "TooYoung"
+    destination = stack.client("fsx", region=conftest.COPY_REGION)
+    [copy] = destination.describe_backups(BackupIds=copied["copyIds"])["Backups"]
+    tags = {t["Key"]: t["Value"] for t in copy["Tags"]}
+    assert ([tags["snapmgmt:SourceId"]], tags["snapmgmt:SourceRegion"]) == (result["created"], stack.REGION)
+    assert tags["snapmgmt:RunId"] == summary["execution"].split(":")[-1] and copy["Lifecycle"] == "AVAILABLE"
+    assert f"copied to {conftest.COPY_REGION}: {copy['BackupId']}" in workflow.render(summary)
+
+
+def test_a_failed_fsx_copy_fails_that_target_alone_and_the_next_run_copies_again(aws):
+    import conftest
+
+    fsx = aws
+    fs, other = stack.create_file_system(fsx), stack.create_file_system(fsx)
+    stack.script_next_backups(fs, [{"lifecycle": "FAILED", "seconds": 0}], region=conftest.COPY_REGION)
+
+    failed = run(time="2026-11-26T02:00:00Z")
+
+    assert failed["status"] == "FAILED", failed
+    result = target(failed, fs)
+    assert result["error"] == "CopyFailed" and result["created"][0] in stack.backup_ids(fsx, fs), result
+    assert len(target(failed, other)["copy"]["copyIds"]) == 1, "the other file system's copy is made"
+
+    again = run(time="2026-11-27T02:00:00Z")
+
+    assert again["status"] == "SUCCEEDED", again
+    assert len(target(again, fs)["copy"]["copyIds"]) == 1
