@@ -7,7 +7,6 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::config::{BackupSettings, CopySettings};
-use snapmgmt_core::fsx::copy::Regions;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, BackupFsxEvent, BackupFsxResult, CopyFsxEvent, CopyResult};
 use snapmgmt_core::{fsx, Result};
@@ -24,12 +23,8 @@ async fn handler(
     fsx::backup_file_system(fsx_client, &request, &settings.copy_tags, &event.context.request_id).await
 }
 
-/// The copy Region's client, made once at start when COPY_REGION is set.
-struct Copying<'a> {
-    settings: CopySettings,
-    source_region: String,
-    destination: Option<&'a FsxClient>,
-}
+/// The copy settings and the copy Region's client, made once at start.
+type Copying<'a> = snapmgmt_core::copy::Copying<'a, FsxClient>;
 
 async fn copy_handler(
     source: &FsxClient,
@@ -40,11 +35,8 @@ async fn copy_handler(
 ) -> Result<CopyResult> {
     let dry_run = settings.as_ref().map_err(Clone::clone)?.dry_run;
     let copying = copying.as_ref().map_err(Clone::clone)?;
-    let region = copying.settings.destination()?;
-    let destination = copying.destination.expect("a client is made whenever COPY_REGION is set");
     request.dry_run = dry_run.applied_to(request.dry_run);
-    let regions = Regions { source, source_region: &copying.source_region, destination, destination_region: region };
-    fsx::copy::copy_backup(regions, &request, copying.settings.kms_key_id.as_deref(), request_id).await
+    fsx::copy::copy_backup(copying.regions(source)?, &request, copying.settings.kms_key_id.as_deref(), request_id).await
 }
 
 /// A backup, or (`"action": "copy"`) a copy.

@@ -273,7 +273,6 @@ async fn a_completed_backup_is_copied_once_with_its_tags_and_followed_until_avai
 async fn past_awss_limit_on_copies_in_flight_the_fsx_copy_waits_instead_of_failing() {
     let _alone = ONE_COPY_TEST_AT_A_TIME.lock().await;
     let fsx = kit::fsx_client().await;
-    let destination = kit::copy_fsx_client().await;
     let fs = kit::create_windows_file_system(&fsx, &[kit::target_tag()]).await;
     let run = kit::unique("snapmgmt-run");
     let backup_id = kit::create_backup(&fsx, &fs, &snapmgmt_core::tags::ownership(&fs, &run), 0).await;
@@ -282,17 +281,7 @@ async fn past_awss_limit_on_copies_in_flight_the_fsx_copy_waits_instead_of_faili
     let mut others = Vec::new();
     for _ in 0..5 {
         let other = kit::create_backup(&fsx, &other_fs, &[], 0).await;
-        let id = destination
-            .copy_backup()
-            .source_region("us-east-1")
-            .source_backup_id(&other)
-            .send()
-            .await
-            .unwrap()
-            .backup
-            .and_then(|b| b.backup_id)
-            .unwrap();
-        others.push(id);
+        others.push(kit::copy_fsx_backup(&other, &[]).await);
     }
     for id in &others {
         kit::control(

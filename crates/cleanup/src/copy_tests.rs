@@ -49,23 +49,11 @@ async fn a_copy(instance: &str, run: &str, age_days: i64) -> (String, String) {
 
 /// A copy in the copy Region of a new FSx backup of the file system, `age_days` old.
 async fn an_fsx_copy(fs: &str, run: &str, age_days: i64) -> (String, String) {
-    let (fsx, destination) = (kit::fsx_client().await, kit::copy_fsx_client().await);
+    let fsx = kit::fsx_client().await;
     let source = kit::create_backup(&fsx, fs, &snapmgmt_core::tags::ownership(fs, run), age_days).await;
     let mut tags: Vec<(&str, &str)> = snapmgmt_core::tags::ownership(fs, run).to_vec();
     tags.extend([("snapmgmt:SourceId", source.as_str()), ("snapmgmt:SourceRegion", "us-east-1")]);
-    let tags =
-        tags.iter().map(|(k, v)| snapmgmt_core::aws::aws_sdk_fsx::types::Tag::builder().key(*k).value(*v).build());
-    let copy = destination
-        .copy_backup()
-        .source_region("us-east-1")
-        .source_backup_id(&source)
-        .set_tags(Some(tags.collect()))
-        .send()
-        .await
-        .unwrap()
-        .backup
-        .and_then(|b| b.backup_id)
-        .unwrap();
+    let copy = kit::copy_fsx_backup(&source, &tags).await;
     let created = snapmgmt_core::now_epoch_seconds() - age_days * 86_400;
     kit::control(
         "/moto-api/snapmgmt/fsx/backup",

@@ -1,6 +1,8 @@
 //! What the copies of every kind share: the two Regions a copy joins, and how a copy's state reads in
 //! the workflow's copy loop.
 
+use crate::config::CopySettings;
+use crate::error::Result;
 use crate::model::CheckStatus;
 use crate::retention::BackupState;
 
@@ -11,6 +13,23 @@ pub struct Regions<'a, C> {
     pub source_region: &'a str,
     pub destination: &'a C,
     pub destination_region: &'a str,
+}
+
+/// What a function that copies holds from its start: the copy settings, its own Region, and its client in
+/// the copy Region (made whenever COPY_REGION is set).
+pub struct Copying<'a, C> {
+    pub settings: CopySettings,
+    pub source_region: String,
+    pub destination: Option<&'a C>,
+}
+
+impl<C> Copying<'_, C> {
+    /// The two Regions of a copy from `source`; fails naming COPY_REGION when it is not set.
+    pub fn regions<'r>(&'r self, source: &'r C) -> Result<Regions<'r, C>> {
+        let destination_region = self.settings.destination()?;
+        let destination = self.destination.expect("a client is made whenever COPY_REGION is set");
+        Ok(Regions { source, source_region: &self.source_region, destination, destination_region })
+    }
 }
 
 /// Ready once every expected copy completed; Failed when one failed; InProgress while one is copying,

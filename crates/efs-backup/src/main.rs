@@ -7,17 +7,13 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_efs};
 use snapmgmt_core::config::{BackupSettings, CopySettings, EfsBackupConfig};
-use snapmgmt_core::efs::copy::{CopyVaults, Regions};
+use snapmgmt_core::efs::copy::CopyVaults;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{CopyEfsEvent, CopyResult, EfsBackupEvent};
 use snapmgmt_core::{efs, Error, Result};
 
-/// The copy Region's client, made once at start when COPY_REGION is set.
-struct Copying<'a> {
-    settings: CopySettings,
-    source_region: String,
-    destination: Option<&'a aws_sdk_backup::Client>,
-}
+/// The copy settings and the copy Region's client, made once at start.
+type Copying<'a> = snapmgmt_core::copy::Copying<'a, aws_sdk_backup::Client>;
 
 async fn handler(
     clients: efs::Clients<'_>,
@@ -51,8 +47,7 @@ async fn copy_handler(
     request_id: &str,
 ) -> Result<CopyResult> {
     let copying = copying.as_ref().map_err(Clone::clone)?;
-    let region = copying.settings.destination()?;
-    let destination = copying.destination.expect("a client is made whenever COPY_REGION is set");
+    let regions = copying.regions(source)?;
     let (Some(source_vault), Some(role_arn)) = (config.backup_vault_name.as_deref(), config.backup_role_arn.as_deref())
     else {
         return Err(Error::InvalidSetting {
@@ -68,7 +63,6 @@ async fn copy_handler(
         role_arn,
         delete_after_days: config.delete_after_days,
     };
-    let regions = Regions { source, source_region: &copying.source_region, destination, destination_region: region };
     efs::copy::copy_recovery_point(regions, vaults, request, request_id).await
 }
 

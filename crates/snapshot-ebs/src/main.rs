@@ -7,7 +7,6 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
 use snapmgmt_core::config::{CopySettings, DryRunSetting, SnapshotConfig};
-use snapmgmt_core::ebs::copy::Regions;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, CopyEbsEvent, CopyResult, SnapshotEbsEvent, SnapshotEbsResult};
 use snapmgmt_core::{ebs, Result};
@@ -24,12 +23,8 @@ async fn handler(
     ebs::snapshot_instance(clients, &config, &request, &event.context.request_id).await
 }
 
-/// The copy Region's client, made once at start when COPY_REGION is set.
-struct Copying<'a> {
-    settings: CopySettings,
-    source_region: String,
-    destination: Option<&'a aws_sdk_ec2::Client>,
-}
+/// The copy settings and the copy Region's client, made once at start.
+type Copying<'a> = snapmgmt_core::copy::Copying<'a, aws_sdk_ec2::Client>;
 
 async fn copy_handler(
     source: &aws_sdk_ec2::Client,
@@ -39,11 +34,8 @@ async fn copy_handler(
     request_id: &str,
 ) -> Result<CopyResult> {
     let copying = copying.as_ref().map_err(Clone::clone)?;
-    let region = copying.settings.destination()?;
-    let destination = copying.destination.expect("a client is made whenever COPY_REGION is set");
     request.dry_run = dry_run.applied_to(request.dry_run);
-    let regions = Regions { source, source_region: &copying.source_region, destination, destination_region: region };
-    ebs::copy::copy_set(regions, &request, copying.settings.kms_key_id.as_deref(), request_id).await
+    ebs::copy::copy_set(copying.regions(source)?, &request, copying.settings.kms_key_id.as_deref(), request_id).await
 }
 
 /// A snapshot run, or (`"action": "copy"`) a copy.

@@ -243,6 +243,22 @@ pub async fn create_backup(
     id
 }
 
+/// Copies an FSx backup of the stack's Region into the copy Region with these tags; returns the copy's id.
+pub async fn copy_fsx_backup(source_backup_id: &str, tags: &[(&str, &str)]) -> String {
+    copy_fsx_client()
+        .await
+        .copy_backup()
+        .source_region("us-east-1")
+        .source_backup_id(source_backup_id)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .send()
+        .await
+        .expect("copy backup")
+        .backup
+        .and_then(|b| b.backup_id)
+        .expect("copy id")
+}
+
 /// The run the tests' seeded backups were made by.
 pub const SEEDED_RUN: &str = "seeded";
 

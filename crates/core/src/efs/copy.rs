@@ -37,12 +37,8 @@ pub async fn copy_recovery_point(
 ) -> Result<CopyResult> {
     let target = event.file_system_id.as_str();
     let mut answer = CopyResult {
-        region: regions.destination_region.to_string(),
-        copy_ids: Vec::new(),
-        status: CheckStatus::InProgress,
-        attempt: event.attempt.saturating_add(1),
-        detail: String::new(),
         copy_job_id: event.copy_job_id.clone(),
+        ..CopyResult::to(regions.destination_region, event.attempt)
     };
     let point = match event.recovery_point_arn.as_deref() {
         Some(arn) if !event.dry_run => arn,

@@ -25,13 +25,11 @@ pub async fn copy_backup(
     request_id: &str,
 ) -> Result<CopyResult> {
     let target = event.file_system_id.as_str();
-    let answer = |status, copy_ids: Vec<String>, detail: String| CopyResult {
-        region: regions.destination_region.to_string(),
-        copy_ids,
+    let answer = |status, copy_ids, detail| CopyResult {
         status,
-        attempt: event.attempt.saturating_add(1),
+        copy_ids,
         detail,
-        copy_job_id: None,
+        ..CopyResult::to(regions.destination_region, event.attempt)
     };
     let backup_id = match event.backup_id.as_deref() {
         Some(id) if !event.dry_run => id,

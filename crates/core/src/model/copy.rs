@@ -133,3 +133,17 @@ pub struct CopyResult {
     #[serde(default)]
     pub copy_job_id: Option<String>,
 }
+
+impl CopyResult {
+    /// The answer to ask number `attempt` about copies to `region`, as it starts: in progress, no copy yet.
+    pub fn to(region: &str, attempt: u32) -> Self {
+        Self {
+            region: region.to_string(),
+            copy_ids: Vec::new(),
+            status: CheckStatus::InProgress,
+            attempt: attempt.saturating_add(1),
+            detail: String::new(),
+            copy_job_id: None,
+        }
+    }
+}
