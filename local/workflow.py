@@ -234,6 +234,13 @@ def render(summary: dict) -> str:
             f"backup(s), {delete} {totals['deleted']}, kept {totals['kept']},"
             f" failed to delete {totals['failedDeletes']}"
         )
+    copies = (totals or {}).get("copies")
+    if copies:
+        copied = "would copy" if summary["dryRun"] else "copied"
+        lines.append(
+            f"  copy Region: {copied} {copies['copied']} backup(s), {delete} {copies['deleted']},"
+            f" kept {copies['kept']}, failed to delete {copies['failedDeletes']}"
+        )
     if summary["report"]:
         lines.append(f"  full report: s3://{summary['report']['bucket']}/{summary['report']['key']}")
     if summary["status"] != "SUCCEEDED":

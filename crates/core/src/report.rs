@@ -102,6 +102,8 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         created = summary.totals.created,
         deleted = summary.totals.deleted,
         failed_deletes = summary.totals.failed_deletes,
+        copied = summary.totals.copies.copied,
+        copies_deleted = summary.totals.copies.deleted,
         skipped = report.skipped.len(),
         without_recent_backup = summary.without_recent_backup_count,
         report = %format!("s3://{}/{}", summary.report.bucket, summary.report.key),

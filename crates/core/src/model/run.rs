@@ -153,6 +153,20 @@ pub struct CopyOutcome {
     pub cleanup: Option<CleanupReport>,
 }
 
+impl CopyOutcome {
+    /// This target's share of the run's copy totals. A target reports `copy` only once its copy
+    /// completed: one copy made (an instance's set counts once), or in a dry run one that would be.
+    fn counts(&self, dry_run: bool) -> CopyTotals {
+        let cleanup = self.cleanup.as_ref().map(|c| &c.counts);
+        CopyTotals {
+            copied: usize::from(dry_run || !self.copy_ids.is_empty()),
+            deleted: cleanup.map_or(0, |c| c.deleted),
+            kept: cleanup.map_or(0, |c| c.kept),
+            failed_deletes: cleanup.map_or(0, |c| c.failed),
+        }
+    }
+}
+
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -185,6 +199,7 @@ impl TargetResult {
             deleted: cleanup.map_or(0, |c| c.deleted),
             kept: cleanup.map_or(0, |c| c.kept),
             failed_deletes: cleanup.map_or(0, |c| c.failed),
+            copies: self.copy.as_ref().map(|copy| copy.counts(self.dry_run)).unwrap_or_default(),
         }
     }
 }
@@ -204,6 +219,36 @@ pub struct Totals {
     /// Resources that are no longer targets whose backups of ours were looked at.
     #[serde(default)]
     pub orphans: usize,
+    /// The copies in the copy Region (COPY_REGION); absent when the run made none.
+    #[serde(default, skip_serializing_if = "CopyTotals::is_none")]
+    pub copies: CopyTotals,
+}
+
+/// A run's figures in the copy Region: sums of every target's copy counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyTotals {
+    /// Targets whose new backup was copied (an instance's set counts once); in a dry run, would be.
+    pub copied: usize,
+    /// Copies deleted there; in a dry run, would be deleted.
+    pub deleted: usize,
+    pub kept: usize,
+    pub failed_deletes: usize,
+}
+
+impl CopyTotals {
+    fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl std::ops::AddAssign for CopyTotals {
+    fn add_assign(&mut self, other: Self) {
+        self.copied += other.copied;
+        self.deleted += other.deleted;
+        self.kept += other.kept;
+        self.failed_deletes += other.failed_deletes;
+    }
 }
 
 impl std::ops::AddAssign for Totals {
@@ -215,6 +260,7 @@ impl std::ops::AddAssign for Totals {
         self.deleted += other.deleted;
         self.kept += other.kept;
         self.failed_deletes += other.failed_deletes;
+        self.copies += other.copies;
     }
 }
 
@@ -371,6 +417,29 @@ mod tests {
         .unwrap();
         let counts = result.counts();
         assert_eq!((counts.failed_targets, counts.created), (1, 1));
+    }
+
+    #[test]
+    fn copies_are_counted_apart_from_the_sources_and_only_when_the_run_made_some() {
+        let cleanup = |deleted, kept| {
+            json!({"deleted": [], "kept": [], "failed": [],
+            "counts": {"deleted": deleted, "kept": kept, "failed": 0, "keptByReason": {}}})
+        };
+        let copied: TargetResult = serde_json::from_value(json!({"kind": "fsx", "targetId": "fs-1",
+            "created": "backup-1", "cleanup": cleanup(1, 2),
+            "copy": {"region": "us-west-2", "copyIds": ["backup-2"], "cleanup": cleanup(3, 4)}}))
+        .unwrap();
+        let mut totals = copied.counts();
+        assert_eq!((totals.deleted, totals.kept), (1, 2), "the source's");
+        assert_eq!(totals.copies, CopyTotals { copied: 1, deleted: 3, kept: 4, failed_deletes: 0 });
+        let planned = TargetResult { dry_run: true, created: Vec::new(), ..copied.clone() };
+        let planned = TargetResult { copy: planned.copy.map(|c| CopyOutcome { copy_ids: Vec::new(), ..c }), ..planned };
+        assert_eq!(planned.counts().copies.copied, 1, "a dry run counts the copy it would make");
+        totals += planned.counts();
+        assert_eq!(totals.copies.deleted, 6);
+        let without: Totals = TargetResult { copy: None, ..copied }.counts();
+        let shown = serde_json::to_value(without).unwrap();
+        assert!(shown.get("copies").is_none(), "no copies, no copy totals: {shown}");
     }
 
     #[test]
