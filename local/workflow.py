@@ -212,9 +212,11 @@ def render(summary: dict) -> str:
     for orphan in summary["orphans"]:
         cleanup = orphan.get("cleanup") or {}
         ages = cleanup.get("ages") or {}
+        where = f" in {orphan['region']}" if orphan.get("region") else ""
         lines.append(
-            f"  ORPHAN {orphan['kind']} {orphan['targetId']} (no longer a target): {ages.get('backups', 0)} backup(s)"
-            f" of ours, {ages.get('newestDays', '-')} to {ages.get('oldestDays', '-')} days old"
+            f"  ORPHAN {orphan['kind']} {orphan['targetId']}{where} (no longer a target):"
+            f" {ages.get('backups', 0)} backup(s) of ours, {ages.get('newestDays', '-')} to"
+            f" {ages.get('oldestDays', '-')} days old"
         )
         if orphan.get("error"):
             lines.append(f"    FAILED {orphan['error']}: {orphan.get('cause')}")

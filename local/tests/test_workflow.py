@@ -371,3 +371,23 @@ def test_a_failed_fsx_copy_fails_that_target_alone_and_the_next_run_copies_again
 
     assert again["status"] == "SUCCEEDED", again
     assert len(target(again, fs)["copy"]["copyIds"]) == 1
+
+
+def test_copies_of_a_resource_that_is_no_longer_a_target_are_an_orphan_in_the_copy_region(aws):
+    import conftest
+
+    untagged = stack.create_file_system(aws, tagged=False)
+    newest, oldest = old_fsx_copy(aws, untagged, "run-a", 20), old_fsx_copy(aws, untagged, "run-b", 30)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    by_region = {o.get("region"): o for o in summary["orphans"] if o["targetId"] == untagged}
+    assert set(by_region) == {None, conftest.COPY_REGION}, summary["orphans"]
+    copies = by_region[conftest.COPY_REGION]["cleanup"]
+    assert copies["dryRun"] is True, "DeleteOrphans is off"
+    assert copies["deleted"] == [oldest] and {k["id"]: k["reason"] for k in copies["kept"]}[newest] == "AmongNewest"
+    assert summary["totals"]["orphans"] == 2
+    left = stack.client("fsx", region=conftest.COPY_REGION).describe_backups(BackupIds=[newest, oldest])["Backups"]
+    assert len(left) == 2, "only reported"
+    assert f"ORPHAN fsx {untagged} in {conftest.COPY_REGION} (no longer a target)" in workflow.render(summary)

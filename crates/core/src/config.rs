@@ -64,8 +64,10 @@ pub struct TriggerConfig {
     /// ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS: a tagged ONTAP file system makes its read-write volumes
     /// targets (off: only tagged volumes are, and the file system is skipped saying so).
     pub ontap_volumes_of_tagged_file_systems: bool,
-    /// COPY_REGION: where each run copies the new backups (EBS sets); None: nowhere.
+    /// COPY_REGION: where each run copies the new backups; None: nowhere.
     pub copy_region: Option<String>,
+    /// COPY_BACKUP_VAULT_NAME: the vault of the EFS copies there, where orphans' copies are looked for.
+    pub copy_backup_vault_name: Option<String>,
 }
 
 /// Copies to a second Region (COPY_REGION, empty: none): where, with which key (COPY_KMS_KEY_ID, empty: the
@@ -413,6 +415,7 @@ impl TargetTag {
 
 impl TriggerConfig {
     pub fn from_source(src: &impl Source) -> Result<Self> {
+        let copy = CopySettings::from_source(src)?;
         Ok(Self {
             target_tag: TargetTag::from_source(src)?,
             state_machine_arn: state_machine_arn(src)?,
@@ -426,7 +429,8 @@ impl TriggerConfig {
             snapshot_mode: snapshot_mode(src)?,
             backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
             ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
-            copy_region: CopySettings::from_source(src)?.region,
+            copy_region: copy.region,
+            copy_backup_vault_name: copy.backup_vault_name,
         })
     }
 

@@ -116,6 +116,7 @@ mod tests {
             created: if created { vec!["backup-1".into()] } else { Vec::new() },
             retries: 0,
             orphan: false,
+            region: None,
             cleanup: None,
             copy: None,
             error: error.map(str::to_string),

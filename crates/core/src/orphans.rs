@@ -21,6 +21,34 @@ pub struct Sources<'a> {
 }
 
 /// The resources with backups of ours that are not among `current` (this run's targets and the tagged
+/// resources it skipped), in kind and id order; and, with `copies` (the copy Region and its sources), the
+/// resources with copies of ours there that are not among `current`, named with that Region. The copy
+/// Region failing to answer (down, or its vault gone) leaves its orphans for another night: it never stops
+/// the night's backups, whose own copy steps then fail and reach the topic.
+pub async fn find_with_copies(
+    sources: Sources<'_>,
+    copies: Option<(&str, Sources<'_>)>,
+    current: &BTreeSet<(TargetKind, String)>,
+) -> Result<Vec<InventoryItem>> {
+    let in_copy_region = async {
+        let Some((region, sources)) = copies else { return Vec::new() };
+        match find(sources, current).await {
+            Ok(found) => {
+                found.into_iter().map(|item| InventoryItem { region: Some(region.to_string()), ..item }).collect()
+            }
+            Err(e) => {
+                tracing::warn!(region, error = %e, "orphans' copies not looked for: the copy Region did not answer");
+                Vec::new()
+            }
+        }
+    };
+    let (orphans, copies) = tokio::join!(find(sources, current), in_copy_region);
+    let mut orphans = orphans?;
+    orphans.extend(copies);
+    Ok(orphans)
+}
+
+/// The resources with backups of ours that are not among `current` (this run's targets and the tagged
 /// resources it skipped), in kind and id order.
 pub async fn find(sources: Sources<'_>, current: &BTreeSet<(TargetKind, String)>) -> Result<Vec<InventoryItem>> {
     let efs = async {
@@ -47,7 +75,7 @@ pub fn orphans_of(
         .iter()
         .flat_map(|(kind, ids)| ids.iter().map(move |id| (*kind, id)))
         .filter(|(kind, id)| !current.contains(&(*kind, (*id).clone())))
-        .map(|(kind, id)| InventoryItem { kind, id: id.clone() })
+        .map(|(kind, id)| InventoryItem { kind, id: id.clone(), region: None })
         .collect();
     orphans.sort_by(|a, b| (a.kind.as_str(), &a.id).cmp(&(b.kind.as_str(), &b.id)));
     orphans

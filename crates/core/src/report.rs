@@ -177,6 +177,7 @@ pub fn target_of(kind: TargetKind, entry: ResultEntry) -> TargetResult {
         created: Vec::new(),
         retries: 0,
         orphan: false,
+        region: None,
         cleanup: None,
         copy: None,
         error: Some(match (&unreadable, entry.error) {
@@ -315,6 +316,7 @@ mod tests {
             created: vec!["snap-a".into(), "snap-b".into()],
             retries: 0,
             orphan: false,
+            region: None,
             cleanup: Some(cleaned(250)),
             copy: None,
             error: None,

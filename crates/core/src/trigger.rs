@@ -28,6 +28,16 @@ pub struct TriggerClients<'a> {
     pub s3: &'a aws_sdk_s3::Client,
     pub sfn: &'a aws_sdk_sfn::Client,
     pub backup: &'a aws_sdk_backup::Client,
+    /// EC2, FSx and AWS Backup in the copy Region (COPY_REGION), where orphans' copies are looked for.
+    pub copies: Option<CopyRegionClients<'a>>,
+}
+
+/// The trigger's clients in the copy Region.
+#[derive(Clone, Copy)]
+pub struct CopyRegionClients<'a> {
+    pub ec2: &'a aws_sdk_ec2::Client,
+    pub fsx: &'a aws_sdk_fsx::Client,
+    pub backup: &'a aws_sdk_backup::Client,
 }
 
 /// Enumerates the targets, writes them to the stack's bucket as the run's inventory, and starts the
@@ -72,7 +82,16 @@ pub async fn run(
         backup: clients.backup,
         vault: config.backup_vault_name.as_deref(),
     };
-    let orphans = crate::orphans::find(sources, &current).await?;
+    let copies = config.copy_region.as_deref().zip(clients.copies).map(|(region, copies)| {
+        let sources = crate::orphans::Sources {
+            ec2: copies.ec2,
+            fsx: copies.fsx,
+            backup: copies.backup,
+            vault: config.copy_backup_vault_name.as_deref(),
+        };
+        (region, sources)
+    });
+    let orphans = crate::orphans::find_with_copies(sources, copies, &current).await?;
     let input = WorkflowInput {
         run_id: name.clone(),
         inventory: inventory.clone(),
@@ -124,7 +143,7 @@ pub async fn run(
 
 /// One kind's inventory: the JSON array of items its Distributed Map reads.
 pub fn inventory_json(kind: TargetKind, ids: &[String]) -> Vec<u8> {
-    let items: Vec<InventoryItem> = ids.iter().map(|id| InventoryItem { kind, id: id.clone() }).collect();
+    let items: Vec<InventoryItem> = ids.iter().map(|id| InventoryItem { kind, id: id.clone(), region: None }).collect();
     serde_json::to_vec(&items).expect("the inventory serialises")
 }
 

@@ -20,6 +20,7 @@ fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
         backup_vault_name: None,
         ontap_volumes_of_tagged_file_systems: false,
         copy_region: None,
+        copy_backup_vault_name: None,
     }
 }
 
@@ -46,7 +47,10 @@ async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<Trigg
     context.request_id = kit::unique("request");
     let (ec2, efs, s3) = (kit::ec2_client().await, kit::efs_client().await, kit::s3_client().await);
     let backup = kit::backup_client().await;
-    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn, backup: &backup };
+    let (copy_ec2, copy_fsx, copy_backup) =
+        (kit::copy_ec2_client().await, kit::copy_fsx_client().await, kit::copy_backup_client().await);
+    let copies = Some(CopyRegionClients { ec2: &copy_ec2, fsx: &copy_fsx, backup: &copy_backup });
+    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn, backup: &backup, copies };
     handler(clients, config, LambdaEvent::new(payload, context)).await
 }
 
@@ -256,4 +260,51 @@ async fn our_backups_of_resources_that_are_no_longer_targets_are_listed_as_orpha
     assert!(!has(TargetKind::Ec2, &target), "a target is no orphan");
     assert!(!has(TargetKind::Fsx, &someone_elses), "only our backups make an orphan");
     assert_eq!(result.orphans, orphans.len());
+}
+
+#[tokio::test]
+async fn copies_of_resources_that_are_no_longer_targets_are_orphans_in_the_copy_region() {
+    let (_, mut cfg) = setup().await;
+    let fsx = kit::fsx_client().await;
+    let tag = (cfg.target_tag.key.as_str(), cfg.target_tag.value.as_str());
+    let target = kit::create_windows_file_system(&fsx, &[tag]).await;
+    let untagged = kit::create_windows_file_system(&fsx, &[]).await;
+    for fs in [&target, &untagged] {
+        let source = kit::create_backup(&fsx, fs, &kit::our_tags(fs), 3).await;
+        let mut tags = kit::our_tags(fs).to_vec();
+        tags.push(("snapmgmt:SourceId", source.as_str()));
+        kit::copy_fsx_backup(&source, &tags).await;
+    }
+    cfg.copy_region = Some(kit::COPY_REGION.to_string());
+
+    let result = trigger(&Ok(cfg), json!({})).await.unwrap();
+
+    let orphans: Vec<InventoryItem> =
+        serde_json::from_value(kit::read_json(&result.inventory.bucket, &result.inventory.orphans).await).unwrap();
+    let in_region = |id: &str, region: Option<&str>| {
+        orphans.iter().any(|o| o.kind == TargetKind::Fsx && o.id == id && o.region.as_deref() == region)
+    };
+    assert!(in_region(&untagged, None) && in_region(&untagged, Some(kit::COPY_REGION)), "{orphans:?}");
+    assert!(!in_region(&target, None) && !in_region(&target, Some(kit::COPY_REGION)), "a target is no orphan");
+}
+
+#[tokio::test]
+async fn a_copy_region_that_does_not_answer_never_stops_the_nights_backups() {
+    let (_, mut cfg) = setup().await;
+    let fsx = kit::fsx_client().await;
+    let tag = (cfg.target_tag.key.as_str(), cfg.target_tag.value.as_str());
+    let target = kit::create_windows_file_system(&fsx, &[tag]).await;
+    let untagged = kit::create_windows_file_system(&fsx, &[]).await;
+    kit::create_backup(&fsx, &untagged, &kit::our_tags(&untagged), 3).await;
+    cfg.copy_region = Some(kit::COPY_REGION.to_string());
+    // Its vault gone: listing the copy Region's EFS copies fails.
+    cfg.copy_backup_vault_name = Some(kit::unique("deleted-vault"));
+
+    let result = trigger(&Ok(cfg), json!({})).await.unwrap();
+
+    assert_eq!(inventory_ids(&result.inventory, TargetKind::Fsx).await, vec![target]);
+    let orphans: Vec<InventoryItem> =
+        serde_json::from_value(kit::read_json(&result.inventory.bucket, &result.inventory.orphans).await).unwrap();
+    assert!(orphans.iter().any(|o| o.id == untagged && o.region.is_none()), "the source's orphans still: {orphans:?}");
+    assert!(orphans.iter().all(|o| o.region.is_none()), "none from the copy Region: {orphans:?}");
 }

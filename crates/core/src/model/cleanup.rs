@@ -213,7 +213,7 @@ impl From<OrphanCleanup> for CleanupEvent {
             max_delete_percent: e.max_delete_percent,
             run_id: e.run_id,
             orphan: true,
-            region: None,
+            region: e.of.region,
         }
     }
 }

@@ -33,6 +33,10 @@ impl TargetKind {
 pub struct InventoryItem {
     pub kind: TargetKind,
     pub id: String,
+    /// An orphan's copies in the copy Region: the Region; null otherwise (written, so that the workflow can
+    /// read it on every item).
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// Where a run's inventory is: one JSON array of [`InventoryItem`] per kind, in the stack's bucket.
@@ -131,6 +135,9 @@ pub struct TargetResult {
     /// No longer a target: only its old backups were looked at.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub orphan: bool,
+    /// An orphan's copies in the copy Region: that Region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<CleanupReport>,
     /// The copies of the new backup in the copy Region, and the cleanup there.
@@ -399,6 +406,7 @@ mod tests {
                 created: vec![],
                 retries: 0,
                 orphan: false,
+                region: None,
                 cleanup: None,
                 copy: None,
                 error: None,
