@@ -3,7 +3,7 @@
 
 use crate::config::CopySettings;
 use crate::error::Result;
-use crate::model::CheckStatus;
+use crate::model::{CheckStatus, CopyResult};
 use crate::retention::BackupState;
 
 /// The two Regions a copy joins: a client of the service in each.
@@ -32,6 +32,19 @@ impl<C> Copying<'_, C> {
     }
 }
 
+/// A copy step that AWS throttled waits for the next ask (`waiting`, in progress) instead of failing: the
+/// copy loop asks again after copyPollSeconds, within copyMaxPolls, and each ask finds what the throttled
+/// one started. A throttled call was refused, so asking again never makes a second copy.
+pub fn or_wait(result: Result<CopyResult>, waiting: CopyResult) -> Result<CopyResult> {
+    match result {
+        Err(e) if e.kind() == "Throttled" => {
+            tracing::warn!(error = %e, "copy step throttled: asked again at the next poll");
+            Ok(CopyResult { detail: format!("waiting: throttled ({e})"), ..waiting })
+        }
+        other => other,
+    }
+}
+
 /// Ready once every expected copy completed; Failed when one failed; InProgress while one is copying,
 /// or while AWS's limit on copies in flight keeps some from starting (`limited`).
 pub fn status_of(states: &[BackupState], expected: usize, limited: bool) -> CheckStatus {
@@ -57,5 +70,24 @@ mod tests {
         assert_eq!(status_of(&[Completed, Pending], 2, false), CheckStatus::InProgress);
         assert_eq!(status_of(&[Pending, Failed], 2, true), CheckStatus::Failed);
         assert_eq!(status_of(&[], 0, false), CheckStatus::Ready, "nothing to copy");
+    }
+
+    #[test]
+    fn a_throttled_copy_step_waits_and_any_other_error_stands() {
+        let aws = |code: &str| crate::Error::Aws {
+            service: "ec2",
+            operation: "CopySnapshot",
+            code: code.into(),
+            message: "m".into(),
+        };
+        let waiting = CopyResult { copy_job_id: Some("job".into()), ..CopyResult::to("us-west-2", 3) };
+        let waited = or_wait(Err(aws("RequestLimitExceeded")), waiting.clone()).unwrap();
+        assert_eq!(
+            (waited.status, waited.attempt, waited.copy_job_id.as_deref()),
+            (CheckStatus::InProgress, 4, Some("job"))
+        );
+        assert!(waited.detail.contains("throttled") && waited.copy_ids.is_empty(), "{waited:?}");
+        assert!(or_wait(Err(aws("InvalidSnapshot.NotFound")), waiting.clone()).is_err());
+        assert!(or_wait(Err(aws("InternalError")), waiting).is_err(), "the workflow's Retry takes AWS's failures");
     }
 }

@@ -244,3 +244,34 @@ async fn a_copy_without_a_copy_region_or_with_a_bad_event_names_what_is_wrong() 
         assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{event}: {err}");
     }
 }
+
+#[tokio::test]
+async fn a_throttled_copy_waits_for_the_next_ask_and_then_copies_once() {
+    use kit::fault_proxy::{Fault, Rule};
+    let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let run = run_id();
+    let set = vec![kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, &run), 0).await];
+    let proxy = kit::fault_proxy();
+    proxy.set_rules(vec![Rule::new("CopySnapshot", Fault::Throttle).count(1)], 1);
+    let sdk = kit::sdk_config_at(proxy.url(), snapmgmt_core::aws::CallPattern::Steady).await;
+    let via = snapmgmt_core::aws::ec2::client_in(&sdk, kit::COPY_REGION);
+    let settings = CopySettings { region: Some(kit::COPY_REGION.to_string()), ..Default::default() };
+    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(&via) });
+    let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
+    let event = json!({"action": "copy", "instanceId": instance, "snapshotIds": set, "runId": run});
+    let ask = || async {
+        let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
+        copy_result(
+            route(clients, &config, &copying, LambdaEvent::new(event.clone(), Default::default())).await.unwrap(),
+        )
+    };
+
+    let throttled = ask().await;
+    let asked_again = ask().await;
+
+    assert_eq!(proxy.faults().injected.get("CopySnapshot"), Some(&1));
+    assert_eq!(throttled.status, snapmgmt_core::model::CheckStatus::InProgress, "{throttled:?}");
+    assert!(throttled.detail.contains("throttled") && throttled.copy_ids.is_empty(), "{throttled:?}");
+    assert_eq!(asked_again.copy_ids.len(), 1, "{asked_again:?}");
+}

@@ -24,6 +24,17 @@ pub async fn copy_set(
     kms_key_id: Option<&str>,
     request_id: &str,
 ) -> Result<CopyResult> {
+    let waiting = CopyResult::to(regions.destination_region, event.attempt);
+    crate::copy::or_wait(copy_set_now(regions, event, kms_key_id, request_id).await, waiting)
+}
+
+/// One ask of [`copy_set`], its throttling not yet turned into a wait.
+async fn copy_set_now(
+    regions: Regions<'_>,
+    event: &CopyEbsEvent,
+    kms_key_id: Option<&str>,
+    request_id: &str,
+) -> Result<CopyResult> {
     let instance = event.instance_id.as_str();
     let answer = |status, copy_ids, detail| CopyResult {
         status,

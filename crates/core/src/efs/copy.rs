@@ -35,6 +35,20 @@ pub async fn copy_recovery_point(
     event: &CopyEfsEvent,
     request_id: &str,
 ) -> Result<CopyResult> {
+    let waiting = CopyResult {
+        copy_job_id: event.copy_job_id.clone(),
+        ..CopyResult::to(regions.destination_region, event.attempt)
+    };
+    crate::copy::or_wait(copy_recovery_point_now(regions, vaults, event, request_id).await, waiting)
+}
+
+/// One ask of [`copy_recovery_point`], its throttling not yet turned into a wait.
+async fn copy_recovery_point_now(
+    regions: Regions<'_>,
+    vaults: CopyVaults<'_>,
+    event: &CopyEfsEvent,
+    request_id: &str,
+) -> Result<CopyResult> {
     let target = event.file_system_id.as_str();
     let mut answer = CopyResult {
         copy_job_id: event.copy_job_id.clone(),
