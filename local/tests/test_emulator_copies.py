@@ -4,7 +4,6 @@ destination Region against both snapshots."""
 
 import time
 
-import boto3
 import botocore.exceptions
 import pytest
 import stack
@@ -19,9 +18,7 @@ def endpoint(emulator_alone):
 
 
 def client(service: str, region: str, url: str):
-    return boto3.client(
-        service, endpoint_url=url, region_name=region, aws_access_key_id="local", aws_secret_access_key="local"
-    )
+    return stack.client(service, url, region=region)
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 automation, the shipped state machine's poll and retry loop, real function binaries."""
 
 import json
-import os
 import time
 
-import boto3
 import conftest
 import deploy
 import stack
@@ -133,13 +131,7 @@ def test_a_target_failing_past_the_stale_limit_is_named_in_the_report(aws):
 
 def copy_region_ec2():
     """EC2 in the suite's copy Region (COPY_REGION)."""
-    return boto3.client(
-        "ec2",
-        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
-        region_name=conftest.COPY_REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    return stack.client("ec2", region=conftest.COPY_REGION)
 
 
 def old_copy(ec2, destination, instance: str, run_name: str, age_days: float) -> str:

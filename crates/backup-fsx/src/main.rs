@@ -6,7 +6,7 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
-use snapmgmt_core::config::{BackupSettings, CopySettings};
+use snapmgmt_core::config::BackupSettings;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, BackupFsxEvent, BackupFsxResult, CopyFsxEvent, CopyResult};
 use snapmgmt_core::{fsx, Result};
@@ -24,11 +24,11 @@ async fn handler(
 }
 
 /// The copy settings and the copy Region's client, made once at start.
-type Copying<'a> = snapmgmt_core::copy::Copying<'a, FsxClient>;
+type Copying = snapmgmt_core::copy::Copying<FsxClient>;
 
 async fn copy_handler(
     source: &FsxClient,
-    copying: &Result<Copying<'_>>,
+    copying: &Result<Copying>,
     settings: &Result<BackupSettings>,
     mut request: CopyFsxEvent,
     request_id: &str,
@@ -43,7 +43,7 @@ async fn copy_handler(
 async fn route(
     fsx_client: &FsxClient,
     settings: &Result<BackupSettings>,
-    copying: &Result<Copying<'_>>,
+    copying: &Result<Copying>,
     event: LambdaEvent<Value>,
 ) -> Result<Value> {
     if event.payload.get("action").is_none() {
@@ -61,11 +61,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = snapmgmt_core::config::logged_at_start(BackupSettings::from_env());
     let sdk_config = snapmgmt_core::aws::load_config("backup-fsx", snapmgmt_core::aws::CallPattern::Steady).await;
     let fsx_client = FsxClient::new(&sdk_config);
-    let copy_settings = snapmgmt_core::config::logged_at_start(CopySettings::from_source(&snapmgmt_core::config::Env));
-    let copy_region = copy_settings.as_ref().ok().and_then(|s| s.region.as_deref());
-    let destination = copy_region.map(|region| snapmgmt_core::aws::fsx::client_in(&sdk_config, region));
-    let source_region = sdk_config.region().map(|r| r.to_string()).unwrap_or_default();
-    let copying = copy_settings.map(|settings| Copying { settings, source_region, destination: destination.as_ref() });
+    let copying = Copying::at_start(&sdk_config, FsxClient::new);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("backup-fsx", &event.payload);
         route(&fsx_client, &settings, &copying, event).instrument(span)

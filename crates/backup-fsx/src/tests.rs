@@ -4,6 +4,7 @@ use super::*;
 use serde_json::json;
 use snapmgmt_core::aws::aws_sdk_fsx::types::FilterName;
 use snapmgmt_core::aws::fsx::{list_backups, tag_map, Source};
+use snapmgmt_core::config::CopySettings;
 use snapmgmt_core::tags::{CopyTags, DEFAULT_COPY_TAGS};
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
@@ -226,7 +227,7 @@ static ONE_COPY_TEST_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::con
 async fn copy(payload: Value) -> Result<CopyResult> {
     let (source, destination) = (kit::fsx_client().await, kit::copy_fsx_client().await);
     let settings = CopySettings { region: Some(kit::COPY_REGION.to_string()), ..Default::default() };
-    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(&destination) });
+    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(destination) });
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let backup_settings = Ok(BackupSettings::default());

@@ -11,6 +11,7 @@ use snapmgmt_core::aws::aws_sdk_efs::Client as EfsClient;
 use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::cleanup::{self, Request};
 use snapmgmt_core::config::{CleanupConfig, CopySettings};
+use snapmgmt_core::copy::RegionClients;
 use snapmgmt_core::ebs::EbsStore;
 use snapmgmt_core::efs::EfsStore;
 use snapmgmt_core::fsx::FsxStore;
@@ -29,15 +30,7 @@ struct Clients<'a> {
     fsx: &'a FsxClient,
     ec2: &'a Ec2Client,
     efs: snapmgmt_core::efs::Clients<'a>,
-    copies: Option<CopyClients<'a>>,
-}
-
-/// The copy Region's clients, where the copies are cleaned.
-#[derive(Clone, Copy)]
-struct CopyClients<'a> {
-    fsx: &'a FsxClient,
-    ec2: &'a Ec2Client,
-    backup: &'a BackupClient,
+    copies: Option<&'a RegionClients>,
 }
 
 async fn handler(
@@ -76,11 +69,11 @@ async fn handler(
     };
     let report = match event.kind {
         TargetKind::Fsx => {
-            let client = copies.map_or(clients.fsx, |c| c.fsx);
+            let client = copies.map_or(clients.fsx, |c| &c.fsx);
             cleanup::run(&FsxStore { client, sources: clients.fsx }, retention, request).await?
         }
         TargetKind::Ec2 => {
-            let client = copies.map_or(clients.ec2, |c| c.ec2);
+            let client = copies.map_or(clients.ec2, |c| &c.ec2);
             cleanup::run(&EbsStore { client, instances: clients.ec2 }, retention, request).await?
         }
         TargetKind::Efs => {
@@ -93,7 +86,7 @@ async fn handler(
                 })?,
             };
             // The file system is read in its own Region; the points are where the vault is.
-            let backup = copies.map_or(clients.efs.backup, |c| c.backup);
+            let backup = copies.map_or(clients.efs.backup, |c| &c.backup);
             let efs_clients = snapmgmt_core::efs::Clients { efs: clients.efs.efs, backup };
             cleanup::run(&EfsStore { clients: efs_clients, vault }, retention, request).await?
         }
@@ -103,7 +96,7 @@ async fn handler(
 }
 
 /// The copy Region's clients, when `region` is that Region.
-fn copy_region_clients<'a>(clients: Clients<'a>, copy: &CopySettings, region: &str) -> Result<CopyClients<'a>> {
+fn copy_region_clients<'a>(clients: Clients<'a>, copy: &CopySettings, region: &str) -> Result<&'a RegionClients> {
     let (Some(copy_region), Some(copies)) = (copy.region.as_deref(), clients.copies) else {
         return Err(Error::invalid_event("region", format!("{region}: COPY_REGION is not set, no copies are made")));
     };
@@ -121,14 +114,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (fsx, ec2) = (FsxClient::new(&sdk_config), Ec2Client::new(&sdk_config));
     let (efs, backup) = (EfsClient::new(&sdk_config), BackupClient::new(&sdk_config));
     let copy_region = settings.as_ref().ok().and_then(|s| s.copy.region.as_deref());
-    let in_copy_region = copy_region.map(|region| {
-        use snapmgmt_core::aws::{backup as backup_api, ec2 as ec2_api, fsx as fsx_api};
-        let sdk = &sdk_config;
-        (fsx_api::client_in(sdk, region), ec2_api::client_in(sdk, region), backup_api::client_in(sdk, region))
-    });
-    let copies = in_copy_region.as_ref().map(|(fsx, ec2, backup)| CopyClients { fsx, ec2, backup });
+    let in_copy_region = copy_region.map(|region| RegionClients::new(&sdk_config, region));
     let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
-    let clients = Clients { fsx: &fsx, ec2: &ec2, efs: efs_clients, copies };
+    let clients = Clients { fsx: &fsx, ec2: &ec2, efs: efs_clients, copies: in_copy_region.as_ref() };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("cleanup", &event.payload);
         handler(clients, &settings, event).instrument(span)

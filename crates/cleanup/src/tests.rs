@@ -46,11 +46,9 @@ pub(crate) async fn invoke(settings: &Result<CleanupConfig>, payload: Value) -> 
 async fn invoke_via(fsx: &FsxClient, settings: &Result<CleanupConfig>, payload: Value) -> Result<CleanupReport> {
     let ec2 = kit::ec2_client().await;
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
-    let (copy_fsx, copy_ec2, copy_backup) =
-        (kit::copy_fsx_client().await, kit::copy_ec2_client().await, kit::copy_backup_client().await);
-    let copies = Some(super::CopyClients { fsx: &copy_fsx, ec2: &copy_ec2, backup: &copy_backup });
+    let in_copy_region = kit::copy_region_clients().await;
     let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
-    let clients = Clients { fsx, ec2: &ec2, efs: efs_clients, copies };
+    let clients = Clients { fsx, ec2: &ec2, efs: efs_clients, copies: Some(&in_copy_region) };
     handler(clients, settings, LambdaEvent::new(payload, Default::default())).await
 }
 

@@ -15,19 +15,47 @@ pub struct Regions<'a, C> {
     pub destination_region: &'a str,
 }
 
-/// What a function that copies holds from its start: the copy settings, its own Region, and its client in
-/// the copy Region (made whenever COPY_REGION is set).
-pub struct Copying<'a, C> {
-    pub settings: CopySettings,
-    pub source_region: String,
-    pub destination: Option<&'a C>,
+/// The clients of the copy Region that the trigger (orphans' copies) and cleanup (the copies) use.
+pub struct RegionClients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub fsx: aws_sdk_fsx::Client,
+    pub backup: aws_sdk_backup::Client,
 }
 
-impl<C> Copying<'_, C> {
+impl RegionClients {
+    /// Clients of `config` in `region`.
+    pub fn new(config: &aws_config::SdkConfig, region: &str) -> Self {
+        let config = crate::aws::config_in(config, region);
+        Self {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            fsx: aws_sdk_fsx::Client::new(&config),
+            backup: aws_sdk_backup::Client::new(&config),
+        }
+    }
+}
+
+/// What a function that copies holds from its start: the copy settings, its own Region, and its client in
+/// the copy Region (made whenever COPY_REGION is set).
+pub struct Copying<C> {
+    pub settings: CopySettings,
+    pub source_region: String,
+    pub destination: Option<C>,
+}
+
+impl<C> Copying<C> {
+    /// The copy settings (COPY_*), read from the environment and logged when bad, with a client of the copy
+    /// Region made by `client` from the function's configuration there.
+    pub fn at_start(config: &aws_config::SdkConfig, client: impl FnOnce(&aws_config::SdkConfig) -> C) -> Result<Self> {
+        let settings = crate::config::logged_at_start(CopySettings::from_source(&crate::config::Env))?;
+        let destination = settings.region.as_deref().map(|region| client(&crate::aws::config_in(config, region)));
+        let source_region = config.region().map(|r| r.to_string()).unwrap_or_default();
+        Ok(Self { settings, source_region, destination })
+    }
+
     /// The two Regions of a copy from `source`; fails naming COPY_REGION when it is not set.
     pub fn regions<'r>(&'r self, source: &'r C) -> Result<Regions<'r, C>> {
         let destination_region = self.settings.destination()?;
-        let destination = self.destination.expect("a client is made whenever COPY_REGION is set");
+        let destination = self.destination.as_ref().expect("a client is made whenever COPY_REGION is set");
         Ok(Regions { source, source_region: &self.source_region, destination, destination_region })
     }
 }

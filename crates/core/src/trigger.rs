@@ -29,15 +29,7 @@ pub struct TriggerClients<'a> {
     pub sfn: &'a aws_sdk_sfn::Client,
     pub backup: &'a aws_sdk_backup::Client,
     /// EC2, FSx and AWS Backup in the copy Region (COPY_REGION), where orphans' copies are looked for.
-    pub copies: Option<CopyRegionClients<'a>>,
-}
-
-/// The trigger's clients in the copy Region.
-#[derive(Clone, Copy)]
-pub struct CopyRegionClients<'a> {
-    pub ec2: &'a aws_sdk_ec2::Client,
-    pub fsx: &'a aws_sdk_fsx::Client,
-    pub backup: &'a aws_sdk_backup::Client,
+    pub copies: Option<&'a crate::copy::RegionClients>,
 }
 
 /// Enumerates the targets, writes them to the stack's bucket as the run's inventory, and starts the
@@ -84,9 +76,9 @@ pub async fn run(
     };
     let copies = config.copy_region.as_deref().zip(clients.copies).map(|(region, copies)| {
         let sources = crate::orphans::Sources {
-            ec2: copies.ec2,
-            fsx: copies.fsx,
-            backup: copies.backup,
+            ec2: &copies.ec2,
+            fsx: &copies.fsx,
+            backup: &copies.backup,
             vault: config.copy_backup_vault_name.as_deref(),
         };
         (region, sources)

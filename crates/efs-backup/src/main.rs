@@ -6,19 +6,19 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_efs};
-use snapmgmt_core::config::{BackupSettings, CopySettings, EfsBackupConfig};
+use snapmgmt_core::config::{BackupSettings, EfsBackupConfig};
 use snapmgmt_core::efs::copy::CopyVaults;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{CopyEfsEvent, CopyResult, EfsBackupEvent};
 use snapmgmt_core::{efs, Error, Result};
 
 /// The copy settings and the copy Region's client, made once at start.
-type Copying<'a> = snapmgmt_core::copy::Copying<'a, aws_sdk_backup::Client>;
+type Copying = snapmgmt_core::copy::Copying<aws_sdk_backup::Client>;
 
 async fn handler(
     clients: efs::Clients<'_>,
     config: &Result<(EfsBackupConfig, BackupSettings)>,
-    copying: &Result<Copying<'_>>,
+    copying: &Result<Copying>,
     event: LambdaEvent<Value>,
 ) -> Result<Value> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
@@ -42,7 +42,7 @@ async fn handler(
 async fn copy_handler(
     source: &aws_sdk_backup::Client,
     config: &EfsBackupConfig,
-    copying: &Result<Copying<'_>>,
+    copying: &Result<Copying>,
     request: &CopyEfsEvent,
     request_id: &str,
 ) -> Result<CopyResult> {
@@ -74,11 +74,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let sdk_config = snapmgmt_core::aws::load_config("efs-backup", snapmgmt_core::aws::CallPattern::Steady).await;
     let (efs, backup) = (aws_sdk_efs::Client::new(&sdk_config), aws_sdk_backup::Client::new(&sdk_config));
-    let copy_settings = snapmgmt_core::config::logged_at_start(CopySettings::from_source(&snapmgmt_core::config::Env));
-    let copy_region = copy_settings.as_ref().ok().and_then(|s| s.region.as_deref());
-    let destination = copy_region.map(|region| snapmgmt_core::aws::backup::client_in(&sdk_config, region));
-    let source_region = sdk_config.region().map(|r| r.to_string()).unwrap_or_default();
-    let copying = copy_settings.map(|settings| Copying { settings, source_region, destination: destination.as_ref() });
+    let copying = Copying::at_start(&sdk_config, aws_sdk_backup::Client::new);
     let clients = efs::Clients { efs: &efs, backup: &backup };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("efs-backup", &event.payload);

@@ -2,6 +2,7 @@
 
 use super::*;
 use serde_json::json;
+use snapmgmt_core::config::CopySettings;
 use snapmgmt_core::model::{CheckStatus, EfsBackupResult};
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
@@ -143,7 +144,7 @@ async fn copy(config: &EfsBackupConfig, copy_vault: Option<&str>, payload: Value
         backup_vault_name: copy_vault.map(str::to_string),
         ..Default::default()
     };
-    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(&destination) });
+    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(destination) });
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let config = Ok((config.clone(), BackupSettings::default()));

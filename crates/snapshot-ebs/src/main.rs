@@ -6,7 +6,7 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
-use snapmgmt_core::config::{CopySettings, DryRunSetting, SnapshotConfig};
+use snapmgmt_core::config::{DryRunSetting, SnapshotConfig};
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, CopyEbsEvent, CopyResult, SnapshotEbsEvent, SnapshotEbsResult};
 use snapmgmt_core::{ebs, Result};
@@ -24,11 +24,11 @@ async fn handler(
 }
 
 /// The copy settings and the copy Region's client, made once at start.
-type Copying<'a> = snapmgmt_core::copy::Copying<'a, aws_sdk_ec2::Client>;
+type Copying = snapmgmt_core::copy::Copying<aws_sdk_ec2::Client>;
 
 async fn copy_handler(
     source: &aws_sdk_ec2::Client,
-    copying: &Result<Copying<'_>>,
+    copying: &Result<Copying>,
     dry_run: DryRunSetting,
     mut request: CopyEbsEvent,
     request_id: &str,
@@ -42,7 +42,7 @@ async fn copy_handler(
 async fn route(
     clients: ebs::Clients<'_>,
     config: &Result<(SnapshotConfig, DryRunSetting)>,
-    copying: &Result<Copying<'_>>,
+    copying: &Result<Copying>,
     event: LambdaEvent<Value>,
 ) -> Result<Value> {
     if event.payload.get("action").is_none() {
@@ -62,11 +62,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let sdk_config = snapmgmt_core::aws::load_config("snapshot-ebs", snapmgmt_core::aws::CallPattern::Steady).await;
     let (ec2, ssm) = (aws_sdk_ec2::Client::new(&sdk_config), aws_sdk_ssm::Client::new(&sdk_config));
-    let settings = snapmgmt_core::config::logged_at_start(CopySettings::from_source(&snapmgmt_core::config::Env));
-    let copy_region = settings.as_ref().ok().and_then(|s| s.region.as_deref());
-    let destination = copy_region.map(|region| snapmgmt_core::aws::ec2::client_in(&sdk_config, region));
-    let source_region = sdk_config.region().map(|r| r.to_string()).unwrap_or_default();
-    let copying = settings.map(|settings| Copying { settings, source_region, destination: destination.as_ref() });
+    let copying = Copying::at_start(&sdk_config, aws_sdk_ec2::Client::new);
     let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("snapshot-ebs", &event.payload);

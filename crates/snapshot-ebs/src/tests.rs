@@ -2,6 +2,7 @@
 
 use super::*;
 use serde_json::json;
+use snapmgmt_core::config::CopySettings;
 use snapmgmt_core::model::SnapshotMode;
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
@@ -146,7 +147,7 @@ async fn copy(payload: Value) -> Result<Value> {
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
     let destination = kit::copy_ec2_client().await;
     let settings = CopySettings { region: Some(kit::COPY_REGION.to_string()), ..Default::default() };
-    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(&destination) });
+    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(destination) });
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
@@ -255,9 +256,9 @@ async fn a_throttled_copy_waits_for_the_next_ask_and_then_copies_once() {
     let proxy = kit::fault_proxy();
     proxy.set_rules(vec![Rule::new("CopySnapshot", Fault::Throttle).count(1)], 1);
     let sdk = kit::sdk_config_at(proxy.url(), snapmgmt_core::aws::CallPattern::Steady).await;
-    let via = snapmgmt_core::aws::ec2::client_in(&sdk, kit::COPY_REGION);
+    let via = aws_sdk_ec2::Client::new(&snapmgmt_core::aws::config_in(&sdk, kit::COPY_REGION));
     let settings = CopySettings { region: Some(kit::COPY_REGION.to_string()), ..Default::default() };
-    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(&via) });
+    let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(via) });
     let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
     let event = json!({"action": "copy", "instanceId": instance, "snapshotIds": set, "runId": run});
     let ask = || async {

@@ -104,19 +104,29 @@ pub async fn ec2_client() -> aws_sdk_ec2::Client {
 /// The Region the tests copy to.
 pub const COPY_REGION: &str = "us-west-2";
 
+/// The tests' SDK configuration in the copy Region.
+async fn copy_region_config() -> SdkConfig {
+    snapmgmt_core::aws::config_in(&sdk_config().await, COPY_REGION)
+}
+
+/// The copy Region's clients, as the trigger and cleanup hold them.
+pub async fn copy_region_clients() -> snapmgmt_core::copy::RegionClients {
+    snapmgmt_core::copy::RegionClients::new(&sdk_config().await, COPY_REGION)
+}
+
 /// An EC2 client of the copy Region.
 pub async fn copy_ec2_client() -> aws_sdk_ec2::Client {
-    snapmgmt_core::aws::ec2::client_in(&sdk_config().await, COPY_REGION)
+    aws_sdk_ec2::Client::new(&copy_region_config().await)
 }
 
 /// An FSx client of the copy Region.
 pub async fn copy_fsx_client() -> aws_sdk_fsx::Client {
-    snapmgmt_core::aws::fsx::client_in(&sdk_config().await, COPY_REGION)
+    aws_sdk_fsx::Client::new(&copy_region_config().await)
 }
 
 /// An AWS Backup client of the copy Region.
 pub async fn copy_backup_client() -> aws_sdk_backup::Client {
-    snapmgmt_core::aws::backup::client_in(&sdk_config().await, COPY_REGION)
+    aws_sdk_backup::Client::new(&copy_region_config().await)
 }
 
 pub async fn efs_client() -> aws_sdk_efs::Client {

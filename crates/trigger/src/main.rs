@@ -5,9 +5,10 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_sfn};
 use snapmgmt_core::config::TriggerConfig;
+use snapmgmt_core::copy::RegionClients;
 use snapmgmt_core::logging::Instrument;
 use snapmgmt_core::model::{parse_event, TriggerEvent, TriggerResult};
-use snapmgmt_core::trigger::{self, CopyRegionClients, TriggerClients};
+use snapmgmt_core::trigger::{self, TriggerClients};
 use snapmgmt_core::Result;
 
 async fn handler(
@@ -33,15 +34,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sfn = aws_sdk_sfn::Client::new(&sdk_config);
     let backup = aws_sdk_backup::Client::new(&sdk_config);
     // The copy Region's clients, when COPY_REGION is set: orphans' copies are looked for there.
-    let in_copy_region = config.as_ref().ok().and_then(|c| c.copy_region.as_deref()).map(|region| {
-        use snapmgmt_core::aws::{backup as backup_api, ec2 as ec2_api, fsx as fsx_api};
-        (
-            ec2_api::client_in(&sdk_config, region),
-            fsx_api::client_in(&sdk_config, region),
-            backup_api::client_in(&sdk_config, region),
-        )
-    });
-    let copies = in_copy_region.as_ref().map(|(ec2, fsx, backup)| CopyRegionClients { ec2, fsx, backup });
+    let copy_region = config.as_ref().ok().and_then(|c| c.copy_region.as_deref());
+    let in_copy_region = copy_region.map(|region| RegionClients::new(&sdk_config, region));
+    let copies = in_copy_region.as_ref();
     let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn, backup: &backup, copies };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = snapmgmt_core::logging::invocation_span("trigger", &event.payload);

@@ -47,9 +47,8 @@ async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<Trigg
     context.request_id = kit::unique("request");
     let (ec2, efs, s3) = (kit::ec2_client().await, kit::efs_client().await, kit::s3_client().await);
     let backup = kit::backup_client().await;
-    let (copy_ec2, copy_fsx, copy_backup) =
-        (kit::copy_ec2_client().await, kit::copy_fsx_client().await, kit::copy_backup_client().await);
-    let copies = Some(CopyRegionClients { ec2: &copy_ec2, fsx: &copy_fsx, backup: &copy_backup });
+    let in_copy_region = kit::copy_region_clients().await;
+    let copies = Some(&in_copy_region);
     let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn, backup: &backup, copies };
     handler(clients, config, LambdaEvent::new(payload, context)).await
 }

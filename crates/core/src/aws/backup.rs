@@ -64,15 +64,6 @@ pub async fn describe_backup_job(client: &Client, job_id: &str) -> Result<Descri
     }
 }
 
-/// A client of the same configuration in another Region (the copy Region).
-pub fn client_in(config: &aws_config::SdkConfig, region: &str) -> Client {
-    Client::from_conf(
-        aws_sdk_backup::config::Builder::from(config)
-            .region(aws_sdk_backup::config::Region::new(region.to_string()))
-            .build(),
-    )
-}
-
 /// What a copy job is asked to do: copy one point of `source_vault` into the vault `destination_vault_arn`
 /// names (in another Region), as `role_arn`.
 #[derive(Debug, Clone, Copy)]

@@ -53,13 +53,6 @@ pub async fn list_tagged_instances(client: &Client, tag_key: &str, tag_value: &s
     Ok(ids)
 }
 
-/// A client of the same configuration in another Region (the copy Region).
-pub fn client_in(config: &aws_config::SdkConfig, region: &str) -> Client {
-    Client::from_conf(
-        aws_sdk_ec2::config::Builder::from(config).region(aws_sdk_ec2::config::Region::new(region.to_string())).build(),
-    )
-}
-
 /// The instance's tags; `NotFound` when it does not exist.
 pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag>> {
     Ok(describe_instance(client, instance_id).await?.tags().to_vec())

@@ -156,7 +156,7 @@ pub async fn describe_backup(client: &Client, backup_id: &str) -> Result<Backup>
 
 /// Starts a user-initiated backup with tags set at creation. The same `token` returns the same backup.
 pub async fn create_backup(client: &Client, source: Source<'_>, token: &str, tags: &[(&str, &str)]) -> Result<Backup> {
-    let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
+    let tags = sdk_tags(tags);
     let request = match source {
         Source::FileSystem(id) => client.create_backup().file_system_id(id),
         Source::Volume(id) => client.create_backup().volume_id(id),
@@ -182,13 +182,6 @@ pub async fn create_backup(client: &Client, source: Source<'_>, token: &str, tag
     }
 }
 
-/// A client of the same configuration in another Region (the copy Region).
-pub fn client_in(config: &aws_config::SdkConfig, region: &str) -> Client {
-    Client::from_conf(
-        aws_sdk_fsx::config::Builder::from(config).region(aws_sdk_fsx::config::Region::new(region.to_string())).build(),
-    )
-}
-
 /// Copies one backup into the Region of `destination` (the client the call is sent to), encrypted with
 /// `kms_key_id` when given (else the default FSx key there), tagged at creation. The same `token` returns
 /// the same copy. None: AWS's limit on copies in flight to that Region is reached; ask again later.
@@ -200,7 +193,7 @@ pub async fn copy_backup(
     kms_key_id: Option<&str>,
     tags: &[(&str, &str)],
 ) -> Result<Option<Backup>> {
-    let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
+    let tags = sdk_tags(tags);
     let out = destination
         .copy_backup()
         .source_region(source_region)
@@ -266,6 +259,10 @@ pub fn backup_info(backup: &Backup) -> BackupInfo {
 /// Tags as a map; keys are unique in FSx.
 pub fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
+}
+
+fn sdk_tags(tags: &[(&str, &str)]) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()
 }
 
 fn filter(name: FilterName, value: &str) -> Filter {

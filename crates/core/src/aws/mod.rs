@@ -17,6 +17,11 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
+/// The same configuration (credentials, retries, timeouts, endpoint) in another Region: the copy Region.
+pub fn config_in(config: &SdkConfig, region: &str) -> SdkConfig {
+    config.to_builder().region(aws_config::Region::new(region.to_string())).build()
+}
+
 /// How a function's AWS calls are retried and bounded in time: chosen per function, set here and nowhere
 /// else. Throttling, 5xx answers, timeouts and dropped connections are retried with exponential backoff
 /// and full jitter; an error that persists past the attempts reaches the workflow, which retries the

@@ -221,20 +221,11 @@ impl From<OrphanCleanup> for CleanupEvent {
 /// One id, given as itself, as null, or as a list of at most one (the copy loop's `copyIds`, empty in a
 /// dry run).
 fn one_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneId {
-        One(String),
-        List(Vec<String>),
+    let ids = super::run::one_or_many(deserializer)?;
+    if ids.len() > 1 {
+        return Err(serde::de::Error::custom(format!("names {} backups; one target has one new backup", ids.len())));
     }
-    match Option::<OneId>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(OneId::One(id)) => Ok(Some(id)),
-        Some(OneId::List(ids)) if ids.len() <= 1 => Ok(ids.into_iter().next()),
-        Some(OneId::List(ids)) => {
-            Err(serde::de::Error::custom(format!("names {} backups; one target has one new backup", ids.len())))
-        }
-    }
+    Ok(ids.into_iter().next())
 }
 
 /// An AWS Backup recovery point ARN: `arn:<partition>:backup:<region>:<account>:recovery-point:<id>`.

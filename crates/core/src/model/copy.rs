@@ -4,14 +4,16 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{check_fsx_id, check_id, check_snapshot_set, parse_event, CheckStatus, RunId, Validate};
+use super::{
+    check_fsx_id, check_id, check_snapshot_set, parse_event, split_on, unknown_value, CheckStatus, RunId, Validate,
+};
 use crate::error::{Error, Result};
 
 /// An event that names an action: `copy`, the only one; a function asked without one does its own job.
-fn parse_copy<T: DeserializeOwned + Validate>(mut event: serde_json::Value) -> Result<T> {
-    match event.as_object_mut().and_then(|o| o.remove("action")) {
-        Some(serde_json::Value::String(action)) if action == "copy" => parse_event(event),
-        other => Err(Error::invalid_event("action", format!("{} is not one of: copy", other.unwrap_or_default()))),
+fn parse_copy<T: DeserializeOwned + Validate>(event: serde_json::Value) -> Result<T> {
+    match split_on("action", event)? {
+        (action, rest) if action == "copy" => parse_event(rest),
+        (action, _) => Err(unknown_value("action", &action, &["copy"])),
     }
 }
 
