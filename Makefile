@@ -11,26 +11,33 @@ setup:
 demo: setup
 	local/demo.sh
 
+# Each step runs through local/phase.sh, which prints how long it took; `make test` ends with the table.
+PHASE := local/phase.sh
+
 # Everything CI runs: static checks, unit, property and emulator tests, the end-to-end workflow tests,
 # then the demo itself.
-test: setup lint unit e2e
-	local/demo.sh
+test:
+	@$(PHASE) --reset
+	$(MAKE) --no-print-directory setup lint unit e2e
+	$(PHASE) demo local/demo.sh
+	@$(PHASE) --summary
 
 lint:
-	cargo fmt --all --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
-	$(TOOLS)/ruff check --config local/ruff.toml local
-	$(TOOLS)/ruff format --check --config local/ruff.toml local
-	$(TOOLS)/cfn-lint template.yaml
-	SAM_CLI_TELEMETRY=0 $(TOOLS)/sam validate --lint --template template.yaml --region us-east-1
-	for f in statemachine/*.asl.json; do local/node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done
-	local/.checks/bin/python local/static_checks.py
+	$(PHASE) fmt cargo fmt --all --check
+	$(PHASE) clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(PHASE) ruff $(TOOLS)/ruff check --config local/ruff.toml local
+	$(PHASE) "ruff format" $(TOOLS)/ruff format --check --config local/ruff.toml local
+	$(PHASE) cfn-lint $(TOOLS)/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(PHASE) "sam validate" $(TOOLS)/sam validate --lint --template template.yaml --region us-east-1
+	$(PHASE) asl-validator sh -c 'for f in statemachine/*.asl.json; do local/node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done'
+	$(PHASE) "static checks" local/.checks/bin/python local/static_checks.py
 
 unit:
-	cargo test --workspace --locked
+	$(PHASE) "rust tests: build" cargo test --workspace --locked --no-run
+	$(PHASE) "rust tests: run" cargo test --workspace --locked
 
 e2e:
-	$(PYTHON) -m pytest -q local/tests
+	$(PHASE) e2e $(PYTHON) -m pytest -q --durations=10 local/tests
 
 FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup -p report
 

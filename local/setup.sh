@@ -16,7 +16,8 @@ venv() {
   fi
   echo "setup: installing $(basename "$requirements") into local/$(basename "$dir")" >&2
   python3 -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  "$here/phase.sh" "install $(basename "$requirements")" \
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
   echo "$want" >"$stamp"
 }
 
@@ -28,6 +29,6 @@ stamp="$here/node_modules/.package-lock.sha256"
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing asl-validator into local/node_modules" >&2
-  (cd "$here" && npm ci --silent --no-audit --no-fund)
+  (cd "$here" && ./phase.sh "install npm tools" npm ci --silent --no-audit --no-fund)
   echo "$want" >"$stamp"
 fi

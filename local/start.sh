@@ -45,7 +45,7 @@ ENV
 
 cd "$root"
 # Built now, so that no invocation waits for a compile: cargo lambda watch runs these binaries.
-cargo build --quiet --workspace --bins
+"$here/phase.sh" "build the functions (start.sh)" cargo build --quiet --workspace --bins
 
 # The functions reach the emulator through the fault proxy: it forwards everything until a test sets rules
 # at $SNAPMGMT_FAULT_PROXY/__faults (throttling, 5xx, late answers, dropped connections).

@@ -1,6 +1,7 @@
 """The end-to-end tests' stack: one local stack (emulator + Lambda functions) for the session, reset to
 empty before each test, with the state machines of statemachine/ deployed afresh."""
 
+import collections
 import json
 import os
 import pathlib
@@ -80,3 +81,26 @@ def emulator_alone():
     yield url
     process.stdin.close()
     process.wait(timeout=10)
+
+
+# Seconds spent in each test file (setup, call and teardown of its tests), printed at the end of the run and
+# recorded with the phases of `make test` (local/phase.sh).
+FILE_SECONDS = collections.defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    FILE_SECONDS[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FILE_SECONDS:
+        return
+    terminalreporter.section("seconds per test file")
+    rows = sorted(FILE_SECONDS.items(), key=lambda row: -row[1])
+    for path, seconds in rows:
+        terminalreporter.write_line(f"{seconds:8.1f}  {path}")
+    timings = LOCAL / ".timings"
+    timings.mkdir(exist_ok=True)
+    with open(timings / "phases.tsv", "a") as record:
+        for path, seconds in rows:
+            record.write(f"e2e: {pathlib.Path(path).name}\t{seconds:.0f}\n")
