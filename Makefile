@@ -33,7 +33,8 @@ lint:
 	$(PHASE) "static checks" local/.checks/bin/python local/static_checks.py
 
 unit:
-	$(PHASE) "rust tests: build" cargo test --workspace --locked --no-run
+	# The tests and the binaries in one build: the local stack's functions (local/start.sh) reuse it.
+	$(PHASE) "rust build: tests and binaries" cargo build --workspace --locked --bins --tests
 	$(PHASE) "rust tests: run" cargo test --workspace --locked
 
 e2e:

@@ -44,8 +44,9 @@ ENV
 . "$state/env"
 
 cd "$root"
-# Built now, so that no invocation waits for a compile: cargo lambda watch runs these binaries.
-"$here/phase.sh" "build the functions (start.sh)" cargo build --quiet --workspace --bins
+# Built now, so that no invocation waits for a compile: cargo lambda watch runs these binaries (through
+# local/watch-cargo). Built with the tests, as `make unit` builds them, so the dependencies compile once.
+"$here/phase.sh" "build the functions (start.sh)" cargo build --quiet --locked --workspace --bins --tests
 
 # The functions reach the emulator through the fault proxy: it forwards everything until a test sets rules
 # at $SNAPMGMT_FAULT_PROXY/__faults (throttling, 5xx, late answers, dropped connections).
@@ -62,7 +63,8 @@ echo "export SNAPMGMT_FAULT_PROXY=$proxy" >>"$state/env"
   echo "COPY_RETENTION=${COPY_RETENTION:-}"
   echo "COPY_BACKUP_VAULT_NAME=${COPY_BACKUP_VAULT_NAME:-}"
 } >"$state/functions.env"
-nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
+SNAPMGMT_REAL_CARGO="$(command -v cargo)" SNAPMGMT_TARGET_DIR="$root/target" PATH="$here/watch-cargo:$PATH" \
+  nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
   --env-var "AWS_ENDPOINT_URL=$proxy,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
   --env-var "AWS_EC2_METADATA_DISABLED=true,AWS_LAMBDA_LOG_FORMAT=Text" \
