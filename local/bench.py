@@ -551,8 +551,23 @@ def main():
     report_run = report_at_scale(env, fleets[0], fleets[-1])
 
     report = render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, fleets, report_run)
-    pathlib.Path(args.out).write_text(report)
+    out = pathlib.Path(args.out)
+    report = keep_test_suite_section(report, out.read_text() if out.exists() else "")
+    out.write_text(report)
     print(report)
+
+
+TEST_SUITE_HEADING = "## Test suite"
+
+
+def keep_test_suite_section(report: str, old: str) -> str:
+    """The test suite's section is measured by `make test` (local/phase.sh), not here: a full run keeps it."""
+    start = old.find(TEST_SUITE_HEADING)
+    if start < 0:
+        return report
+    end = old.find("\n## ", start + 1)
+    section = old[start:] if end < 0 else old[start : end + 1]
+    return report.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
 
 
 def measure_only(args, scale):

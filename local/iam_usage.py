@@ -11,6 +11,7 @@ Usage: iam_usage.py   (after `. local/.state/env`)
 
 import fnmatch
 import json
+import os
 import pathlib
 import re
 
@@ -22,7 +23,33 @@ JUSTIFIED = re.compile(r"#\s*Not exercised locally(?: \([^)]*\))?:\s*(.+)\n(?:\s
 
 
 def decisions() -> list:
+    """This stack's decisions, and those saved by the run's other stacks (SNAPMGMT_IAM_DECISIONS_DIR)."""
+    return live_decisions() + [d for saved in saved_stacks() for d in saved["decisions"]]
+
+
+def live_decisions() -> list:
     return stack.control_get("/moto-api/snapmgmt/iam/decisions")["decisions"]
+
+
+def saved_provoked() -> set:
+    """The (action, resource) denials that the run's other stacks' tests made to be refused."""
+    return {tuple(denial) for saved in saved_stacks() for denial in saved["provoked"]}
+
+
+def saved_stacks() -> list:
+    folder = os.environ.get("SNAPMGMT_IAM_DECISIONS_DIR")
+    if not folder:
+        return []
+    return [json.loads(file.read_text()) for file in sorted(pathlib.Path(folder).glob("*.json"))]
+
+
+def save_decisions(name: str, provoked: set) -> None:
+    """Saves this stack's decisions, with the denials its tests provoked, as NAME.json in
+    SNAPMGMT_IAM_DECISIONS_DIR, for the run's IAM check."""
+    folder = pathlib.Path(os.environ["SNAPMGMT_IAM_DECISIONS_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = {"decisions": live_decisions(), "provoked": sorted(provoked)}
+    (folder / f"{name}.json").write_text(json.dumps(saved))
 
 
 def denied(made: list) -> list:

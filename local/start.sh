@@ -4,6 +4,8 @@
 # functions (`cargo lambda watch`, which builds and serves the workspace's function binaries over the
 # Lambda Invoke API; the engine's Lambda Tasks go there). Deploys the state machines, then prints the
 # endpoints and writes local/.state/env, which the other scripts source. Stop it with local/stop.sh.
+# SNAPMGMT_STATE_DIR (default local/.state) holds its logs, pids and env: stacks with their own state
+# directories run side by side, each on its own ports (the end-to-end suite runs one per pytest worker).
 #
 # Settings of the functions: RETENTION_DAYS (default 14), MIN_KEEP (default 1), MAX_DELETE_PERCENT (default
 # 50), FSX_CONCURRENCY, EC2_CONCURRENCY, EFS_CONCURRENCY (defaults 10, 50, 10), DELETE_ORPHANS (default false), RETENTION_TIERS (default none), RETENTION_TIME_ZONE (default UTC),
@@ -13,7 +15,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-state="$here/.state"
+state="${SNAPMGMT_STATE_DIR:-$here/.state}"
 "$here/setup.sh"
 "$here/stop.sh"
 mkdir -p "$state"
@@ -22,7 +24,7 @@ free_port() { "$here/.venv/bin/python" -c 'import socket; s=socket.socket(); s.b
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local seconds="$1" what="$2"; shift 2
   for _ in $(seq $((seconds * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "start: $what did not come up; see local/.state/*.log" >&2
+  echo "start: $what did not come up; see $state/*.log" >&2
   exit 1
 }
 
@@ -84,4 +86,4 @@ wait_for 30 "cargo lambda watch" "$here/.venv/bin/python" -c \
   "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "${lambda_endpoint##*:}"
 
 "$here/.venv/bin/python" "$here/deploy.py" "$endpoint" >/dev/null
-echo "local stack: AWS emulator $endpoint, Lambda functions $lambda_endpoint (source local/.state/env)" >&2
+echo "local stack: AWS emulator $endpoint, Lambda functions $lambda_endpoint (source $state/env)" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Stops the local stack that local/start.sh started, if it is running.
+# Stops the local stack that local/start.sh started, if it is running (the one of SNAPMGMT_STATE_DIR, as
+# start.sh).
 set -euo pipefail
-state="$(cd "$(dirname "$0")" && pwd)/.state"
+state="${SNAPMGMT_STATE_DIR:-$(cd "$(dirname "$0")" && pwd)/.state}"
 for pidfile in "$state"/*.pid; do
   [ -f "$pidfile" ] || continue
   kill "$(cat "$pidfile")" 2>/dev/null || true

@@ -1,5 +1,9 @@
 """The end-to-end tests' stack: one local stack (emulator + Lambda functions) for the session, reset to
-empty before each test, with the state machines of statemachine/ deployed afresh."""
+empty before each test, with the state machines of statemachine/ deployed afresh.
+
+Under pytest-xdist (`make e2e` runs `-n 2`) each worker has a stack of its own, in its own state directory
+(local/.state/gw0, ...) on its own ports. With SNAPMGMT_IAM_DECISIONS_DIR set, a stack's IAM decisions are
+saved there when its session ends, so that test_zz_iam.py, run after the workers, reads every stack's."""
 
 import collections
 import json
@@ -14,6 +18,7 @@ LOCAL = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(LOCAL))
 
 import deploy  # noqa: E402
+import iam_usage  # noqa: E402
 import stack  # noqa: E402
 
 RETENTION_DAYS = 7
@@ -41,9 +46,12 @@ def local_stack():
         COPY_REGION=COPY_REGION,
         COPY_BACKUP_VAULT_NAME=COPY_BACKUP_VAULT,
     )
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    state = LOCAL / ".state" / worker if worker else LOCAL / ".state"
+    env["SNAPMGMT_STATE_DIR"] = str(state)
     subprocess.run([str(LOCAL / "start.sh")], check=True, env=env)
     settings = {}
-    for line in (LOCAL / ".state" / "env").read_text().splitlines():
+    for line in (state / "env").read_text().splitlines():
         for assignment in line.removeprefix("export ").split():
             name, _, value = assignment.partition("=")
             if name.startswith(("AWS_", "SNAPMGMT_")):
@@ -54,9 +62,11 @@ def local_stack():
     saved = dict(os.environ)
     os.environ.update(settings)
     yield settings
+    if os.environ.get("SNAPMGMT_IAM_DECISIONS_DIR"):
+        iam_usage.save_decisions(worker or "main", PROVOKED_DENIALS)
     os.environ.clear()
     os.environ.update(saved)
-    subprocess.run([str(LOCAL / "stop.sh")], check=False)
+    subprocess.run([str(LOCAL / "stop.sh")], check=False, env=env)
 
 
 @pytest.fixture
@@ -93,8 +103,8 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not FILE_SECONDS:
-        return
+    if not FILE_SECONDS or os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # xdist's controller gets every worker's reports, and prints and records them once
     terminalreporter.section("seconds per test file")
     rows = sorted(FILE_SECONDS.items(), key=lambda row: -row[1])
     for path, seconds in rows:
