@@ -65,7 +65,7 @@ echo "export SNAPMGMT_FAULT_PROXY=$proxy" >>"$state/env"
   echo "COPY_RETENTION=${COPY_RETENTION:-}"
   echo "COPY_BACKUP_VAULT_NAME=${COPY_BACKUP_VAULT_NAME:-}"
 } >"$state/functions.env"
-SNAPMGMT_REAL_CARGO="$(command -v cargo)" SNAPMGMT_TARGET_DIR="$root/target" PATH="$here/watch-cargo:$PATH" \
+SNAPMGMT_REAL_CARGO="$(command -v cargo)" SNAPMGMT_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" PATH="$here/watch-cargo:$PATH" \
   nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
   --env-var "AWS_ENDPOINT_URL=$proxy,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
