@@ -40,14 +40,14 @@ unit:
 # The end-to-end suite in two parts. First every file but two, spread by file over two pytest-xdist workers,
 # each with a local stack of its own (conftest.py). Then, on one stack alone, the 1,000-target run (it loads
 # both cores by itself) and the IAM usage check, which reads the decisions every stack made (saved in
-# IAM_DECISIONS when each worker's stack stops).
-IAM_DECISIONS := $(CURDIR)/local/.state/iam-decisions
+# SNAPMGMT_IAM_DECISIONS_DIR when each worker's stack stops).
 ALONE := local/tests/test_scale.py local/tests/test_zz_iam.py
+e2e: export SNAPMGMT_IAM_DECISIONS_DIR := $(CURDIR)/local/.state/iam-decisions
 e2e:
-	rm -rf $(IAM_DECISIONS)
-	SNAPMGMT_IAM_DECISIONS_DIR=$(IAM_DECISIONS) $(PHASE) "e2e: in parallel" $(PYTHON) -m pytest -q -n 2 --dist loadfile \
-	  --durations=10 $(addprefix --ignore=,$(ALONE)) local/tests
-	SNAPMGMT_IAM_DECISIONS_DIR=$(IAM_DECISIONS) $(PHASE) "e2e: alone" $(PYTHON) -m pytest -q --durations=10 $(ALONE)
+	rm -rf $(SNAPMGMT_IAM_DECISIONS_DIR)
+	$(PHASE) "e2e: in parallel" $(PYTHON) -m pytest -q -n 2 --dist loadfile --durations=10 \
+	  $(addprefix --ignore=,$(ALONE)) local/tests
+	$(PHASE) "e2e: alone" $(PYTHON) -m pytest -q --durations=10 $(ALONE)
 
 FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup -p report
 

@@ -2,7 +2,7 @@
 empty before each test, with the state machines of statemachine/ deployed afresh.
 
 Under pytest-xdist (`make e2e` runs `-n 2`) each worker has a stack of its own, in its own state directory
-(local/.state/gw0, ...) on its own ports. With SNAPMGMT_IAM_DECISIONS_DIR set, a stack's IAM decisions are
+(local/.state/gw0, ...) on its own ports. With SNAPMGMT_IAM_DECISIONS_DIR set, a worker's IAM decisions are
 saved there when its session ends, so that test_zz_iam.py, run after the workers, reads every stack's."""
 
 import collections
@@ -62,8 +62,8 @@ def local_stack():
     saved = dict(os.environ)
     os.environ.update(settings)
     yield settings
-    if os.environ.get("SNAPMGMT_IAM_DECISIONS_DIR"):
-        iam_usage.save_decisions(worker or "main", PROVOKED_DENIALS)
+    if worker and os.environ.get("SNAPMGMT_IAM_DECISIONS_DIR"):
+        iam_usage.save_decisions(worker, PROVOKED_DENIALS)
     os.environ.clear()
     os.environ.update(saved)
     subprocess.run([str(LOCAL / "stop.sh")], check=False, env=env)
