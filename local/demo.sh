@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job, locally: starts a fresh local stack (AWS emulator + Lambda functions), seeds demo
 # resources, runs the scheduled workflow twice, first as a dry run, then for real, printing what each
-# run did, and stops the stack. RETENTION_DAYS (default 14) and MIN_KEEP (default 1) apply.
+# run did, and stops the stack. PARAMETERS (the template's, as `sam deploy --parameter-overrides` takes them;
+# default none: the template's defaults, RetentionDays=14 and MinKeep=1) apply.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-export RETENTION_DAYS="${RETENTION_DAYS:-14}" MIN_KEEP="${MIN_KEEP:-1}"
+export PARAMETERS="${PARAMETERS:-}"
 "$here/start.sh"
 trap '"$here/stop.sh"' EXIT
 # shellcheck source=/dev/null
@@ -14,7 +15,7 @@ python="$here/.venv/bin/python"
 echo "== seeded (file system: backups)"
 "$python" "$here/seed.py"
 echo
-echo "== dry run, RETENTION_DAYS=$RETENTION_DAYS MIN_KEEP=$MIN_KEEP (the first run builds the functions)"
+echo "== dry run, parameters: ${PARAMETERS:-the template defaults}"
 "$python" "$here/workflow.py" --dry-run --poll-seconds 1
 echo
 echo "== the scheduled run"

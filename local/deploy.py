@@ -99,7 +99,8 @@ def deploy(url: str = None) -> dict:
 def deploy_copy_vault(url: str = None) -> None:
     """The vault EFS copies go to (CopyBackupVaultName): made beforehand in the copy Region, as the README
     asks of a user, since a stack makes resources in its own Region only."""
-    region, name = os.environ.get("COPY_REGION"), os.environ.get("COPY_BACKUP_VAULT_NAME")
+    parameters = json.loads(os.environ.get("SNAPMGMT_STACK_PARAMETERS") or "{}")
+    region, name = parameters.get("CopyRegion"), parameters.get("CopyBackupVaultName")
     if not (region and name):
         return
     backup = stack.client("backup", url, region=region)

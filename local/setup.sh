@@ -3,6 +3,7 @@
 #   local/.venv        the AWS emulator (moto server), from requirements.txt
 #   local/.tools       cargo-lambda, AWS SAM CLI, cfn-lint, ruff, from requirements-tools.txt
 #   local/.checks      checkov and parliament (the template's static checks), from requirements-checks.txt
+#   local/.cli         the AWS CLI, which the README's commands are tested through, from requirements-cli.txt
 #   local/node_modules asl-validator, from package-lock.json
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +25,7 @@ venv() {
 venv "$here/.venv" "$here/requirements.txt"
 venv "$here/.tools" "$here/requirements-tools.txt"
 venv "$here/.checks" "$here/requirements-checks.txt"
+venv "$here/.cli" "$here/requirements-cli.txt"
 
 stamp="$here/node_modules/.package-lock.sha256"
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"

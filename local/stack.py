@@ -64,7 +64,7 @@ def create_file_system(fsx, kind: str = "WINDOWS", tagged: bool = True, name: st
 def create_backup(fsx, fs_id: str, age_days: float, ours: bool, lifecycle: str = "AVAILABLE", url: str = None) -> str:
     """A backup made through FSx, then aged (and its lifecycle set) through the emulator's control route."""
     tags = our_tags(fs_id) if ours else []
-    tags.append({"Key": "Name", "Value": f"demo, {age_days:g} days old"})
+    tags.append({"Key": "Name", "Value": f"demo: {age_days:g} days old"})
     # An ONTAP volume (fsvol-) is backed up by its own id.
     source = {"VolumeId": fs_id} if fs_id.startswith("fsvol-") else {"FileSystemId": fs_id}
     backup_id = fsx.create_backup(**source, Tags=tags)["Backup"]["BackupId"]
@@ -130,7 +130,7 @@ def create_instance(ec2, tagged: bool = True, volumes: int = 1, name: str = None
 def create_snapshot(ec2, instance_id: str, age_days: float, ours: bool, run: str = "seeded", url: str = None) -> str:
     """A snapshot of the instance's first volume, aged through the emulator's control route."""
     volume = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]
-    tags = [{"Key": "Name", "Value": f"demo, {age_days:g} days old"}]
+    tags = [{"Key": "Name", "Value": f"demo: {age_days:g} days old"}]
     if ours:
         tags += [
             {"Key": "ManagedBy", "Value": "snapmgmt"},

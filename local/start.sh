@@ -7,11 +7,9 @@
 # SNAPMGMT_STATE_DIR (default local/.state) holds its logs, pids and env: stacks with their own state
 # directories run side by side, each on its own ports (the end-to-end suite runs one per pytest worker).
 #
-# Settings of the functions: RETENTION_DAYS (default 14), MIN_KEEP (default 1), MAX_DELETE_PERCENT (default
-# 50), FSX_CONCURRENCY, EC2_CONCURRENCY, EFS_CONCURRENCY (defaults 10, 50, 10), DELETE_ORPHANS (default false), RETENTION_TIERS (default none), RETENTION_TIME_ZONE (default UTC),
-# ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS (default false), ADOPT_ORIGINAL_SAMPLE (default false), COPY_REGION,
-# COPY_RETENTION and COPY_BACKUP_VAULT_NAME (default none: no copies; deploy.py creates that vault in
-# COPY_REGION), COPY_TAGS (default Name,CostCenter,Project,Environment,Owner).
+# The stack's parameters, as `sam deploy --parameter-overrides` takes them: PARAMETERS="RetentionDays=7
+# CopyRegion=us-west-2" (or, as JSON, SNAPMGMT_STACK_PARAMETERS). Each function gets exactly the environment
+# the SAM-translated template gives it for them (local/function_env.py), and each role the policy it gives.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -19,6 +17,11 @@ state="${SNAPMGMT_STATE_DIR:-$here/.state}"
 "$here/setup.sh"
 "$here/stop.sh"
 mkdir -p "$state"
+if [ -z "${SNAPMGMT_STACK_PARAMETERS:-}" ]; then
+  SNAPMGMT_STACK_PARAMETERS="$("$here/.venv/bin/python" "$here/function_env.py" --parameters "${PARAMETERS:-}")"
+fi
+export SNAPMGMT_STACK_PARAMETERS
+"$here/.venv/bin/python" "$here/function_env.py" --write "$state/functions"
 
 free_port() { "$here/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
@@ -41,6 +44,7 @@ export AWS_ENDPOINT_URL_LAMBDA=$lambda_endpoint
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_EC2_METADATA_DISABLED=true
 export PATH="$here/.tools/bin:\$PATH"
+export SNAPMGMT_STACK_PARAMETERS=$(printf %q "$SNAPMGMT_STACK_PARAMETERS")
 ENV
 # shellcheck source=/dev/null
 . "$state/env"
@@ -57,29 +61,14 @@ echo $! >"$state/fault-proxy.pid"
 wait_for 10 "the fault proxy" test -s "$state/fault-proxy.url"
 proxy="$(head -n1 "$state/fault-proxy.url")"
 echo "export SNAPMGMT_FAULT_PROXY=$proxy" >>"$state/env"
-# Settings whose values hold commas go through a file: --env-var splits its value at commas.
-{
-  echo "COPY_TAGS=${COPY_TAGS-Name,CostCenter,Project,Environment,Owner}"
-  if [ -n "${RETENTION_TIERS:-}" ]; then echo "RETENTION_TIERS=$RETENTION_TIERS"; fi
-  echo "COPY_REGION=${COPY_REGION:-}"
-  echo "COPY_RETENTION=${COPY_RETENTION:-}"
-  echo "COPY_BACKUP_VAULT_NAME=${COPY_BACKUP_VAULT_NAME:-}"
-} >"$state/functions.env"
-SNAPMGMT_REAL_CARGO="$(command -v cargo)" SNAPMGMT_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" PATH="$here/watch-cargo:$PATH" \
+# Each function's settings come from its file of $state/functions (the watch's cargo loads it); the watch
+# gives every function only what Lambda itself would: the endpoint, the Region, credentials, the log format.
+SNAPMGMT_REAL_CARGO="$(command -v cargo)" SNAPMGMT_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" \
+  SNAPMGMT_FUNCTION_ENV_DIR="$state/functions" PATH="$here/watch-cargo:$PATH" \
   nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
   --env-var "AWS_ENDPOINT_URL=$proxy,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
   --env-var "AWS_EC2_METADATA_DISABLED=true,AWS_LAMBDA_LOG_FORMAT=Text" \
-  --env-var "STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:snapmgmt-snapshot-mgmt" \
-  --env-var "SNAPSHOT_DOCUMENT_NAME=snapmgmt-local-ebs-snapshot" \
-  --env-var "AUTOMATION_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-automation" \
-  --env-var "BACKUP_VAULT_NAME=snapmgmt-vault,BACKUP_ROLE_ARN=arn:aws:iam::123456789012:role/snapmgmt-local-backup" \
-  --env-var "RETENTION_DAYS=${RETENTION_DAYS:-14},MIN_KEEP=${MIN_KEEP:-1},MAX_DELETE_PERCENT=${MAX_DELETE_PERCENT:-50}" \
-  --env-var "DELETE_ORPHANS=${DELETE_ORPHANS:-false},RETENTION_TIME_ZONE=${RETENTION_TIME_ZONE:-UTC}" \
-  --env-var "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS=${ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS:-false}" \
-  --env-var "ADOPT_ORIGINAL_SAMPLE=${ADOPT_ORIGINAL_SAMPLE:-false}" \
-  --env-file "$state/functions.env" \
-  --env-var "INVENTORY_BUCKET=snapmgmt-123456789012-us-east-1,FSX_CONCURRENCY=${FSX_CONCURRENCY:-10},EC2_CONCURRENCY=${EC2_CONCURRENCY:-50},EFS_CONCURRENCY=${EFS_CONCURRENCY:-10}" \
   >"$state/functions.log" 2>&1 &
 echo $! >"$state/functions.pid"
 wait_for 30 "cargo lambda watch" "$here/.venv/bin/python" -c \

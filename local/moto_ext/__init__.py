@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import async_invoke, backup, control, ec2, fsx, iam, lambda_functions, sfn, ssm
+from . import async_invoke, backup, control, ec2, fsx, iam, lambda_functions, sfn, ssm, throttle, validation
 
 _installed = False
 
@@ -26,4 +26,8 @@ def install() -> None:
     control.install()
     iam.install()
     iam.install_engine()
+    # After IAM's hook, so that they wrap it: a request is throttled, then validated, then authorized.
+    validation.install()
+    throttle.install()
+    throttle.install_reset()
     _installed = True

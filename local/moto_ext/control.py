@@ -13,6 +13,8 @@ POST /moto-api/snapmgmt/ec2/next-copies  {"region", "outcomes": ["error"]}: how 
 POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
 POST /moto-api/snapmgmt/iam/principals   the stack's roles and who acts as them (local/iam_template.py)
 GET  /moto-api/snapmgmt/iam/decisions    every IAM decision since the emulator started
+GET  /moto-api/snapmgmt/validation       every request refused for breaking its service's model (validation.py)
+POST /moto-api/snapmgmt/ec2/throttle     {"scale": 1}: EC2's request buckets on (throttle.py), null: off; GET: refusals
 GET  /moto-api/snapmgmt/sfn/map-runs?executionArn=ARN: each Map Run's children (status, history events, largest
      payload, the states each entered), as the Step Functions console shows child executions
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
@@ -28,7 +30,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import backup, ec2, fsx, iam, sfn, ssm
+from . import backup, ec2, fsx, iam, sfn, ssm, throttle, validation
 
 
 def _body(request) -> dict:
@@ -122,6 +124,11 @@ def backup_recovery_points(request, full_url, headers):
     backend = _backend(backup_backends, body)
     if body.get("vault") not in backend.vaults:
         return _error(404, f"no vault {body.get('vault')!r}")
+    refused = [
+        m for spec in body.get("points", []) for m in validation.seeded_tags("backup", "Tags", spec.get("tags", {}))
+    ]
+    if refused:
+        return _error(400, "; ".join(refused))
     arns = []
     for spec in body.get("points", []):
         point = backup.add_recovery_point(
@@ -145,6 +152,9 @@ def fsx_bulk_backups(request, full_url, headers):
     ids = []
     for spec in body.get("backups", []):
         tags = [{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()]
+        refused = validation.seeded_tags("fsx", "Tags", tags)
+        if refused:
+            return _error(400, "; ".join(refused))
         backup = backend.create_backup(body["fileSystemId"], None, None, tags)
         backup.lifecycle = "AVAILABLE"
         backup.creation_time = float(spec["creationTime"])
@@ -159,6 +169,9 @@ def ec2_bulk_snapshots(request, full_url, headers):
     ids = []
     for spec in body.get("snapshots", []):
         tags = spec.get("tags", {})
+        refused = validation.seeded_tags("ec2", "TagList", [{"Key": k, "Value": v} for k, v in tags.items()])
+        if refused:
+            return _error(400, "; ".join(refused))
         # Ours carry the Description snapmgmt writes (instance and run), as CreateSnapshots sets it.
         ours = "snapmgmt:TargetId" in tags and "snapmgmt:RunId" in tags
         description = f"snapmgmt {tags.get('snapmgmt:TargetId')} {tags.get('snapmgmt:RunId')}" if ours else "bulk"
@@ -203,6 +216,16 @@ def iam_decisions(request, full_url, headers):
     return _ok({"decisions": iam.decisions()})
 
 
+def ec2_throttle(request, full_url, headers):
+    if request.method == "POST":
+        throttle.configure(_body(request).get("scale"))
+    return _ok({"refusals": throttle.refusals()})
+
+
+def validation_refusals(request, full_url, headers):
+    return _ok({"refusals": validation.refusals()})
+
+
 ROUTES = {
     "{0}/moto-api/snapmgmt/sfn/map-runs": sfn_map_runs,
     "{0}/moto-api/snapmgmt/fsx/bulk-backups": fsx_bulk_backups,
@@ -217,6 +240,8 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ec2/next-copies": ec2_next_copies,
     "{0}/moto-api/snapmgmt/iam/principals": iam_principals,
     "{0}/moto-api/snapmgmt/iam/decisions": iam_decisions,
+    "{0}/moto-api/snapmgmt/validation": validation_refusals,
+    "{0}/moto-api/snapmgmt/ec2/throttle": ec2_throttle,
 }
 
 

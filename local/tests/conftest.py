@@ -28,6 +28,8 @@ COPY_REGION = "us-west-2"
 # The vault in the copy Region that EFS recovery points are copied into (deploy.py makes it there).
 COPY_BACKUP_VAULT = "snapmgmt-copies"
 STACK_PARAMETERS = {
+    "RetentionDays": str(RETENTION_DAYS),
+    "MinKeep": "1",
     "AdoptOriginalSampleBackups": "true",
     "CopyRegion": COPY_REGION,
     "CopyBackupVaultName": COPY_BACKUP_VAULT,
@@ -38,14 +40,8 @@ PROVOKED_DENIALS = set()
 
 @pytest.fixture(scope="session")
 def local_stack():
-    env = dict(
-        os.environ,
-        RETENTION_DAYS=str(RETENTION_DAYS),
-        MIN_KEEP="1",
-        ADOPT_ORIGINAL_SAMPLE="true",
-        COPY_REGION=COPY_REGION,
-        COPY_BACKUP_VAULT_NAME=COPY_BACKUP_VAULT,
-    )
+    # The stack's parameters, as a deploy takes them: the functions' settings and the roles' policies follow.
+    env = dict(os.environ, SNAPMGMT_STACK_PARAMETERS=json.dumps(STACK_PARAMETERS))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     state = LOCAL / ".state" / worker if worker else LOCAL / ".state"
     env["SNAPMGMT_STATE_DIR"] = str(state)
@@ -56,9 +52,8 @@ def local_stack():
             name, _, value = assignment.partition("=")
             if name.startswith(("AWS_", "SNAPMGMT_")):
                 settings[name] = value
+    # deploy.deploy() (each test's) resolves the roles and makes the copy vault with the same parameters.
     settings["SNAPMGMT_STACK_PARAMETERS"] = json.dumps(STACK_PARAMETERS)
-    # deploy.deploy() makes the copy vault, as start.sh's deploy did.
-    settings.update(COPY_REGION=COPY_REGION, COPY_BACKUP_VAULT_NAME=COPY_BACKUP_VAULT)
     saved = dict(os.environ)
     os.environ.update(settings)
     yield settings

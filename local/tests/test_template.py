@@ -212,3 +212,31 @@ def test_adopting_the_original_samples_backups_is_opt_in_and_deletes_only_what_i
     assert sorted(statement["Action"]) == ["ec2:DeleteSnapshot", "fsx:DeleteBackup"]
     core = (ROOT / "crates" / "core" / "src" / "adopt.rs").read_text()
     assert 'CREATED_BY_SAMPLE: &str = "Snapshot-Automation-Sample"' in core
+
+
+def parameters():
+    template, errors = cfnlint.decode.decode(ROOT / "template.yaml")
+    assert not errors, errors
+    return template["Parameters"]
+
+
+def test_the_delete_guards_description_says_an_event_only_lowers_it():
+    # The cleanup function lets an event's maxDeletePercent only lower the stack's limit (config.rs).
+    description = " ".join(parameters()["MaxDeletePercent"]["Description"].split())
+    assert "lower it for one run, never raise it" in description
+
+
+def test_the_retention_parameters_take_the_form_every_service_accepts_and_the_comma_form():
+    for name in ("RetentionTiers",):
+        pattern = re.compile(parameters()[name]["AllowedPattern"])
+        for accepted in ("", "daily=7 weekly=4 monthly=12", "daily=7,weekly=4"):
+            assert pattern.fullmatch(accepted), (name, accepted)
+        assert not pattern.fullmatch("daily=7;weekly=4")
+
+
+def test_the_readmes_console_test_puts_every_inventory_file_the_sample_input_names():
+    sample = json.loads((ROOT / "events" / "state-machines" / "snapshot-mgmt.json").read_text())
+    files = {pathlib.PurePosixPath(key).stem for name, key in sample["inventory"].items() if name != "bucket"}
+    readme = (ROOT / "README.md").read_text()
+    [listed] = re.findall(r"inventory/snapmgmt-sample/\{([a-z0-9,]+)\}\.json", readme)
+    assert set(listed.split(",")) == files

@@ -274,6 +274,38 @@ def test_a_resource_tagged_with_its_own_policy_keeps_its_tiers_and_a_bad_tag_fai
     assert bads in stack.backup_ids(aws, bad), "nothing of it is deleted"
 
 
+def test_the_readmes_example_policies_tagged_through_each_services_api_are_each_applied(aws):
+    """FSx, EFS and AWS Backup refuse a comma in a tag value: the space-separated form is set through each API
+    (the emulator checks the value against the services' pattern) and the run applies each as written."""
+    ec2, efs = stack.client("ec2"), stack.client("efs")
+    policies = {}
+
+    fs = stack.create_file_system(aws)
+    arn = aws.describe_file_systems(FileSystemIds=[fs])["FileSystems"][0]["ResourceARN"]
+    policies[fs] = "daily=7 weekly=4 monthly=12 yearly=3"
+    aws.tag_resource(ResourceARN=arn, Tags=[{"Key": "snapmgmt:Retention", "Value": policies[fs]}])
+
+    ontap, volume = stack.create_ontap_volume(aws)
+    volume_arn = aws.describe_volumes(VolumeIds=[volume])["Volumes"][0]["ResourceARN"]
+    policies[volume] = "days=7 monthly=12"
+    aws.tag_resource(ResourceARN=volume_arn, Tags=[{"Key": "snapmgmt:Retention", "Value": policies[volume]}])
+
+    file_system = stack.create_efs(efs)["FileSystemId"]
+    policies[file_system] = "days=30"
+    efs.tag_resource(ResourceId=file_system, Tags=[{"Key": "snapmgmt:Retention", "Value": policies[file_system]}])
+
+    instance = stack.create_instance(ec2, mode="direct")
+    policies[instance] = "daily=7 weekly=4 monthly=12"
+    ec2.create_tags(Resources=[instance], Tags=[{"Key": "snapmgmt:Retention", "Value": policies[instance]}])
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    for target_id, policy in policies.items():
+        applied = target(summary, target_id)["cleanup"]["policy"]
+        assert applied == {"source": "tag", "policy": policy, "timeZone": "UTC"}, target_id
+
+
 def test_an_openzfs_file_system_is_backed_up_and_cleaned_like_the_others(aws):
     openzfs = stack.create_file_system(
         aws, kind="OPENZFS", OpenZFSConfiguration={"DeploymentType": "SINGLE_AZ_1", "ThroughputCapacity": 64}

@@ -33,14 +33,14 @@ fn unlimited() -> snapmgmt_core::Result<RetentionConfig> {
 
 #[tokio::test]
 async fn a_resource_tagged_with_tiers_keeps_exactly_its_tiers_of_a_year_of_nightly_backups() {
-    let policy = ("snapmgmt:Retention", "daily=7,weekly=4,monthly=12");
+    let policy = ("snapmgmt:Retention", "daily=7 weekly=4 monthly=12");
     let (fs, ids) = a_year_of_nightly_backups(&[policy], 365).await;
 
     let event = json!({"kind": "fsx", "fileSystemId": fs, "newBackupId": ids[0], "runId": kit::SEEDED_RUN});
     let report = invoke(&settings(unlimited(), false, None), event).await.unwrap();
 
     let applied = report.policy.clone().unwrap();
-    assert_eq!((applied.source, applied.policy.as_str()), (PolicySource::Tag, "daily=7,weekly=4,monthly=12"));
+    assert_eq!((applied.source, applied.policy.as_str()), (PolicySource::Tag, "daily=7 weekly=4 monthly=12"));
     // The handler cuts its id lists at 100: the counts are whole.
     let count = |why: KeepReason| report.counts.kept_by_reason.get(&why).copied().unwrap_or(0);
     assert_eq!(count(KeepReason::AmongNewest), 1, "tonight's, the newest MIN_KEEP");

@@ -742,7 +742,7 @@ mod tests {
         let tiered =
             read(&[("RETENTION_TIERS", "daily=7,weekly=4"), ("RETENTION_TIME_ZONE", "Europe/Berlin")]).unwrap();
         assert_eq!((tiered.tiers.daily, tiered.tiers.weekly), (7, 4));
-        assert_eq!(tiered.written().to_string(), "days=7,daily=7,weekly=4");
+        assert_eq!(tiered.written().to_string(), "days=7 daily=7 weekly=4");
         for (name, value) in [
             ("RETENTION_TIERS", "daily=seven"),
             ("RETENTION_TIERS", "days=30"),
@@ -769,7 +769,7 @@ mod tests {
         assert_eq!(copies.backup_vault_name.as_deref(), Some("snapmgmt-dr"));
         assert_eq!(copies.region.as_deref(), Some("us-west-2"));
         assert_eq!(copies.kms_key_id.as_deref(), Some("alias/dr"));
-        assert_eq!(copies.retention.unwrap().to_string(), "daily=7,monthly=12");
+        assert_eq!(copies.retention.unwrap().to_string(), "daily=7 monthly=12");
         for (name, pairs) in [
             ("COPY_REGION", vec![("COPY_REGION", "us-west")]),
             ("COPY_REGION", vec![("COPY_REGION", "US-WEST-2")]),

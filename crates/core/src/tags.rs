@@ -14,7 +14,7 @@ pub const ATTEMPT_KEY: &str = "snapmgmt:Attempt";
 pub const APP_CONSISTENT_KEY: &str = "snapmgmt:AppConsistent";
 /// On an instance: its snapshot mode (`ssm` or `direct`), over the SNAPSHOT_MODE setting.
 pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
-/// A resource's own retention policy, in the compact form (`daily=7,weekly=4`, `days=30`).
+/// A resource's own retention policy, in the compact form (`daily=7 weekly=4`, `days=30`).
 pub const RETENTION_KEY: &str = "snapmgmt:Retention";
 
 /// On a copy in another Region: the backup it is a copy of, and that backup's Region.

@@ -2,7 +2,9 @@
 //! newest backup of each calendar period (day, ISO week, month, year, in the configured time zone) is
 //! kept, for the last N periods that have one; `last` keeps the newest N outright. No extra backups are
 //! taken: the tiers choose among the nightly ones. A policy is written in a compact form, the same in a
-//! setting and in a resource's `snapmgmt:Retention` tag: `daily=7,weekly=4,monthly=12`, `days=30`.
+//! setting and in a resource's `snapmgmt:Retention` tag: `daily=7 weekly=4 monthly=12`, `days=30`.
+//! Pairs are separated by spaces, since FSx, EFS and AWS Backup refuse a comma in a tag value; commas
+//! (the form read before) are still read, where they can be written (EC2 tags, parameters, settings).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -34,15 +36,31 @@ pub struct Written {
 /// The most periods a tier may keep, and the most days: a century either way.
 const MAX_COUNT: u32 = 36_500;
 
+/// A policy as error messages show it.
+const EXAMPLE: &str = "daily=7 weekly=4";
+
+/// The `key=value` pairs of a policy, split at spaces and commas; spaces around `=` are allowed.
+fn pairs(text: &str) -> Vec<String> {
+    let mut tight = text.to_string();
+    while tight.contains(" =") || tight.contains("= ") {
+        tight = tight.replace(" =", "=").replace("= ", "=");
+    }
+    tight.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty()).map(String::from).collect()
+}
+
 impl Written {
-    /// Reads `key=value` pairs separated by commas; keys `days`, `last`, `daily`, `weekly`, `monthly`,
-    /// `yearly`, each at most once, values whole numbers. The reason it cannot, otherwise.
+    /// Reads `key=value` pairs separated by spaces or commas; keys `days`, `last`, `daily`, `weekly`,
+    /// `monthly`, `yearly`, each at most once, values whole numbers. The reason it cannot, otherwise.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut written = Written::default();
         let mut seen = Vec::new();
-        for pair in text.split(',').map(str::trim) {
-            let Some((key, value)) = pair.split_once('=').map(|(k, v)| (k.trim(), v.trim())) else {
-                return Err(format!("{pair:?} is not key=value (e.g. daily=7,weekly=4 or days=30)"));
+        let pairs = pairs(text);
+        if pairs.is_empty() {
+            return Err(format!("{text:?} is not key=value (e.g. {EXAMPLE} or days=30)"));
+        }
+        for pair in &pairs {
+            let Some((key, value)) = pair.split_once('=') else {
+                return Err(format!("{pair:?} is not key=value (e.g. {EXAMPLE} or days=30)"));
             };
             if seen.contains(&key) {
                 return Err(format!("{key} is given twice"));
@@ -75,7 +93,7 @@ impl Written {
 }
 
 impl fmt::Display for Written {
-    /// The compact form, keys in a fixed order: what the report says a resource got.
+    /// The compact form, keys in a fixed order, separated by spaces: what the report says a resource got.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.tiers;
         let pairs = [
@@ -87,7 +105,7 @@ impl fmt::Display for Written {
             ("yearly", t.yearly),
         ];
         let text: Vec<String> = pairs.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k}={n}")).collect();
-        f.write_str(&text.join(","))
+        f.write_str(&text.join(" "))
     }
 }
 

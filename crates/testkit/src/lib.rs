@@ -167,6 +167,12 @@ pub fn target_tag() -> (&'static str, &'static str) {
     ("ResourceType", "SnapshotMgmtTarget")
 }
 
+/// A list of tags to send, or none: FSx refuses an empty `Tags` list (at least one member, as its API
+/// reference says), so a resource without tags is created without the member.
+fn non_empty<T>(tags: Vec<T>) -> Option<Vec<T>> {
+    (!tags.is_empty()).then_some(tags)
+}
+
 /// Creates a Windows file system with these tags; returns its id.
 pub async fn create_windows_file_system(fsx: &aws_sdk_fsx::Client, tags: &[(&str, &str)]) -> String {
     create_file_system(fsx, FileSystemType::Windows, tags).await
@@ -179,7 +185,7 @@ pub async fn create_file_system(fsx: &aws_sdk_fsx::Client, kind: FileSystemType,
         .file_system_type(kind.clone())
         .storage_capacity(32)
         .subnet_ids("subnet-0123456789abcdef0")
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()));
+        .set_tags(non_empty(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()));
     if kind == FileSystemType::Windows {
         request = request
             .windows_configuration(CreateFileSystemWindowsConfiguration::builder().throughput_capacity(8).build());
@@ -219,7 +225,7 @@ pub async fn add_ontap_volume(fsx: &aws_sdk_fsx::Client, svm_id: &str, tags: &[(
         .volume_type(VolumeType::Ontap)
         .name(unique("vol").replace('-', "_"))
         .ontap_configuration(config)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .set_tags(non_empty(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
         .send()
         .await
         .expect("create volume")
@@ -243,7 +249,7 @@ pub async fn create_backup(
         fsx.create_backup().file_system_id(file_system_id)
     };
     let out = request
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .set_tags(non_empty(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
         .send()
         .await
         .expect("create backup");
@@ -260,7 +266,7 @@ pub async fn copy_fsx_backup(source_backup_id: &str, tags: &[(&str, &str)]) -> S
         .copy_backup()
         .source_region("us-east-1")
         .source_backup_id(source_backup_id)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .set_tags(non_empty(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
         .send()
         .await
         .expect("copy backup")

@@ -78,7 +78,7 @@ pub struct CleanupReport {
 #[serde(rename_all = "camelCase")]
 pub struct AppliedPolicy {
     pub source: PolicySource,
-    /// In the compact form, e.g. `days=14` or `daily=7,weekly=4,monthly=12`.
+    /// In the compact form, e.g. `days=14` or `daily=7 weekly=4 monthly=12`.
     pub policy: String,
     /// The zone its calendar periods are in.
     pub time_zone: String,

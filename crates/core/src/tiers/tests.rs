@@ -12,23 +12,33 @@ fn utc() -> TimeZone {
 
 #[test]
 fn reads_the_compact_form_and_writes_it_back() {
-    let written = Written::parse("daily=7, weekly=4,monthly=12").unwrap();
+    let written = Written::parse("daily=7 weekly=4 monthly=12").unwrap();
     assert_eq!(written.tiers, Tiers { daily: 7, weekly: 4, monthly: 12, ..Tiers::default() });
     assert_eq!(written.days, None);
-    assert_eq!(written.to_string(), "daily=7,weekly=4,monthly=12");
+    assert_eq!(written.to_string(), "daily=7 weekly=4 monthly=12");
     assert_eq!(Written::parse("days=30").unwrap().to_string(), "days=30");
-    assert_eq!(Written::parse("yearly=3,last=2,days=10").unwrap().to_string(), "days=10,last=2,yearly=3");
+    assert_eq!(Written::parse("yearly=3 last=2 days=10").unwrap().to_string(), "days=10 last=2 yearly=3");
+}
+
+#[test]
+fn still_reads_the_comma_form_and_loose_spacing() {
+    let spaced = Written::parse("daily=7 weekly=4 monthly=12").unwrap();
+    for text in ["daily=7,weekly=4,monthly=12", "daily=7, weekly=4,monthly=12", "  daily = 7  weekly=4\tmonthly= 12 "] {
+        assert_eq!(Written::parse(text).unwrap(), spaced, "{text:?}");
+    }
 }
 
 #[test]
 fn refuses_what_it_cannot_read_saying_why() {
     for (text, says) in [
         ("", "key=value"),
+        (" , ", "key=value"),
         ("daily", "key=value"),
         ("daily=seven", "whole number"),
         ("daily=-1", "whole number"),
         ("hourly=24", "unknown key"),
         ("daily=7,daily=3", "twice"),
+        ("daily=7 daily=3", "twice"),
         ("days=0", "days=0"),
         ("daily=0", "keeps nothing"),
         ("weekly=99999999", "whole number"),
