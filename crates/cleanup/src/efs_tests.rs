@@ -55,7 +55,7 @@ async fn deletes_only_our_expired_recovery_points_and_says_why_it_kept_the_rest(
             point(ours.clone(), 10.0),
             point(ours.clone(), 20.0),
             point(ours.clone(), 2.0),
-            point(json!({"Name": "someone else's"}), 30.0),
+            point(json!({"Name": "someone else"}), 30.0),
             point(kit::our_point_tags("fs-ffffffff", kit::SEEDED_RUN), 30.0),
             point(kit::our_point_tags(&target.fs, RUN), 0.0),
         ],

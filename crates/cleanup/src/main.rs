@@ -39,8 +39,10 @@ async fn handler(
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport> {
     // A bad setting fails every invocation, before the event is read or AWS is called.
-    let CleanupConfig { retention, dry_run, backup_vault_name, delete_orphans, adopt_original_sample, copy } =
-        settings.clone()?;
+    let settings = settings.clone()?;
+    let ec2_pace = settings.ec2_pace();
+    let CleanupConfig { retention, dry_run, backup_vault_name, delete_orphans, adopt_original_sample, copy, .. } =
+        settings;
     let budget_end = snapmgmt_core::concurrent::budget_end(event.context.deadline, BUDGET_MARGIN);
     let event = CleanupEvent::parse(event.payload)?;
     let mut retention = retention.with_delete_limit(event.max_delete_percent);
@@ -74,7 +76,8 @@ async fn handler(
         }
         TargetKind::Ec2 => {
             let client = copies.map_or(clients.ec2, |c| &c.ec2);
-            cleanup::run(&EbsStore { client, instances: clients.ec2 }, retention, request).await?
+            cleanup::run(&EbsStore { client, instances: clients.ec2, pace: ec2_pace.as_ref() }, retention, request)
+                .await?
         }
         TargetKind::Efs => {
             let vault = match copies {

@@ -34,6 +34,9 @@ pub(crate) fn settings(
         delete_orphans: false,
         adopt_original_sample: false,
         copy: Default::default(),
+        // No pace of its own (crate::pace has its tests): the emulator here has no request buckets.
+        ec2_api_share: 0,
+        ec2_concurrency: 1,
     })
 }
 

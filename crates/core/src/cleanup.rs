@@ -37,6 +37,10 @@ pub trait Store {
     /// Which of these parts cannot be deleted because something uses them (an AMI): known before acting,
     /// so a dry run reports what a run does.
     fn in_use(&self, ids: &[String]) -> impl Future<Output = Result<HashSet<String>>> + Send;
+    /// How fast its deletes may go: a share of the service's request budget (EBS), or no pace of its own.
+    fn pace(&self) -> Option<&crate::pace::Pace> {
+        None
+    }
     /// Deletes one part; one already gone counts as deleted.
     fn delete(&self, id: &str) -> impl Future<Output = Result<Deleted>> + Send;
     /// The original sample's backups of this target that [`Store::list_ours`] does not list already.
@@ -188,9 +192,13 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         report.deleted = doomed;
         return Ok(report.finished());
     }
-    let results = crate::concurrent::for_each_id(doomed, S::DELETE_CONCURRENCY, request.budget_end, |id| async move {
-        store.delete(&id).await
-    })
+    let results = crate::concurrent::for_each_id(
+        doomed,
+        S::DELETE_CONCURRENCY,
+        request.budget_end,
+        store.pace(),
+        |id| async move { store.delete(&id).await },
+    )
     .await;
     for (id, result) in results {
         match result {

@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 
+use crate::pace::Pace;
+
 /// When to start no more calls in an invocation whose Lambda deadline is `deadline_ms` (milliseconds since
 /// the Unix epoch; 0 when there is none, as in tests): `margin` before it, so that the calls in flight end
 /// and the report is returned before Lambda would stop the invocation; for a short invocation, after three
@@ -30,13 +32,14 @@ pub enum Outcome<T> {
     NotStarted,
 }
 
-/// Runs `op` on every id, at most `limit` at a time, starting none after `budget_end`; each id with what
-/// became of it, in the order they finished. Calls already started run to their end (their own timeouts
-/// bound them).
+/// Runs `op` on every id, at most `limit` at a time and no faster than `pace` allows, starting none after
+/// `budget_end`; each id with what became of it, in the order they finished. Calls already started run to
+/// their end (their own timeouts bound them).
 pub async fn for_each_id<T, F, Fut>(
     ids: Vec<String>,
     limit: usize,
     budget_end: Option<Instant>,
+    pace: Option<&Pace>,
     op: F,
 ) -> Vec<(String, Outcome<T>)>
 where
@@ -46,6 +49,9 @@ where
     let op = &op;
     stream::iter(ids)
         .map(|id| async move {
+            if let Some(pace) = pace {
+                pace.wait().await;
+            }
             // Checked when the call would start, not when it was queued.
             if budget_end.is_some_and(|end| Instant::now() >= end) {
                 return (id, Outcome::NotStarted);
@@ -84,7 +90,7 @@ mod tests {
     async fn starts_nothing_after_the_budget_and_finishes_what_started() {
         let ids: Vec<String> = (0..10).map(|i| i.to_string()).collect();
         let end = Instant::now() + Duration::from_millis(250);
-        let results = for_each_id(ids, 2, Some(end), |id| async move {
+        let results = for_each_id(ids, 2, Some(end), None, |id| async move {
             tokio::time::sleep(Duration::from_millis(100)).await;
             id
         })

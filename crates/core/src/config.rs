@@ -271,6 +271,11 @@ pub struct CleanupConfig {
     pub adopt_original_sample: bool,
     /// Where copies are, and the policy they are kept under there.
     pub copy: CopySettings,
+    /// EC2_API_SHARE (percent, default 50) of the account's EC2 request budget the stack's deletes may use,
+    /// divided among EC2_CONCURRENCY (default 50) cleanups at once (crate::pace); 0: no pace of its own (an
+    /// account whose limits AWS raised), the deletes only back off when EC2 throttles them.
+    pub ec2_api_share: u32,
+    pub ec2_concurrency: u32,
 }
 
 impl CleanupConfig {
@@ -282,7 +287,14 @@ impl CleanupConfig {
             delete_orphans: flag(src, "DELETE_ORPHANS")?,
             adopt_original_sample: flag(src, "ADOPT_ORIGINAL_SAMPLE")?,
             copy: CopySettings::from_source(src)?,
+            ec2_api_share: optional_number(src, "EC2_API_SHARE", 50, 0, 100)?,
+            ec2_concurrency: optional_number(src, "EC2_CONCURRENCY", 50, 1, MAX_CONCURRENCY)?,
         })
+    }
+
+    /// This invocation's pace of EC2 deletes, if it has one.
+    pub fn ec2_pace(&self) -> Option<crate::pace::Pace> {
+        (self.ec2_api_share > 0).then(|| crate::pace::Pace::ec2_mutating(self.ec2_api_share, self.ec2_concurrency))
     }
 
     pub fn from_env() -> Result<Self> {
@@ -591,6 +603,19 @@ mod tests {
         assert!(preview.unwrap().dry_run);
         let bad = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), BUCKET, ("DRY_RUN", "yes")]));
         assert!(matches!(bad, Err(Error::InvalidSetting { name: "DRY_RUN", .. })));
+    }
+
+    #[test]
+    fn the_cleanups_share_of_ec2s_budget_defaults_to_half_over_the_ec2_concurrency() {
+        let cfg = CleanupConfig::from_source(&source(&[("RETENTION_DAYS", "7")])).unwrap();
+        assert_eq!((cfg.ec2_api_share, cfg.ec2_concurrency), (50, 50));
+        assert!((cfg.ec2_pace().unwrap().per_second() - 0.05).abs() < 1e-9, "5 a second, halved, over 50 cleanups");
+        let unpaced = CleanupConfig::from_source(&source(&[("RETENTION_DAYS", "7"), ("EC2_API_SHARE", "0")]));
+        assert!(unpaced.unwrap().ec2_pace().is_none());
+        for (name, bad) in [("EC2_API_SHARE", "101"), ("EC2_API_SHARE", "half"), ("EC2_CONCURRENCY", "0")] {
+            let err = CleanupConfig::from_source(&source(&[("RETENTION_DAYS", "7"), (name, bad)]));
+            assert!(matches!(err, Err(Error::InvalidSetting { name: n, .. }) if n == name), "{name}={bad}");
+        }
     }
 
     #[test]

@@ -303,6 +303,8 @@ pub struct EbsStore<'a> {
     pub client: &'a Ec2Client,
     /// The instance's own Region.
     pub instances: &'a Ec2Client,
+    /// DeleteSnapshot's share of the account's EC2 budget (EC2_API_SHARE).
+    pub pace: Option<&'a crate::pace::Pace>,
 }
 
 impl Store for EbsStore<'_> {
@@ -337,6 +339,10 @@ impl Store for EbsStore<'_> {
     async fn in_use(&self, _ids: &[String]) -> Result<HashSet<String>> {
         // An AMI's snapshot cannot be deleted.
         ec2_api::snapshots_of_own_images(self.client).await
+    }
+
+    fn pace(&self) -> Option<&crate::pace::Pace> {
+        self.pace
     }
 
     async fn delete(&self, snapshot_id: &str) -> Result<Deleted> {

@@ -130,7 +130,7 @@ impl EfsStore<'_> {
         let by_arn: std::collections::HashMap<String, backup_api::RecoveryPoint> =
             points.into_iter().map(|p| (p.arn.clone(), p)).collect();
         let arns: Vec<String> = by_arn.keys().cloned().collect();
-        let read = crate::concurrent::for_each_id(arns, TAG_READS_AT_ONCE, None, |arn| async move {
+        let read = crate::concurrent::for_each_id(arns, TAG_READS_AT_ONCE, None, None, |arn| async move {
             backup_api::list_tags(self.clients.backup, &arn).await
         })
         .await;

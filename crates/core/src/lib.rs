@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod orphans;
+pub mod pace;
 pub mod report;
 pub mod retention;
 pub mod tags;
