@@ -58,11 +58,6 @@ def refusals() -> list:
         return list(_refusals)
 
 
-def reset() -> None:
-    with _lock:
-        _refusals.clear()
-
-
 @functools.cache
 def _compiled(pattern: str):
     try:
