@@ -513,16 +513,11 @@ def _s3_key_exists(bucket_name: str, key_name: str) -> bool:
 
 
 def install() -> None:
-    from moto.core.responses import BaseResponse
     from moto.s3.responses import S3Response
 
-    original = BaseResponse._authenticate_and_authorize_normal_action
+    from . import hooks
 
-    def normal_action(self, resource="*"):
-        _check_request(self, self._get_action(), self.service_name or "")
-        return original(self, resource)
-
-    BaseResponse._authenticate_and_authorize_normal_action = normal_action
+    hooks.before_action(_check_request)
 
     original_s3 = S3Response._authenticate_and_authorize_s3_action
 

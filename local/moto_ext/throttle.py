@@ -73,11 +73,11 @@ def reset() -> None:
         _settings["scale"] = None
 
 
-def check(response, action: str) -> None:
+def check(response, action: str, service: str) -> None:
     """Refuses the stack's principals' EC2 request when its bucket is empty, as EC2 does (HTTP 503)."""
     from . import iam
 
-    if iam._role_of(response.headers) is None:
+    if service != "ec2" or iam._role_of(response.headers) is None:
         return
     account = getattr(response, "current_account", None) or iam.ACCOUNT
     region = getattr(response, "region", None) or iam.REGION
@@ -88,16 +88,9 @@ def check(response, action: str) -> None:
 
 
 def install() -> None:
-    from moto.core.responses import BaseResponse
+    from . import hooks
 
-    original = BaseResponse._authenticate_and_authorize_normal_action
-
-    def throttled_action(self, resource="*"):
-        if (self.service_name or "") == "ec2":
-            check(self, self._get_action())
-        return original(self, resource)
-
-    BaseResponse._authenticate_and_authorize_normal_action = throttled_action
+    hooks.before_action(check)
 
 
 def install_reset() -> None:

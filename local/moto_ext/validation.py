@@ -21,6 +21,7 @@ import regex
 from botocore.model import Shape
 from moto.core.exceptions import JsonRESTError
 
+from . import hooks
 from .iam import XmlDenial
 
 # moto's service names to botocore's.
@@ -199,15 +200,7 @@ def check(response, operation: str, service: str) -> None:
 
 
 def install() -> None:
-    from moto.core.responses import BaseResponse
-
-    original = BaseResponse._authenticate_and_authorize_normal_action
-
-    def validated_action(self, resource="*"):
-        check(self, self._get_action(), self.service_name or "")
-        return original(self, resource)
-
-    BaseResponse._authenticate_and_authorize_normal_action = validated_action
+    hooks.before_action(check)
 
 
 def seeded_tags(service: str, shape_name: str, tags) -> list[str]:
