@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` runs the scheduled workflow locally, `make test` runs every test.
-.PHONY: setup demo test lint unit e2e start stop bench
+.PHONY: setup demo test lint unit emulator-tests e2e start stop bench
 
 PYTHON := local/.venv/bin/python
 TOOLS := local/.tools/bin
@@ -18,7 +18,7 @@ PHASE := local/phase.sh
 # then the demo itself.
 test:
 	@$(PHASE) --reset
-	$(MAKE) --no-print-directory setup lint unit e2e
+	$(MAKE) --no-print-directory setup lint unit emulator-tests e2e
 	$(PHASE) demo local/demo.sh
 	@$(PHASE) --summary
 
@@ -32,10 +32,16 @@ lint:
 	$(PHASE) asl-validator sh -c 'for f in statemachine/*.asl.json; do local/node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done'
 	$(PHASE) "static checks" local/.checks/bin/python local/static_checks.py
 
+# The tests that need nothing but Rust: the core's unit and property tests (the SDK's mocks, the in-memory
+# store), each crate's src/. They pass without the Python environment. The build also makes the emulator
+# tests and the binaries, so that `make test` compiles once (the local stack's functions reuse it).
 unit:
-	# The tests and the binaries in one build: the local stack's functions (local/start.sh) reuse it.
 	$(PHASE) "rust build: tests and binaries" cargo build --workspace --locked --bins --tests
-	$(PHASE) "rust tests: run" cargo test --workspace --locked
+	$(PHASE) "rust tests: unit" cargo test --workspace --locked --lib
+
+# Each function crate's tests/, against the local AWS emulator: needs `make setup`.
+emulator-tests:
+	$(PHASE) "rust tests: emulator" cargo test --workspace --locked --test '*'
 
 # The end-to-end suite in two parts. First every file but two, spread by file over two pytest-xdist workers,
 # each with a local stack of its own (conftest.py). Then, on one stack alone, the 1,000-target run (it loads

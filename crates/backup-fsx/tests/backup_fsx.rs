@@ -1,12 +1,18 @@
 //! backup-fsx against the emulator.
 
-use super::*;
-use serde_json::json;
+use backup_fsx::{BackupFsx, Copying};
+use lambda_runtime::LambdaEvent;
+use serde_json::{json, Value};
 use snapmgmt_core::aws::aws_sdk_fsx::types::FilterName;
+use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::aws::fsx::{list_backups, tag_map, Source};
+use snapmgmt_core::config::BackupSettings;
 use snapmgmt_core::config::CopySettings;
+use snapmgmt_core::model::{BackupFsxResult, CopyResult};
+use snapmgmt_core::serve::invoke;
 use snapmgmt_core::tags::{CopyTags, DEFAULT_COPY_TAGS};
 use snapmgmt_core::Error;
+use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
 
 const RUN: &str = "snapmgmt-20261125T160000Z";
@@ -15,7 +21,14 @@ async fn backup(fsx: &FsxClient, payload: Value) -> Result<BackupFsxResult> {
     let mut context = lambda_runtime::Context::default();
     context.request_id = "7f3c0b1e-request".to_string();
     let settings = BackupSettings { copy_tags: CopyTags::parse(DEFAULT_COPY_TAGS).unwrap(), ..Default::default() };
-    handler(fsx, &Ok(settings), LambdaEvent::new(payload, context)).await
+    let result = invoke(&no_copies(fsx), &Ok(settings), LambdaEvent::new(payload, context)).await?;
+    Ok(result.backup().expect("a backup's result"))
+}
+
+/// The function in a stack that copies nowhere.
+fn no_copies(fsx: &FsxClient) -> BackupFsx {
+    let copying = Copying { settings: CopySettings::default(), source_region: "us-east-1".into(), destination: None };
+    BackupFsx { fsx: fsx.clone(), copying: Ok(copying) }
 }
 
 async fn backups_of(fsx: &FsxClient, fs: &str) -> usize {
@@ -66,8 +79,9 @@ async fn a_bad_copy_tags_setting_fails_every_invocation_naming_it() {
     let fs = kit::create_windows_file_system(&fsx, &[]).await;
     let settings =
         BackupSettings::from_source(&|name: &str| (name == "COPY_TAGS").then(|| "Name,ManagedBy".to_string()));
-    let err =
-        handler(&fsx, &settings, LambdaEvent::new(json!({"fileSystemId": fs}), Default::default())).await.unwrap_err();
+    let err = invoke(&no_copies(&fsx), &settings, LambdaEvent::new(json!({"fileSystemId": fs}), Default::default()))
+        .await
+        .unwrap_err();
     assert!(matches!(&err, Error::InvalidSetting { name, .. } if *name == "COPY_TAGS"), "{err}");
     assert_eq!(backups_of(&fsx, &fs).await, 0);
 }
@@ -231,8 +245,9 @@ async fn copy(payload: Value) -> Result<CopyResult> {
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let backup_settings = Ok(BackupSettings::default());
-    let value = route(&source, &backup_settings, &copying, LambdaEvent::new(payload, context)).await?;
-    Ok(serde_json::from_value(value).unwrap())
+    let function = BackupFsx { fsx: source, copying };
+    let result = invoke(&function, &backup_settings, LambdaEvent::new(payload, context)).await?;
+    Ok(result.copy().expect("a copy's result"))
 }
 
 #[tokio::test]
@@ -334,10 +349,8 @@ async fn a_failed_fsx_copy_fails_and_a_bad_copy_event_names_its_field() {
         let err = copy(event.clone()).await.unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { field: f, .. } if f == field), "{event}: {err}");
     }
-    let copying =
-        Ok(Copying { settings: CopySettings::default(), source_region: "us-east-1".into(), destination: None });
     let event = json!({"action": "copy", "fileSystemId": fs, "backupId": backup_id});
-    let err = route(&fsx, &Ok(BackupSettings::default()), &copying, LambdaEvent::new(event, Default::default()))
+    let err = invoke(&no_copies(&fsx), &Ok(BackupSettings::default()), LambdaEvent::new(event, Default::default()))
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::InvalidSetting { name: "COPY_REGION", .. }), "{err}");

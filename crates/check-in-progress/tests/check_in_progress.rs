@@ -1,16 +1,22 @@
 //! check-in-progress against the emulator.
 
-use super::*;
-use serde_json::json;
+use check_in_progress::CheckInProgress;
+use lambda_runtime::LambdaEvent;
+use serde_json::{json, Value};
+use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
+use snapmgmt_core::model::CheckResult;
 use snapmgmt_core::model::CheckStatus;
+use snapmgmt_core::serve::invoke;
+use snapmgmt_core::tags::CopyTags;
 use snapmgmt_core::Error;
+use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
 
 async fn check(fsx: &FsxClient, payload: Value) -> Result<CheckResult> {
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
-    let clients = Clients { fsx, ebs: ebs::Clients { ec2: &ec2, ssm: &ssm } };
+    let function = CheckInProgress { fsx: fsx.clone(), ec2, ssm };
     let copy_tags = Ok(CopyTags::parse(snapmgmt_core::tags::DEFAULT_COPY_TAGS).unwrap());
-    handler(clients, &copy_tags, LambdaEvent::new(payload, Default::default())).await
+    invoke(&function, &copy_tags, LambdaEvent::new(payload, Default::default())).await
 }
 
 #[tokio::test]

@@ -339,6 +339,7 @@ fn backups_of(parts: &[BackupInfo], keys: &[String]) -> Vec<BackupInfo> {
     backups.into_values().collect()
 }
 
+pub mod invocation;
 #[cfg(test)]
 pub(crate) mod memory;
 #[cfg(test)]

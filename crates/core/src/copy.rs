@@ -65,7 +65,7 @@ impl<C> Copying<C> {
 /// one started. A throttled call was refused, so asking again never makes a second copy.
 pub fn or_wait(result: Result<CopyResult>, waiting: CopyResult) -> Result<CopyResult> {
     match result {
-        Err(e) if e.kind() == "Throttled" => {
+        Err(e) if e.kind() == crate::error::ErrorKind::Throttled => {
             tracing::warn!(error = %e, "copy step throttled: asked again at the next poll");
             Ok(CopyResult { detail: format!("waiting: throttled ({e})"), ..waiting })
         }

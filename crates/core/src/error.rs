@@ -41,19 +41,84 @@ pub enum Error {
     DeleteLimitExceeded { target_id: String, deleting: usize, total: usize, max_percent: u32 },
 }
 
-impl Error {
-    /// The stable name of the error, used as the Lambda `errorType`.
-    pub fn kind(&self) -> &'static str {
+/// The kinds of error, by the name a function returns as its Lambda `errorType`: the names the workflow's
+/// Retry and Catch match (a test reads every `ErrorEquals` of `statemachine/` against [`ErrorKind::ALL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    InvalidSetting,
+    InvalidTag,
+    InvalidEvent,
+    /// AWS throttled the call past the SDK's retries: the workflow retries the Task later.
+    Throttled,
+    /// AWS failed on its side or did not answer: the workflow retries the Task later.
+    AwsUnavailable,
+    /// AWS refused the call: retrying would not help.
+    AwsError,
+    BackupInProgress,
+    NotFound,
+    DeleteLimitExceeded,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::InvalidSetting,
+        ErrorKind::InvalidTag,
+        ErrorKind::InvalidEvent,
+        ErrorKind::Throttled,
+        ErrorKind::AwsUnavailable,
+        ErrorKind::AwsError,
+        ErrorKind::BackupInProgress,
+        ErrorKind::NotFound,
+        ErrorKind::DeleteLimitExceeded,
+    ];
+
+    /// The `errorType` name.
+    pub const fn name(self) -> &'static str {
         match self {
-            Error::InvalidSetting { .. } => "InvalidSetting",
-            Error::InvalidTag { .. } => "InvalidTag",
-            Error::InvalidEvent { .. } => "InvalidEvent",
-            Error::Aws { code, .. } if is_throttling(code) => "Throttled",
-            Error::Aws { code, .. } if is_unavailable(code) => "AwsUnavailable",
-            Error::Aws { .. } => "AwsError",
-            Error::BackupInProgress { .. } => "BackupInProgress",
-            Error::NotFound { .. } => "NotFound",
-            Error::DeleteLimitExceeded { .. } => "DeleteLimitExceeded",
+            ErrorKind::InvalidSetting => "InvalidSetting",
+            ErrorKind::InvalidTag => "InvalidTag",
+            ErrorKind::InvalidEvent => "InvalidEvent",
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::AwsUnavailable => "AwsUnavailable",
+            ErrorKind::AwsError => "AwsError",
+            ErrorKind::BackupInProgress => "BackupInProgress",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::DeleteLimitExceeded => "DeleteLimitExceeded",
+        }
+    }
+
+    /// Worth trying again later: the kinds the workflow's Task retry names.
+    pub const fn is_transient(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::AwsUnavailable)
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Compared with the name, as tests and the workflow read it.
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+impl Error {
+    /// The kind of the error; its name is the Lambda `errorType`.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidSetting { .. } => ErrorKind::InvalidSetting,
+            Error::InvalidTag { .. } => ErrorKind::InvalidTag,
+            Error::InvalidEvent { .. } => ErrorKind::InvalidEvent,
+            Error::Aws { code, .. } if is_throttling(code) => ErrorKind::Throttled,
+            Error::Aws { code, .. } if is_unavailable(code) => ErrorKind::AwsUnavailable,
+            Error::Aws { .. } => ErrorKind::AwsError,
+            Error::BackupInProgress { .. } => ErrorKind::BackupInProgress,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::DeleteLimitExceeded { .. } => ErrorKind::DeleteLimitExceeded,
         }
     }
 
@@ -85,7 +150,7 @@ impl Error {
 
     /// Is it worth trying again: AWS throttled, failed on its side, or did not answer?
     pub fn is_transient(&self) -> bool {
-        matches!(self.kind(), "Throttled" | "AwsUnavailable")
+        self.kind().is_transient()
     }
 
     /// The AWS error code, when this is an AWS error.
@@ -132,6 +197,51 @@ fn is_unavailable(code: &str) -> bool {
 
 impl From<Error> for lambda_runtime::Diagnostic {
     fn from(err: Error) -> Self {
-        lambda_runtime::Diagnostic { error_type: err.kind().to_string(), error_message: err.to_string() }
+        lambda_runtime::Diagnostic { error_type: err.kind().name().to_string(), error_message: err.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+    use std::collections::BTreeSet;
+
+    /// Every name the shipped workflow matches in a Retry or Catch.
+    fn names_in(value: &serde_json::Value, found: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    if key == "ErrorEquals" {
+                        found.extend(
+                            inner.as_array().into_iter().flatten().filter_map(|n| n.as_str().map(String::from)),
+                        );
+                    } else {
+                        names_in(inner, found);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| names_in(item, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_error_the_workflow_matches_is_one_the_functions_return() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../statemachine");
+        let mut found = BTreeSet::new();
+        for entry in std::fs::read_dir(&dir).expect("statemachine/") {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().ends_with(".asl.json") {
+                names_in(&serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap(), &mut found);
+            }
+        }
+        let ours: BTreeSet<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        // Step Functions' own names (States.*) and the Lambda service's, which the functions do not return.
+        let foreign = |n: &str| n.starts_with("States.") || n.starts_with("Lambda.");
+        let unknown: Vec<&String> = found.iter().filter(|n| !foreign(n) && !ours.contains(n.as_str())).collect();
+        assert!(unknown.is_empty(), "the workflow matches errors no function returns: {unknown:?}");
+        for kind in ErrorKind::ALL.iter().filter(|k| k.is_transient()) {
+            assert!(found.contains(kind.name()), "the workflow never retries {kind}");
+        }
     }
 }

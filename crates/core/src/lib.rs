@@ -18,6 +18,7 @@ pub mod orphans;
 pub mod pace;
 pub mod report;
 pub mod retention;
+pub mod serve;
 pub mod tags;
 pub mod tiers;
 pub mod trigger;

@@ -1,10 +1,15 @@
 //! efs-backup against the emulator: both actions, idempotency, failed jobs, bad input.
 
-use super::*;
-use serde_json::json;
+use efs_backup::{Copying, EfsBackup};
+use lambda_runtime::LambdaEvent;
+use serde_json::{json, Value};
 use snapmgmt_core::config::CopySettings;
+use snapmgmt_core::config::{BackupSettings, EfsBackupConfig};
+use snapmgmt_core::model::CopyResult;
 use snapmgmt_core::model::{CheckStatus, EfsBackupResult};
+use snapmgmt_core::serve;
 use snapmgmt_core::Error;
+use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/snapmgmt-backup";
@@ -17,9 +22,9 @@ async fn invoke(config: &Result<EfsBackupConfig>, payload: Value) -> Result<EfsB
     let settings = config.clone().map(|config| (config, BackupSettings { copy_tags, ..Default::default() }));
     let copying =
         Ok(Copying { settings: CopySettings::default(), source_region: "us-east-1".into(), destination: None });
-    let clients = efs::Clients { efs: &efs, backup: &backup };
-    let value = handler(clients, &settings, &copying, LambdaEvent::new(payload, context)).await?;
-    Ok(serde_json::from_value(value).unwrap())
+    let function = EfsBackup { efs, backup, copying };
+    let result = serve::invoke(&function, &settings, LambdaEvent::new(payload, context)).await?;
+    Ok(result.backup().expect("a backup's result"))
 }
 
 async fn until_final(job_id: &str) -> EfsBackupResult {
@@ -148,9 +153,9 @@ async fn copy(config: &EfsBackupConfig, copy_vault: Option<&str>, payload: Value
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let config = Ok((config.clone(), BackupSettings::default()));
-    let clients = efs::Clients { efs: &efs, backup: &backup };
-    let value = handler(clients, &config, &copying, LambdaEvent::new(payload, context)).await?;
-    Ok(serde_json::from_value(value).unwrap())
+    let function = EfsBackup { efs, backup, copying };
+    let result = serve::invoke(&function, &config, LambdaEvent::new(payload, context)).await?;
+    Ok(result.copy().expect("a copy's result"))
 }
 
 /// A completed point of ours in a new vault of the stack's Region, and a new vault in the copy Region.

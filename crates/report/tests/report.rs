@@ -1,8 +1,13 @@
 //! report against the emulator: results as a ResultWriter writes them, the report it writes, bad input.
 
-use super::*;
-use serde_json::json;
+use lambda_runtime::LambdaEvent;
+use report::Report;
+use serde_json::{json, Value};
+use snapmgmt_core::config::ReportConfig;
+use snapmgmt_core::model::RunSummary;
+use snapmgmt_core::serve::invoke;
 use snapmgmt_core::Error;
+use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
 
 /// Writes one Map Run's results as AWS's ResultWriter does; returns the manifest's location.
@@ -35,7 +40,7 @@ fn failed(input: Value, error: &str, cause: &str) -> Value {
 async fn report(bucket: &str, payload: Value) -> Result<RunSummary> {
     let s3 = kit::s3_client().await;
     let config = Ok(ReportConfig { inventory_bucket: bucket.to_string(), stale_after_hours: 50 });
-    handler(&s3, &config, LambdaEvent::new(payload, lambda_runtime::Context::default())).await
+    invoke(&Report { s3 }, &config, LambdaEvent::new(payload, lambda_runtime::Context::default())).await
 }
 
 #[tokio::test]

@@ -1,11 +1,17 @@
 //! snapshot-ebs against the emulator: both modes, retried invocations and retried attempts.
 
-use super::*;
-use serde_json::json;
+use lambda_runtime::LambdaEvent;
+use serde_json::{json, Value};
+use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm};
 use snapmgmt_core::config::CopySettings;
+use snapmgmt_core::config::{DryRunSetting, SnapshotConfig};
 use snapmgmt_core::model::SnapshotMode;
+use snapmgmt_core::model::{CopyResult, SnapshotEbsResult};
+use snapmgmt_core::serve::invoke;
 use snapmgmt_core::Error;
+use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
+use snapshot_ebs::{Copying, SnapshotEbs};
 
 fn config(mode: SnapshotMode, document_name: &str) -> Result<SnapshotConfig> {
     Ok(SnapshotConfig {
@@ -23,7 +29,24 @@ async fn snapshot(config: &Result<SnapshotConfig>, payload: Value) -> Result<Sna
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let settings = config.clone().map(|config| (config, DryRunSetting::default()));
-    handler(ebs::Clients { ec2: &ec2, ssm: &ssm }, &settings, LambdaEvent::new(payload, context)).await
+    let result = invoke(&no_copies(ec2, ssm), &settings, LambdaEvent::new(payload, context)).await?;
+    Ok(result.backup().expect("a snapshot run's result"))
+}
+
+/// The function in a stack that copies nowhere.
+fn no_copies(ec2: aws_sdk_ec2::Client, ssm: aws_sdk_ssm::Client) -> SnapshotEbs {
+    let copying = Copying { settings: CopySettings::default(), source_region: "us-east-1".into(), destination: None };
+    SnapshotEbs { ec2, ssm, copying: Ok(copying) }
+}
+
+/// The function's answer as the workflow reads it.
+async fn answer(
+    function: &SnapshotEbs,
+    settings: &Result<(SnapshotConfig, DryRunSetting)>,
+    event: LambdaEvent<Value>,
+) -> Result<Value> {
+    let result = invoke(function, settings, event).await?;
+    Ok(serde_json::to_value(result).expect("the result serialises"))
 }
 
 fn run_id() -> String {
@@ -130,9 +153,9 @@ async fn a_connection_dropped_after_create_snapshots_was_sent_makes_no_second_se
     context.request_id = kit::unique("request");
     let event = json!({"instanceId": instance, "runId": run_id()});
 
-    let clients = ebs::Clients { ec2: &ec2_via, ssm: &ssm_via };
     let settings = config(SnapshotMode::Direct, "").map(|config| (config, DryRunSetting::default()));
-    let result = handler(clients, &settings, LambdaEvent::new(event, context)).await.unwrap();
+    let function = no_copies(ec2_via, ssm_via);
+    let result = invoke(&function, &settings, LambdaEvent::new(event, context)).await.unwrap().backup().unwrap();
 
     assert_eq!(proxy.faults().injected.get("CreateSnapshots"), Some(&1));
     let mut all = kit::snapshots_of(&ec2, &instance).await;
@@ -151,7 +174,7 @@ async fn copy(payload: Value) -> Result<Value> {
     let mut context = lambda_runtime::Context::default();
     context.request_id = kit::unique("request");
     let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
-    route(ebs::Clients { ec2: &ec2, ssm: &ssm }, &config, &copying, LambdaEvent::new(payload, context)).await
+    answer(&SnapshotEbs { ec2, ssm, copying }, &config, LambdaEvent::new(payload, context)).await
 }
 
 fn copy_result(value: Value) -> CopyResult {
@@ -228,13 +251,11 @@ async fn past_awss_limit_on_copies_in_flight_the_copy_waits_instead_of_failing()
 #[tokio::test]
 async fn a_copy_without_a_copy_region_or_with_a_bad_event_names_what_is_wrong() {
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
-    let copying =
-        Ok(Copying { settings: CopySettings::default(), source_region: "us-east-1".into(), destination: None });
     let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
     let event =
         json!({"action": "copy", "instanceId": "i-0123456789abcdef0", "snapshotIds": ["snap-0123456789abcdef0"]});
-    let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
-    let err = route(clients, &config, &copying, LambdaEvent::new(event, Default::default())).await.unwrap_err();
+    let function = no_copies(ec2, ssm);
+    let err = answer(&function, &config, LambdaEvent::new(event, Default::default())).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidSetting { name: "COPY_REGION", .. }), "{err}");
     for (event, field) in [
         (json!({"action": "paste", "instanceId": "i-0123456789abcdef0"}), "action"),
@@ -261,11 +282,9 @@ async fn a_throttled_copy_waits_for_the_next_ask_and_then_copies_once() {
     let copying = Ok(Copying { settings, source_region: "us-east-1".into(), destination: Some(via) });
     let config = config(SnapshotMode::Direct, "").map(|c| (c, DryRunSetting::default()));
     let event = json!({"action": "copy", "instanceId": instance, "snapshotIds": set, "runId": run});
+    let function = SnapshotEbs { ec2: ec2.clone(), ssm, copying };
     let ask = || async {
-        let clients = ebs::Clients { ec2: &ec2, ssm: &ssm };
-        copy_result(
-            route(clients, &config, &copying, LambdaEvent::new(event.clone(), Default::default())).await.unwrap(),
-        )
+        copy_result(answer(&function, &config, LambdaEvent::new(event.clone(), Default::default())).await.unwrap())
     };
 
     let throttled = ask().await;

@@ -1,12 +1,17 @@
 //! trigger against the emulator: which file systems it picks, the execution it starts, and bad input.
 
-use super::*;
-use serde_json::json;
+use lambda_runtime::LambdaEvent;
+use serde_json::{json, Value};
 use snapmgmt_core::aws::aws_sdk_fsx::types::FileSystemType;
 use snapmgmt_core::config::TargetTag;
+use snapmgmt_core::config::TriggerConfig;
+use snapmgmt_core::model::TriggerResult;
 use snapmgmt_core::model::{Concurrency, Inventory, InventoryItem, SnapshotMode, TargetKind, WorkflowInput};
+use snapmgmt_core::serve::invoke;
 use snapmgmt_core::Error;
+use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
+use trigger::Trigger;
 
 /// A tag of this test's own, so that file systems other tests create are not picked up.
 fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
@@ -47,10 +52,9 @@ async fn trigger(config: &Result<TriggerConfig>, payload: Value) -> Result<Trigg
     context.request_id = kit::unique("request");
     let (ec2, efs, s3) = (kit::ec2_client().await, kit::efs_client().await, kit::s3_client().await);
     let backup = kit::backup_client().await;
-    let in_copy_region = kit::copy_region_clients().await;
-    let copies = Some(&in_copy_region);
-    let clients = TriggerClients { fsx: &fsx, ec2: &ec2, efs: &efs, s3: &s3, sfn: &sfn, backup: &backup, copies };
-    handler(clients, config, LambdaEvent::new(payload, context)).await
+    let copies = Some(kit::copy_region_clients().await);
+    let function = Trigger { fsx, ec2, efs, s3, sfn, backup, copies };
+    invoke(&function, config, LambdaEvent::new(payload, context)).await
 }
 
 async fn execution_input(execution_arn: &str) -> WorkflowInput {

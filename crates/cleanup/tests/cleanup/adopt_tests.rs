@@ -6,7 +6,7 @@ use snapmgmt_core::config::{CleanupConfig, RetentionConfig};
 use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
 
-use super::tests::{invoke, settings};
+use super::{invoke, settings};
 
 fn adopting(config: Result<CleanupConfig>) -> Result<CleanupConfig> {
     config.map(|c| CleanupConfig { adopt_original_sample: true, ..c })

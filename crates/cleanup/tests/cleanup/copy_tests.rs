@@ -9,7 +9,7 @@ use snapmgmt_core::tiers::Written;
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
-use super::tests::{invoke, settings};
+use super::{invoke, settings};
 
 /// The vault in the copy Region that the EFS tests copy into.
 const COPY_VAULT: &str = "snapmgmt-copies";

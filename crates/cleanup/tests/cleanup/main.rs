@@ -1,12 +1,29 @@
 //! cleanup against the emulator: what is deleted, what is kept and why.
 
-use super::*;
+mod adopt_tests;
+mod copy_tests;
+mod efs_tests;
+mod ontap_tests;
+mod orphan_tests;
+mod tier_tests;
+
+use cleanup::Cleanup;
 use futures::StreamExt;
+use lambda_runtime::LambdaEvent;
 use serde_json::json;
+use serde_json::Value;
+use snapmgmt_core::aws::aws_sdk_ec2::Client as Ec2Client;
+use snapmgmt_core::aws::aws_sdk_fsx::Client as FsxClient;
 use snapmgmt_core::aws::fsx::list_backups;
+use snapmgmt_core::cleanup::Request;
+use snapmgmt_core::config::CleanupConfig;
 use snapmgmt_core::config::{DryRunSetting, RetentionConfig};
+use snapmgmt_core::fsx::FsxStore;
+use snapmgmt_core::model::CleanupReport;
 use snapmgmt_core::retention::KeepReason;
+use snapmgmt_core::serve;
 use snapmgmt_core::Error;
+use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
 
 pub(crate) fn retention(days: u32, min_keep: u32) -> Result<RetentionConfig> {
@@ -49,10 +66,9 @@ pub(crate) async fn invoke(settings: &Result<CleanupConfig>, payload: Value) -> 
 async fn invoke_via(fsx: &FsxClient, settings: &Result<CleanupConfig>, payload: Value) -> Result<CleanupReport> {
     let ec2 = kit::ec2_client().await;
     let (efs, backup) = (kit::efs_client().await, kit::backup_client().await);
-    let in_copy_region = kit::copy_region_clients().await;
-    let efs_clients = snapmgmt_core::efs::Clients { efs: &efs, backup: &backup };
-    let clients = Clients { fsx, ec2: &ec2, efs: efs_clients, copies: Some(&in_copy_region) };
-    handler(clients, settings, LambdaEvent::new(payload, Default::default())).await
+    let copies = Some(kit::copy_region_clients().await);
+    let function = Cleanup { fsx: fsx.clone(), ec2, efs, backup, copies };
+    serve::invoke(&function, settings, LambdaEvent::new(payload, Default::default())).await
 }
 
 /// The RunId tag of the event's new backup (its first snapshot), or `seeded`.
@@ -535,7 +551,9 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
     };
 
     let report =
-        cleanup::run(&FsxStore { client: &via, sources: &via }, retention(7, 1).unwrap(), request).await.unwrap();
+        snapmgmt_core::cleanup::run(&FsxStore { client: &via, sources: &via }, retention(7, 1).unwrap(), request)
+            .await
+            .unwrap();
 
     let deferred: Vec<String> =
         report.kept.iter().filter(|k| k.reason == KeepReason::OutOfTime).map(|k| k.id.clone()).collect();

@@ -6,7 +6,7 @@ use snapmgmt_core::model::PolicySource;
 use snapmgmt_core::retention::KeepReason;
 use snapmgmt_testkit as kit;
 
-use super::tests::{invoke, settings};
+use super::{invoke, settings};
 
 #[tokio::test]
 async fn a_volume_is_cleaned_by_its_own_backups_and_tag_and_its_neighbours_are_untouched() {

@@ -8,7 +8,7 @@ use snapmgmt_core::retention::KeepReason;
 use snapmgmt_core::{Error, Result};
 use snapmgmt_testkit as kit;
 
-use super::tests::{guarded, invoke, retention, settings};
+use super::{guarded, invoke, retention, settings};
 use crate::CleanupReport;
 
 fn deleting(config: Result<CleanupConfig>) -> Result<CleanupConfig> {

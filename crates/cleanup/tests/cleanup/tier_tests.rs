@@ -8,7 +8,7 @@ use snapmgmt_core::retention::KeepReason;
 use snapmgmt_core::Error;
 use snapmgmt_testkit as kit;
 
-use super::tests::{invoke, settings};
+use super::{invoke, settings};
 
 const DAY: i64 = 86_400;
 

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::BehaviorVersion;
+pub use aws_config::SdkConfig;
 
 /// The same configuration (credentials, retries, timeouts, endpoint) in another Region: the copy Region.
 pub fn config_in(config: &SdkConfig, region: &str) -> SdkConfig {

@@ -8,7 +8,8 @@ use aws_sdk_backup::types::CopyJobState;
 use aws_sdk_backup::Client;
 
 use crate::aws::backup::{self as api, CopyJob};
-use crate::error::Result;
+use crate::config::{CopySettings, EfsBackupConfig};
+use crate::error::{Error, Result};
 use crate::model::{CheckStatus, CopyEfsEvent, CopyResult, RunId};
 use crate::tags::{SOURCE_ID_KEY, SOURCE_REGION_KEY};
 
@@ -25,6 +26,30 @@ pub struct CopyVaults<'a> {
     /// The role AWS Backup copies as.
     pub role_arn: &'a str,
     pub delete_after_days: Option<u32>,
+}
+
+impl<'a> CopyVaults<'a> {
+    /// The vaults and role of a copy by these settings: the stack's vault and role (BACKUP_VAULT_NAME,
+    /// BACKUP_ROLE_ARN), the copy Region's vault (COPY_BACKUP_VAULT_NAME); a missing one is named.
+    pub fn of(config: &'a EfsBackupConfig, copy: &'a CopySettings) -> Result<Self> {
+        let (Some(source_vault), Some(role_arn)) =
+            (config.backup_vault_name.as_deref(), config.backup_role_arn.as_deref())
+        else {
+            return Err(Error::InvalidSetting {
+                name: if config.backup_vault_name.is_none() { "BACKUP_VAULT_NAME" } else { "BACKUP_ROLE_ARN" },
+                value: String::new(),
+                reason: "is required to copy EFS recovery points: the stack's vault, and the role AWS Backup copies \
+                         as"
+                .into(),
+            });
+        };
+        Ok(Self {
+            source_vault,
+            destination_vault: copy.destination_vault()?,
+            role_arn,
+            delete_after_days: config.delete_after_days,
+        })
+    }
 }
 
 /// Starts the copy job unless the event names it, and says how it is doing; once it completed, the copy

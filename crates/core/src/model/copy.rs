@@ -149,3 +149,30 @@ impl CopyResult {
         }
     }
 }
+
+/// What a function that backs up and copies answers: its backup's result, or (`"action": "copy"`) a copy's;
+/// serialised as that result alone, the shape the workflow reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum BackupOrCopy<T> {
+    Backup(T),
+    Copy(CopyResult),
+}
+
+impl<T> BackupOrCopy<T> {
+    /// The backup's result, when this answered a backup.
+    pub fn backup(self) -> Option<T> {
+        match self {
+            BackupOrCopy::Backup(result) => Some(result),
+            BackupOrCopy::Copy(_) => None,
+        }
+    }
+
+    /// The copy's result, when this answered a copy.
+    pub fn copy(self) -> Option<CopyResult> {
+        match self {
+            BackupOrCopy::Copy(result) => Some(result),
+            BackupOrCopy::Backup(_) => None,
+        }
+    }
+}
