@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` runs the scheduled workflow locally, `make test` runs every test.
-.PHONY: setup demo test lint unit emulator-tests e2e start stop bench
+.PHONY: setup demo test lint unit emulator-tests e2e start stop bench workflow
 
 PYTHON := local/.venv/bin/python
 TOOLS := local/.tools/bin
@@ -64,6 +64,11 @@ bench: setup
 	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(TOOLS)/cargo-lambda lambda build --release --arm64 --output-format zip $(FUNCTIONS)
 	local/start.sh
 	. local/.state/env && $(PYTHON) local/bench.py $(BENCH_ARGS); status=$$?; local/stop.sh; exit $$status
+
+# statemachine/snapshot-mgmt.asl.json from its generator (local/asl_gen.py), and the README's diagrams from it.
+workflow: setup
+	$(PYTHON) local/asl_gen.py
+	$(PYTHON) local/diagram.py
 
 start: setup
 	local/start.sh

@@ -1,7 +1,7 @@
 """The shipped state machines read as one contract: every Lambda Task retries the same way, every Task of a
 target's child catches into that target's failure with the state it had, a target's poll state has one name,
-and a dry run skips the waits one way. ASL has no shared definitions, so the repeated Retry and Catch blocks
-stay written out; these tests keep them from drifting apart."""
+and a dry run skips the waits one way. The scheduled workflow is generated from one Retry and Catch
+(local/asl_gen.py, test_asl_gen.py); the EFS SOP is written by hand. These tests read both as shipped."""
 
 import json
 import pathlib
