@@ -1,5 +1,14 @@
-//! What the copies of every kind share: the two Regions a copy joins, and how a copy's state reads in
-//! the workflow's copy loop.
+//! What the copies of every kind share: the two Regions a copy joins, the copy loop's ask over a
+//! [`Copier`] (EBS and FSx; EFS copies are AWS Backup jobs the workflow follows by id, efs/copy.rs), and how a
+//! copy's state reads in the workflow's copy loop.
+
+mod engine;
+#[cfg(test)]
+mod memory;
+#[cfg(test)]
+mod properties;
+
+pub use engine::{run, Copier, Progress, Started};
 
 use crate::config::CopySettings;
 use crate::error::Result;
@@ -7,13 +16,21 @@ use crate::model::{CheckStatus, CopyResult};
 use crate::retention::BackupState;
 
 /// The two Regions a copy joins: a client of the service in each.
-#[derive(Clone, Copy)]
 pub struct Regions<'a, C> {
     pub source: &'a C,
     pub source_region: &'a str,
     pub destination: &'a C,
     pub destination_region: &'a str,
 }
+
+// References only, whatever the client: a derive would ask `C: Copy`.
+impl<C> Clone for Regions<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Regions<'_, C> {}
 
 /// The clients of the copy Region that the trigger (orphans' copies) and cleanup (the copies) use.
 pub struct RegionClients {

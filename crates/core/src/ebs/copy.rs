@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::Client as Ec2Client;
 
 use crate::aws::ec2::{self as ec2_api, Copied};
+use crate::copy::{Copier, Started};
 use crate::error::Result;
 use crate::model::{CheckStatus, CopyEbsEvent, CopyResult, RunId};
-use crate::retention::{BackupInfo, BackupState};
+use crate::retention::BackupInfo;
 use crate::tags::{self, SOURCE_ID_KEY, SOURCE_REGION_KEY};
 
 /// The two Regions a copy of a set joins.
@@ -48,51 +49,60 @@ async fn copy_set_now(
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
     let this_run = tags::ownership(instance, run.as_str());
-    let mut copies = copies_by_source(regions.destination, &this_run).await?;
-    let mut limited = false;
-    let missing: Vec<&String> = event.snapshot_ids.iter().filter(|id| !copies.contains_key(*id)).collect();
-    if !missing.is_empty() {
-        let missing: Vec<String> = missing.into_iter().cloned().collect();
-        for source in ec2_api::describe_snapshots(regions.source, &missing).await? {
+    let copier = SetCopier { regions, instance, run: run.as_str(), this_run: &this_run, kms_key_id };
+    let progress = crate::copy::run(&copier, &event.snapshot_ids).await?;
+    let mut detail = format!(
+        "{} of {} snapshots of {instance} copied to {}: {:?}",
+        progress.copy_ids.len(),
+        event.snapshot_ids.len(),
+        regions.destination_region,
+        progress.status
+    );
+    if progress.limit_reached {
+        detail.push_str("; waiting: AWS's limit on copies in flight to that Region is reached");
+    }
+    Ok(answer(progress.status, progress.copy_ids, detail))
+}
+
+/// An instance's set: each snapshot copied on its own, with its tags and snapmgmt's Description.
+struct SetCopier<'a> {
+    regions: Regions<'a>,
+    instance: &'a str,
+    run: &'a str,
+    this_run: &'a [(&'a str, &'a str)],
+    kms_key_id: Option<&'a str>,
+}
+
+impl Copier for SetCopier<'_> {
+    async fn copies(&self) -> Result<BTreeMap<String, BackupInfo>> {
+        copies_by_source(self.regions.destination, self.this_run).await
+    }
+
+    async fn start(&self, parts: &[String]) -> Result<Started> {
+        let regions = self.regions;
+        for source in ec2_api::describe_snapshots(regions.source, parts).await? {
             let source_id = source.snapshot_id().unwrap_or_default().to_string();
             let mut copy_tags = ec2_api::snapshot_info(&source).tags;
             copy_tags.insert(SOURCE_ID_KEY.to_string(), source_id.clone());
             copy_tags.insert(SOURCE_REGION_KEY.to_string(), regions.source_region.to_string());
             let pairs: Vec<(&str, &str)> = copy_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let description = tags::snapshot_description(instance, run.as_str());
+            let description = tags::snapshot_description(self.instance, self.run);
             let copied = ec2_api::copy_snapshot(
                 regions.destination,
                 regions.source_region,
                 &source_id,
                 &description,
-                kms_key_id,
+                self.kms_key_id,
                 &pairs,
             )
             .await?;
             if copied == Copied::LimitReached {
-                limited = true;
-                break;
+                return Ok(Started { described: None, limit_reached: true });
             }
         }
         // The new copies, as the destination describes them.
-        copies = copies_by_source(regions.destination, &this_run).await?;
+        Ok(Started { described: None, limit_reached: false })
     }
-    let (ids, states): (Vec<String>, Vec<BackupState>) = copies
-        .into_iter()
-        .filter(|(source, _)| event.snapshot_ids.contains(source))
-        .map(|(_, copy)| (copy.id, copy.state))
-        .unzip();
-    let status = crate::copy::status_of(&states, event.snapshot_ids.len(), limited);
-    let mut detail = format!(
-        "{} of {} snapshots of {instance} copied to {}: {status:?}",
-        ids.len(),
-        event.snapshot_ids.len(),
-        regions.destination_region
-    );
-    if limited {
-        detail.push_str("; waiting: AWS's limit on copies in flight to that Region is reached");
-    }
-    Ok(answer(status, ids, detail))
 }
 
 /// This run's copies of ours in the destination, by the snapshot each is a copy of.

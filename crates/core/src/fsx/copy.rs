@@ -3,11 +3,13 @@
 //! makes a second copy. The copy carries the source backup's tags (ours among them: the same run and
 //! target), so the destination's cleanup judges it by the same rule; and the source's id and Region.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_fsx::types::BackupType;
 use aws_sdk_fsx::Client;
 
 use crate::aws::fsx::{self as api, Source};
-use crate::copy::status_of;
+use crate::copy::{Copier, Started};
 use crate::error::Result;
 use crate::model::{CheckStatus, CopyFsxEvent, CopyResult, RunId};
 use crate::retention::BackupInfo;
@@ -50,39 +52,68 @@ async fn copy_backup_now(
         }
     };
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let mut copy = find_copy(regions.destination, target, backup_id).await?;
-    let mut limited = false;
-    if copy.is_none() {
-        let source = api::describe_backup(regions.source, backup_id).await?;
-        let mut copy_tags = api::tag_map(source.tags());
-        copy_tags.insert(SOURCE_ID_KEY.to_string(), backup_id.to_string());
-        copy_tags.insert(SOURCE_REGION_KEY.to_string(), regions.source_region.to_string());
-        let pairs: Vec<(&str, &str)> = copy_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let token = run.token(backup_id);
-        match api::copy_backup(regions.destination, regions.source_region, backup_id, &token, kms_key_id, &pairs)
-            .await?
-        {
-            Some(started) => copy = Some(api::backup_info(&started)),
-            None => limited = true,
+    let copier = BackupCopier { regions, target, run: &run, kms_key_id };
+    let progress = crate::copy::run(&copier, std::slice::from_ref(&backup_id.to_string())).await?;
+    let mut detail = match progress.copy_ids.first() {
+        Some(id) => {
+            format!("{backup_id} of {target} copied to {} as {id}: {:?}", regions.destination_region, progress.status)
         }
-    }
-    let (ids, states): (Vec<String>, Vec<_>) = copy.into_iter().map(|c| (c.id, c.state)).unzip();
-    let status = status_of(&states, 1, limited);
-    let mut detail = match ids.first() {
-        Some(id) => format!("{backup_id} of {target} copied to {} as {id}: {status:?}", regions.destination_region),
         None => format!("{backup_id} of {target} not copied to {} yet", regions.destination_region),
     };
-    if limited {
+    if progress.limit_reached {
         detail.push_str("; waiting: AWS's limit on copies in flight to that Region is reached");
     }
-    Ok(answer(status, ids, detail))
+    Ok(answer(progress.status, progress.copy_ids, detail))
 }
 
-/// Our copy of `backup_id` in the destination, among the target's backups there.
-async fn find_copy(destination: &Client, target: &str, backup_id: &str) -> Result<Option<BackupInfo>> {
+/// A file system's (or volume's) backup: one copy, with CopyBackup's token between the ask and the listing.
+struct BackupCopier<'a> {
+    regions: Regions<'a>,
+    target: &'a str,
+    run: &'a RunId,
+    kms_key_id: Option<&'a str>,
+}
+
+impl Copier for BackupCopier<'_> {
+    async fn copies(&self) -> Result<BTreeMap<String, BackupInfo>> {
+        let copies = list_copies(self.regions.destination, self.target).await?;
+        Ok(copies.into_iter().filter_map(|copy| Some((copy.tags.get(SOURCE_ID_KEY)?.clone(), copy))).collect())
+    }
+
+    async fn start(&self, parts: &[String]) -> Result<Started> {
+        let regions = self.regions;
+        let mut described = Vec::new();
+        for backup_id in parts {
+            let source = api::describe_backup(regions.source, backup_id).await?;
+            let mut copy_tags = api::tag_map(source.tags());
+            copy_tags.insert(SOURCE_ID_KEY.to_string(), backup_id.to_string());
+            copy_tags.insert(SOURCE_REGION_KEY.to_string(), regions.source_region.to_string());
+            let pairs: Vec<(&str, &str)> = copy_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let token = self.run.token(backup_id);
+            let copied = api::copy_backup(
+                regions.destination,
+                regions.source_region,
+                backup_id,
+                &token,
+                self.kms_key_id,
+                &pairs,
+            )
+            .await?;
+            match copied {
+                Some(started) => described.push((backup_id.clone(), api::backup_info(&started))),
+                None => return Ok(Started { described: Some(described), limit_reached: true }),
+            }
+        }
+        Ok(Started { described: Some(described), limit_reached: false })
+    }
+}
+
+/// Our copies in the destination among the target's backups there (each names its source's id).
+async fn list_copies(destination: &Client, target: &str) -> Result<Vec<BackupInfo>> {
     let listed = api::list_backups(destination, Source::of(target), Some(BackupType::UserInitiated), None).await?;
-    Ok(listed.iter().map(api::backup_info).find(|copy| {
-        let tag = |key| copy.tags.get(key).map(String::as_str);
-        tag(tags::MANAGED_BY_KEY) == Some(tags::MANAGED_BY_VALUE) && tag(SOURCE_ID_KEY) == Some(backup_id)
-    }))
+    Ok(listed
+        .iter()
+        .map(api::backup_info)
+        .filter(|copy| copy.tags.get(tags::MANAGED_BY_KEY).map(String::as_str) == Some(tags::MANAGED_BY_VALUE))
+        .collect())
 }
