@@ -54,12 +54,7 @@ pub trait Store {
     }
 }
 
-/// What a cleanup needs of the resource its backups are of.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Resource {
-    pub owner_id: String,
-    pub tags: BTreeMap<String, String>,
-}
+pub use crate::retention::Resource;
 
 /// What one cleanup is asked to do.
 #[derive(Debug, Clone, Copy)]

@@ -308,7 +308,7 @@ pub struct EbsStore<'a> {
 }
 
 impl Store for EbsStore<'_> {
-    const KIND: &'static str = "ebs";
+    const KIND: &'static str = crate::model::TargetKind::Ec2.info().backups;
     const SETS_BY_RUN: bool = true;
     const SAMPLE: Option<crate::adopt::SampleTags> = Some(crate::adopt::EBS);
 

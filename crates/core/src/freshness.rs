@@ -28,17 +28,8 @@ pub struct Entry {
     pub last_completed: Option<i64>,
 }
 
-/// A target with no completed backup for longer than allowed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StaleTarget {
-    pub kind: TargetKind,
-    pub target_id: String,
-    /// When its backup last completed (Unix seconds); None: never, since it was first seen.
-    pub last_completed: Option<i64>,
-    /// Hours since then (or since it was first seen).
-    pub hours_without_backup: i64,
-}
+/// A target with no completed backup for longer than allowed (part of the run report, so in the model).
+pub use crate::model::StaleTarget;
 
 /// Did this target's backup complete in this run? A guard refusal, and a copy to the copy Region that
 /// failed or ran out of time, come only after the new backup completed, so they count as a backup; any

@@ -51,7 +51,7 @@ where
 /// and the action (`function` or `function:kind`), so that one search finds a target's whole night.
 pub fn invocation_span(function: &'static str, event: &Value) -> tracing::Span {
     let text = |key: &str| event.get(key).and_then(Value::as_str);
-    let target = ["fileSystemId", "instanceId", "backupId", "backupJobId"].into_iter().find_map(text);
+    let target = crate::model::target_fields().find_map(text);
     let action = match text("kind").or_else(|| text("action")) {
         Some(kind) => format!("{function}:{kind}"),
         None => function.to_string(),

@@ -21,6 +21,13 @@ pub enum BackupState {
     Failed,
 }
 
+/// What a cleanup needs of the resource its backups are of: its account and its tags (its policy).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resource {
+    pub owner_id: String,
+    pub tags: BTreeMap<String, String>,
+}
+
 /// One backup or snapshot, reduced to what the rule needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupInfo {

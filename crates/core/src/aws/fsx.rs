@@ -6,8 +6,8 @@ use aws_sdk_fsx::types::{Backup, BackupLifecycle, BackupType, FileSystem, Filter
 use aws_sdk_fsx::Client;
 
 use super::Deleted;
-use crate::cleanup::Resource;
 use crate::error::{Error, Result};
+use crate::retention::Resource;
 use crate::retention::{BackupInfo, BackupState};
 
 const SERVICE: &str = "fsx";

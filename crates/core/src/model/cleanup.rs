@@ -44,11 +44,7 @@ impl CleanupEvent {
 
     /// The event's field that names the new backup, for errors about it.
     pub fn new_backup_field(&self) -> &'static str {
-        match self.kind {
-            TargetKind::Fsx => "newBackupId",
-            TargetKind::Ec2 => "newSnapshotIds",
-            TargetKind::Efs => "newRecoveryPointArn",
-        }
+        self.kind.info().new_backup_field
     }
 }
 
@@ -194,11 +190,7 @@ struct OrphanCleanup {
 
 impl Validate for OrphanCleanup {
     fn validate(&self) -> Result<()> {
-        match self.of.kind {
-            TargetKind::Ec2 => check_id("of.id", &self.of.id, "i-")?,
-            TargetKind::Fsx => check_fsx_id("of.id", &self.of.id)?,
-            TargetKind::Efs => check_id("of.id", &self.of.id, "fs-")?,
-        }
+        (self.of.kind.info().check_id)("of.id", &self.of.id)?;
         check_percent("maxDeletePercent", self.max_delete_percent)
     }
 }

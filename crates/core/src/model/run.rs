@@ -19,11 +19,7 @@ impl TargetKind {
     pub const ALL: [TargetKind; 3] = [TargetKind::Fsx, TargetKind::Ec2, TargetKind::Efs];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Fsx => "fsx",
-            TargetKind::Ec2 => "ec2",
-            TargetKind::Efs => "efs",
-        }
+        self.info().name
     }
 }
 
@@ -352,7 +348,7 @@ pub struct RunReport {
     pub skipped: Vec<Skipped>,
     /// Targets with no completed backup for longer than STALE_AFTER_HOURS, oldest first.
     #[serde(default)]
-    pub without_recent_backup: Vec<crate::freshness::StaleTarget>,
+    pub without_recent_backup: Vec<StaleTarget>,
     pub fsx: Vec<TargetResult>,
     pub ec2: Vec<TargetResult>,
     pub efs: Vec<TargetResult>,
@@ -375,9 +371,21 @@ pub struct RunSummary {
     pub failed_targets: Vec<FailedTarget>,
     pub failed_targets_truncated: bool,
     /// Targets with no completed backup for too long (the first [`FAILED_TARGETS_LISTED`]), and how many.
-    pub without_recent_backup: Vec<crate::freshness::StaleTarget>,
+    pub without_recent_backup: Vec<StaleTarget>,
     pub without_recent_backup_count: usize,
     pub report: ResultLocation,
+}
+
+/// A target with no completed backup for longer than allowed (crate::freshness finds them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaleTarget {
+    pub kind: TargetKind,
+    pub target_id: String,
+    /// When its backup last completed (Unix seconds); None: never, since it was first seen.
+    pub last_completed: Option<i64>,
+    /// Hours since then (or since it was first seen).
+    pub hours_without_backup: i64,
 }
 
 #[cfg(test)]
