@@ -83,7 +83,7 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
     let ledger = if event.dry_run {
         ledger
     } else {
-        let results: Vec<&TargetResult> = report.fsx.iter().chain(&report.ec2).chain(&report.efs).collect();
+        let results: Vec<&TargetResult> = report.results.values().flatten().collect();
         let next = freshness::updated(&ledger, now, &results, &report.skipped);
         aws::s3::put_json(s3, bucket, LEDGER_KEY, serde_json::to_vec(&next).expect("the ledger serialises")).await?;
         next
@@ -245,11 +245,7 @@ pub fn assemble(
                 });
             }
         }
-        match kind {
-            TargetKind::Fsx => report.fsx = results,
-            TargetKind::Ec2 => report.ec2 = results,
-            TargetKind::Efs => report.efs = results,
-        }
+        *report.results.get_mut(kind) = results;
     }
     report
 }
@@ -277,7 +273,7 @@ mod tests {
     /// The totals of a report, recomputed target by target: what its own totals must equal.
     fn recount(report: &RunReport) -> Totals {
         let mut totals = Totals::default();
-        for result in report.fsx.iter().chain(&report.ec2).chain(&report.efs) {
+        for result in report.results.values().flatten() {
             totals += result.counts();
         }
         totals

@@ -92,7 +92,7 @@ async fn writes_the_inventory_and_starts_one_execution_with_its_location() {
     let input = execution_input(&result.execution_arn).await;
     assert_eq!(input.run_id, result.execution_name);
     assert_eq!(input.inventory, result.inventory);
-    assert_eq!(input.inventory.fsx, "inventory/snapmgmt-20261125T160000Z/fsx.json");
+    assert_eq!(input.inventory.keys.fsx, "inventory/snapmgmt-20261125T160000Z/fsx.json");
     let mut fsx_targets = inventory_ids(&input.inventory, TargetKind::Fsx).await;
     fsx_targets.sort();
     let mut expected = vec![windows, openzfs];

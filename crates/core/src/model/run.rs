@@ -40,9 +40,9 @@ pub struct InventoryItem {
 #[serde(rename_all = "camelCase")]
 pub struct Inventory {
     pub bucket: String,
-    pub fsx: String,
-    pub ec2: String,
-    pub efs: String,
+    /// Each kind's file: `fsx`, `ec2`, `efs` in the JSON.
+    #[serde(flatten)]
+    pub keys: PerKind<String>,
     /// The resources that are no longer targets but have backups of ours, as [`InventoryItem`]s.
     #[serde(default)]
     pub orphans: String,
@@ -56,22 +56,15 @@ pub fn skipped_key(run_id: &str) -> String {
 impl Inventory {
     /// The inventory of the run `run_id` (the execution's name): `inventory/<run>/<kind>.json`.
     pub fn of_run(bucket: &str, run_id: &str) -> Self {
-        let key = |kind: TargetKind| format!("inventory/{run_id}/{}.json", kind.as_str());
         Self {
             bucket: bucket.to_string(),
-            fsx: key(TargetKind::Fsx),
-            ec2: key(TargetKind::Ec2),
-            efs: key(TargetKind::Efs),
+            keys: PerKind::from_fn(|kind| format!("inventory/{run_id}/{}.json", kind.as_str())),
             orphans: format!("inventory/{run_id}/orphans.json"),
         }
     }
 
     pub fn key(&self, kind: TargetKind) -> &str {
-        match kind {
-            TargetKind::Fsx => &self.fsx,
-            TargetKind::Ec2 => &self.ec2,
-            TargetKind::Efs => &self.efs,
-        }
+        self.keys.get(kind)
     }
 }
 
@@ -80,13 +73,41 @@ pub fn report_key(run_id: &str) -> String {
     format!("reports/{run_id}.json")
 }
 
-/// A count per kind of target.
+/// One value per kind of target (a count by default), serialised as `{"fsx": .., "ec2": .., "efs": ..}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PerKind {
-    pub fsx: u32,
-    pub ec2: u32,
-    pub efs: u32,
+pub struct PerKind<T = u32> {
+    pub fsx: T,
+    pub ec2: T,
+    pub efs: T,
+}
+
+impl<T> PerKind<T> {
+    /// Each kind's value, made by `value`.
+    pub fn from_fn(mut value: impl FnMut(TargetKind) -> T) -> Self {
+        Self { fsx: value(TargetKind::Fsx), ec2: value(TargetKind::Ec2), efs: value(TargetKind::Efs) }
+    }
+
+    pub fn get(&self, kind: TargetKind) -> &T {
+        match kind {
+            TargetKind::Fsx => &self.fsx,
+            TargetKind::Ec2 => &self.ec2,
+            TargetKind::Efs => &self.efs,
+        }
+    }
+
+    pub fn get_mut(&mut self, kind: TargetKind) -> &mut T {
+        match kind {
+            TargetKind::Fsx => &mut self.fsx,
+            TargetKind::Ec2 => &mut self.ec2,
+            TargetKind::Efs => &mut self.efs,
+        }
+    }
+
+    /// Every kind's value, in [`TargetKind::ALL`]'s order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        TargetKind::ALL.into_iter().map(|kind| self.get(kind))
+    }
 }
 
 /// Targets of each kind worked on at once (each Distributed Map's MaxConcurrencyPath).
@@ -349,9 +370,9 @@ pub struct RunReport {
     /// Targets with no completed backup for longer than STALE_AFTER_HOURS, oldest first.
     #[serde(default)]
     pub without_recent_backup: Vec<StaleTarget>,
-    pub fsx: Vec<TargetResult>,
-    pub ec2: Vec<TargetResult>,
-    pub efs: Vec<TargetResult>,
+    /// Every target's result, by kind: `fsx`, `ec2`, `efs` in the JSON.
+    #[serde(flatten)]
+    pub results: PerKind<Vec<TargetResult>>,
     /// Resources that are no longer targets, with their backups' ages and what was (or would be) deleted.
     #[serde(default)]
     pub orphans: Vec<TargetResult>,
@@ -462,7 +483,7 @@ mod tests {
     #[test]
     fn inventory_and_report_keys_derive_from_the_run() {
         let inventory = Inventory::of_run("b", "snapmgmt-20261125T160000Z");
-        assert_eq!(inventory.ec2, "inventory/snapmgmt-20261125T160000Z/ec2.json");
+        assert_eq!(inventory.keys.ec2, "inventory/snapmgmt-20261125T160000Z/ec2.json");
         assert_eq!(report_key("r-1"), "reports/r-1.json");
         assert!(RunId::new("runId", "x:*").is_err());
         assert!(RunId::new("runId", "../etc").is_err());
