@@ -14,13 +14,8 @@ State names: `<Prefix><Step>` for every kind (Fsx, Ec2, Efs), except the origina
 operators' dashboards and alarms know and which stay its contract: ProcessFSxFileSystems,
 CheckBackupInProgress, IsBackupInProgress, Wait, BackupTimeout, BackupFSxFileSystem, CleanupFSxBackups,
 ProcessEc2Instances, SnapshotEbsVolumes, InProgress, GetExecutionStatus, ExecutionStatus, RetryEbsSnapshot,
-Failed, Success, CleanupOldSnapshots (ORIGINAL_SAMPLE_NAMES). Renamed when the file became generated (the
-EC2 tail was unprefixed): CopiesToAnotherRegion, CopySnapshotSet, CopyStatus, WaitForCopies, CopyFailed,
-CopyTimeout, CleanupCopies, ResetExecutionStatus and SnapshotTimeout are now Ec2CopiesToAnotherRegion,
-CopyEc2SnapshotSet, Ec2CopyStatus, WaitForEc2Copy, Ec2CopyFailed, Ec2CopyTimeout, CleanupEc2Copies, ResetEc2Poll
-and Ec2SnapshotTimeout; FSx's CheckNewBackupAvailable, IsNewBackupAvailable, WaitForNewBackup, NewBackupFailed and
-NewBackupTimeout are CheckNewFsxBackup, IsNewFsxBackupAvailable, WaitForNewFsxBackup, NewFsxBackupFailed and
-NewFsxBackupTimeout. The errors the failure states record (BackupTimeout, SnapshotTimeout, CopyFailed, ...) are
+Failed, Success, CleanupOldSnapshots (ORIGINAL_SAMPLE_NAMES). CHANGELOG.md lists the states renamed when the
+file became generated. The errors the failure states record (BackupTimeout, SnapshotTimeout, CopyFailed, ...) are
 the report's contract and kept.
 """
 
@@ -175,7 +170,6 @@ FSX = Kind(
     map_name="ProcessFSxFileSystems",
     id_field="fileSystemId",
     backup_function="BackupFsxFunctionArn",
-    cleanup_kind="fsx",
     new_backup_field="newBackupId",
     new_backup_path="$.backup.backupId",
     created_path="$.backup.backupId",
@@ -194,7 +188,6 @@ EC2 = Kind(
     map_name="ProcessEc2Instances",
     id_field="instanceId",
     backup_function="SnapshotEbsFunctionArn",
-    cleanup_kind="ebs",
     new_backup_field="newSnapshotIds",
     new_backup_path="$.snapshot.snapshotIds",
     created_path="$.snapshot.snapshotIds",
@@ -214,7 +207,6 @@ EFS = Kind(
     map_name="ProcessEfsFileSystems",
     id_field="fileSystemId",
     backup_function="EfsBackupFunctionArn",
-    cleanup_kind="efs",
     new_backup_field="newRecoveryPointArn",
     new_backup_path="$.poll.recoveryPointArn",
     created_path="$.backupJob.backupJobId",
@@ -274,9 +266,9 @@ def fsx_backup_phase(k):
             payload_selector(POLL_RESULT),
         ),
         "IsNewFsxBackupAvailable": poll_choice(
-            k.cleanup_state, "NewFsxBackupFailed", "NewFsxBackupTimeout", "backupMaxPolls", "WaitForNewFsxBackup"
+            k.cleanup_state, "NewFsxBackupFailed", "NewFsxBackupTimeout", "fsxMaxPolls", "WaitForNewFsxBackup"
         ),
-        "WaitForNewFsxBackup": wait("$.timing.backupPollSeconds", "CheckNewFsxBackup"),
+        "WaitForNewFsxBackup": wait("$.timing.fsxPollSeconds", "CheckNewFsxBackup"),
         "NewFsxBackupFailed": failure("BackupFailed", "$.poll.detail", k.failed),
         "NewFsxBackupTimeout": failure("NewBackupTimeout", "$.poll.detail", k.failed),
     }
@@ -291,7 +283,7 @@ def ec2_backup_phase(k):
         "attempt.$": "$.retry.count",
     }
     status = {
-        "kind": "ebsSnapshot",
+        "kind": "ec2Snapshot",
         "instanceId.$": "$.instanceId",
         "automationExecutionId.$": "$.snapshot.automationExecutionId",
         "snapshotIds.$": "$.snapshot.snapshotIds",
@@ -301,7 +293,7 @@ def ec2_backup_phase(k):
     failed_and_retries_left = {
         "And": [
             {"Variable": "$.poll.status", "StringEquals": "Failed"},
-            {"Variable": "$.retry.count", "NumericLessThanPath": "$.timing.ebsMaxRetries"},
+            {"Variable": "$.retry.count", "NumericLessThanPath": "$.timing.ec2MaxRetries"},
         ],
         "Next": "RetryEbsSnapshot",
     }
@@ -315,7 +307,7 @@ def ec2_backup_phase(k):
             payload_selector(["automationExecutionId", "snapshotIds"]),
         ),
         "IsEc2DryRun": dry_run_choice(k.cleanup_state, "InProgress"),
-        "InProgress": wait("$.timing.ebsPollSeconds", "GetExecutionStatus"),
+        "InProgress": wait("$.timing.ec2PollSeconds", "GetExecutionStatus"),
         "GetExecutionStatus": task(
             "CheckInProgressFunctionArn",
             status,
@@ -332,7 +324,7 @@ def ec2_backup_phase(k):
                 {"Variable": "$.poll.status", "StringEquals": "Failed", "Next": "Failed"},
                 {
                     "Variable": "$.poll.attempt",
-                    "NumericGreaterThanEqualsPath": "$.timing.ebsMaxPolls",
+                    "NumericGreaterThanEqualsPath": "$.timing.ec2MaxPolls",
                     "Next": "Ec2SnapshotTimeout",
                 },
             ],
@@ -404,7 +396,7 @@ BACKUP_PHASES = ((FSX, fsx_backup_phase), (EC2, ec2_backup_phase), (EFS, efs_bac
 
 
 def cleanup_payload(k, new_backup_path, region=False):
-    payload = {"kind": k.cleanup_kind, f"{k.id_field}.$": f"$.{k.id_field}", f"{k.new_backup_field}.$": new_backup_path}
+    payload = {"kind": k.label, f"{k.id_field}.$": f"$.{k.id_field}", f"{k.new_backup_field}.$": new_backup_path}
     if region:
         payload["region.$"] = "$.copyRegion"
     payload.update({"dryRun.$": "$.dryRun", "maxDeletePercent.$": "$.maxDeletePercent", "runId.$": "$.runId"})

@@ -326,7 +326,7 @@ def snapmgmt_cleanup(env, event):
     """One cleanup invocation of the release binary. EBS runs with EC2's request buckets on: the refusals it
     met say whether its pace kept inside them."""
     stack.set_faults([])
-    ebs = event["kind"] == "ebs"
+    ebs = event["kind"] == "ec2"
     with ec2_buckets() if ebs else contextlib.nullcontext({}) as refused:
         result = invoke_release("cleanup", event, env)
     total, by_operation = calls()
@@ -352,7 +352,7 @@ def cleanups(args, scale, env):
         "expired_backups": scale(1800),
     }
     instance, newest = ebs_inventory(scale(100), scale(90), 10)
-    ebs = snapmgmt_cleanup(env, {"kind": "ebs", "instanceId": instance, "newSnapshotIds": newest, "runId": NEWEST_RUN})
+    ebs = snapmgmt_cleanup(env, {"kind": "ec2", "instanceId": instance, "newSnapshotIds": newest, "runId": NEWEST_RUN})
     baseline_instance, _ = ebs_inventory(scale(100), scale(90), 10)
     ebs_base = original_ebs(baseline_instance, args.baseline_sample)
     fs, new = fsx_inventory(scale(2000), scale(1800))

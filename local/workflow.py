@@ -64,7 +64,7 @@ def scheduled_event(dry_run: bool, poll_seconds) -> dict:
     if poll_seconds is not None:
         event["timing"] = {
             name: poll_seconds
-            for name in ("fsxWaitSeconds", "backupPollSeconds", "ebsPollSeconds", "efsPollSeconds", "copyPollSeconds")
+            for name in ("fsxWaitSeconds", "fsxPollSeconds", "ec2PollSeconds", "efsPollSeconds", "copyPollSeconds")
         }
     return event
 

@@ -29,7 +29,7 @@ CASES = [
     ("check-in-progress", {"kind": "fsx", "fileSystemId": UNKNOWN_FS}, "NotFound", UNKNOWN_FS),
     (
         "check-in-progress",
-        {"kind": "ebsSnapshot", "instanceId": UNKNOWN_INSTANCE, "snapshotIds": TOO_MANY_SNAPSHOTS},
+        {"kind": "ec2Snapshot", "instanceId": UNKNOWN_INSTANCE, "snapshotIds": TOO_MANY_SNAPSHOTS},
         "InvalidEvent",
         "snapshotIds",
     ),
@@ -49,7 +49,7 @@ CASES = [
     ),
     (
         "cleanup",
-        {"kind": "ebs", "instanceId": UNKNOWN_INSTANCE, "newSnapshotIds": TOO_MANY_SNAPSHOTS},
+        {"kind": "ec2", "instanceId": UNKNOWN_INSTANCE, "newSnapshotIds": TOO_MANY_SNAPSHOTS},
         "InvalidEvent",
         "newSnapshotIds",
     ),
@@ -89,7 +89,7 @@ def test_the_workflow_reports_a_bad_target_and_does_the_others(aws):
     sample = json.loads((STATE_MACHINES / "snapshot-mgmt.json").read_text())
     sample.update(dryRun=False)
     write_inventory(sample, {"fsx": ["fs-NOT-AN-ID", fs]})
-    sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
+    sample["timing"].update({"fsxWaitSeconds": 1, "fsxPollSeconds": 1})
     sfn = stack.client("stepfunctions")
 
     started = sfn.start_execution(stateMachineArn=state_machine_arn("snapmgmt-snapshot-mgmt"), input=json.dumps(sample))

@@ -92,7 +92,7 @@ def test_another_instances_snapshot_tagged_as_this_ones_is_never_deleted(aws):
     impostor = stack.create_snapshot(ec2, other, 40, ours=True, run="other-run")
     ec2.create_tags(Resources=[impostor], Tags=[{"Key": "snapmgmt:TargetId", "Value": mine}])
 
-    report = invoke("cleanup", {"kind": "ebs", "instanceId": mine, "dryRun": True})
+    report = invoke("cleanup", {"kind": "ec2", "instanceId": mine, "dryRun": True})
 
     assert impostor not in report["deleted"], report
     assert {"id": impostor, "reason": "OtherTarget"} in report["kept"], report

@@ -1,8 +1,8 @@
 """Every kind of target is in every place a kind needs and its descriptors cannot reach: the Rust descriptor
 (crates/core/src/model/kind.rs) and the workflow generator's kinds (local/asl_gen.py) name the same kinds, and
 each has its function in the workflow's substitutions, its delete in the cleanup's policy, its concurrency
-setting, its emulator module and its sample cleanup event. A new kind fails here until it is in PLACES and in
-every place PLACES names (docs/adding-a-kind.md lists the rest)."""
+setting, its emulator module and its sample cleanup event (`events/cleanup-KIND.json`). A new kind fails here
+until it is in PLACES and in every place PLACES names (docs/adding-a-kind.md lists the rest)."""
 
 import re
 
@@ -13,31 +13,20 @@ ROOT = asl_gen.ROOT
 
 # What only this table knows of each kind, by its name (KindInfo.name).
 PLACES = {
-    "fsx": {"delete": "fsx:DeleteBackup", "emulator": "fsx.py", "backups": "fsx", "cleanup_event": "cleanup.json"},
-    "ec2": {
-        "delete": "ec2:DeleteSnapshot",
-        "emulator": "ec2.py",
-        "backups": "ebs",
-        "cleanup_event": "cleanup-ebs.json",
-    },
-    "efs": {
-        "delete": "backup:DeleteRecoveryPoint",
-        "emulator": "backup.py",
-        "backups": "efs",
-        "cleanup_event": "cleanup-efs.json",
-    },
+    "fsx": {"delete": "fsx:DeleteBackup", "emulator": "fsx.py"},
+    "ec2": {"delete": "ec2:DeleteSnapshot", "emulator": "ec2.py"},
+    "efs": {"delete": "backup:DeleteRecoveryPoint", "emulator": "backup.py"},
 }
 
 
 def rust_kinds():
     text = (ROOT / "crates" / "core" / "src" / "model" / "kind.rs").read_text()
-    return dict(re.findall(r'name: "(\w+)",\s*backups: "(\w+)"', text))
+    return re.findall(r'name: "(\w+)",', text)
 
 
 def test_the_descriptor_and_the_generator_name_the_same_kinds():
     generated = {kind.label for kind, _ in asl_gen.BACKUP_PHASES}
     assert set(rust_kinds()) == generated == set(PLACES)
-    assert rust_kinds() == {name: place["backups"] for name, place in PLACES.items()}
 
 
 def test_every_kind_is_in_the_template_and_the_emulator():
@@ -52,4 +41,5 @@ def test_every_kind_is_in_the_template_and_the_emulator():
         assert place["delete"] in cleanup, kind.label
         assert f"{kind.label.upper()}_CONCURRENCY" in trigger_env, kind.label
         assert (ROOT / "local" / "moto_ext" / place["emulator"]).exists(), kind.label
-        assert (ROOT / "events" / place["cleanup_event"]).exists(), kind.label
+        # Its sample events, named for the kind as every event file of a kind is.
+        assert (ROOT / "events" / f"cleanup-{kind.label}.json").exists(), kind.label

@@ -70,7 +70,7 @@ def test_the_scheduled_workflow_accepts_its_sample_input(aws):
     sample = json.loads((STATE_MACHINES / "snapshot-mgmt.json").read_text())
     assert sample["inventory"]["bucket"] == deploy.INVENTORY_BUCKET
     write_inventory(sample, {"fsx": ["fs-0123456789abcdef0"]})
-    sample["timing"].update({"fsxWaitSeconds": 1, "backupPollSeconds": 1})
+    sample["timing"].update({"fsxWaitSeconds": 1, "fsxPollSeconds": 1})
     started = sfn.start_execution(stateMachineArn=arn, input=json.dumps(sample))
 
     execution = workflow.wait_for(sfn, started["executionArn"], timeout=120)

@@ -8,7 +8,7 @@ import os
 import stack
 import workflow
 
-QUICK = {"fsxWaitSeconds": 1, "backupPollSeconds": 1, "ebsPollSeconds": 1, "efsPollSeconds": 1, "copyPollSeconds": 1}
+QUICK = {"fsxWaitSeconds": 1, "fsxPollSeconds": 1, "ec2PollSeconds": 1, "efsPollSeconds": 1, "copyPollSeconds": 1}
 
 
 def run(timing=None, dry_run=False, time=None, max_delete_percent=None, timeout=300):

@@ -72,7 +72,7 @@ def test_an_automation_failing_every_time_fails_that_instance_only(aws):
     healthy = stack.create_instance(ec2)
     stack.script_next_automations(broken, [{"status": "Failed", "message": "Step FreezeLinux failed"}] * 6)
 
-    summary = run(timing={"ebsMaxRetries": 2})
+    summary = run(timing={"ec2MaxRetries": 2})
 
     assert summary["status"] == "FAILED"
     assert summary["failedTargets"] == [broken]
@@ -123,7 +123,7 @@ def test_a_target_failing_past_the_stale_limit_is_named_in_the_report(aws):
     ledger["targets"][f"ec2:{failing}"] = {"firstSeen": three_days_ago, "lastCompleted": three_days_ago}
     s3.put_object(Bucket=deploy.INVENTORY_BUCKET, Key="state/last-backups.json", Body=json.dumps(ledger))
 
-    summary = run(timing={"ebsMaxRetries": 1})
+    summary = run(timing={"ec2MaxRetries": 1})
 
     [stale] = [s for s in summary["withoutRecentBackup"] if s["targetId"] == failing]
     assert stale["kind"] == "ec2" and stale["hoursWithoutBackup"] >= 72 and stale["lastCompleted"] == three_days_ago

@@ -9,7 +9,7 @@ use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_fsx, aws_sdk_ssm, SdkConfig};
 use snapmgmt_core::model::{CheckEvent, CheckResult, FsxBackupCheck, FsxCheck};
 use snapmgmt_core::serve::Function;
 use snapmgmt_core::tags::CopyTags;
-use snapmgmt_core::{ebs, fsx, Result};
+use snapmgmt_core::{ec2, fsx, Result};
 
 /// The clients of the checks: FSx for backups, EC2 and SSM for snapshot runs.
 pub struct CheckInProgress {
@@ -44,9 +44,9 @@ impl Function for CheckInProgress {
             CheckEvent::FsxBackup(FsxBackupCheck { backup_id, attempt, .. }) => {
                 fsx::check_backup_available(&self.fsx, &backup_id, attempt).await
             }
-            CheckEvent::EbsSnapshot(check) => {
-                let clients = ebs::Clients { ec2: &self.ec2, ssm: &self.ssm };
-                ebs::check_snapshot_run(clients, &check, copy_tags).await
+            CheckEvent::Ec2Snapshot(check) => {
+                let clients = ec2::Clients { ec2: &self.ec2, ssm: &self.ssm };
+                ec2::check_snapshot_run(clients, &check, copy_tags).await
             }
         }
     }

@@ -128,7 +128,7 @@ async fn an_automation_run_is_ready_once_it_succeeded_and_its_snapshots_complete
         .send()
         .await
         .unwrap();
-    let payload = json!({"kind": "ebsSnapshot", "instanceId": &instance,
+    let payload = json!({"kind": "ec2Snapshot", "instanceId": &instance,
                          "automationExecutionId": started.automation_execution_id, "snapshotIds": []});
 
     let first = check(&fsx, payload.clone()).await.unwrap();
@@ -174,7 +174,7 @@ async fn a_failed_automation_fails_with_its_message() {
 
     let last = wait_for_final(
         &fsx,
-        json!({"kind": "ebsSnapshot", "instanceId": instance, "automationExecutionId": started.automation_execution_id}),
+        json!({"kind": "ec2Snapshot", "instanceId": instance, "automationExecutionId": started.automation_execution_id}),
     )
     .await;
 
@@ -189,13 +189,13 @@ async fn a_direct_run_waits_for_its_pending_snapshots() {
     let instance = kit::create_instance(&ec2, &[], 1).await;
     let snapshot = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "run"), 0).await;
     kit::set_snapshot(&snapshot, json!({"state": "pending"}));
-    let payload = json!({"kind": "ebsSnapshot", "instanceId": instance, "snapshotIds": [snapshot]});
+    let payload = json!({"kind": "ec2Snapshot", "instanceId": instance, "snapshotIds": [snapshot]});
 
     assert_eq!(check(&fsx, payload.clone()).await.unwrap().status, CheckStatus::InProgress);
     kit::set_snapshot(&snapshot, json!({"state": "error"}));
     assert_eq!(check(&fsx, payload.clone()).await.unwrap().status, CheckStatus::Failed);
     kit::set_snapshot(&snapshot, json!({"state": "completed"}));
     assert_eq!(check(&fsx, payload).await.unwrap().status, CheckStatus::Ready);
-    let err = check(&fsx, json!({"kind": "ebsSnapshot", "instanceId": instance})).await.unwrap_err();
+    let err = check(&fsx, json!({"kind": "ec2Snapshot", "instanceId": instance})).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "automationExecutionId"), "{err}");
 }

@@ -13,7 +13,7 @@ use snapmgmt_core::aws::{CallPattern, SdkConfig};
 use snapmgmt_core::cleanup::{self, invocation};
 use snapmgmt_core::config::CleanupConfig;
 use snapmgmt_core::copy::RegionClients;
-use snapmgmt_core::ebs::EbsStore;
+use snapmgmt_core::ec2::Ec2Store;
 use snapmgmt_core::efs::EfsStore;
 use snapmgmt_core::fsx::FsxStore;
 use snapmgmt_core::model::{CleanupEvent, CleanupReport, TargetKind, REPORT_ID_LIMIT};
@@ -74,7 +74,7 @@ impl Function for Cleanup {
             TargetKind::Ec2 => {
                 let client = copies.map_or(&self.ec2, |c| &c.ec2);
                 let pace = settings.ec2_pace();
-                let store = EbsStore { client, instances: &self.ec2, pace: pace.as_ref() };
+                let store = Ec2Store { client, instances: &self.ec2, pace: pace.as_ref() };
                 cleanup::run(&store, retention, request).await?
             }
             TargetKind::Efs => {

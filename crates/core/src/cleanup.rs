@@ -18,7 +18,7 @@ use crate::tiers::Written;
 /// Where one kind's backups live. A *part* is what one delete removes (an FSx backup, one EBS snapshot);
 /// a *backup* is what the rule keeps or deletes whole (an FSx backup, the snapshot set of one attempt of a run).
 pub trait Store {
-    /// The kind, as metrics name it (`fsx`, `ebs`).
+    /// The kind, as metrics name it (`fsx`, `ec2`).
     const KIND: &'static str;
     /// Deletes in flight at once for one target: well inside the service's API rate limits.
     const DELETE_CONCURRENCY: usize = 4;

@@ -145,7 +145,7 @@ impl EfsStore<'_> {
 }
 
 impl Store for EfsStore<'_> {
-    const KIND: &'static str = crate::model::TargetKind::Efs.info().backups;
+    const KIND: &'static str = crate::model::TargetKind::Efs.info().name;
 
     async fn list_ours(&self, file_system_id: &str) -> Result<Vec<BackupInfo>> {
         let points = match efs_api::describe_file_system(self.clients.efs, file_system_id).await {

@@ -97,7 +97,7 @@ pub struct FsxStore<'a> {
 }
 
 impl Store for FsxStore<'_> {
-    const KIND: &'static str = crate::model::TargetKind::Fsx.info().backups;
+    const KIND: &'static str = crate::model::TargetKind::Fsx.info().name;
     // The listing has every user-initiated backup of the file system, the sample's among them.
     const SAMPLE: Option<crate::adopt::SampleTags> = Some(crate::adopt::FSX);
 

@@ -6,7 +6,7 @@ pub mod cleanup;
 pub mod concurrent;
 pub mod config;
 pub mod copy;
-pub mod ebs;
+pub mod ec2;
 pub mod efs;
 pub mod error;
 pub mod freshness;

@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn every_line_names_the_run_the_target_and_the_action() {
         let event = serde_json::json!({
-            "kind": "ebs",
+            "kind": "ec2",
             "instanceId": "i-0123456789abcdef0",
             "runId": "snapmgmt-20261126T020000Z",
         });
@@ -138,7 +138,7 @@ mod tests {
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["span"]["run_id"], "snapmgmt-20261126T020000Z");
         assert_eq!(line["span"]["target_id"], "i-0123456789abcdef0");
-        assert_eq!(line["span"]["action"], "cleanup:ebs");
+        assert_eq!(line["span"]["action"], "cleanup:ec2");
         assert!(line.get("timestamp").is_none(), "Lambda stamps the lines");
     }
 

@@ -24,7 +24,7 @@ impl Unit {
 /// What one action on one target amounted to, e.g. `("BackupsDeleted", 3.0, Unit::Count)`.
 pub type Metric<'a> = (&'a str, f64, Unit);
 
-/// The EMF line for one action (`backup`, `cleanup`, ...) on one target of a kind (`fsx`, `ebs`, `efs`):
+/// The EMF line for one action (`backup`, `cleanup`, ...) on one target of a kind (`fsx`, `ec2`, `efs`):
 /// the metrics dimensioned by Kind; the target and the action ride along as properties, searchable in
 /// the logs.
 pub fn emf_line(kind: &str, action: &str, target_id: &str, metrics: &[Metric], timestamp_ms: i64) -> Value {

@@ -7,9 +7,9 @@ use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use snapmgmt_core::aws::{aws_sdk_ec2, aws_sdk_ssm, SdkConfig};
 use snapmgmt_core::config::{DryRunSetting, SnapshotConfig};
-use snapmgmt_core::model::{parse_event, BackupOrCopy, CopyEbsEvent, CopyResult, SnapshotEbsEvent, SnapshotEbsResult};
+use snapmgmt_core::model::{parse_event, BackupOrCopy, CopyEc2Event, CopyResult, SnapshotEbsEvent, SnapshotEbsResult};
 use snapmgmt_core::serve::Function;
-use snapmgmt_core::{ebs, Result};
+use snapmgmt_core::{ec2, Result};
 
 /// The copy settings and the copy Region's client, made once at start.
 pub type Copying = snapmgmt_core::copy::Copying<aws_sdk_ec2::Client>;
@@ -46,19 +46,19 @@ impl Function for SnapshotEbs {
         if event.payload.get("action").is_none() {
             let mut request: SnapshotEbsEvent = parse_event(event.payload)?;
             request.dry_run = dry_run.applied_to(request.dry_run);
-            let clients = ebs::Clients { ec2: &self.ec2, ssm: &self.ssm };
-            return Ok(BackupOrCopy::Backup(ebs::snapshot_instance(clients, config, &request, request_id).await?));
+            let clients = ec2::Clients { ec2: &self.ec2, ssm: &self.ssm };
+            return Ok(BackupOrCopy::Backup(ec2::snapshot_instance(clients, config, &request, request_id).await?));
         }
-        let request = CopyEbsEvent::parse(event.payload)?;
+        let request = CopyEc2Event::parse(event.payload)?;
         Ok(BackupOrCopy::Copy(self.copy(*dry_run, request, request_id).await?))
     }
 }
 
 impl SnapshotEbs {
-    async fn copy(&self, dry_run: DryRunSetting, mut request: CopyEbsEvent, request_id: &str) -> Result<CopyResult> {
+    async fn copy(&self, dry_run: DryRunSetting, mut request: CopyEc2Event, request_id: &str) -> Result<CopyResult> {
         let copying = self.copying.as_ref().map_err(Clone::clone)?;
         request.dry_run = dry_run.applied_to(request.dry_run);
         let kms_key_id = copying.settings.kms_key_id.as_deref();
-        ebs::copy::copy_set(copying.regions(&self.ec2)?, &request, kms_key_id, request_id).await
+        ec2::copy::copy_set(copying.regions(&self.ec2)?, &request, kms_key_id, request_id).await
     }
 }

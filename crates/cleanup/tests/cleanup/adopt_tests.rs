@@ -37,7 +37,7 @@ async fn the_samples_expired_snapshots_of_an_instance_are_adopted_only_when_aske
     let other_instance = kit::create_instance(&ec2, &[], 0).await;
     let others = samples_snapshot(&ec2, &other_instance, "req-9", 40).await;
     let new = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, kit::SEEDED_RUN), 0).await;
-    let event = json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new], "runId": kit::SEEDED_RUN});
+    let event = json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [new], "runId": kit::SEEDED_RUN});
 
     let off = invoke(&settings(unlimited(), false, None), event.clone()).await.unwrap();
     assert!(off.adopted.is_empty() && off.deleted.is_empty(), "{off:?}");

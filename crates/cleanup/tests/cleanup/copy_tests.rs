@@ -82,7 +82,7 @@ async fn the_copies_are_cleaned_by_the_rule_in_the_copy_region_and_the_source_is
     let instance = kit::create_instance(&ec2, &[], 1).await;
     let (old_source, old_copy) = a_copy(&instance, "run-old", 20).await;
     let (_, new_copy) = a_copy(&instance, kit::SEEDED_RUN, 0).await;
-    let event = json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new_copy], "runId": kit::SEEDED_RUN,
+    let event = json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [new_copy], "runId": kit::SEEDED_RUN,
                        "region": kit::COPY_REGION});
 
     let report = invoke(&copying(None), event.clone()).await.unwrap();
@@ -102,7 +102,7 @@ async fn the_copies_are_cleaned_by_the_rule_in_the_copy_region_and_the_source_is
 
 #[tokio::test]
 async fn a_region_other_than_the_copy_region_is_refused_naming_it() {
-    let event = json!({"kind": "ebs", "instanceId": "i-0123456789abcdef0", "dryRun": true, "region": "eu-west-1"});
+    let event = json!({"kind": "ec2", "instanceId": "i-0123456789abcdef0", "dryRun": true, "region": "eu-west-1"});
     let err = invoke(&copying(None), event.clone()).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "region"), "{err}");
     let base = RetentionConfig { retention_days: 7, ..RetentionConfig::default() };

@@ -296,7 +296,7 @@ async fn ebs_deletes_only_our_expired_sets_and_keeps_in_use_snapshots() {
     let new = kit::create_snapshot(&ec2, &instance, &set("new"), 0).await;
 
     let report =
-        cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]}))
+        cleanup(&fsx, retention(7, 1), json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [new]}))
             .await
             .unwrap();
 
@@ -325,13 +325,13 @@ async fn ebs_deletes_nothing_until_this_runs_snapshots_complete() {
     kit::set_snapshot(&new, json!({"state": "pending"}));
 
     let report =
-        cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]}))
+        cleanup(&fsx, retention(7, 1), json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [new]}))
             .await
             .unwrap();
 
     assert!(report.deleted.is_empty());
     assert_eq!(reason(&report, &old), Some(KeepReason::NewBackupNotComplete));
-    let err = cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance})).await.unwrap_err();
+    let err = cleanup(&fsx, retention(7, 1), json!({"kind": "ec2", "instanceId": instance})).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "newSnapshotIds"), "{err}");
     assert!(kit::snapshots_of(&ec2, &instance).await.contains(&old));
 }
@@ -351,7 +351,7 @@ async fn ebs_cleanup_pages_past_a_thousand_snapshots() {
     let new = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "new"), 0).await;
 
     let report =
-        cleanup(&fsx, retention(7, 1), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]}))
+        cleanup(&fsx, retention(7, 1), json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [new]}))
             .await
             .unwrap();
 
@@ -440,7 +440,7 @@ async fn the_guard_counts_snapshot_sets_and_allows_a_nightly_delete() {
     let mut expired = sets[0].clone();
     expired.sort();
 
-    let report = cleanup(&fsx, guarded(7), json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": newest}))
+    let report = cleanup(&fsx, guarded(7), json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": newest}))
         .await
         .unwrap();
 
@@ -458,7 +458,7 @@ async fn ebs_dry_run_reports_what_a_real_run_then_does_ami_snapshots_included() 
         ec2.create_image().instance_id(&instance).name(kit::unique("ami")).send().await.unwrap().image_id.unwrap();
     kit::set_snapshot(&in_use, json!({"inUseBy": image}));
     let new = kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, "new"), 0).await;
-    let event = json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new]});
+    let event = json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [new]});
     let mut preview_event = event.clone();
     preview_event["dryRun"] = json!(true);
 
@@ -582,14 +582,14 @@ async fn ebs_bad_events_are_named_and_delete_nothing() {
     let oversized: Vec<String> = (0..129).map(|i| format!("snap-{i:017x}")).collect();
 
     for (payload, field) in [
-        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [others]}), "newSnapshotIds"),
-        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [foreign]}), "newSnapshotIds"),
-        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [not_ours]}), "newSnapshotIds"),
-        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": oversized}), "newSnapshotIds"),
-        (json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": new}), "newSnapshotIds"),
-        (json!({"kind": "ebs", "instanceId": "web-1", "newSnapshotIds": [new]}), "instanceId"),
+        (json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [others]}), "newSnapshotIds"),
+        (json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [foreign]}), "newSnapshotIds"),
+        (json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [not_ours]}), "newSnapshotIds"),
+        (json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": oversized}), "newSnapshotIds"),
+        (json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": new}), "newSnapshotIds"),
+        (json!({"kind": "ec2", "instanceId": "web-1", "newSnapshotIds": [new]}), "instanceId"),
         (
-            json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [new], "maxDeletePercent": 0}),
+            json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [new], "maxDeletePercent": 0}),
             "maxDeletePercent",
         ),
     ] {

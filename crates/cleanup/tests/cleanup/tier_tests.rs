@@ -106,7 +106,7 @@ async fn an_instance_and_an_efs_file_system_read_their_own_tag_too() {
         kit::create_snapshot(&ec2, &instance, &kit::our_snapshot_tags(&instance, kit::SEEDED_RUN), 0).await,
     ];
     let event =
-        json!({"kind": "ebs", "instanceId": instance, "newSnapshotIds": [snapshots[1]], "runId": kit::SEEDED_RUN});
+        json!({"kind": "ec2", "instanceId": instance, "newSnapshotIds": [snapshots[1]], "runId": kit::SEEDED_RUN});
     let report = invoke(&settings(unlimited(), false, None), event).await.unwrap();
     assert_eq!(report.policy.unwrap().policy, "days=3");
     assert_eq!(report.deleted, vec![snapshots[0].clone()], "5 days old: past the tag's 3, within the stack's 14");

@@ -12,13 +12,14 @@ pub enum CheckEvent {
     Fsx(FsxCheck),
     /// `fsxBackup`: has this FSx backup become AVAILABLE?
     FsxBackup(FsxBackupCheck),
-    /// `ebsSnapshot`: has this instance's snapshot run (SSM automation, or direct) completed?
-    EbsSnapshot(EbsSnapshotCheck),
+    /// `ec2Snapshot` (earlier `ebsSnapshot`, still read): has this instance's snapshot run (SSM
+    /// automation, or direct) completed?
+    Ec2Snapshot(Ec2SnapshotCheck),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EbsSnapshotCheck {
+pub struct Ec2SnapshotCheck {
     pub instance_id: String,
     /// The automation of the ssm mode; None in the direct mode.
     #[serde(default)]
@@ -33,7 +34,7 @@ pub struct EbsSnapshotCheck {
     pub run_id: Option<RunId>,
 }
 
-impl Validate for EbsSnapshotCheck {
+impl Validate for Ec2SnapshotCheck {
     fn validate(&self) -> Result<()> {
         check_id("instanceId", &self.instance_id, "i-")?;
         check_snapshot_set("snapshotIds", self.snapshot_ids.as_deref())?;
@@ -73,8 +74,8 @@ impl CheckEvent {
         match split_kind(event)? {
             (kind, rest) if kind == "fsx" => Ok(Self::Fsx(parse_event(rest)?)),
             (kind, rest) if kind == "fsxBackup" => Ok(Self::FsxBackup(parse_event(rest)?)),
-            (kind, rest) if kind == "ebsSnapshot" => Ok(Self::EbsSnapshot(parse_event(rest)?)),
-            (kind, _) => Err(unknown_kind(&kind, &["fsx", "fsxBackup", "ebsSnapshot"])),
+            (kind, rest) if kind == "ec2Snapshot" || kind == "ebsSnapshot" => Ok(Self::Ec2Snapshot(parse_event(rest)?)),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "fsxBackup", "ec2Snapshot"])),
         }
     }
 }

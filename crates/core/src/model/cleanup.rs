@@ -30,15 +30,16 @@ pub struct CleanupEvent {
 }
 
 impl CleanupEvent {
-    /// The event's `kind` says how the rest reads: `fsx` names a file system and its `newBackupId`, `ebs`
-    /// an instance and its `newSnapshotIds`, `efs` a file system and its `newRecoveryPointArn`.
+    /// The event's `kind` says how the rest reads: `fsx` names a file system and its `newBackupId`, `ec2`
+    /// an instance and its `newSnapshotIds`, `efs` a file system and its `newRecoveryPointArn`. `ebs`, its
+    /// earlier name, which deployed workflows and saved test events still send, reads as `ec2`.
     pub fn parse(event: serde_json::Value) -> Result<Self> {
         match split_kind(event)? {
             (kind, rest) if kind == "fsx" => Ok(parse_event::<FsxCleanup>(rest)?.into()),
-            (kind, rest) if kind == "ebs" => Ok(parse_event::<EbsCleanup>(rest)?.into()),
+            (kind, rest) if kind == "ec2" || kind == "ebs" => Ok(parse_event::<Ec2Cleanup>(rest)?.into()),
             (kind, rest) if kind == "efs" => Ok(parse_event::<EfsCleanup>(rest)?.into()),
             (kind, rest) if kind == "orphan" => Ok(parse_event::<OrphanCleanup>(rest)?.into()),
-            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ebs", "efs", "orphan"])),
+            (kind, _) => Err(unknown_kind(&kind, &["fsx", "ec2", "efs", "orphan"])),
         }
     }
 
@@ -92,10 +93,10 @@ impl From<FsxCleanup> for CleanupEvent {
     }
 }
 
-/// The `ebs` event as it arrives.
+/// The `ec2` event as it arrives.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EbsCleanup {
+struct Ec2Cleanup {
     instance_id: String,
     #[serde(default)]
     new_snapshot_ids: Option<Vec<String>>,
@@ -109,7 +110,7 @@ struct EbsCleanup {
     run_id: Option<RunId>,
 }
 
-impl Validate for EbsCleanup {
+impl Validate for Ec2Cleanup {
     fn validate(&self) -> Result<()> {
         check_id("instanceId", &self.instance_id, "i-")?;
         check_snapshot_set("newSnapshotIds", self.new_snapshot_ids.as_deref())?;
@@ -117,8 +118,8 @@ impl Validate for EbsCleanup {
     }
 }
 
-impl From<EbsCleanup> for CleanupEvent {
-    fn from(e: EbsCleanup) -> Self {
+impl From<Ec2Cleanup> for CleanupEvent {
+    fn from(e: Ec2Cleanup) -> Self {
         Self {
             kind: TargetKind::Ec2,
             target_id: e.instance_id,

@@ -21,7 +21,7 @@ fn parse_copy<T: DeserializeOwned + Validate>(event: serde_json::Value) -> Resul
 /// the workflow asks; each answer says how the copies are doing.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CopyEbsEvent {
+pub struct CopyEc2Event {
     pub instance_id: String,
     pub snapshot_ids: Vec<String>,
     /// The run (the workflow's execution name); this invocation's request id when absent.
@@ -34,14 +34,14 @@ pub struct CopyEbsEvent {
     pub attempt: u32,
 }
 
-impl CopyEbsEvent {
+impl CopyEc2Event {
     /// An event that names an action (snapshot-ebs's only one is `copy`; without one, it takes a set).
     pub fn parse(event: serde_json::Value) -> Result<Self> {
         parse_copy(event)
     }
 }
 
-impl Validate for CopyEbsEvent {
+impl Validate for CopyEc2Event {
     fn validate(&self) -> Result<()> {
         check_id("instanceId", &self.instance_id, "i-")?;
         check_snapshot_set("snapshotIds", Some(&self.snapshot_ids))?;

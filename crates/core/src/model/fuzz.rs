@@ -54,8 +54,10 @@ const KEYS: &[&str] = &[
 
 const WORDS: &[&str] = &[
     "fsx",
+    "ec2",
     "ebs",
     "fsxBackup",
+    "ec2Snapshot",
     "ebsSnapshot",
     "start",
     "status",
@@ -98,7 +100,7 @@ proptest! {
     fn no_field_value_makes_a_parser_panic(field in prop::sample::select(KEYS), value in arb_json()) {
         for mut event in [
             json!({"kind": "fsx", "fileSystemId": "fs-0123456789abcdef0", "newBackupId": "backup-0123456789abcdef0"}),
-            json!({"kind": "ebs", "instanceId": "i-0123456789abcdef0", "newSnapshotIds": ["snap-0123456789abcdef0"]}),
+            json!({"kind": "ec2", "instanceId": "i-0123456789abcdef0", "newSnapshotIds": ["snap-0123456789abcdef0"]}),
             json!({"kind": "ebsSnapshot", "instanceId": "i-0123456789abcdef0", "automationExecutionId": "a"}),
             json!({"action": "start", "fileSystemId": "fs-01234567"}),
             json!({"time": "2026-11-25T02:00:00Z", "dryRun": true, "timing": {"fsxWaitSeconds": 1}}),

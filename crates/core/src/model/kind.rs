@@ -1,6 +1,6 @@
-//! What names each kind of target, written once: the inventory's and the workflow's name for it, its
-//! backups' (the cleanup event's kind, the metrics' and the store's), the event fields of its target and of
-//! its new backup, and the form of its ids. The events, the logs, the metrics and the stores read it here.
+//! What names each kind of target, written once: its one name (in the inventory, the workflow, the
+//! events' `kind`, the metrics, the logs and the stores), the event fields of its target and of its new
+//! backup, and the form of its ids. The events, the logs, the metrics and the stores read it here.
 
 use super::run::TargetKind;
 use crate::error::Result;
@@ -8,11 +8,9 @@ use crate::error::Result;
 /// One kind's names.
 #[derive(Debug)]
 pub struct KindInfo {
-    /// In the inventory, the workflow's input and results, and the report (`fsx`, `ec2`, `efs`).
+    /// `fsx`, `ec2`, `efs`: in the inventory, the workflow's input and results, the cleanup event's `kind`,
+    /// the metrics' `Kind`, the logs and the report.
     pub name: &'static str,
-    /// What its backups are called in the cleanup event's `kind`, the metrics and the store (`ebs` for EC2:
-    /// the instance's EBS snapshots).
-    pub backups: &'static str,
     /// The event field naming a target, and the other names an operator may give it.
     pub id_field: &'static str,
     pub id_aliases: &'static [&'static str],
@@ -27,7 +25,6 @@ pub struct KindInfo {
 
 pub const FSX: KindInfo = KindInfo {
     name: "fsx",
-    backups: "fsx",
     id_field: "fileSystemId",
     id_aliases: &["volumeId"],
     new_backup_field: "newBackupId",
@@ -37,7 +34,6 @@ pub const FSX: KindInfo = KindInfo {
 
 pub const EC2: KindInfo = KindInfo {
     name: "ec2",
-    backups: "ebs",
     id_field: "instanceId",
     id_aliases: &[],
     new_backup_field: "newSnapshotIds",
@@ -47,7 +43,6 @@ pub const EC2: KindInfo = KindInfo {
 
 pub const EFS: KindInfo = KindInfo {
     name: "efs",
-    backups: "efs",
     id_field: "fileSystemId",
     id_aliases: &[],
     new_backup_field: "newRecoveryPointArn",

@@ -303,4 +303,29 @@ mod tests {
         let t: Timing = serde_json::from_value(json!({})).unwrap();
         assert_eq!((t.fsx_wait_seconds, t.fsx_max_wait_attempts), (60, 30));
     }
+
+    #[test]
+    fn the_earlier_names_of_ec2_and_of_the_fsx_poll_are_still_read() {
+        // Deployed workflows and saved events send them until the stack is updated (CHANGELOG.md).
+        let instance = "i-0123456789abcdef0";
+        let old = CleanupEvent::parse(json!({"kind": "ebs", "instanceId": instance})).unwrap();
+        assert_eq!(old, CleanupEvent::parse(json!({"kind": "ec2", "instanceId": instance})).unwrap());
+        assert_eq!(old.kind, TargetKind::Ec2);
+        let check = json!({"instanceId": instance, "automationExecutionId": "a"});
+        let with_kind = |kind: &str| {
+            let mut event = check.clone();
+            event["kind"] = json!(kind);
+            CheckEvent::parse(event).unwrap()
+        };
+        assert_eq!(with_kind("ebsSnapshot"), with_kind("ec2Snapshot"));
+        let t: Timing = serde_json::from_value(json!({"backupPollSeconds": 5, "backupMaxPolls": 6,
+            "ebsPollSeconds": 7, "ebsMaxPolls": 8, "ebsMaxRetries": 9}))
+        .unwrap();
+        let read = (t.fsx_poll_seconds, t.fsx_max_polls, t.ec2_poll_seconds, t.ec2_max_polls, t.ec2_max_retries);
+        assert_eq!(read, (5, 6, 7, 8, 9));
+        // What the trigger hands the workflow is written in today's names only.
+        let written = serde_json::to_value(t).unwrap();
+        assert_eq!(written["fsxPollSeconds"], 5);
+        assert!(written.get("ebsMaxRetries").is_none());
+    }
 }

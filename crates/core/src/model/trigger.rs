@@ -62,14 +62,21 @@ pub struct Timing {
     /// Wait between checks for a backup already in progress (the original sample: 60 s, 30 times).
     pub fsx_wait_seconds: u32,
     pub fsx_max_wait_attempts: u32,
-    /// Wait between checks that the new FSx backup is AVAILABLE.
-    pub backup_poll_seconds: u32,
-    pub backup_max_polls: u32,
-    /// Wait between checks of an EBS snapshot run (the original sample: 40 s), how many checks before
-    /// giving up on one run, and how many failed runs are retried (the original sample: 5).
-    pub ebs_poll_seconds: u32,
-    pub ebs_max_polls: u32,
-    pub ebs_max_retries: u32,
+    /// Wait between checks that the new FSx backup is AVAILABLE (`backupPollSeconds`, `backupMaxPolls`
+    /// before the kinds had one name each: still read).
+    #[serde(alias = "backupPollSeconds")]
+    pub fsx_poll_seconds: u32,
+    #[serde(alias = "backupMaxPolls")]
+    pub fsx_max_polls: u32,
+    /// Wait between checks of an instance's snapshot run (the original sample: 40 s), how many checks before
+    /// giving up on one run, and how many failed runs are retried (the original sample: 5); the `ebs...`
+    /// names are still read.
+    #[serde(alias = "ebsPollSeconds")]
+    pub ec2_poll_seconds: u32,
+    #[serde(alias = "ebsMaxPolls")]
+    pub ec2_max_polls: u32,
+    #[serde(alias = "ebsMaxRetries")]
+    pub ec2_max_retries: u32,
     /// Wait between checks of an AWS Backup job for EFS.
     pub efs_poll_seconds: u32,
     pub efs_max_polls: u32,
@@ -84,11 +91,11 @@ impl Default for Timing {
         Self {
             fsx_wait_seconds: 60,
             fsx_max_wait_attempts: 30,
-            backup_poll_seconds: 30,
-            backup_max_polls: 120,
-            ebs_poll_seconds: 40,
-            ebs_max_polls: 45,
-            ebs_max_retries: 5,
+            fsx_poll_seconds: 30,
+            fsx_max_polls: 120,
+            ec2_poll_seconds: 40,
+            ec2_max_polls: 45,
+            ec2_max_retries: 5,
             efs_poll_seconds: 60,
             efs_max_polls: 240,
             copy_poll_seconds: 120,

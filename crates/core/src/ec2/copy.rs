@@ -10,7 +10,7 @@ use aws_sdk_ec2::Client as Ec2Client;
 use crate::aws::ec2::{self as ec2_api, Copied};
 use crate::copy::{Copier, Started};
 use crate::error::Result;
-use crate::model::{CheckStatus, CopyEbsEvent, CopyResult, RunId};
+use crate::model::{CheckStatus, CopyEc2Event, CopyResult, RunId};
 use crate::retention::BackupInfo;
 use crate::tags::{self, SOURCE_ID_KEY, SOURCE_REGION_KEY};
 
@@ -21,7 +21,7 @@ pub type Regions<'a> = crate::copy::Regions<'a, Ec2Client>;
 /// flight allows), and says how all of them are doing.
 pub async fn copy_set(
     regions: Regions<'_>,
-    event: &CopyEbsEvent,
+    event: &CopyEc2Event,
     kms_key_id: Option<&str>,
     request_id: &str,
 ) -> Result<CopyResult> {
@@ -32,7 +32,7 @@ pub async fn copy_set(
 /// One ask of [`copy_set`], its throttling not yet turned into a wait.
 async fn copy_set_now(
     regions: Regions<'_>,
-    event: &CopyEbsEvent,
+    event: &CopyEc2Event,
     kms_key_id: Option<&str>,
     request_id: &str,
 ) -> Result<CopyResult> {

@@ -14,7 +14,7 @@ use crate::cleanup::{Resource, Store};
 use crate::config::SnapshotConfig;
 use crate::error::{Error, Result};
 use crate::model::{
-    CheckResult, CheckStatus, EbsSnapshotCheck, RunId, SnapshotEbsEvent, SnapshotEbsResult, SnapshotMode,
+    CheckResult, CheckStatus, Ec2SnapshotCheck, RunId, SnapshotEbsEvent, SnapshotEbsResult, SnapshotMode,
 };
 use crate::retention::{BackupInfo, BackupState};
 use crate::tags::{
@@ -102,7 +102,7 @@ pub async fn snapshot_instance(
     // A reused run was counted when it started.
     if !result.reused {
         let started = [("SnapshotRunsStarted", 1.0, crate::metrics::Unit::Count)];
-        crate::metrics::emit("ebs", "backup", instance, false, &started);
+        crate::metrics::emit("ec2", "backup", instance, false, &started);
     }
     Ok(result)
 }
@@ -186,11 +186,11 @@ pub fn snapshot_mode(
 /// A completed set is then labelled (see [`label_set`]).
 pub async fn check_snapshot_run(
     clients: Clients<'_>,
-    check: &EbsSnapshotCheck,
+    check: &Ec2SnapshotCheck,
     copy_tags: &tags::CopyTags,
 ) -> Result<CheckResult> {
     let (mut result, snapshots) = snapshot_run_status(clients, check).await?;
-    crate::metrics::backup_finished("ebs", &check.instance_id, result.status, None);
+    crate::metrics::backup_finished("ec2", &check.instance_id, result.status, None);
     if result.status == CheckStatus::Ready {
         // A label is an explanation, not the backup: the set stays good without it, and the log says why.
         if let Err(e) = label_set(clients.ec2, &check.instance_id, &snapshots, copy_tags).await {
@@ -247,7 +247,7 @@ pub fn snapshot_name(instance_name: Option<&str>, instance_id: &str, device: &st
 
 async fn snapshot_run_status(
     clients: Clients<'_>,
-    check: &EbsSnapshotCheck,
+    check: &Ec2SnapshotCheck,
 ) -> Result<(CheckResult, Vec<aws_sdk_ec2::types::Snapshot>)> {
     let next_attempt = check.attempt.saturating_add(1);
     let answer = |status, detail: String, ids: Vec<String>| CheckResult {
@@ -298,7 +298,7 @@ async fn snapshot_run_status(
 
 /// The cleanup engine's view of EBS: an instance's snapshots, found by our tags (a snapshot records its
 /// volume, not its instance), deleted as sets: the snapshots of one attempt of a run.
-pub struct EbsStore<'a> {
+pub struct Ec2Store<'a> {
     /// Where the snapshots are: the instance's Region, or the copy Region for its copies.
     pub client: &'a Ec2Client,
     /// The instance's own Region.
@@ -307,8 +307,8 @@ pub struct EbsStore<'a> {
     pub pace: Option<&'a crate::pace::Pace>,
 }
 
-impl Store for EbsStore<'_> {
-    const KIND: &'static str = crate::model::TargetKind::Ec2.info().backups;
+impl Store for Ec2Store<'_> {
+    const KIND: &'static str = crate::model::TargetKind::Ec2.info().name;
     const SETS_BY_RUN: bool = true;
     const SAMPLE: Option<crate::adopt::SampleTags> = Some(crate::adopt::EBS);
 
