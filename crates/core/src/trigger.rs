@@ -59,13 +59,15 @@ pub async fn run(
     }
     let name = execution_name(event.time.as_deref(), request_id, dry_run);
     let inventory = Inventory::of_run(&config.inventory_bucket, &name);
-    let counts = PerKind { fsx: fsx.len() as u32, ec2: instances.len() as u32, efs: efs.len() as u32 };
-    let targets = [(TargetKind::Fsx, fsx), (TargetKind::Ec2, instances), (TargetKind::Efs, efs)];
+    let mut targets = PerKind::<Vec<String>>::default();
+    targets[TargetKind::Fsx] = fsx;
+    targets[TargetKind::Ec2] = instances;
+    targets[TargetKind::Efs] = efs;
     // Our backups of anything that is neither a target nor a skipped tagged resource: reported, and
     // cleaned when DELETE_ORPHANS allows, by their own Map.
     let current: std::collections::BTreeSet<(TargetKind, String)> = targets
         .iter()
-        .flat_map(|(kind, ids)| ids.iter().map(move |id| (*kind, id.clone())))
+        .flat_map(|(kind, ids)| ids.iter().map(move |id| (kind, id.clone())))
         .chain(skipped.iter().map(|s| (s.kind, s.id.clone())))
         .collect();
     let sources = crate::orphans::Sources {
@@ -87,7 +89,7 @@ pub async fn run(
     let input = WorkflowInput {
         run_id: name.clone(),
         inventory: inventory.clone(),
-        targets: counts,
+        targets: PerKind::from_fn(|kind| targets[kind].len() as u32),
         timing: event.timing.unwrap_or_default(),
         dry_run,
         concurrency: config.concurrency,
@@ -96,7 +98,7 @@ pub async fn run(
     };
     // The inventory first: the execution reads it. A retried trigger writes the same keys again.
     let mut writes: Vec<(String, Vec<u8>)> =
-        targets.iter().map(|(kind, ids)| (inventory.key(*kind).to_string(), inventory_json(*kind, ids))).collect();
+        targets.iter().map(|(kind, ids)| (inventory.key(kind).to_string(), inventory_json(kind, ids))).collect();
     // The skipped ones too: the report names them, and a target skipped night after night goes stale.
     writes.push((skipped_key(&name), serde_json::to_vec(&skipped).expect("the skipped list serialises")));
     writes.push((inventory.orphans.clone(), serde_json::to_vec(&orphans).expect("the orphans serialise")));
@@ -110,9 +112,9 @@ pub async fn run(
     info!(
         execution_arn = %started.execution_arn,
         already_started = started.already_started,
-        fsx_targets = input.targets.fsx,
-        ec2_targets = input.targets.ec2,
-        efs_targets = input.targets.efs,
+        fsx_targets = input.targets[TargetKind::Fsx],
+        ec2_targets = input.targets[TargetKind::Ec2],
+        efs_targets = input.targets[TargetKind::Efs],
         orphans = orphans.len(),
         inventory_bucket = %inventory.bucket,
         input_bytes = input_json.len(),
@@ -124,9 +126,9 @@ pub async fn run(
         execution_name: name,
         execution_arn: started.execution_arn,
         already_started: started.already_started,
-        fsx_targets: input.targets.fsx as usize,
-        ec2_targets: input.targets.ec2 as usize,
-        efs_targets: input.targets.efs as usize,
+        fsx_targets: input.targets[TargetKind::Fsx] as usize,
+        ec2_targets: input.targets[TargetKind::Ec2] as usize,
+        efs_targets: input.targets[TargetKind::Efs] as usize,
         orphans: orphans.len(),
         skipped,
         inventory,

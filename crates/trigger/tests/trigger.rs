@@ -19,7 +19,11 @@ fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
         target_tag: TargetTag { key: "ResourceType".into(), value: kit::unique("SnapshotMgmtTarget") },
         state_machine_arn: state_machine_arn.to_string(),
         inventory_bucket: bucket.to_string(),
-        concurrency: Concurrency { fsx: 2, ec2: 3, efs: 4 },
+        concurrency: Concurrency::from_fn(|kind| match kind {
+            TargetKind::Fsx => 2,
+            TargetKind::Ec2 => 3,
+            TargetKind::Efs => 4,
+        }),
         dry_run: false,
         snapshot_mode: SnapshotMode::Ssm,
         backup_vault_name: None,
@@ -92,14 +96,14 @@ async fn writes_the_inventory_and_starts_one_execution_with_its_location() {
     let input = execution_input(&result.execution_arn).await;
     assert_eq!(input.run_id, result.execution_name);
     assert_eq!(input.inventory, result.inventory);
-    assert_eq!(input.inventory.keys.fsx, "inventory/snapmgmt-20261125T160000Z/fsx.json");
+    assert_eq!(input.inventory.keys[TargetKind::Fsx], "inventory/snapmgmt-20261125T160000Z/fsx.json");
     let mut fsx_targets = inventory_ids(&input.inventory, TargetKind::Fsx).await;
     fsx_targets.sort();
     let mut expected = vec![windows, openzfs];
     expected.sort();
     assert_eq!(fsx_targets, expected, "OpenZFS is backed up by file system id");
-    assert_eq!(input.targets.fsx, 2);
-    assert_eq!((input.concurrency.fsx, input.concurrency.ec2, input.concurrency.efs), (2, 3, 4));
+    assert_eq!(input.targets[TargetKind::Fsx], 2);
+    assert_eq!(input.concurrency.values().copied().collect::<Vec<_>>(), [2, 3, 4]);
     assert_eq!(input.timing.fsx_wait_seconds, 60);
     assert!(!input.dry_run);
 }
@@ -179,7 +183,7 @@ async fn the_execution_input_is_the_same_size_whatever_the_fleet() {
     // 100,000 instances: a 3 MB inventory object, and an input that only counts them.
     assert!(snapmgmt_core::trigger::inventory_json(TargetKind::Ec2, &ids).len() > 3_000_000);
     let input = WorkflowInput {
-        targets: snapmgmt_core::model::PerKind { fsx: 0, ec2: 100_000, efs: 0 },
+        targets: snapmgmt_core::model::PerKind::from_fn(|kind| if kind == TargetKind::Ec2 { 100_000 } else { 0 }),
         ..serde_json::from_str(&small).unwrap()
     };
     assert!(serde_json::to_string(&input).unwrap().len() < 1_024, "{}", small.len());

@@ -68,11 +68,10 @@ impl TriggerConfig {
             target_tag: TargetTag::from_source(src)?,
             state_machine_arn: state_machine_arn(src)?,
             inventory_bucket: bucket_name(src, "INVENTORY_BUCKET")?,
-            concurrency: crate::model::Concurrency {
-                fsx: optional_number(src, "FSX_CONCURRENCY", 10, 1, MAX_CONCURRENCY)?,
-                ec2: optional_number(src, "EC2_CONCURRENCY", 50, 1, MAX_CONCURRENCY)?,
-                efs: optional_number(src, "EFS_CONCURRENCY", 10, 1, MAX_CONCURRENCY)?,
-            },
+            concurrency: crate::model::Concurrency::try_from_fn(|kind| {
+                let kind = kind.info();
+                optional_number(src, kind.concurrency_setting, kind.default_concurrency, 1, MAX_CONCURRENCY)
+            })?,
             dry_run: flag(src, "DRY_RUN")?,
             snapshot_mode: snapshot_mode(src)?,
             backup_vault_name: src.get("BACKUP_VAULT_NAME").filter(|v| !v.trim().is_empty()),
@@ -111,7 +110,7 @@ mod tests {
         assert_eq!(cfg.target_tag, TargetTag { key: "ResourceType".into(), value: "SnapshotMgmtTarget".into() });
         assert_eq!(cfg.state_machine_arn, ARN);
         assert_eq!(cfg.inventory_bucket, BUCKET.1);
-        assert_eq!((cfg.concurrency.fsx, cfg.concurrency.ec2, cfg.concurrency.efs), (10, 50, 10));
+        assert_eq!(cfg.concurrency.values().copied().collect::<Vec<_>>(), [10, 50, 10]);
         assert!(!cfg.dry_run);
         let preview = TriggerConfig::from_source(&source(&[("STATE_MACHINE_ARN", ARN), BUCKET, ("DRY_RUN", "true")]));
         assert!(preview.unwrap().dry_run);

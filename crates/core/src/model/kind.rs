@@ -21,6 +21,9 @@ pub struct KindInfo {
     pub backup_fields: &'static [&'static str],
     /// Checks a target id of this kind, naming `field` when it is not one.
     pub check_id: fn(&str, &str) -> Result<()>,
+    /// The trigger's setting of how many of its targets are backed up at once, and its default.
+    pub concurrency_setting: &'static str,
+    pub default_concurrency: u32,
 }
 
 pub const FSX: KindInfo = KindInfo {
@@ -30,6 +33,8 @@ pub const FSX: KindInfo = KindInfo {
     new_backup_field: "newBackupId",
     backup_fields: &["backupId"],
     check_id: super::check_fsx_id,
+    concurrency_setting: "FSX_CONCURRENCY",
+    default_concurrency: 10,
 };
 
 pub const EC2: KindInfo = KindInfo {
@@ -39,6 +44,8 @@ pub const EC2: KindInfo = KindInfo {
     new_backup_field: "newSnapshotIds",
     backup_fields: &[],
     check_id: |field, value| super::check_id(field, value, "i-"),
+    concurrency_setting: "EC2_CONCURRENCY",
+    default_concurrency: 50,
 };
 
 pub const EFS: KindInfo = KindInfo {
@@ -48,6 +55,8 @@ pub const EFS: KindInfo = KindInfo {
     new_backup_field: "newRecoveryPointArn",
     backup_fields: &["backupJobId"],
     check_id: |field, value| super::check_id(field, value, "fs-"),
+    concurrency_setting: "EFS_CONCURRENCY",
+    default_concurrency: 10,
 };
 
 impl TargetKind {

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{CleanupReport, RunId, Skipped, Timing, Validate};
+use super::per_kind::read_kinds;
+use super::{CleanupReport, PerKind, RunId, Skipped, Timing, Validate};
 use crate::error::{Error, Result};
 
 /// The kinds of target, as the inventory and the report name them.
@@ -71,43 +72,6 @@ impl Inventory {
 /// Where the full report of the run `run_id` is written.
 pub fn report_key(run_id: &str) -> String {
     format!("reports/{run_id}.json")
-}
-
-/// One value per kind of target (a count by default), serialised as `{"fsx": .., "ec2": .., "efs": ..}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PerKind<T = u32> {
-    pub fsx: T,
-    pub ec2: T,
-    pub efs: T,
-}
-
-impl<T> PerKind<T> {
-    /// Each kind's value, made by `value`.
-    pub fn from_fn(mut value: impl FnMut(TargetKind) -> T) -> Self {
-        Self { fsx: value(TargetKind::Fsx), ec2: value(TargetKind::Ec2), efs: value(TargetKind::Efs) }
-    }
-
-    pub fn get(&self, kind: TargetKind) -> &T {
-        match kind {
-            TargetKind::Fsx => &self.fsx,
-            TargetKind::Ec2 => &self.ec2,
-            TargetKind::Efs => &self.efs,
-        }
-    }
-
-    pub fn get_mut(&mut self, kind: TargetKind) -> &mut T {
-        match kind {
-            TargetKind::Fsx => &mut self.fsx,
-            TargetKind::Ec2 => &mut self.ec2,
-            TargetKind::Efs => &mut self.efs,
-        }
-    }
-
-    /// Every kind's value, in [`TargetKind::ALL`]'s order.
-    pub fn values(&self) -> impl Iterator<Item = &T> {
-        TargetKind::ALL.into_iter().map(|kind| self.get(kind))
-    }
 }
 
 /// Targets of each kind worked on at once (each Distributed Map's MaxConcurrencyPath).
@@ -310,24 +274,42 @@ pub struct ReportEvent {
     pub execution_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Where each Map wrote its results: one location per kind, and the orphans'. Read strictly (a field it
+/// does not know is refused, naming it), as the report's event is.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultsPerKind {
-    pub fsx: ResultLocation,
-    pub ec2: ResultLocation,
-    pub efs: ResultLocation,
+    pub kinds: PerKind<ResultLocation>,
     /// The orphans' Map (absent from runs of versions before it).
-    #[serde(default)]
     pub orphans: Option<ResultLocation>,
 }
 
 impl ResultsPerKind {
     pub fn of(&self, kind: TargetKind) -> &ResultLocation {
-        match kind {
-            TargetKind::Fsx => &self.fsx,
-            TargetKind::Ec2 => &self.ec2,
-            TargetKind::Efs => &self.efs,
+        &self.kinds[kind]
+    }
+}
+
+impl<'de> Deserialize<'de> for ResultsPerKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct ResultsVisitor;
+        impl<'de> serde::de::Visitor<'de> for ResultsVisitor {
+            type Value = ResultsPerKind;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("each Map's results location: one per kind, and the orphans'")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<Self::Value, A::Error> {
+                let mut orphans = None;
+                let kinds = read_kinds(map, |key, map| match key.as_str() {
+                    "orphans" => {
+                        orphans = map.next_value()?;
+                        Ok(())
+                    }
+                    _ => Err(serde::de::Error::custom(format!("unknown field `{key}`, expected a kind or `orphans`"))),
+                })?;
+                Ok(ResultsPerKind { kinds, orphans })
+            }
         }
+        deserializer.deserialize_map(ResultsVisitor)
     }
 }
 
@@ -481,9 +463,29 @@ mod tests {
     }
 
     #[test]
+    fn the_report_event_reads_each_kinds_results_and_refuses_a_field_it_does_not_know() {
+        let at = |kind: &str| json!({"bucket": "b", "key": format!("results/r/{kind}/manifest.json")});
+        let mut results = json!({"fsx": at("fsx"), "ec2": at("ec2"), "efs": at("efs")});
+        let event = |results: &serde_json::Value| json!({"runId": "r", "results": results});
+        let read: ReportEvent = super::super::parse_event(event(&results)).unwrap();
+        assert_eq!(read.results.of(TargetKind::Efs).key, "results/r/efs/manifest.json");
+        assert_eq!(read.results.orphans, None);
+        results["orphans"] = at("orphans");
+        let read: ReportEvent = super::super::parse_event(event(&results)).unwrap();
+        assert_eq!(read.results.orphans.unwrap().key, "results/r/orphans/manifest.json");
+        results["ebs"] = at("ebs");
+        let err = super::super::parse_event::<ReportEvent>(event(&results)).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field.starts_with("results")), "{err}");
+        assert!(err.to_string().contains("unknown field `ebs`"), "{err}");
+        let err =
+            super::super::parse_event::<ReportEvent>(event(&json!({"fsx": at("fsx"), "ec2": at("ec2")}))).unwrap_err();
+        assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "results.efs"), "{err}");
+    }
+
+    #[test]
     fn inventory_and_report_keys_derive_from_the_run() {
         let inventory = Inventory::of_run("b", "snapmgmt-20261125T160000Z");
-        assert_eq!(inventory.keys.ec2, "inventory/snapmgmt-20261125T160000Z/ec2.json");
+        assert_eq!(inventory.keys[TargetKind::Ec2], "inventory/snapmgmt-20261125T160000Z/ec2.json");
         assert_eq!(report_key("r-1"), "reports/r-1.json");
         assert!(RunId::new("runId", "x:*").is_err());
         assert!(RunId::new("runId", "../etc").is_err());
