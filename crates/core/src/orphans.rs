@@ -51,19 +51,21 @@ pub async fn find_with_copies(
 /// The resources with backups of ours that are not among `current` (this run's targets and the tagged
 /// resources it skipped), in kind and id order.
 pub async fn find(sources: Sources<'_>, current: &BTreeSet<(TargetKind, String)>) -> Result<Vec<InventoryItem>> {
-    let efs = async {
-        match sources.vault {
+    let listed = futures::future::try_join_all(TargetKind::ALL.map(|kind| backed_up(kind, sources))).await?;
+    let backed_up: Vec<(TargetKind, BTreeSet<String>)> = TargetKind::ALL.into_iter().zip(listed).collect();
+    Ok(orphans_of(&backed_up, current))
+}
+
+/// The resources of one kind with backups of ours in `sources`.
+async fn backed_up(kind: TargetKind, sources: Sources<'_>) -> Result<BTreeSet<String>> {
+    match kind {
+        TargetKind::Fsx => aws::fsx::targets_of_our_backups(sources.fsx).await,
+        TargetKind::Ec2 => aws::ec2::targets_of_our_snapshots(sources.ec2).await,
+        TargetKind::Efs => match sources.vault {
             Some(vault) => aws::backup::resources_with_recovery_points(sources.backup, vault).await,
             None => Ok(BTreeSet::new()),
-        }
-    };
-    let (ebs, fsx, efs) = tokio::try_join!(
-        aws::ec2::targets_of_our_snapshots(sources.ec2),
-        aws::fsx::targets_of_our_backups(sources.fsx),
-        efs,
-    )?;
-    let backed_up = [(TargetKind::Ec2, ebs), (TargetKind::Fsx, fsx), (TargetKind::Efs, efs)];
-    Ok(orphans_of(&backed_up, current))
+        },
+    }
 }
 
 /// The resources of `backed_up` not among `current`.

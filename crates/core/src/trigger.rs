@@ -40,29 +40,21 @@ pub async fn run(
     event: &TriggerEvent,
     request_id: &str,
 ) -> Result<TriggerResult> {
-    let tag = &config.target_tag;
     // The DRY_RUN setting makes every run a dry run; an event can ask for one, never undo the setting.
     let dry_run = event.dry_run || config.dry_run;
-    // Independent enumerations, at once.
-    let (file_systems, volumes, instances, efs) = tokio::try_join!(
-        aws::fsx::list_file_systems(clients.fsx),
-        aws::fsx::list_volumes(clients.fsx),
-        aws::ec2::list_tagged_instances(clients.ec2, &tag.key, &tag.value),
-        aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value),
-    )?;
-    let (fsx, mut skipped) =
-        crate::fsx::targets::select(&file_systems, &volumes, tag, config.ontap_volumes_of_tagged_file_systems);
-    let (instances, skipped_instances) = select_ec2_targets(&instances, config.snapshot_mode);
-    skipped.extend(skipped_instances);
+    // Each kind's enumeration, at once.
+    let listed = futures::future::try_join_all(TargetKind::ALL.map(|kind| list_targets(kind, clients, config))).await?;
+    let mut targets = PerKind::<Vec<String>>::default();
+    let mut skipped = Vec::new();
+    for (kind, (ids, skipped_of_kind)) in TargetKind::ALL.into_iter().zip(listed) {
+        targets[kind] = ids;
+        skipped.extend(skipped_of_kind);
+    }
     for s in &skipped {
         info!(target_id = %s.id, reason = %s.reason, "skipped tagged resource");
     }
     let name = execution_name(event.time.as_deref(), request_id, dry_run);
     let inventory = Inventory::of_run(&config.inventory_bucket, &name);
-    let mut targets = PerKind::<Vec<String>>::default();
-    targets[TargetKind::Fsx] = fsx;
-    targets[TargetKind::Ec2] = instances;
-    targets[TargetKind::Efs] = efs;
     // Our backups of anything that is neither a target nor a skipped tagged resource: reported, and
     // cleaned when DELETE_ORPHANS allows, by their own Map.
     let current: std::collections::BTreeSet<(TargetKind, String)> = targets
@@ -133,6 +125,30 @@ pub async fn run(
         skipped,
         inventory,
     })
+}
+
+/// One kind's targets, and the tagged resources of that kind it will not back up (with why).
+async fn list_targets(
+    kind: TargetKind,
+    clients: TriggerClients<'_>,
+    config: &TriggerConfig,
+) -> Result<(Vec<String>, Vec<Skipped>)> {
+    let tag = &config.target_tag;
+    match kind {
+        TargetKind::Fsx => {
+            let (file_systems, volumes) =
+                tokio::try_join!(aws::fsx::list_file_systems(clients.fsx), aws::fsx::list_volumes(clients.fsx))?;
+            let ontap_volumes = config.ontap_volumes_of_tagged_file_systems;
+            Ok(crate::fsx::targets::select(&file_systems, &volumes, tag, ontap_volumes))
+        }
+        TargetKind::Ec2 => {
+            let instances = aws::ec2::list_tagged_instances(clients.ec2, &tag.key, &tag.value).await?;
+            Ok(select_ec2_targets(&instances, config.snapshot_mode))
+        }
+        TargetKind::Efs => {
+            Ok((aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value).await?, Vec::new()))
+        }
+    }
 }
 
 /// One kind's inventory: the JSON array of items its Distributed Map reads.

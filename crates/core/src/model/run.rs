@@ -17,12 +17,25 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// Every kind, in declaration order (a kind's index in a `PerKind` is its discriminant).
     pub const ALL: [TargetKind; 3] = [TargetKind::Fsx, TargetKind::Ec2, TargetKind::Efs];
 
     pub fn as_str(self) -> &'static str {
         self.info().name
     }
 }
+
+// A new variant fails to compile here until it is in ALL, in its declaration order.
+const _: () = {
+    let mut i = 0;
+    while i < TargetKind::ALL.len() {
+        assert!(TargetKind::ALL[i] as usize == i);
+        i += 1;
+    }
+    match TargetKind::Fsx {
+        TargetKind::Fsx | TargetKind::Ec2 | TargetKind::Efs => assert!(TargetKind::ALL.len() == 3),
+    }
+};
 
 /// One target of the inventory: what a Distributed Map reads as an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
