@@ -5,6 +5,7 @@
 #   local/.checks      checkov and parliament (the template's static checks), from requirements-checks.txt
 #   local/.cli         the AWS CLI, which the README's commands are tested through, from requirements-cli.txt
 #   local/node_modules asl-validator, from package-lock.json
+#   xfsprogs           mkfs.xfs, from Debian's packages, when the machine lacks it
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -21,6 +22,13 @@ venv() {
     "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
   echo "$want" >"$stamp"
 }
+
+# The instances' sandboxes (moto_ext/sandbox.py) format their data volumes as xfs too.
+if ! command -v mkfs.xfs >/dev/null; then
+  echo "setup: installing xfsprogs (mkfs.xfs) from Debian's packages" >&2
+  "$here/phase.sh" "install xfsprogs" bash -c \
+    'apt-get install -y -q xfsprogs >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q xfsprogs >/dev/null; }'
+fi
 
 venv "$here/.venv" "$here/requirements.txt"
 venv "$here/.tools" "$here/requirements-tools.txt"

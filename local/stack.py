@@ -1,6 +1,7 @@
 """Helpers over the local stack, for the seed script and the end-to-end tests: AWS clients aimed at the
 emulator, the emulator's control routes, and FSx resources made through the AWS API."""
 
+import contextlib
 import json
 import os
 import time
@@ -112,7 +113,8 @@ def backup_ids(fsx, fs_id: str) -> set:
 def create_instance(ec2, tagged: bool = True, volumes: int = 1, name: str = None, mode: str = None) -> str:
     """A running instance with `volumes` data volumes, tagged as a target or not, and with its own
     snapshot mode (`snapmgmt:SnapshotMode`) when given."""
-    image = ec2.describe_images()["Images"][0]["ImageId"]
+    # A Linux image (the document's Linux steps; moto's list begins with Windows ones).
+    image = next(i["ImageId"] for i in ec2.describe_images()["Images"] if i.get("Platform") != "windows")
     tags = [TARGET_TAG] if tagged else []
     if mode:
         tags.append({"Key": "snapmgmt:SnapshotMode", "Value": mode})
@@ -153,6 +155,31 @@ def create_snapshot(ec2, instance_id: str, age_days: float, ours: bool, run: str
 def script_next_automations(instance_id: str, outcomes: list, url: str = None) -> None:
     """Sets how the instance's next SSM automations end, e.g. [{"status": "Failed", "snapshots": True}]."""
     control("/moto-api/snapmgmt/ssm/next-automations", {"instanceId": instance_id, "outcomes": outcomes}, url)
+
+
+@contextlib.contextmanager
+def linux_sandbox(instance_id: str, volumes: list, binds: list = (), url: str = None):
+    """The instance runs its shell commands for real (moto_ext/sandbox.py), with `volumes` ({"mount", "fstype"})
+    mounted as its data file systems; thawed and gone at the end, whatever happened."""
+    body = {"instanceId": instance_id, "volumes": volumes, "binds": list(binds)}
+    control("/moto-api/snapmgmt/ec2/sandbox", body, url)
+    try:
+        yield
+    finally:
+        control("/moto-api/snapmgmt/ec2/sandbox", {"instanceId": instance_id, "remove": True}, url)
+        control("/moto-api/snapmgmt/ssm/snapshot-delay", {"instanceId": instance_id, "seconds": 0}, url)
+
+
+def in_sandbox(instance_id: str, commands: str, background: bool = False, url: str = None) -> dict:
+    """Runs commands in the instance's sandbox: {"exitCode", "stdout", "stderr"} (or, in the background, none)."""
+    body = {"instanceId": instance_id, "commands": commands, "background": background}
+    return control("/moto-api/snapmgmt/ec2/sandbox-run", body, url)
+
+
+def slow_snapshots(instance_id: str, seconds: float, error: str = None, url: str = None) -> None:
+    """The instance's CreateSnapshots step takes `seconds`, then fails with `error` when given."""
+    body = {"instanceId": instance_id, "seconds": seconds, "error": error}
+    control("/moto-api/snapmgmt/ssm/snapshot-delay", body, url)
 
 
 def snapshots(ec2, instance_id: str) -> list:

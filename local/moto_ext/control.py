@@ -5,6 +5,11 @@ POST /moto-api/snapmgmt/fsx/file-system  {"fileSystemId", "lifecycle"?}
 POST /moto-api/snapmgmt/fsx/next-backups {"fileSystemId", "outcomes": [{"lifecycle": "FAILED", "seconds": 5}]}
 POST /moto-api/snapmgmt/ec2/snapshot     {"snapshotId", "startTime"?, "state"?, "ownerId"?, "inUseBy"?}
 POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"status": "Failed", "snapshots": true}]}
+POST /moto-api/snapmgmt/ec2/sandbox    {"instanceId", "volumes": [{"mount", "fstype"}], "binds"?: [[from, to]]}: the
+     instance runs its shell commands for real (sandbox.py); {"instanceId", "remove": true}: thawed and gone
+POST /moto-api/snapmgmt/ec2/sandbox-run {"instanceId", "commands", "timeout"?, "background"?}: a command in it
+POST /moto-api/snapmgmt/ssm/snapshot-delay {"instanceId", "seconds", "error"?}: how long its CreateSnapshots step
+     takes, and (with "error") that it then fails
 POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
 POST /moto-api/snapmgmt/backup/recovery-points {"vault", "resourceArn", "points": [{"tags", "creationDate",
      "status"?, "inUse"?}]}: recovery points as jobs leave them, aged; "inUse" as while a restore reads one
@@ -22,6 +27,7 @@ Every body may also name "accountId" and "region" (default 123456789012 / us-eas
 
 import datetime
 import json
+import shlex
 
 from moto.backup.models import backup_backends
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -30,7 +36,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import backup, ec2, fsx, iam, sfn, ssm, throttle, validation
+from . import automation, backup, ec2, fsx, iam, sandbox, sfn, ssm, throttle, validation
 
 
 def _body(request) -> dict:
@@ -111,6 +117,38 @@ def ssm_next_automations(request, full_url, headers):
     body = _body(request)
     ssm.next_outcomes(_backend(ssm_backends, body))[body["instanceId"]] = list(body.get("outcomes", []))
     return _ok({"scripted": len(body.get("outcomes", []))})
+
+
+def ec2_sandbox(request, full_url, headers):
+    body = _body(request)
+    if body.get("remove"):
+        sandbox.destroy(body["instanceId"])
+        return _ok({"removed": body["instanceId"]})
+    made = sandbox.create(body["instanceId"], body["volumes"], body.get("binds"))
+    return _ok({"instanceId": made.instance_id, "mounts": made.mountinfo()})
+
+
+def ec2_sandbox_run(request, full_url, headers):
+    body = _body(request)
+    instance = sandbox.of(body["instanceId"])
+    if instance is None:
+        return _error(400, f"{body['instanceId']} has no sandbox")
+    if body.get("background"):
+        # A process that outlives this request (a writer the test follows): nohup'd, its output discarded.
+        instance.run(f"setsid nohup bash -c {shlex.quote(body['commands'])} >/dev/null 2>&1 &", 10)
+        return _ok({"started": True})
+    code, out, err = instance.run(body["commands"], float(body.get("timeout", 30)))
+    return _ok({"exitCode": code, "stdout": out, "stderr": err})
+
+
+def ssm_snapshot_delay(request, full_url, headers):
+    body = _body(request)
+    automation.snapshot_delays[body["instanceId"]] = float(body["seconds"])
+    if body.get("error"):
+        automation.snapshot_errors[body["instanceId"]] = body["error"]
+    else:
+        automation.snapshot_errors.pop(body["instanceId"], None)
+    return _ok({"seconds": automation.snapshot_delays[body["instanceId"]]})
 
 
 def backup_next_jobs(request, full_url, headers):
@@ -236,6 +274,9 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
     "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,
+    "{0}/moto-api/snapmgmt/ec2/sandbox": ec2_sandbox,
+    "{0}/moto-api/snapmgmt/ec2/sandbox-run": ec2_sandbox_run,
+    "{0}/moto-api/snapmgmt/ssm/snapshot-delay": ssm_snapshot_delay,
     "{0}/moto-api/snapmgmt/backup/recovery-points": backup_recovery_points,
     "{0}/moto-api/snapmgmt/ec2/next-copies": ec2_next_copies,
     "{0}/moto-api/snapmgmt/iam/principals": iam_principals,

@@ -1,27 +1,24 @@
 """SSM Automation, enough of it for snapmgmt's EBS snapshot document, on moto's SSM and EC2 models.
 
 moto 5.2 has no StartAutomationExecution or GetAutomationExecution. Here an execution is a record whose
-status goes InProgress -> its outcome after SNAPMGMT_EMULATOR_AUTOMATION_SECONDS. When it ends, it performs
-the document's snapshot step: the `aws:executeAwsApi` step calling ec2 CreateSnapshots, with the document's
-{{ parameters }} filled in, against moto's EC2, so the snapshots really appear, tagged as the step says.
-Other steps (aws:runCommand: pre/post scripts, freeze, thaw) need an instance agent and are not run.
-A test scripts the outcomes of an instance's next executions, e.g. fail the first two.
+status goes InProgress -> its outcome once its steps have run (automation.py: the API steps against moto's EC2,
+the shell steps in the instance's sandbox when it has one) and SNAPMGMT_EMULATOR_AUTOMATION_SECONDS have passed.
+A test scripts the outcomes of an instance's next executions, e.g. fail the first two (with "snapshots": the
+steps run first, so the snapshots appear; without, they do not run).
 """
 
 import json
 import os
-import re
 import time
 import uuid
 
 import yaml
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
-from moto.ec2.models import ec2_backends
 from moto.ssm import responses
 from moto.ssm.exceptions import SSMException
 
-from . import iam
+from . import automation
 
 AUTOMATION_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_AUTOMATION_SECONDS", "1"))
 FINAL = ("Success", "Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Exited", "Rejected")
@@ -46,53 +43,21 @@ def _document_content(backend, name: str) -> dict:
     return json.loads(document.content) if document.document_format == "JSON" else yaml.safe_load(document.content)
 
 
-def _fill(value, parameters: dict):
-    """The value with every {{ Name }} replaced by the parameter's (first) value."""
-    if isinstance(value, str):
-        return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(parameters.get(m.group(1), [""])[0]), value)
-    if isinstance(value, list):
-        return [_fill(v, parameters) for v in value]
-    if isinstance(value, dict):
-        return {k: _fill(v, parameters) for k, v in value.items()}
-    return value
-
-
-def _take_snapshots(backend, execution: dict) -> dict:
-    """Runs the document's first CreateSnapshots step; its outputs, as SSM names them: {"<step>.SnapshotIds": [...]}."""
-    steps = _document_content(backend, execution["DocumentName"]).get("mainSteps", [])
-    step = next(
-        (s for s in steps if s.get("action") == "aws:executeAwsApi" and s["inputs"].get("Api") == "CreateSnapshots"),
-        None,
-    )
-    if step is None:
-        return {}
-    inputs = _fill(step["inputs"], execution["Parameters"])
-    tags = {t["Key"]: t["Value"] for spec in inputs.get("TagSpecifications", []) for t in spec.get("Tags", [])}
-    # The step runs as the role the automation was given.
-    role = (execution["Parameters"].get("AutomationAssumeRole") or [None])[0]
-    if iam.governs(role):
-        instance = inputs["InstanceSpecification"]["InstanceId"]
-        for action, resource, context in iam.create_snapshots_authorizations(instance, tags):
-            iam.authorize(role, action, resource, context)
-    ec2 = ec2_backends[backend.account_id][backend.region_name]
-    snapshots = ec2.create_snapshots(inputs["InstanceSpecification"], inputs.get("Description", ""), tags)
-    return {f"{step['name']}.SnapshotIds": [s.id for s in snapshots]}
-
-
 def _advance(backend, execution: dict) -> None:
-    """Ends the execution when its time is up: takes the snapshots, then sets the scripted outcome."""
+    """Ends the execution when its time is up and its steps have run: the steps' status, or the scripted one."""
     if execution["AutomationExecutionStatus"] in FINAL or time.time() < execution["ready_at"]:
         return
+    if "done" in execution and not execution["done"].is_set():
+        return
     outcome = execution["outcome"]
-    if outcome.get("snapshots", outcome["status"] == "Success"):
-        try:
-            execution["Outputs"] = _take_snapshots(backend, execution)
-        except Exception as error:  # the step failed as the real one would: the execution fails
-            outcome = {"status": "Failed", "message": f"Step CreateSnapshots failed: {error}"}
-    execution["AutomationExecutionStatus"] = outcome["status"]
+    status = outcome["status"]
+    if status == "Success" and execution.get("status") == "Failed":
+        status = "Failed"  # a step failed: the automation did
+    execution["AutomationExecutionStatus"] = status
     execution["ExecutionEndTime"] = utcnow()
-    if outcome["status"] != "Success":
-        execution["FailureMessage"] = outcome.get("message", "Step failed (emulator).")
+    if status != "Success":
+        message = outcome.get("message") or execution.get("FailureMessage")
+        execution["FailureMessage"] = message or "Step failed (emulator)."
 
 
 def start_automation_execution(self):
@@ -107,6 +72,10 @@ def start_automation_execution(self):
             if known["DocumentName"] != name or known["Parameters"] != parameters:
                 raise SSMException("IdempotentParameterMismatch", "The ClientToken was used with other parameters.")
             return ActionResult({"AutomationExecutionId": known["AutomationExecutionId"]})
+    try:
+        automation.parameters_with_defaults(_document_content(self.ssm_backend, name), parameters)
+    except ValueError as error:
+        raise SSMException("InvalidAutomationExecutionParametersException", str(error)) from None
     instance = (parameters.get("InstanceId") or [""])[0]
     scripted = next_outcomes(self.ssm_backend).get(instance) or []
     outcome = scripted.pop(0) if scripted else {"status": "Success"}
@@ -123,6 +92,9 @@ def start_automation_execution(self):
         "outcome": outcome,
     }
     state["executions"][execution["AutomationExecutionId"]] = execution
+    # The steps run unless the test scripted an end without snapshots (the run failed before them).
+    if outcome.get("snapshots", outcome["status"] == "Success"):
+        automation.start(self.ssm_backend, execution, _document_content(self.ssm_backend, name))
     if token:
         state["tokens"][token.lower()] = execution
     return ActionResult({"AutomationExecutionId": execution["AutomationExecutionId"]})
@@ -134,7 +106,7 @@ def get_automation_execution(self):
     if execution is None:
         raise SSMException("AutomationExecutionNotFoundException", f"Automation execution {execution_id} not found")
     _advance(self.ssm_backend, execution)
-    public = {k: v for k, v in execution.items() if k not in ("ready_at", "outcome")}
+    public = {k: v for k, v in execution.items() if k not in ("ready_at", "outcome", "done", "status")}
     return ActionResult({"AutomationExecution": public})
 
 

@@ -14,7 +14,7 @@ pub use cleanup::{CleanupConfig, RetentionConfig, DEFAULT_MAX_DELETE_PERCENT};
 pub use copy::CopySettings;
 pub use efs_backup::EfsBackupConfig;
 pub use report::{ReportConfig, DEFAULT_STALE_AFTER_HOURS};
-pub use snapshot::SnapshotConfig;
+pub use snapshot::{SnapshotConfig, MAX_FREEZE_SECONDS};
 pub use trigger::{TargetTag, TriggerConfig, DEFAULT_TAG_KEY, DEFAULT_TAG_VALUE};
 
 use crate::error::{Error, Result};

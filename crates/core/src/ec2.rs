@@ -18,8 +18,8 @@ use crate::model::{
 };
 use crate::retention::{BackupInfo, BackupState};
 use crate::tags::{
-    self, APP_CONSISTENT_KEY, ATTEMPT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, SNAPSHOT_MODE_KEY,
-    TARGET_ID_KEY,
+    self, APP_CONSISTENT_KEY, ATTEMPT_KEY, CONSISTENCY_KEY, FREEZE_TIMEOUT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE,
+    RUN_ID_KEY, SNAPSHOT_MODE_KEY, TARGET_ID_KEY,
 };
 
 /// The clients of the EC2 path.
@@ -40,7 +40,9 @@ pub async fn snapshot_instance(
 ) -> Result<SnapshotEbsResult> {
     let instance = event.instance_id.as_str();
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let mode = snapshot_mode(config, instance, &ec2_api::instance_tags(clients.ec2, instance).await?)?;
+    let instance_tags = ec2_api::instance_tags(clients.ec2, instance).await?;
+    let mode = snapshot_mode(config, instance, &instance_tags)?;
+    let freeze_timeout = freeze_timeout(config, instance, &instance_tags)?.map(|s| s.to_string());
     let mut result = SnapshotEbsResult {
         instance_id: instance.to_string(),
         mode,
@@ -82,6 +84,7 @@ pub async fn snapshot_instance(
             ];
             parameters.extend(config.pre_script.as_deref().map(|s| ("PreScript", s)));
             parameters.extend(config.post_script.as_deref().map(|s| ("PostScript", s)));
+            parameters.extend(freeze_timeout.as_deref().map(|s| ("FreezeTimeoutSeconds", s)));
             let token = run.uuid(instance, event.attempt);
             let id = ssm_api::start_automation(clients.ssm, &config.document_name, &parameters, &token).await?;
             result.automation_execution_id = Some(id);
@@ -181,6 +184,39 @@ pub fn snapshot_mode(
     }
 }
 
+/// The instance's own auto-thaw, from its `snapmgmt:FreezeTimeoutSeconds` tag (1 to 600), else the setting's.
+pub fn freeze_timeout(
+    config: &SnapshotConfig,
+    instance_id: &str,
+    instance_tags: &[aws_sdk_ec2::types::Tag],
+) -> Result<Option<u32>> {
+    let max = crate::config::MAX_FREEZE_SECONDS;
+    match tag(instance_tags, FREEZE_TIMEOUT_KEY) {
+        None => Ok(config.freeze_timeout_seconds),
+        Some(value) => match value.trim().parse::<u32>() {
+            Ok(seconds) if (1..=max).contains(&seconds) => Ok(Some(seconds)),
+            _ => Err(Error::InvalidTag {
+                resource: instance_id.to_string(),
+                key: FREEZE_TIMEOUT_KEY,
+                value: value.to_string(),
+                reason: format!("must be a whole number of seconds from 1 to {max}"),
+            }),
+        },
+    }
+}
+
+/// How consistent a completed set is, from the automation's outputs: the document's thaw step ends with
+/// `snapmgmt-consistency=<app|auto-thawed|crash|freeze-failed>`. No such line (a Windows instance, whose VSS
+/// steps report none, or a thaw that did not run) is not a claim of consistency: `unknown`.
+pub fn consistency_of(outputs: &[String]) -> &str {
+    outputs
+        .iter()
+        .flat_map(|output| output.lines())
+        .filter_map(|line| line.trim().strip_prefix("snapmgmt-consistency="))
+        .find(|value| ["app", "auto-thawed", "crash", "freeze-failed"].contains(value))
+        .unwrap_or("unknown")
+}
+
 /// Has the snapshot run finished? Ready once the automation (if any) succeeded and every snapshot of
 /// the set is completed; Failed when the automation failed or a snapshot is in error.
 /// A completed set is then labelled (see [`label_set`]).
@@ -189,11 +225,12 @@ pub async fn check_snapshot_run(
     check: &Ec2SnapshotCheck,
     copy_tags: &tags::CopyTags,
 ) -> Result<CheckResult> {
-    let (mut result, snapshots) = snapshot_run_status(clients, check).await?;
+    let (mut result, snapshots, consistency) = snapshot_run_status(clients, check).await?;
     crate::metrics::backup_finished("ec2", &check.instance_id, result.status, None);
     if result.status == CheckStatus::Ready {
+        result.detail.push_str(&format!("; consistency {consistency}"));
         // A label is an explanation, not the backup: the set stays good without it, and the log says why.
-        if let Err(e) = label_set(clients.ec2, &check.instance_id, &snapshots, copy_tags).await {
+        if let Err(e) = label_set(clients.ec2, &check.instance_id, &snapshots, copy_tags, &consistency).await {
             tracing::warn!(instance_id = %check.instance_id, error = %e, "the snapshot set was not labelled");
             result.detail.push_str(&format!("; not labelled: {e}"));
         }
@@ -201,14 +238,16 @@ pub async fn check_snapshot_run(
     Ok(result)
 }
 
-/// Names each snapshot of a completed set by its instance and device (`web-1 (i-0123...) /dev/sdf`), and
-/// copies the instance's allow-listed tags onto it, so that a restore after the instance is gone still
+/// Names each snapshot of a completed set by its instance and device (`web-1 (i-0123...) /dev/sdf`), says
+/// how consistent it is (`snapmgmt:AppConsistent` raised to `true` only for `app`, and `snapmgmt:Consistency`),
+/// and copies the instance's allow-listed tags onto it, so that a restore after the instance is gone still
 /// knows what each snapshot was. One CreateTags per snapshot (the names differ); tagging again is harmless.
 pub async fn label_set(
     ec2: &Ec2Client,
     instance_id: &str,
     snapshots: &[aws_sdk_ec2::types::Snapshot],
     copy_tags: &tags::CopyTags,
+    consistency: &str,
 ) -> Result<()> {
     let instance = ec2_api::describe_instance(ec2, instance_id).await?;
     let instance_tags = ec2_api::tag_map(instance.tags());
@@ -227,7 +266,9 @@ pub async fn label_set(
             instance_id,
             device_of.get(volume).copied().unwrap_or(volume),
         );
-        let tags = [copied.as_slice(), &[(NAME_KEY, name.as_str())]].concat();
+        let app_consistent = if consistency == "app" { "true" } else { "false" };
+        let ours = [(NAME_KEY, name.as_str()), (APP_CONSISTENT_KEY, app_consistent), (CONSISTENCY_KEY, consistency)];
+        let tags = [copied.as_slice(), &ours].concat();
         ec2_api::tag_snapshot(ec2, id, &tags).await?;
     }
     Ok(())
@@ -248,7 +289,7 @@ pub fn snapshot_name(instance_name: Option<&str>, instance_id: &str, device: &st
 async fn snapshot_run_status(
     clients: Clients<'_>,
     check: &Ec2SnapshotCheck,
-) -> Result<(CheckResult, Vec<aws_sdk_ec2::types::Snapshot>)> {
+) -> Result<(CheckResult, Vec<aws_sdk_ec2::types::Snapshot>, String)> {
     let next_attempt = check.attempt.saturating_add(1);
     let answer = |status, detail: String, ids: Vec<String>| CheckResult {
         status,
@@ -257,6 +298,8 @@ async fn snapshot_run_status(
         snapshot_ids: Some(ids),
     };
     let mut ids = check.snapshot_ids.clone().unwrap_or_default();
+    // The direct mode freezes nothing.
+    let mut consistency = "crash".to_string();
     if let Some(execution_id) = &check.automation_execution_id {
         let execution = ssm_api::get_automation(clients.ssm, execution_id).await?;
         let status = execution.automation_execution_status().cloned().unwrap_or_else(|| "Unknown".into());
@@ -268,20 +311,30 @@ async fn snapshot_run_status(
             .filter(|(name, _)| name.ends_with(".SnapshotIds"))
             .flat_map(|(_, values)| values.iter().cloned())
             .collect();
+        let thaw: Vec<String> = execution
+            .outputs()
+            .into_iter()
+            .flatten()
+            .filter(|(name, _)| name.ends_with(".Output"))
+            .flat_map(|(_, values)| values.iter().cloned())
+            .collect();
+        consistency = consistency_of(&thaw).to_string();
         let detail = format!("automation {execution_id} is {}", status.as_str());
         match automation_status(&status) {
             CheckStatus::Ready => {}
             CheckStatus::Failed => {
                 let reason = execution.failure_message().unwrap_or("no failure message");
-                return Ok((answer(CheckStatus::Failed, format!("{detail}: {reason}"), ids), Vec::new()));
+                return Ok((answer(CheckStatus::Failed, format!("{detail}: {reason}"), ids), Vec::new(), consistency));
             }
-            CheckStatus::InProgress => return Ok((answer(CheckStatus::InProgress, detail, ids), Vec::new())),
+            CheckStatus::InProgress => {
+                return Ok((answer(CheckStatus::InProgress, detail, ids), Vec::new(), consistency))
+            }
         }
     }
     ids.sort();
     if ids.is_empty() {
         let detail = format!("no snapshots of {} were made", check.instance_id);
-        return Ok((answer(CheckStatus::Failed, detail, ids), Vec::new()));
+        return Ok((answer(CheckStatus::Failed, detail, ids), Vec::new(), consistency));
     }
     let snapshots = ec2_api::describe_snapshots(clients.ec2, &ids).await?;
     let states: Vec<BackupState> = snapshots.iter().map(|s| ec2_api::snapshot_info(s).state).collect();
@@ -293,7 +346,7 @@ async fn snapshot_run_status(
         CheckStatus::InProgress
     };
     let detail = format!("{} snapshots of {}: {:?}", ids.len(), check.instance_id, status);
-    Ok((answer(status, detail, ids), snapshots))
+    Ok((answer(status, detail, ids), snapshots, consistency))
 }
 
 /// The cleanup engine's view of EBS: an instance's snapshots, found by our tags (a snapshot records its

@@ -10,8 +10,14 @@ pub const TARGET_ID_KEY: &str = "snapmgmt:TargetId";
 pub const RUN_ID_KEY: &str = "snapmgmt:RunId";
 /// Which attempt of a run made an EBS snapshot: a retry replaces the sets of earlier attempts.
 pub const ATTEMPT_KEY: &str = "snapmgmt:Attempt";
-/// Whether an EBS set was taken with I/O frozen (ssm mode) or crash-consistent only (direct).
+/// Whether an EBS set was taken with every data file system frozen until the snapshots were requested:
+/// `false` at creation, raised to `true` by check-in-progress only when the document's thaw says the freeze
+/// held. `snapmgmt:Consistency` says why: `app`, `crash` (nothing to freeze, the direct mode, or a failed
+/// pre-script), `auto-thawed` (the freeze ended before the thaw step), `freeze-failed`.
 pub const APP_CONSISTENT_KEY: &str = "snapmgmt:AppConsistent";
+pub const CONSISTENCY_KEY: &str = "snapmgmt:Consistency";
+/// On an instance: its own auto-thaw, in seconds, over the FREEZE_TIMEOUT_SECONDS setting.
+pub const FREEZE_TIMEOUT_KEY: &str = "snapmgmt:FreezeTimeoutSeconds";
 /// On an instance: its snapshot mode (`ssm` or `direct`), over the SNAPSHOT_MODE setting.
 pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
 /// A resource's own retention policy, in the compact form (`daily=7 weekly=4`, `days=30`).
@@ -22,8 +28,16 @@ pub const SOURCE_ID_KEY: &str = "snapmgmt:SourceId";
 pub const SOURCE_REGION_KEY: &str = "snapmgmt:SourceRegion";
 
 /// Every key snapmgmt writes on the backups it makes.
-pub const BACKUP_KEYS: [&str; 7] =
-    [MANAGED_BY_KEY, TARGET_ID_KEY, RUN_ID_KEY, ATTEMPT_KEY, APP_CONSISTENT_KEY, SOURCE_ID_KEY, SOURCE_REGION_KEY];
+pub const BACKUP_KEYS: [&str; 8] = [
+    MANAGED_BY_KEY,
+    TARGET_ID_KEY,
+    RUN_ID_KEY,
+    ATTEMPT_KEY,
+    APP_CONSISTENT_KEY,
+    CONSISTENCY_KEY,
+    SOURCE_ID_KEY,
+    SOURCE_REGION_KEY,
+];
 
 /// The Description of an EBS snapshot snapmgmt takes. Unlike a tag, it is fixed at creation: it names the
 /// instance and the run, and a snapshot counts as ours, and of that instance, only when it agrees with the

@@ -21,6 +21,7 @@ fn config(mode: SnapshotMode, document_name: &str) -> Result<SnapshotConfig> {
         exclude_boot_volume: false,
         pre_script: None,
         post_script: None,
+        freeze_timeout_seconds: None,
     })
 }
 

@@ -436,9 +436,13 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
     let name = unique("snapshot-document");
     let content = serde_json::json!({
         "schemaVersion": "0.3",
-        "parameters": {"InstanceId": {"type": "String"}, "ExecutionId": {"type": "String"},
-                       "Attempt": {"type": "String"}, "ExcludeBootVolume": {"type": "Boolean"},
-                       "AutomationAssumeRole": {"type": "String"}},
+        // A parameter without a default is required, as AWS holds it at the start.
+        "parameters": {"InstanceId": {"type": "String"}, "ExecutionId": {"type": "String", "default": "run"},
+                       "Attempt": {"type": "String", "default": "0"},
+                       "ExcludeBootVolume": {"type": "Boolean", "default": false},
+                       "AutomationAssumeRole": {"type": "String", "default": ""}},
+        // Only what the document declares comes back in the execution's Outputs.
+        "outputs": ["CreateSnapshots.SnapshotIds"],
         "mainSteps": [{
             "name": "CreateSnapshots", "action": "aws:executeAwsApi",
             "inputs": {"Service": "ec2", "Api": "CreateSnapshots",
@@ -446,6 +450,7 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
                        "TagSpecifications": [{"ResourceType": "snapshot", "Tags": [
                            {"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": "{{ InstanceId }}"},
                            {"Key": "snapmgmt:RunId", "Value": "{{ ExecutionId }}"}, {"Key": "snapmgmt:Attempt", "Value": "{{ Attempt }}"}]}]},
+            "outputs": [{"Name": "SnapshotIds", "Selector": "$.Snapshots..SnapshotId", "Type": "StringList"}],
             "isEnd": true}]
     });
     ssm.create_document()

@@ -3,6 +3,9 @@
 use super::{flag, invalid, snapshot_mode, Env, Source};
 use crate::error::Result;
 
+/// The longest auto-thaw a setting or tag may ask for: ten minutes of an instance's writes held.
+pub const MAX_FREEZE_SECONDS: u32 = 600;
+
 /// Settings of snapshot-ebs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotConfig {
@@ -15,6 +18,9 @@ pub struct SnapshotConfig {
     /// Commands run before the freeze and after the thaw (ssm mode); the document's defaults when None.
     pub pre_script: Option<String>,
     pub post_script: Option<String>,
+    /// FREEZE_TIMEOUT_SECONDS (1 to 600): the auto-thaw of the document's Linux freeze; the document's 60 s
+    /// when None. An instance's `snapmgmt:FreezeTimeoutSeconds` tag overrides it.
+    pub freeze_timeout_seconds: Option<u32>,
 }
 
 impl SnapshotConfig {
@@ -37,6 +43,10 @@ impl SnapshotConfig {
             exclude_boot_volume,
             pre_script: src.get("PRE_SCRIPT").filter(|s| !s.trim().is_empty()),
             post_script: src.get("POST_SCRIPT").filter(|s| !s.trim().is_empty()),
+            freeze_timeout_seconds: match src.get("FREEZE_TIMEOUT_SECONDS").filter(|s| !s.trim().is_empty()) {
+                Some(v) => Some(super::parse_number("FREEZE_TIMEOUT_SECONDS", &v, 1, MAX_FREEZE_SECONDS)?),
+                None => None,
+            },
         })
     }
 

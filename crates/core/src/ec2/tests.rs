@@ -12,6 +12,7 @@ fn an_instance_tag_chooses_its_snapshot_mode() {
         exclude_boot_volume: false,
         pre_script: None,
         post_script: None,
+        freeze_timeout_seconds: None,
     };
     let tagged = |v: &str| vec![aws_sdk_ec2::types::Tag::builder().key(SNAPSHOT_MODE_KEY).value(v).build()];
     assert_eq!(snapshot_mode(&config, "i-0123456789abcdef0", &[]).unwrap(), SnapshotMode::Ssm);
@@ -19,6 +20,41 @@ fn an_instance_tag_chooses_its_snapshot_mode() {
     let err = snapshot_mode(&config, "i-0123456789abcdef0", &tagged("vss")).unwrap_err();
     assert!(err.to_string().contains(SNAPSHOT_MODE_KEY) && err.to_string().contains("vss"), "{err}");
     assert_eq!(err.kind(), "InvalidTag", "a bad tag is the instance's, not a setting");
+}
+
+#[test]
+fn an_instance_tag_sets_its_own_auto_thaw_within_ten_minutes() {
+    let config = SnapshotConfig {
+        mode: SnapshotMode::Ssm,
+        document_name: "doc".into(),
+        automation_role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        exclude_boot_volume: false,
+        pre_script: None,
+        post_script: None,
+        freeze_timeout_seconds: Some(30),
+    };
+    let tagged = |v: &str| vec![aws_sdk_ec2::types::Tag::builder().key(FREEZE_TIMEOUT_KEY).value(v).build()];
+    let instance = "i-0123456789abcdef0";
+    assert_eq!(freeze_timeout(&config, instance, &[]).unwrap(), Some(30));
+    assert_eq!(freeze_timeout(&config, instance, &tagged("5")).unwrap(), Some(5));
+    for bad in ["0", "601", "ten", "-1"] {
+        let err = freeze_timeout(&config, instance, &tagged(bad)).unwrap_err();
+        assert_eq!(err.kind(), "InvalidTag", "{bad}");
+        assert!(err.to_string().contains(FREEZE_TIMEOUT_KEY), "{err}");
+    }
+}
+
+#[test]
+fn a_set_is_app_consistent_only_when_the_thaw_says_the_freeze_held() {
+    let out = |text: &str| vec![text.to_string()];
+    assert_eq!(consistency_of(&out("frozen: /data\nsnapmgmt-consistency=app\n")), "app");
+    assert_eq!(consistency_of(&out("snapmgmt-consistency=auto-thawed")), "auto-thawed");
+    assert_eq!(consistency_of(&out("snapmgmt-consistency=crash")), "crash");
+    assert_eq!(consistency_of(&out("snapmgmt-consistency=freeze-failed")), "freeze-failed");
+    // No report, or one it does not know, claims nothing.
+    assert_eq!(consistency_of(&[]), "unknown");
+    assert_eq!(consistency_of(&out("")), "unknown");
+    assert_eq!(consistency_of(&out("snapmgmt-consistency=great")), "unknown");
 }
 
 #[test]
