@@ -197,8 +197,8 @@ EC2 = Kind(
     copy_comment="Starts the copies not under way yet (each snapshot once, whoever asks again) and says how they "
     "are doing.",
     copy_result_extra=[],
-    item_state={"retry": {"count": 0}, "snapshot": {"snapshotIds": []}, "poll": {"attempt": 0}},
-    result_extra={"retries.$": "$.retry.count"},
+    item_state={"retry": {"count": 0}, "snapshot": {"snapshotIds": [], "consistency": None}, "poll": {"attempt": 0}},
+    result_extra={"retries.$": "$.retry.count", "consistency.$": "$.snapshot.consistency"},
 )
 
 EFS = Kind(
@@ -314,7 +314,7 @@ def ec2_backup_phase(k):
             "$.poll",
             "ExecutionStatus",
             k.failed,
-            payload_selector([*POLL_RESULT, "snapshotIds"]),
+            payload_selector([*POLL_RESULT, "snapshotIds", "consistency"]),
         ),
         "ExecutionStatus": {
             "Type": "Choice",
@@ -346,7 +346,7 @@ def ec2_backup_phase(k):
         "Ec2SnapshotTimeout": failure("SnapshotTimeout", "$.poll.detail", k.failed),
         "Success": {
             "Type": "Pass",
-            "Parameters": {"snapshotIds.$": "$.poll.snapshotIds"},
+            "Parameters": {"snapshotIds.$": "$.poll.snapshotIds", "consistency.$": "$.poll.consistency"},
             "ResultPath": "$.snapshot",
             "Next": k.cleanup_state,
         },

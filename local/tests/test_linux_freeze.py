@@ -83,6 +83,8 @@ def test_the_data_file_systems_are_frozen_while_the_snapshots_are_requested_and_
         summary = run()
 
         assert summary["status"] == "SUCCEEDED", summary
+        # The run's report says it, per instance.
+        assert target(summary, instance)["consistency"] == "app"
         created = target(summary, instance)["created"]
         new = ec2.describe_snapshots(SnapshotIds=created)["Snapshots"]
         assert {(tag(s, "snapmgmt:AppConsistent"), tag(s, "snapmgmt:Consistency")) for s in new} == {("true", "app")}
@@ -176,8 +178,8 @@ def test_a_failing_pre_script_takes_the_set_crash_consistent_or_fails_the_run(aw
                 "InstanceId": [instance],
                 "AutomationAssumeRole": [role],
                 "ExecutionId": ["run-pre-script"],
-                "PreScript": ["echo stopping the service; exit 3"],
-                "PostScript": ["echo post > /run/post-script-ran"],
+                "PreScriptLinux": ["echo stopping the service; exit 3"],
+                "PostScriptLinux": ["echo post > /run/post-script-ran"],
                 "OnPreScriptFailure": [on_failure],
             },
         )

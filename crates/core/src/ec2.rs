@@ -82,8 +82,8 @@ pub async fn snapshot_instance(
                 ("Attempt", attempt.as_str()),
                 ("ExcludeBootVolume", exclude.as_str()),
             ];
-            parameters.extend(config.pre_script.as_deref().map(|s| ("PreScript", s)));
-            parameters.extend(config.post_script.as_deref().map(|s| ("PostScript", s)));
+            let scripts = config.scripts.document_parameters();
+            parameters.extend(scripts.iter().map(|(name, value)| (*name, value.as_str())));
             parameters.extend(freeze_timeout.as_deref().map(|s| ("FreezeTimeoutSeconds", s)));
             let token = run.uuid(instance, event.attempt);
             let id = ssm_api::start_automation(clients.ssm, &config.document_name, &parameters, &token).await?;
@@ -228,7 +228,7 @@ pub async fn check_snapshot_run(
     let (mut result, snapshots, consistency) = snapshot_run_status(clients, check).await?;
     crate::metrics::backup_finished("ec2", &check.instance_id, result.status, None);
     if result.status == CheckStatus::Ready {
-        result.detail.push_str(&format!("; consistency {consistency}"));
+        result.consistency = Some(consistency.clone());
         // A label is an explanation, not the backup: the set stays good without it, and the log says why.
         if let Err(e) = label_set(clients.ec2, &check.instance_id, &snapshots, copy_tags, &consistency).await {
             tracing::warn!(instance_id = %check.instance_id, error = %e, "the snapshot set was not labelled");
@@ -296,6 +296,7 @@ async fn snapshot_run_status(
         attempt: next_attempt,
         detail,
         snapshot_ids: Some(ids),
+        consistency: None,
     };
     let mut ids = check.snapshot_ids.clone().unwrap_or_default();
     // The direct mode freezes nothing.

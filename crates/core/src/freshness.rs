@@ -106,6 +106,7 @@ mod tests {
             dry_run: false,
             created: if created { vec!["backup-1".into()] } else { Vec::new() },
             retries: 0,
+            consistency: None,
             orphan: false,
             region: None,
             cleanup: None,

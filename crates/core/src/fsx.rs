@@ -39,7 +39,7 @@ pub async fn check_backup_in_progress(client: &Client, file_system_id: &str, att
     } else {
         (CheckStatus::InProgress, format!("in progress: {}", busy.join(", ")))
     };
-    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail, snapshot_ids: None })
+    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail, snapshot_ids: None, consistency: None })
 }
 
 /// Has this backup become AVAILABLE?
@@ -57,7 +57,7 @@ pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u
         detail.push_str(": ");
         detail.push_str(message);
     }
-    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail, snapshot_ids: None })
+    Ok(CheckResult { status, attempt: attempt.saturating_add(1), detail, snapshot_ids: None, consistency: None })
 }
 
 /// Takes a backup of one file system or ONTAP volume, tagged as ours at creation. The token derives from

@@ -19,8 +19,7 @@ fn config(mode: SnapshotMode, document_name: &str) -> Result<SnapshotConfig> {
         document_name: document_name.to_string(),
         automation_role_arn: format!("arn:aws:iam::{}:role/snapmgmt-test", kit::ACCOUNT_ID),
         exclude_boot_volume: false,
-        pre_script: None,
-        post_script: None,
+        scripts: Default::default(),
         freeze_timeout_seconds: None,
     })
 }

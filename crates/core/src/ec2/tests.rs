@@ -10,8 +10,7 @@ fn an_instance_tag_chooses_its_snapshot_mode() {
         document_name: "doc".into(),
         automation_role_arn: "arn:aws:iam::123456789012:role/r".into(),
         exclude_boot_volume: false,
-        pre_script: None,
-        post_script: None,
+        scripts: Default::default(),
         freeze_timeout_seconds: None,
     };
     let tagged = |v: &str| vec![aws_sdk_ec2::types::Tag::builder().key(SNAPSHOT_MODE_KEY).value(v).build()];
@@ -29,8 +28,7 @@ fn an_instance_tag_sets_its_own_auto_thaw_within_ten_minutes() {
         document_name: "doc".into(),
         automation_role_arn: "arn:aws:iam::123456789012:role/r".into(),
         exclude_boot_volume: false,
-        pre_script: None,
-        post_script: None,
+        scripts: Default::default(),
         freeze_timeout_seconds: Some(30),
     };
     let tagged = |v: &str| vec![aws_sdk_ec2::types::Tag::builder().key(FREEZE_TIMEOUT_KEY).value(v).build()];

@@ -114,4 +114,8 @@ pub struct CheckResult {
     /// For an EBS snapshot run: the snapshots it made (so far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_ids: Option<Vec<String>>,
+    /// For a completed EBS set: how consistent it is (`app`, `crash`, `auto-thawed`, `freeze-failed`,
+    /// `unknown`); null otherwise. Always written: the workflow reads it into the target's result.
+    #[serde(default)]
+    pub consistency: Option<String>,
 }
