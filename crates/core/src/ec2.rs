@@ -304,22 +304,14 @@ async fn snapshot_run_status(
     if let Some(execution_id) = &check.automation_execution_id {
         let execution = ssm_api::get_automation(clients.ssm, execution_id).await?;
         let status = execution.automation_execution_status().cloned().unwrap_or_else(|| "Unknown".into());
-        // Each snapshot step of the document reports `<step>.SnapshotIds`; one of them ran.
-        ids = execution
-            .outputs()
-            .into_iter()
-            .flatten()
-            .filter(|(name, _)| name.ends_with(".SnapshotIds"))
-            .flat_map(|(_, values)| values.iter().cloned())
-            .collect();
-        let thaw: Vec<String> = execution
-            .outputs()
-            .into_iter()
-            .flatten()
-            .filter(|(name, _)| name.ends_with(".Output"))
-            .flat_map(|(_, values)| values.iter().cloned())
-            .collect();
-        consistency = consistency_of(&thaw).to_string();
+        // Each snapshot step of the document reports `<step>.SnapshotIds`; one of them ran. The thaw step
+        // reports `<step>.Output`.
+        let outputs = |suffix: &str| -> Vec<String> {
+            let named = execution.outputs().into_iter().flatten().filter(|(name, _)| name.ends_with(suffix));
+            named.flat_map(|(_, values)| values.iter().cloned()).collect()
+        };
+        ids = outputs(".SnapshotIds");
+        consistency = consistency_of(&outputs(".Output")).to_string();
         let detail = format!("automation {execution_id} is {}", status.as_str());
         match automation_status(&status) {
             CheckStatus::Ready => {}

@@ -3,16 +3,20 @@
 use super::*;
 use crate::retention::BackupInfo;
 
-#[test]
-fn an_instance_tag_chooses_its_snapshot_mode() {
-    let config = SnapshotConfig {
+fn config(freeze_timeout_seconds: Option<u32>) -> SnapshotConfig {
+    SnapshotConfig {
         mode: SnapshotMode::Ssm,
         document_name: "doc".into(),
         automation_role_arn: "arn:aws:iam::123456789012:role/r".into(),
         exclude_boot_volume: false,
         scripts: Default::default(),
-        freeze_timeout_seconds: None,
-    };
+        freeze_timeout_seconds,
+    }
+}
+
+#[test]
+fn an_instance_tag_chooses_its_snapshot_mode() {
+    let config = config(None);
     let tagged = |v: &str| vec![aws_sdk_ec2::types::Tag::builder().key(SNAPSHOT_MODE_KEY).value(v).build()];
     assert_eq!(snapshot_mode(&config, "i-0123456789abcdef0", &[]).unwrap(), SnapshotMode::Ssm);
     assert_eq!(snapshot_mode(&config, "i-0123456789abcdef0", &tagged("direct")).unwrap(), SnapshotMode::Direct);
@@ -23,14 +27,7 @@ fn an_instance_tag_chooses_its_snapshot_mode() {
 
 #[test]
 fn an_instance_tag_sets_its_own_auto_thaw_within_ten_minutes() {
-    let config = SnapshotConfig {
-        mode: SnapshotMode::Ssm,
-        document_name: "doc".into(),
-        automation_role_arn: "arn:aws:iam::123456789012:role/r".into(),
-        exclude_boot_volume: false,
-        scripts: Default::default(),
-        freeze_timeout_seconds: Some(30),
-    };
+    let config = config(Some(30));
     let tagged = |v: &str| vec![aws_sdk_ec2::types::Tag::builder().key(FREEZE_TIMEOUT_KEY).value(v).build()];
     let instance = "i-0123456789abcdef0";
     assert_eq!(freeze_timeout(&config, instance, &[]).unwrap(), Some(30));
