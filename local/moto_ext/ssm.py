@@ -9,6 +9,7 @@ steps run first, so the snapshots appear; without, they do not run).
 
 import json
 import os
+import threading
 import time
 import uuid
 
@@ -18,7 +19,7 @@ from moto.core.utils import utcnow
 from moto.ssm import responses
 from moto.ssm.exceptions import SSMException
 
-from . import automation
+from . import automation, sandbox
 
 AUTOMATION_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_AUTOMATION_SECONDS", "1"))
 FINAL = ("Success", "Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Exited", "Rejected")
@@ -110,6 +111,45 @@ def get_automation_execution(self):
     return ActionResult({"AutomationExecution": public})
 
 
+_moto_send_command = responses.SimpleSystemManagerResponse.send_command
+# Run Command's limits on what GetCommandInvocation returns of a command's output.
+MAX_STDOUT, MAX_STDERR = 24000, 8000
+
+
+def _run_on(instance_sandbox, invocation: dict, commands: str, timeout: float) -> None:
+    """Runs a command on an instance's sandbox and writes what GetCommandInvocation reports of it."""
+    code, out, err = instance_sandbox.run(commands, timeout)
+    status = "TimedOut" if code is None else ("Success" if code == 0 else "Failed")
+    invocation.update(
+        Status=status,
+        StatusDetails=status if code is not None else "DeliveryTimedOut",
+        ResponseCode=-1 if code is None else code,
+        StandardOutputContent=out[:MAX_STDOUT],
+        StandardErrorContent=err[:MAX_STDERR],
+        ExecutionEndDateTime=utcnow().isoformat(),
+    )
+
+
+def send_command(self):
+    """moto's SendCommand, and AWS-RunShellScript run for real on each instance that has a sandbox: its
+    invocation is InProgress until the command ends, then says how it ended, with its output."""
+    result = _moto_send_command(self)
+    command = self.ssm_backend._commands[-1]
+    if command.document_name != "AWS-RunShellScript":
+        return result
+    lines = command.parameters.get("commands", [])
+    commands = "\n".join(lines if isinstance(lines, list) else [lines])
+    timeout = float((command.parameters.get("executionTimeout") or ["3600"])[0])
+    for invocation in command.invocations:
+        instance_sandbox = sandbox.of(invocation["InstanceId"])
+        if instance_sandbox is None:
+            continue
+        invocation.update(Status="InProgress", StatusDetails="InProgress", ResponseCode=-1)
+        threading.Thread(target=_run_on, args=(instance_sandbox, invocation, commands, timeout), daemon=True).start()
+    return result
+
+
 def install() -> None:
     responses.SimpleSystemManagerResponse.start_automation_execution = start_automation_execution
     responses.SimpleSystemManagerResponse.get_automation_execution = get_automation_execution
+    responses.SimpleSystemManagerResponse.send_command = send_command

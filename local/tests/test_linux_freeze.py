@@ -192,3 +192,27 @@ def test_a_failing_pre_script_takes_the_set_crash_consistent_or_fails_the_run(aw
             check = checked(instance, started["AutomationExecutionId"])
             snapshots = ec2.describe_snapshots(SnapshotIds=check["snapshotIds"])["Snapshots"]
             assert {tag(s, "snapmgmt:Consistency") for s in snapshots} == {consistency}
+
+
+def test_send_command_runs_a_shell_script_on_the_instance_and_reports_it_as_run_command_does(aws):
+    ec2, ssm = stack.client("ec2"), stack.client("ssm")
+    instance = stack.create_instance(ec2, volumes=1)
+    with stack.linux_sandbox(instance, [{"mount": "/data", "fstype": "ext4"}]):
+
+        def run_command(*commands):
+            sent = ssm.send_command(
+                InstanceIds=[instance], DocumentName="AWS-RunShellScript", Parameters={"commands": list(commands)}
+            )["Command"]["CommandId"]
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                answer = ssm.get_command_invocation(CommandId=sent, InstanceId=instance)
+                if answer["Status"] not in ("Pending", "InProgress"):
+                    return answer
+                time.sleep(0.1)
+            raise AssertionError("the command is still running")
+
+        listed = run_command("findmnt -rn -o TARGET -t ext4,xfs", "echo done")
+        assert (listed["Status"], listed["ResponseCode"]) == ("Success", 0)
+        assert listed["StandardOutputContent"].split() == ["/", "/data", "done"]
+        failed = run_command("echo trying >&2", "exit 4")
+        assert (failed["Status"], failed["ResponseCode"], failed["StandardErrorContent"]) == ("Failed", 4, "trying\n")
