@@ -304,7 +304,8 @@ def ec2_backup_phase(k):
             "$.snapshot",
             "IsEc2DryRun",
             k.failed,
-            payload_selector(["automationExecutionId", "snapshotIds"]),
+            # Known once the set completes (GetExecutionStatus); null until then, and in a dry run.
+            {**payload_selector(["automationExecutionId", "snapshotIds"]), "consistency": None},
         ),
         "IsEc2DryRun": dry_run_choice(k.cleanup_state, "InProgress"),
         "InProgress": wait("$.timing.ec2PollSeconds", "GetExecutionStatus"),
