@@ -108,9 +108,8 @@ def _run_command(backend, execution, inputs: dict) -> dict:
     instance_sandbox = sandbox.of(instance_id)
     if document != "AWS-RunShellScript" or instance_sandbox is None:
         return {"Output": "", "Status": "Success", "ResponseCode": 0}
-    commands = inputs.get("Parameters", {}).get("commands", [])
-    commands = "\n".join(commands if isinstance(commands, list) else [commands])
-    timeout = float(inputs.get("TimeoutSeconds", inputs.get("Parameters", {}).get("executionTimeout", 3600)))
+    commands, timeout = sandbox.shell_script(inputs.get("Parameters", {}))
+    timeout = float(inputs.get("TimeoutSeconds", timeout))
     code, out, err = instance_sandbox.run(commands, timeout)
     if code is None:
         raise StepFailed(f"the command timed out after {timeout:g} s")

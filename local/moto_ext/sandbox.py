@@ -31,7 +31,6 @@ TOOLS = (
 ROOT_IMAGE_MB = 96
 VOLUME_MB = {"ext4": 32, "xfs": 320}  # mkfs.xfs refuses file systems under 300 MB
 AGENT_DIRS = ("/var/lib/amazon/ssm", "/var/log/amazon/ssm")
-MAX_OUTPUT = 2500  # Run Command's Output in an automation step: its first 2,500 characters
 
 _lock = threading.Lock()
 _sandboxes: dict = {}
@@ -40,6 +39,18 @@ _state_dir = pathlib.Path(os.environ.get("SNAPMGMT_SANDBOX_DIR", tempfile.gettem
 
 class SandboxError(Exception):
     pass
+
+
+def shell_script(parameters: dict, default_timeout: float = 3600) -> tuple:
+    """AWS-RunShellScript's parameters as the agent reads them: (the commands, one per line; the
+    executionTimeout in seconds). Each value may come as a string or, as SendCommand sends it, a list."""
+
+    def as_list(value):
+        return value if isinstance(value, list) else [value]
+
+    commands = "\n".join(as_list(parameters.get("commands", [])))
+    timeout = parameters.get("executionTimeout")
+    return commands, float(as_list(timeout)[0]) if timeout else default_timeout
 
 
 def _run(args, check=True):

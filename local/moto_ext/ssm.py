@@ -137,9 +137,7 @@ def send_command(self):
     command = self.ssm_backend._commands[-1]
     if command.document_name != "AWS-RunShellScript":
         return result
-    lines = command.parameters.get("commands", [])
-    commands = "\n".join(lines if isinstance(lines, list) else [lines])
-    timeout = float((command.parameters.get("executionTimeout") or ["3600"])[0])
+    commands, timeout = sandbox.shell_script(command.parameters)
     for invocation in command.invocations:
         instance_sandbox = sandbox.of(invocation["InstanceId"])
         if instance_sandbox is None:

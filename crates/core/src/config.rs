@@ -136,6 +136,14 @@ fn optional_number(src: &impl Source, name: &'static str, default: u32, min: u32
     }
 }
 
+/// A number setting that may be unset (absent or blank): None, else the number, from `min` to `max`.
+fn number_if_set(src: &impl Source, name: &'static str, min: u32, max: u32) -> Result<Option<u32>> {
+    match src.get(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(v) => parse_number(name, &v, min, max).map(Some),
+    }
+}
+
 fn parse_number(name: &'static str, value: &str, min: u32, max: u32) -> Result<u32> {
     match value.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),

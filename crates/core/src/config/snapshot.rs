@@ -31,10 +31,7 @@ impl Scripts {
                 return Err(invalid("ON_PRE_SCRIPT_FAILURE", value, "must be crash or fail"));
             }
         }
-        let timeout = match set("SCRIPT_TIMEOUT_SECONDS") {
-            Some(v) => Some(super::parse_number("SCRIPT_TIMEOUT_SECONDS", &v, 10, 120)?),
-            None => None,
-        };
+        let timeout = super::number_if_set(src, "SCRIPT_TIMEOUT_SECONDS", 10, 120)?;
         Ok(Self {
             pre_linux: either("PRE_SCRIPT_LINUX", "PRE_SCRIPT"),
             post_linux: either("POST_SCRIPT_LINUX", "POST_SCRIPT"),
@@ -98,10 +95,7 @@ impl SnapshotConfig {
             automation_role_arn: required("AUTOMATION_ROLE_ARN")?,
             exclude_boot_volume,
             scripts: Scripts::from_source(src)?,
-            freeze_timeout_seconds: match src.get("FREEZE_TIMEOUT_SECONDS").filter(|s| !s.trim().is_empty()) {
-                Some(v) => Some(super::parse_number("FREEZE_TIMEOUT_SECONDS", &v, 1, MAX_FREEZE_SECONDS)?),
-                None => None,
-            },
+            freeze_timeout_seconds: super::number_if_set(src, "FREEZE_TIMEOUT_SECONDS", 1, MAX_FREEZE_SECONDS)?,
         })
     }
 
