@@ -76,6 +76,7 @@ def deploy(url: str = None) -> dict:
     if BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
         backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)
     deploy_copy_vault(url)
+    deploy_instance_roles(url)
     # Every principal of the template acts with exactly its policy from here on.
     stack.control("/moto-api/snapmgmt/iam/principals", principals(), url)
     deploy_notifications(url)
@@ -94,6 +95,23 @@ def deploy(url: str = None) -> dict:
             created = sfn.create_state_machine(name=name, definition=definition, roleArn=role)
             deployed[name] = created["stateMachineArn"]
     return deployed
+
+
+def deploy_instance_roles(url: str = None) -> None:
+    """The template's policies for a user's instance roles (VssInstancePolicy), and the role with an instance
+    profile of the same name that a user with Windows targets attaches it to, as the README asks; the emulator
+    enforces the policy for that role like every principal's."""
+    iam = stack.client("iam", url)
+    resolver = iam_template.Resolver(iam_template.transformed_template())
+    for logical, name in iam_template.INSTANCE_ROLES.items():
+        if name in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+            continue
+        document = resolver.resolve(resolver.resources[logical]["Properties"]["PolicyDocument"])
+        policy = iam.create_policy(PolicyName=resolver.name(logical), PolicyDocument=json.dumps(document))
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(iam_template.EC2_TRUST))
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy["Policy"]["Arn"])
+        iam.create_instance_profile(InstanceProfileName=name)
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
 
 
 def deploy_copy_vault(url: str = None) -> None:
@@ -135,12 +153,17 @@ def notification_topic_arn() -> str:
     return iam_template.Resolver(iam_template.transformed_template()).arn("NotificationTopic")
 
 
-def deploy_document(ssm) -> None:
+def snapshot_document() -> dict:
+    """The snapshot document's content, as template.yaml has it."""
     template, errors = cfnlint.decode.decode(ROOT / "template.yaml")
     if errors:
         raise SystemExit(f"deploy: template.yaml does not parse: {errors}")
-    resource, name = SNAPSHOT_DOCUMENT
-    content = template["Resources"][resource]["Properties"]["Content"]
+    return json.loads(json.dumps(template["Resources"][SNAPSHOT_DOCUMENT[0]]["Properties"]["Content"]))
+
+
+def deploy_document(ssm) -> None:
+    name = SNAPSHOT_DOCUMENT[1]
+    content = snapshot_document()
     try:
         ssm.delete_document(Name=name)
     except ssm.exceptions.InvalidDocument:

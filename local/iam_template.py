@@ -103,6 +103,7 @@ class Resolver:
         return {
             "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+            "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}",
             "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*",
             "AWS::Backup::BackupVault": f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:{name}",
@@ -114,7 +115,7 @@ class Resolver:
         if name in self.parameters:
             return self.parameters[name]
         kind = self.resources[name]["Type"]
-        if kind in ("AWS::StepFunctions::StateMachine", "AWS::SNS::Topic"):
+        if kind in ("AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::IAM::ManagedPolicy"):
             return self.arn(name)
         return self.name(name)
 
@@ -180,6 +181,30 @@ class Resolver:
         return {k: v for k, v in resolved.items() if v is not None}
 
 
+# The template's policies a user attaches to a role of their own, and the role the local stack makes for it
+# (deploy.py, with an instance profile of the same name): the instance role of the Windows targets.
+INSTANCE_ROLES = {"VssInstancePolicy": "snapmgmt-local-windows-instance"}
+EC2_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def instance_role_arn(policy: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT_ID}:role/{INSTANCE_ROLES[policy]}"
+
+
+def _statements(resolver: "Resolver", policies: list) -> list:
+    """Each statement of the (name, document) policies, resolved and numbered within its policy."""
+    statements = []
+    for name, document in policies:
+        document = resolver.resolve(document)
+        listed = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        for index, statement in enumerate(listed):
+            statements.append({"policy": name, "index": index, "sid": statement.get("Sid", ""), "statement": statement})
+    return statements
+
+
 def principals() -> dict:
     """Every role of the stack with its resolved statements, and how the local stack knows who acts:
     {"roles": {arn: {"logicalId", "statements": [{"policy", "index", "sid", "statement"}],
@@ -190,24 +215,19 @@ def principals() -> dict:
     for logical, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::Role":
-            statements = []
-            for policy in properties.get("Policies", []):
-                document = resolver.resolve(policy["PolicyDocument"])
-                listed = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-                for index, statement in enumerate(listed):
-                    statements.append(
-                        {
-                            "policy": policy["PolicyName"],
-                            "index": index,
-                            "sid": statement.get("Sid", ""),
-                            "statement": statement,
-                        }
-                    )
+            policies = [(p["PolicyName"], p["PolicyDocument"]) for p in properties.get("Policies", [])]
             roles[resolver.arn(logical)] = {
                 "logicalId": logical,
-                "statements": statements,
+                "statements": _statements(resolver, policies),
                 "managedPolicies": resolver.resolve(properties.get("ManagedPolicyArns", [])),
                 "trust": resolver.resolve(properties.get("AssumeRolePolicyDocument", {})),
+            }
+        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and logical in INSTANCE_ROLES:
+            roles[instance_role_arn(logical)] = {
+                "logicalId": logical,
+                "statements": _statements(resolver, [(logical, properties["PolicyDocument"])]),
+                "managedPolicies": [],
+                "trust": EC2_TRUST,
             }
         elif resource["Type"] == "AWS::Lambda::Function":
             functions[resolver.name(logical)] = resolver.resolve(properties["Role"])

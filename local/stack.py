@@ -110,11 +110,13 @@ def backup_ids(fsx, fs_id: str) -> set:
     return {b["BackupId"] for page in pages for b in page["Backups"]}
 
 
-def create_instance(ec2, tagged: bool = True, volumes: int = 1, name: str = None, mode: str = None) -> str:
+def create_instance(
+    ec2, tagged: bool = True, volumes: int = 1, name: str = None, mode: str = None, windows: bool = False, profile=None
+) -> str:
     """A running instance with `volumes` data volumes, tagged as a target or not, and with its own
-    snapshot mode (`snapmgmt:SnapshotMode`) when given."""
-    # A Linux image (the document's Linux steps; moto's list begins with Windows ones).
-    image = next(i["ImageId"] for i in ec2.describe_images()["Images"] if i.get("Platform") != "windows")
+    snapshot mode (`snapmgmt:SnapshotMode`) when given; Linux, or Windows, with the instance profile named."""
+    # moto's list of images begins with Windows ones.
+    image = next(i["ImageId"] for i in ec2.describe_images()["Images"] if (i.get("Platform") == "windows") == windows)
     tags = [TARGET_TAG] if tagged else []
     if mode:
         tags.append({"Key": "snapmgmt:SnapshotMode", "Value": mode})
@@ -126,7 +128,32 @@ def create_instance(ec2, tagged: bool = True, volumes: int = 1, name: str = None
         MaxCount=1,
         BlockDeviceMappings=mappings,
         TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+        **({"IamInstanceProfile": {"Name": profile}} if profile else {}),
     )["Instances"][0]["InstanceId"]
+
+
+# The instance profile deploy.py makes for Windows targets, its role with the stack's VssInstancePolicy.
+WINDOWS_PROFILE = "snapmgmt-local-windows-instance"
+
+
+def windows_instance(ec2, volumes: int = 1, profile=WINDOWS_PROFILE, components: bool = True, url: str = None) -> str:
+    """A Windows target as the README asks for one: an instance profile whose role has VssInstancePolicy, and
+    AwsVssComponents installed through AWS-ConfigureAWSPackage (the emulator's model, moto_ext/vss.py)."""
+    instance = create_instance(ec2, volumes=volumes, name="windows", windows=True, profile=profile)
+    if components:
+        ssm = client("ssm", url)
+        parameters = {"action": ["Install"], "name": ["AwsVssComponents"]}
+        document = "AWS-ConfigureAWSPackage"
+        command = ssm.send_command(InstanceIds=[instance], DocumentName=document, Parameters=parameters)
+        invocation = ssm.get_command_invocation(CommandId=command["Command"]["CommandId"], InstanceId=instance)
+        assert invocation["Status"] == "Success", invocation
+    return instance
+
+
+def vss(instance_id: str, components=None, failure: str = None, url: str = None) -> None:
+    """The AwsVssComponents version installed on the instance (None: not installed), and a VSS failure."""
+    body = {"instanceId": instance_id, "components": components, "failure": failure}
+    control("/moto-api/snapmgmt/ec2/vss", body, url)
 
 
 def create_snapshot(ec2, instance_id: str, age_days: float, ours: bool, run: str = "seeded", url: str = None) -> str:

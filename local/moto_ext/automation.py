@@ -4,10 +4,11 @@ The steps snapmgmt's snapshot document uses: `aws:executeAwsApi` (ec2 DescribeIn
 the automation's role, IAM enforced), `aws:branch` (StartsWith, StringEquals, Contains), and `aws:runCommand`
 (ssm:SendCommand as the automation's role): AWS-RunShellScript runs for real in the instance's sandbox
 (sandbox.py) when it has one, its Output (the first 2,500 characters of stdout), Status and ResponseCode the
-step's outputs, a non-zero exit or the step's TimeoutSeconds failing it; an instance without a sandbox, and
-every PowerShell or VSS command, is not run (the step succeeds with an empty Output: the emulator has no agent
-there). `onFailure` (Abort, Continue, step:NAME), `nextStep`, `isEnd` and `isCritical` route as AWS's engine
-does: a failed critical step fails the execution even when its onFailure step then runs.
+step's outputs, a non-zero exit or the step's TimeoutSeconds failing it; AWSEC2-CreateVssSnapshot runs as
+vss.py models it; an instance without a sandbox, and every PowerShell command, is not run (the step succeeds
+with an empty Output: the emulator has no agent there). `onFailure` (Abort, Continue, step:NAME), `nextStep`,
+`isEnd` and `isCritical` route as AWS's engine does: a failed critical step fails the execution even when its
+onFailure step then runs.
 """
 
 import re
@@ -17,7 +18,7 @@ import time
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 
-from . import iam, sandbox
+from . import iam, sandbox, vss
 
 MAX_OUTPUT = 2500
 # A test's knobs: seconds the CreateSnapshots step takes for an instance (a slow request, past the auto-thaw),
@@ -105,6 +106,12 @@ def _run_command(backend, execution, inputs: dict) -> dict:
         context = {f"ssm:resourceTag/{k}": v for k, v in tags.items()}
         iam.authorize(role, "ssm:SendCommand", iam.ec2_arn("instance", instance_id), context)
         iam.authorize(role, "ssm:SendCommand", f"arn:aws:ssm:{backend.region_name}::document/{document}")
+    if document == vss.DOCUMENT:
+        try:
+            output = vss.run(_ec2(backend), instance_id, inputs.get("Parameters", {}))
+        except vss.CommandFailed as error:
+            raise StepFailed(str(error)) from None
+        return {"Output": output[:MAX_OUTPUT], "Status": "Success", "ResponseCode": 0}
     instance_sandbox = sandbox.of(instance_id)
     if document != "AWS-RunShellScript" or instance_sandbox is None:
         return {"Output": "", "Status": "Success", "ResponseCode": 0}

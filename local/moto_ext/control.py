@@ -10,6 +10,8 @@ POST /moto-api/snapmgmt/ec2/sandbox    {"instanceId", "volumes": [{"mount", "fst
 POST /moto-api/snapmgmt/ec2/sandbox-run {"instanceId", "commands", "timeout"?, "background"?}: a command in it
 POST /moto-api/snapmgmt/ssm/snapshot-delay {"instanceId", "seconds", "error"?}: how long its CreateSnapshots step
      takes, and (with "error") that it then fails
+POST /moto-api/snapmgmt/ec2/vss        {"instanceId", "components": "2.4.0" | null, "failure"?: "..."}: the
+     AwsVssComponents version installed on a Windows instance, and a VSS failure of its next runs (vss.py)
 POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
 POST /moto-api/snapmgmt/backup/recovery-points {"vault", "resourceArn", "points": [{"tags", "creationDate",
      "status"?, "inUse"?}]}: recovery points as jobs leave them, aged; "inUse" as while a restore reads one
@@ -36,7 +38,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import automation, backup, ec2, fsx, iam, sandbox, sfn, ssm, throttle, validation
+from . import automation, backup, ec2, fsx, iam, sandbox, sfn, ssm, throttle, validation, vss
 
 
 def _body(request) -> dict:
@@ -149,6 +151,17 @@ def ssm_snapshot_delay(request, full_url, headers):
     else:
         automation.snapshot_errors.pop(body["instanceId"], None)
     return _ok({"seconds": automation.snapshot_delays[body["instanceId"]]})
+
+
+def ec2_vss(request, full_url, headers):
+    body = _body(request)
+    instance = body["instanceId"]
+    for knob, value in ((vss.components, body.get("components")), (vss.vss_failures, body.get("failure"))):
+        if value:
+            knob[instance] = value
+        else:
+            knob.pop(instance, None)
+    return _ok({})
 
 
 def backup_next_jobs(request, full_url, headers):
@@ -277,6 +290,7 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ec2/sandbox": ec2_sandbox,
     "{0}/moto-api/snapmgmt/ec2/sandbox-run": ec2_sandbox_run,
     "{0}/moto-api/snapmgmt/ssm/snapshot-delay": ssm_snapshot_delay,
+    "{0}/moto-api/snapmgmt/ec2/vss": ec2_vss,
     "{0}/moto-api/snapmgmt/backup/recovery-points": backup_recovery_points,
     "{0}/moto-api/snapmgmt/ec2/next-copies": ec2_next_copies,
     "{0}/moto-api/snapmgmt/iam/principals": iam_principals,

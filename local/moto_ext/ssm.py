@@ -16,10 +16,11 @@ import uuid
 import yaml
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
+from moto.ec2.models import ec2_backends
 from moto.ssm import responses
 from moto.ssm.exceptions import SSMException
 
-from . import automation, sandbox
+from . import automation, sandbox, vss
 
 AUTOMATION_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_AUTOMATION_SECONDS", "1"))
 FINAL = ("Success", "Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Exited", "Rejected")
@@ -132,9 +133,17 @@ def _run_on(instance_sandbox, invocation: dict, commands: str, timeout: float) -
 
 def send_command(self):
     """moto's SendCommand, and AWS-RunShellScript run for real on each instance that has a sandbox: its
-    invocation is InProgress until the command ends, then says how it ended, with its output."""
+    invocation is InProgress until the command ends, then says how it ended, with its output. AWS-ConfigureAWSPackage
+    installs AwsVssComponents (vss.py)."""
     result = _moto_send_command(self)
     command = self.ssm_backend._commands[-1]
+    if command.document_name == vss.PACKAGE_DOCUMENT:
+        ec2_backend = ec2_backends[self.ssm_backend.account_id][self.ssm_backend.region_name]
+        for invocation in command.invocations:
+            status, output = vss.configure_package(ec2_backend, invocation["InstanceId"], command.parameters)
+            invocation.update(Status=status, StatusDetails=status, StandardOutputContent=output)
+            invocation.update(ResponseCode=0 if status == "Success" else 1)
+        return result
     if command.document_name != "AWS-RunShellScript":
         return result
     commands, timeout = sandbox.shell_script(command.parameters)

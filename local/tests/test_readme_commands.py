@@ -23,6 +23,7 @@ import workflow
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 AWS_CLI = ROOT / "local" / ".cli" / "bin" / "aws"
 
+VSS_POLICY_ARN = deploy.iam_template.Resolver(deploy.iam_template.transformed_template()).arn("VssInstancePolicy")
 CANNOT_RUN_LOCALLY = {
     "aws fsx create-file-system-from-backup": "moto has no CreateFileSystemFromBackup",
     "aws fsx create-volume-from-backup": "moto has no CreateVolumeFromBackup",
@@ -104,6 +105,7 @@ def outputs_stand_in() -> dict:
             "TriggerFunctionName": {"Value": "trigger"},
             "InventoryBucketName": {"Value": deploy.INVENTORY_BUCKET},
             "BackupRoleArn": {"Value": deploy.BACKUP_ROLE_ARN},
+            "VssInstancePolicyArn": {"Value": VSS_POLICY_ARN},
         },
     }
 
@@ -168,6 +170,8 @@ CASES = {
     "aws s3api delete-bucket": "uninstall",
     "aws logs describe-log-groups": "uninstall",
     "aws sts get-caller-identity": "credentials",
+    "aws ssm send-command --document-name AWS-ConfigureAWSPackage": "windows prerequisites",
+    "aws iam attach-role-policy --role-name INSTANCE_ROLE": "windows prerequisites",
 }
 
 
@@ -197,6 +201,25 @@ def test_the_credentials_check_and_the_tagging_commands_do_what_the_readme_says(
     assert tags_of_ec2(names["i-0fedcba9876543210"])["snapmgmt:SnapshotMode"] == "direct"
     assert tags_of_efs(efs)["ResourceType"] == "SnapshotMgmtTarget"
     assert tags_of_efs(efs)["snapmgmt:Retention"] == "days=30"
+
+
+def test_the_windows_prerequisites_install_the_vss_components_and_attach_the_policy(names):
+    iam = stack.client("iam")
+    trust = json.dumps(deploy.iam_template.EC2_TRUST)
+    iam.create_role(RoleName="app-server", AssumeRolePolicyDocument=trust)
+    iam.create_instance_profile(InstanceProfileName="app-server")
+    iam.add_role_to_instance_profile(InstanceProfileName="app-server", RoleName="app-server")
+    ec2 = stack.client("ec2")
+    windows = stack.windows_instance(ec2, profile="app-server", components=False)
+    local = {**names, "i-0123456789abcdef0": windows, "INSTANCE_ROLE": "app-server"}
+    commands = readme_commands()
+    install = the(commands, "aws ssm send-command --document-name AWS-ConfigureAWSPackage")
+    sent = json.loads(run(substitute(install, local)).stdout)
+    invocation = stack.client("ssm").get_command_invocation(CommandId=sent["Command"]["CommandId"], InstanceId=windows)
+    assert invocation["Status"] == "Success" and "AwsVssComponents" in invocation["StandardOutputContent"]
+    run(substitute(the(commands, "aws iam attach-role-policy --role-name INSTANCE_ROLE"), local))
+    attached = iam.list_attached_role_policies(RoleName="app-server")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [VSS_POLICY_ARN]
 
 
 def test_the_copy_vault_command_makes_the_vault_in_the_copy_region(names):

@@ -40,9 +40,13 @@ pub async fn snapshot_instance(
 ) -> Result<SnapshotEbsResult> {
     let instance = event.instance_id.as_str();
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let instance_tags = ec2_api::instance_tags(clients.ec2, instance).await?;
-    let mode = snapshot_mode(config, instance, &instance_tags)?;
-    let freeze_timeout = freeze_timeout(config, instance, &instance_tags)?.map(|s| s.to_string());
+    let described = ec2_api::describe_instance(clients.ec2, instance).await?;
+    let instance_tags = described.tags();
+    let mode = snapshot_mode(config, instance, instance_tags)?;
+    let freeze_timeout = freeze_timeout(config, instance, instance_tags)?.map(|s| s.to_string());
+    if mode == SnapshotMode::Ssm && vss::is_windows(&described) {
+        vss::check_prerequisites(instance, &described)?;
+    }
     let mut result = SnapshotEbsResult {
         instance_id: instance.to_string(),
         mode,
@@ -81,6 +85,7 @@ pub async fn snapshot_instance(
                 ("ExecutionId", run.as_str()),
                 ("Attempt", attempt.as_str()),
                 ("ExcludeBootVolume", exclude.as_str()),
+                ("VssExcludeBootVolume", vss::exclude_boot_volume(config.exclude_boot_volume)),
             ];
             let scripts = config.scripts.document_parameters();
             parameters.extend(scripts.iter().map(|(name, value)| (*name, value.as_str())));
@@ -206,8 +211,8 @@ pub fn freeze_timeout(
 }
 
 /// How consistent a completed set is, from the automation's outputs: the document's thaw step ends with
-/// `snapmgmt-consistency=<app|auto-thawed|crash|freeze-failed>`. No such line (a Windows instance, whose VSS
-/// steps report none, or a thaw that did not run) is not a claim of consistency: `unknown`.
+/// `snapmgmt-consistency=<app|auto-thawed|crash|freeze-failed>`. No such line (a thaw that did not run) is
+/// not a claim of consistency: `unknown`. A Windows set's is read from its snapshots ([`vss::consistency`]).
 pub fn consistency_of(outputs: &[String]) -> &str {
     outputs
         .iter()
@@ -301,6 +306,8 @@ async fn snapshot_run_status(
     let mut ids = check.snapshot_ids.clone().unwrap_or_default();
     // The direct mode freezes nothing.
     let mut consistency = "crash".to_string();
+    // A Windows run's verdicts (its pre-script's output); its consistency is read from the snapshots.
+    let mut windows_verdicts = None;
     if let Some(execution_id) = &check.automation_execution_id {
         let execution = ssm_api::get_automation(clients.ssm, execution_id).await?;
         let status = execution.automation_execution_status().cloned().unwrap_or_else(|| "Unknown".into());
@@ -312,8 +319,19 @@ async fn snapshot_run_status(
         };
         ids = outputs(".SnapshotIds");
         consistency = consistency_of(&outputs(".Output")).to_string();
+        windows_verdicts = outputs(".Platform").iter().any(|p| p.starts_with("Windows")).then(|| outputs(".Output"));
         let detail = format!("automation {execution_id} is {}", status.as_str());
         match automation_status(&status) {
+            // AWS's VSS document reports no snapshot ids: the set is found by the tags it was given.
+            CheckStatus::Ready if windows_verdicts.is_some() => {
+                // As given to the document (an Attempt not given is its default, 0).
+                let parameter = |name: &str, default: &'static str| {
+                    let values = execution.parameters().and_then(|p| p.get(name));
+                    values.and_then(|v| v.first()).map(String::as_str).unwrap_or(default)
+                };
+                let (run, attempt) = (parameter("ExecutionId", ""), parameter("Attempt", "0"));
+                ids = vss::set_of_run(clients.ec2, &check.instance_id, run, attempt).await?;
+            }
             CheckStatus::Ready => {}
             CheckStatus::Failed => {
                 let reason = execution.failure_message().unwrap_or("no failure message");
@@ -330,6 +348,9 @@ async fn snapshot_run_status(
         return Ok((answer(CheckStatus::Failed, detail, ids), Vec::new(), consistency));
     }
     let snapshots = ec2_api::describe_snapshots(clients.ec2, &ids).await?;
+    if let Some(verdicts) = &windows_verdicts {
+        consistency = vss::consistency(verdicts, &snapshots).to_string();
+    }
     let states: Vec<BackupState> = snapshots.iter().map(|s| ec2_api::snapshot_info(s).state).collect();
     let status = if states.contains(&BackupState::Failed) {
         CheckStatus::Failed
@@ -417,6 +438,7 @@ pub fn automation_status(status: &AutomationExecutionStatus) -> CheckStatus {
 }
 
 pub mod copy;
+pub mod vss;
 
 #[cfg(test)]
 mod tests;

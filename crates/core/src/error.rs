@@ -39,6 +39,11 @@ pub enum Error {
          for a run (an event's maxDeletePercent can only lower it)"
     )]
     DeleteLimitExceeded { target_id: String, deleting: usize, total: usize, max_percent: u32 },
+
+    /// A target lacks what its backup needs (a Windows instance's instance profile): nothing was started,
+    /// and trying again will not help until it is fixed.
+    #[error("{resource} cannot be backed up: {missing}. {fix}")]
+    PrerequisiteMissing { resource: String, missing: String, fix: &'static str },
 }
 
 /// The kinds of error, by the name a function returns as its Lambda `errorType`: the names the workflow's
@@ -57,10 +62,11 @@ pub enum ErrorKind {
     BackupInProgress,
     NotFound,
     DeleteLimitExceeded,
+    PrerequisiteMissing,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::InvalidSetting,
         ErrorKind::InvalidTag,
         ErrorKind::InvalidEvent,
@@ -70,6 +76,7 @@ impl ErrorKind {
         ErrorKind::BackupInProgress,
         ErrorKind::NotFound,
         ErrorKind::DeleteLimitExceeded,
+        ErrorKind::PrerequisiteMissing,
     ];
 
     /// The `errorType` name.
@@ -84,6 +91,7 @@ impl ErrorKind {
             ErrorKind::BackupInProgress => "BackupInProgress",
             ErrorKind::NotFound => "NotFound",
             ErrorKind::DeleteLimitExceeded => "DeleteLimitExceeded",
+            ErrorKind::PrerequisiteMissing => "PrerequisiteMissing",
         }
     }
 
@@ -119,6 +127,7 @@ impl Error {
             Error::BackupInProgress { .. } => ErrorKind::BackupInProgress,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::DeleteLimitExceeded { .. } => ErrorKind::DeleteLimitExceeded,
+            Error::PrerequisiteMissing { .. } => ErrorKind::PrerequisiteMissing,
         }
     }
 

@@ -341,8 +341,10 @@ pub fn control(path: &str, body: &Value) -> Value {
 /// Launches an instance with these tags and `extra_volumes` data volumes besides its root; returns its id.
 pub async fn create_instance(ec2: &aws_sdk_ec2::Client, tags: &[(&str, &str)], extra_volumes: usize) -> String {
     use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, ResourceType, TagSpecification};
-    let image =
-        ec2.describe_images().send().await.expect("describe images").images()[0].image_id().unwrap().to_string();
+    // A Linux image (moto's list begins with Windows ones, whose instances snapshot-ebs treats as Windows).
+    let images = ec2.describe_images().send().await.expect("describe images");
+    let linux = images.images().iter().find(|i| i.platform().is_none()).expect("a Linux image");
+    let image = linux.image_id().unwrap().to_string();
     let mut request = ec2.run_instances().image_id(image).min_count(1).max_count(1);
     for n in 0..extra_volumes {
         let device = format!("/dev/sd{}", (b'f' + n as u8) as char);
@@ -440,6 +442,7 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
         "parameters": {"InstanceId": {"type": "String"}, "ExecutionId": {"type": "String", "default": "run"},
                        "Attempt": {"type": "String", "default": "0"},
                        "ExcludeBootVolume": {"type": "Boolean", "default": false},
+                       "VssExcludeBootVolume": {"type": "String", "default": "False"},
                        "AutomationAssumeRole": {"type": "String", "default": ""}},
         // Only what the document declares comes back in the execution's Outputs.
         "outputs": ["CreateSnapshots.SnapshotIds"],
