@@ -110,6 +110,10 @@ def backup_ids(fsx, fs_id: str) -> set:
     return {b["BackupId"] for page in pages for b in page["Backups"]}
 
 
+# The local stack's identity, as the template's STACK_ID gives it (<stack name>@<Region>): on every backup it makes.
+STACK_ID = f"snapmgmt@{REGION}"
+
+
 def create_instance(
     ec2, tagged: bool = True, volumes: int = 1, name: str = None, mode: str = None, windows: bool = False, profile=None
 ) -> str:

@@ -166,6 +166,7 @@ def test_each_new_recovery_point_is_copied_to_the_copy_vault_and_the_copies_ther
     [source] = [arn for arn, why in kept(result).items() if why == "AmongNewest"]
     assert (tags["snapmgmt:SourceId"], tags["snapmgmt:SourceRegion"]) == (source, stack.REGION)
     assert tags["snapmgmt:RunId"] == summary["execution"].split(":")[-1]
+    assert tags["snapmgmt:Stack"] == stack.STACK_ID, "the copy says which stack made its source"
     left = stack.recovery_points(destination, conftest.COPY_BACKUP_VAULT, fs)
     assert left == {young, copy}
 

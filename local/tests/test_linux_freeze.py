@@ -178,6 +178,7 @@ def test_a_failing_pre_script_takes_the_set_crash_consistent_or_fails_the_run(aw
                 "InstanceId": [instance],
                 "AutomationAssumeRole": [role],
                 "ExecutionId": ["run-pre-script"],
+                "StackId": [stack.STACK_ID],
                 "PreScriptLinux": ["echo stopping the service; exit 3"],
                 "PostScriptLinux": ["echo post > /run/post-script-ran"],
                 "OnPreScriptFailure": [on_failure],

@@ -53,6 +53,7 @@ def test_aws_vss_document_takes_the_set_as_the_instance_role_and_the_set_is_labe
     for snapshot in snapshots:
         # Ours at creation, AWS's after, then our label.
         assert tag(snapshot, "ManagedBy") == "snapmgmt" and tag(snapshot, "snapmgmt:Attempt") == "0"
+        assert tag(snapshot, "snapmgmt:Stack") == stack.STACK_ID
         assert tag(snapshot, "Device") == device_of[snapshot["VolumeId"]]
         assert tag(snapshot, "AppConsistent") == "true" and tag(snapshot, "AwsVssConfig").startswith("AwsVssComponents")
         assert tag(snapshot, "snapmgmt:AppConsistent") == "true" and tag(snapshot, "snapmgmt:Consistency") == "app"
@@ -74,6 +75,7 @@ def test_the_boot_volume_is_left_out_as_the_document_is_asked(aws):
             "InstanceId": [instance],
             "AutomationAssumeRole": [role],
             "ExecutionId": ["run-no-boot"],
+            "StackId": [stack.STACK_ID],
             "VssExcludeBootVolume": ["True"],
         },
     )
@@ -163,7 +165,7 @@ def test_the_shipped_document_asks_aws_vss_for_our_tags_and_none_of_its_reserved
     document = deploy.snapshot_document()
     [step] = [s for s in document["mainSteps"] if s["name"] == "CreateVssSnapshot"]
     given = {"InstanceId": ["i-0123456789abcdef0"], "AutomationAssumeRole": ["role"], "ExecutionId": ["run-1"]}
-    parameters = automation.parameters_with_defaults(document, {**given, "Attempt": ["2"]})
+    parameters = automation.parameters_with_defaults(document, {**given, "Attempt": ["2"], "StackId": ["s@r"]})
     filled = automation.fill(step["inputs"]["Parameters"], parameters, {})
     assert filled["ExcludeBootVolume"] == "False"
     tags = vss.check_parameters(filled)
@@ -172,6 +174,7 @@ def test_the_shipped_document_asks_aws_vss_for_our_tags_and_none_of_its_reserved
         "snapmgmt:TargetId": "i-0123456789abcdef0",
         "snapmgmt:RunId": "run-1",
         "snapmgmt:Attempt": "2",
+        "snapmgmt:Stack": "s@r",
         "snapmgmt:AppConsistent": "false",
     }
     assert filled["description"] == "snapmgmt i-0123456789abcdef0 run-1"

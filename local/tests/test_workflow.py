@@ -380,6 +380,7 @@ def test_each_new_fsx_backup_is_copied_to_the_copy_region_and_the_copies_there_a
     tags = {t["Key"]: t["Value"] for t in copy["Tags"]}
     assert ([tags["snapmgmt:SourceId"]], tags["snapmgmt:SourceRegion"]) == (result["created"], stack.REGION)
     assert tags["snapmgmt:RunId"] == summary["execution"].split(":")[-1] and copy["Lifecycle"] == "AVAILABLE"
+    assert tags["snapmgmt:Stack"] == stack.STACK_ID, "the copy says which stack made its source"
     shown = workflow.render(summary)
     assert f"copied to {conftest.COPY_REGION}: {copy['BackupId']}" in shown
     assert "copy Region: copied 1 backup(s), deleted 1, kept 2, failed to delete 0" in shown, shown

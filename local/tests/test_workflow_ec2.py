@@ -34,6 +34,7 @@ def test_an_instance_is_snapshotted_as_one_set_and_its_expired_sets_deleted(aws)
     # held and nothing is claimed (test_linux_freeze.py runs them for real).
     assert {(tag(s, "snapmgmt:AppConsistent"), tag(s, "snapmgmt:Consistency")) for s in new} == {("false", "unknown")}
     assert {tag(s, "snapmgmt:RunId") for s in new} == {summary["execution"].split(":")[-1]}
+    assert {tag(s, "snapmgmt:Stack") for s in new} == {stack.STACK_ID}, "the stack that made them"
     # Each snapshot of the completed set is named by its instance and its device.
     devices = {
         m["Ebs"]["VolumeId"]: m["DeviceName"]

@@ -41,7 +41,7 @@ impl Function for BackupFsx {
         if event.payload.get("action").is_none() {
             let mut request: BackupFsxEvent = parse_event(event.payload)?;
             request.dry_run = settings.dry_run.applied_to(request.dry_run);
-            let result = fsx::backup_file_system(&self.fsx, &request, &settings.copy_tags, request_id).await?;
+            let result = fsx::backup_file_system(&self.fsx, &request, settings, request_id).await?;
             return Ok(BackupOrCopy::Backup(result));
         }
         let request = CopyFsxEvent::parse(event.payload)?;

@@ -16,11 +16,14 @@ use snapmgmt_core::Result;
 use snapmgmt_testkit as kit;
 
 const RUN: &str = "snapmgmt-20261125T160000Z";
+const STACK: &str = "snapmgmt-test@us-east-1";
 
 async fn backup(fsx: &FsxClient, payload: Value) -> Result<BackupFsxResult> {
     let mut context = lambda_runtime::Context::default();
     context.request_id = "7f3c0b1e-request".to_string();
-    let settings = BackupSettings { copy_tags: CopyTags::parse(DEFAULT_COPY_TAGS).unwrap(), ..Default::default() };
+    let copy_tags = CopyTags::parse(DEFAULT_COPY_TAGS).unwrap();
+    let stack = Some(snapmgmt_core::tags::StackId::parse(STACK).unwrap());
+    let settings = BackupSettings { copy_tags, stack, ..Default::default() };
     let result = invoke(&no_copies(fsx), &Ok(settings), LambdaEvent::new(payload, context)).await?;
     Ok(result.backup().expect("a backup's result"))
 }
@@ -70,7 +73,8 @@ async fn takes_a_backup_tagged_as_ours_with_the_allow_listed_tags_of_the_file_sy
     assert_eq!(tags.get("snapmgmt:RunId").map(String::as_str), Some("snapmgmt-20261125T160000Z"));
     assert_eq!(tags.get("CostCenter").map(String::as_str), Some("42"));
     assert_eq!(tags.get("Name").map(String::as_str), Some("shares"));
-    assert_eq!(tags.len(), 5, "neither the target tag nor Secret is on the allow-list: {tags:?}");
+    assert_eq!(tags.get("snapmgmt:Stack").map(String::as_str), Some(STACK), "the stack that made it");
+    assert_eq!(tags.len(), 6, "neither the target tag nor Secret is on the allow-list: {tags:?}");
 }
 
 #[tokio::test]

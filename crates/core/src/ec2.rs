@@ -90,6 +90,7 @@ pub async fn snapshot_instance(
             let scripts = config.scripts.document_parameters();
             parameters.extend(scripts.iter().map(|(name, value)| (*name, value.as_str())));
             parameters.extend(freeze_timeout.as_deref().map(|s| ("FreezeTimeoutSeconds", s)));
+            parameters.extend(config.stack.as_ref().map(|s| ("StackId", s.as_str())));
             let token = run.uuid(instance, event.attempt);
             let id = ssm_api::start_automation(clients.ssm, &config.document_name, &parameters, &token).await?;
             result.automation_execution_id = Some(id);
@@ -99,8 +100,9 @@ pub async fn snapshot_instance(
             result.reused = true;
         }
         SnapshotMode::Direct => {
-            let tags =
+            let mut tags =
                 [this_run.as_slice(), &[(ATTEMPT_KEY, attempt.as_str()), (APP_CONSISTENT_KEY, "false")]].concat();
+            tags.extend(tags::stack_tag(config.stack.as_ref()));
             let description = tags::snapshot_description(instance, run.as_str());
             result.snapshot_ids =
                 create_set_once(clients.ec2, instance, config.exclude_boot_volume, &description, &tags).await?;

@@ -16,7 +16,6 @@ use crate::config::EfsBackupConfig;
 use crate::error::{Error, Result};
 use crate::model::{CheckStatus, EfsBackupResult, EfsBackupStart, EfsBackupStatus, RunId};
 use crate::retention::BackupInfo;
-use crate::tags;
 
 pub mod copy;
 
@@ -33,7 +32,7 @@ pub struct Clients<'a> {
 pub async fn start_backup(
     clients: Clients<'_>,
     config: &EfsBackupConfig,
-    copy_tags: &tags::CopyTags,
+    settings: &crate::config::BackupSettings,
     event: &EfsBackupStart,
     request_id: &str,
 ) -> Result<EfsBackupResult> {
@@ -60,8 +59,7 @@ pub async fn start_backup(
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
     let source_tags = efs_api::tag_map(fs.tags());
-    let tags =
-        [tags::ownership(&event.file_system_id, run.as_str()).as_slice(), &copy_tags.pick(&source_tags)].concat();
+    let tags = settings.backup_tags(&event.file_system_id, run.as_str(), &source_tags);
     let token = run.token(&event.file_system_id);
     let job = BackupJob {
         vault,

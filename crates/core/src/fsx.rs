@@ -13,7 +13,6 @@ use crate::cleanup::{Resource, Store};
 use crate::error::Result;
 use crate::model::{BackupFsxEvent, BackupFsxResult, CheckResult, CheckStatus, RunId};
 use crate::retention::BackupInfo;
-use crate::tags;
 
 pub mod copy;
 pub mod targets;
@@ -62,11 +61,11 @@ pub async fn check_backup_available(client: &Client, backup_id: &str, attempt: u
 
 /// Takes a backup of one file system or ONTAP volume, tagged as ours at creation. The token derives from
 /// the run, so a retried invocation of the same run gets the same backup back instead of a second one.
-/// The source's tags on the allow-list are copied onto it, so that it still says what it was of.
+/// The source's tags on the allow-list are copied onto it, so that it still says what it was of, and the stack's.
 pub async fn backup_file_system(
     client: &Client,
     event: &BackupFsxEvent,
-    copy_tags: &tags::CopyTags,
+    settings: &crate::config::BackupSettings,
     request_id: &str,
 ) -> Result<BackupFsxResult> {
     let fs = &event.file_system_id;
@@ -76,7 +75,7 @@ pub async fn backup_file_system(
         return Ok(BackupFsxResult { file_system_id: fs.clone(), backup_id: None, lifecycle: None, dry_run: true });
     }
     let run = RunId::or_request(event.run_id.as_ref(), request_id)?;
-    let backup_tags = [tags::ownership(fs, run.as_str()).as_slice(), &copy_tags.pick(&facts.tags)].concat();
+    let backup_tags = settings.backup_tags(fs, run.as_str(), &facts.tags);
     let backup = api::create_backup(client, source, &run.token(fs), &backup_tags).await?;
     crate::metrics::emit("fsx", "backup", fs, false, &[("BackupsStarted", 1.0, crate::metrics::Unit::Count)]);
     Ok(BackupFsxResult {

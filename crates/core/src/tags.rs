@@ -27,9 +27,14 @@ pub const RETENTION_KEY: &str = "snapmgmt:Retention";
 pub const SOURCE_ID_KEY: &str = "snapmgmt:SourceId";
 pub const SOURCE_REGION_KEY: &str = "snapmgmt:SourceRegion";
 
+/// The stack that made a backup (`<stack name>@<Region>`, STACK_ID): several stacks share an account, and
+/// copy into each other's Regions.
+pub const STACK_KEY: &str = "snapmgmt:Stack";
+
 /// Every key snapmgmt writes on the backups it makes.
-pub const BACKUP_KEYS: [&str; 8] = [
+pub const BACKUP_KEYS: [&str; 9] = [
     MANAGED_BY_KEY,
+    STACK_KEY,
     TARGET_ID_KEY,
     RUN_ID_KEY,
     ATTEMPT_KEY,
@@ -59,6 +64,38 @@ pub fn described_instance<'t>(
 /// The tags that say "ours, of this target, made by this run": set on every backup at its creation.
 pub fn ownership<'a>(target_id: &'a str, run_id: &'a str) -> [(&'static str, &'a str); 3] {
     [(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, target_id), (RUN_ID_KEY, run_id)]
+}
+
+/// The identity of the stack a function belongs to (STACK_ID, `<stack name>@<Region>`, set by the template),
+/// written on every backup it makes beside [`ownership`], in the characters every service's tag values take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackId(String);
+
+impl StackId {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let allowed = |c: char| c.is_alphanumeric() || "_.:/=+-@".contains(c);
+        if text.is_empty() || text.chars().count() > 256 {
+            Err("must be 1 to 256 characters (the template sets it: <stack name>@<Region>)".to_string())
+        } else if let Some(c) = text.chars().find(|c| !allowed(*c)) {
+            Err(format!("{c:?} is not allowed in a tag value (letters, digits and _.:/=+-@)"))
+        } else {
+            Ok(Self(text.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The tag that says which stack made a backup.
+    pub fn tag(&self) -> (&'static str, &str) {
+        (STACK_KEY, &self.0)
+    }
+}
+
+/// The stack's tag, when the function knows its stack (a deployed one always does).
+pub fn stack_tag(stack: Option<&StackId>) -> Option<(&'static str, &str)> {
+    stack.map(StackId::tag)
 }
 
 /// The source's tags copied onto each backup when COPY_TAGS is not set: its name and the usual
@@ -143,6 +180,15 @@ mod tests {
         let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let list = CopyTags::parse("Name,Owner,Project").unwrap();
         assert_eq!(list.pick(&tags), [("Name", "web"), ("Owner", "ops")]);
+    }
+
+    #[test]
+    fn the_stack_id_is_a_tag_value_every_service_takes() {
+        assert_eq!(StackId::parse("snapmgmt-prod@us-east-1").unwrap().tag(), (STACK_KEY, "snapmgmt-prod@us-east-1"));
+        for bad in ["", "team a@us-east-1", "x#y"] {
+            assert!(StackId::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(StackId::parse(&"s".repeat(257)).is_err());
     }
 
     /// The keys the template names after `prefix` (`aws:RequestTag/`, `- Key: `, ...), up to the end of

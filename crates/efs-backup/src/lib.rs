@@ -47,7 +47,7 @@ impl Function for EfsBackup {
         let result = match EfsBackupEvent::parse(event.payload)? {
             EfsBackupEvent::Start(mut start) => {
                 start.dry_run = settings.dry_run.applied_to(start.dry_run);
-                efs::start_backup(clients, config, &settings.copy_tags, &start, request_id).await?
+                efs::start_backup(clients, config, settings, &start, request_id).await?
             }
             EfsBackupEvent::Status(status) => efs::backup_status(&self.backup, &status).await?,
             EfsBackupEvent::Copy(mut copy) => {

@@ -21,8 +21,11 @@ fn config(mode: SnapshotMode, document_name: &str) -> Result<SnapshotConfig> {
         exclude_boot_volume: false,
         scripts: Default::default(),
         freeze_timeout_seconds: None,
+        stack: Some(snapmgmt_core::tags::StackId::parse(STACK).unwrap()),
     })
 }
+
+const STACK: &str = "snapmgmt-test@us-east-1";
 
 async fn snapshot(config: &Result<SnapshotConfig>, payload: Value) -> Result<SnapshotEbsResult> {
     let (ec2, ssm) = (kit::ec2_client().await, kit::ssm_client().await);
@@ -73,7 +76,13 @@ async fn direct_mode_takes_one_tagged_set_and_a_retried_invocation_reuses_it() {
         .iter()
         .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
         .collect();
-    for expected in [("ManagedBy", "snapmgmt"), ("snapmgmt:Attempt", "0"), ("snapmgmt:AppConsistent", "false")] {
+    let expected = [
+        ("ManagedBy", "snapmgmt"),
+        ("snapmgmt:Stack", STACK),
+        ("snapmgmt:Attempt", "0"),
+        ("snapmgmt:AppConsistent", "false"),
+    ];
+    for expected in expected {
         assert!(tags.contains(&(expected.0.into(), expected.1.into())), "{tags:?}");
     }
 }
@@ -116,6 +125,8 @@ async fn ssm_mode_starts_the_document_once_per_attempt() {
     let parameters = execution.automation_execution().unwrap().parameters().unwrap();
     assert_eq!(parameters["InstanceId"], vec![instance.clone()]);
     assert_eq!(parameters["Attempt"], vec!["0".to_string()]);
+    // The document tags the set with the stack.
+    assert_eq!(parameters["StackId"], vec![STACK.to_string()]);
 }
 
 #[tokio::test]

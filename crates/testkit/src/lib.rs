@@ -443,6 +443,7 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
                        "Attempt": {"type": "String", "default": "0"},
                        "ExcludeBootVolume": {"type": "Boolean", "default": false},
                        "VssExcludeBootVolume": {"type": "String", "default": "False"},
+                       "StackId": {"type": "String", "default": ""},
                        "AutomationAssumeRole": {"type": "String", "default": ""}},
         // Only what the document declares comes back in the execution's Outputs.
         "outputs": ["CreateSnapshots.SnapshotIds"],
@@ -452,7 +453,8 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
                        "InstanceSpecification": {"InstanceId": "{{ InstanceId }}", "ExcludeBootVolume": "{{ ExcludeBootVolume }}"},
                        "TagSpecifications": [{"ResourceType": "snapshot", "Tags": [
                            {"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": "{{ InstanceId }}"},
-                           {"Key": "snapmgmt:RunId", "Value": "{{ ExecutionId }}"}, {"Key": "snapmgmt:Attempt", "Value": "{{ Attempt }}"}]}]},
+                           {"Key": "snapmgmt:RunId", "Value": "{{ ExecutionId }}"}, {"Key": "snapmgmt:Attempt", "Value": "{{ Attempt }}"},
+                           {"Key": "snapmgmt:Stack", "Value": "{{ StackId }}"}]}]},
             "outputs": [{"Name": "SnapshotIds", "Selector": "$.Snapshots..SnapshotId", "Type": "StringList"}],
             "isEnd": true}]
     });

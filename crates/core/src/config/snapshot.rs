@@ -74,6 +74,8 @@ pub struct SnapshotConfig {
     /// FREEZE_TIMEOUT_SECONDS (1 to 600): the auto-thaw of the document's Linux freeze; the document's 60 s
     /// when None. An instance's `snapmgmt:FreezeTimeoutSeconds` tag overrides it.
     pub freeze_timeout_seconds: Option<u32>,
+    /// STACK_ID: the stack tagged on every snapshot.
+    pub stack: Option<crate::tags::StackId>,
 }
 
 impl SnapshotConfig {
@@ -96,6 +98,7 @@ impl SnapshotConfig {
             exclude_boot_volume,
             scripts: Scripts::from_source(src)?,
             freeze_timeout_seconds: super::number_if_set(src, "FREEZE_TIMEOUT_SECONDS", 1, MAX_FREEZE_SECONDS)?,
+            stack: super::backup::stack_id(src)?,
         })
     }
 

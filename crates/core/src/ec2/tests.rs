@@ -11,6 +11,7 @@ fn config(freeze_timeout_seconds: Option<u32>) -> SnapshotConfig {
         exclude_boot_volume: false,
         scripts: Default::default(),
         freeze_timeout_seconds,
+        stack: None,
     }
 }
 
