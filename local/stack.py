@@ -11,6 +11,8 @@ import boto3
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+# The local stack's identity, as the template's STACK_ID gives it (<stack name>@<Region>): on every backup it makes.
+STACK_ID = f"snapmgmt@{REGION}"
 TARGET_TAG = {"Key": "ResourceType", "Value": "SnapshotMgmtTarget"}
 DAY = 86_400
 
@@ -48,8 +50,11 @@ def control_get(path: str, url: str = None) -> dict:
         return json.loads(response.read() or b"{}")
 
 
-def our_tags(fs_id: str) -> list:
-    return [{"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": fs_id}]
+def our_tags(fs_id: str, stack_id: str = STACK_ID) -> list:
+    """The tags of a backup this stack made (`stack_id`: another's; None: one from before backups named
+    their stack)."""
+    tags = [{"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": fs_id}]
+    return tags + ([{"Key": "snapmgmt:Stack", "Value": stack_id}] if stack_id else [])
 
 
 def create_file_system(fsx, kind: str = "WINDOWS", tagged: bool = True, name: str = None, **config) -> str:
@@ -62,9 +67,12 @@ def create_file_system(fsx, kind: str = "WINDOWS", tagged: bool = True, name: st
     )["FileSystem"]["FileSystemId"]
 
 
-def create_backup(fsx, fs_id: str, age_days: float, ours: bool, lifecycle: str = "AVAILABLE", url: str = None) -> str:
-    """A backup made through FSx, then aged (and its lifecycle set) through the emulator's control route."""
-    tags = our_tags(fs_id) if ours else []
+def create_backup(
+    fsx, fs_id: str, age_days: float, ours: bool, lifecycle: str = "AVAILABLE", url: str = None, stack_id=STACK_ID
+) -> str:
+    """A backup made through FSx, then aged (and its lifecycle set) through the emulator's control route; ours:
+    made by the stack `stack_id` names (None: before backups named their stack)."""
+    tags = our_tags(fs_id, stack_id) if ours else []
     tags.append({"Key": "Name", "Value": f"demo: {age_days:g} days old"})
     # An ONTAP volume (fsvol-) is backed up by its own id.
     source = {"VolumeId": fs_id} if fs_id.startswith("fsvol-") else {"FileSystemId": fs_id}
@@ -108,10 +116,6 @@ def backup_ids(fsx, fs_id: str) -> set:
     by = "volume-id" if fs_id.startswith("fsvol-") else "file-system-id"
     pages = fsx.get_paginator("describe_backups").paginate(Filters=[{"Name": by, "Values": [fs_id]}])
     return {b["BackupId"] for page in pages for b in page["Backups"]}
-
-
-# The local stack's identity, as the template's STACK_ID gives it (<stack name>@<Region>): on every backup it makes.
-STACK_ID = f"snapmgmt@{REGION}"
 
 
 def create_instance(
@@ -160,16 +164,15 @@ def vss(instance_id: str, components=None, failure: str = None, url: str = None)
     control("/moto-api/snapmgmt/ec2/vss", body, url)
 
 
-def create_snapshot(ec2, instance_id: str, age_days: float, ours: bool, run: str = "seeded", url: str = None) -> str:
-    """A snapshot of the instance's first volume, aged through the emulator's control route."""
+def create_snapshot(
+    ec2, instance_id: str, age_days: float, ours: bool, run: str = "seeded", url: str = None, stack_id: str = STACK_ID
+) -> str:
+    """A snapshot of the instance's first volume, aged through the emulator's control route; ours: made by the
+    stack `stack_id` names (None: before backups named their stack)."""
     volume = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]
     tags = [{"Key": "Name", "Value": f"demo: {age_days:g} days old"}]
     if ours:
-        tags += [
-            {"Key": "ManagedBy", "Value": "snapmgmt"},
-            {"Key": "snapmgmt:TargetId", "Value": instance_id},
-            {"Key": "snapmgmt:RunId", "Value": run},
-        ]
+        tags += [*our_tags(instance_id, stack_id), {"Key": "snapmgmt:RunId", "Value": run}]
     snapshot_id = ec2.create_snapshot(
         VolumeId=volume[0]["Ebs"]["VolumeId"],
         # What snapmgmt writes on its own: the Description names the instance and the run.

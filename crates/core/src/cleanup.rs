@@ -131,7 +131,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
             let Some(run) = request.run_id else {
                 return Err(Error::invalid_event("runId", "is required with the new backup, which must be this run's"));
             };
-            let policy = rule(&retention, target, &account_id, request.now, true);
+            let policy = rule(&retention, target, &account_id, request.now, true, request.orphan);
             let of_this_run = |p: &BackupInfo| p.tags.get(RUN_ID_KEY).map(String::as_str) == Some(run);
             if let Some(stranger) = new.iter().find(|p| !retention::is_ours(&policy, p) || !of_this_run(p)) {
                 let reason =
@@ -152,7 +152,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         // Preview: the backup this run would take counts as the newest, as it will in the real run.
         backups.push(retention::this_runs_backup(target, &account_id, request.now));
     }
-    let policy = rule(&retention, target, &account_id, request.now, new_backup_completed);
+    let policy = rule(&retention, target, &account_id, request.now, new_backup_completed, request.orphan);
     let plan = retention::plan(&policy, &backups);
     plan.check_delete_limit(target, retention.max_delete_percent)?;
 
@@ -244,8 +244,11 @@ fn rule<'a>(
     account: &'a str,
     now: i64,
     completed: bool,
+    orphan: bool,
 ) -> Policy<'a> {
     Policy {
+        stack: retention.stack.as_ref(),
+        claims_unstamped: !orphan,
         target_id: target,
         account_id: account,
         retention_days: retention.retention_days,

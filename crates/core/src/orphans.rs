@@ -18,6 +18,10 @@ pub struct Sources<'a> {
     pub backup: &'a aws_sdk_backup::Client,
     /// The stack's vault; without one, EFS is not looked at.
     pub vault: Option<&'a str>,
+    /// The stack looking (STACK_ID): only the EBS snapshots and FSx backups it made are looked at, so that
+    /// another stack's, in this Region or copied into it, are never its orphans. A backup made before backups
+    /// named their stack is then no stack's orphan: see README, "Several stacks".
+    pub stack: Option<&'a crate::tags::StackId>,
 }
 
 /// The resources with backups of ours that are not among `current` (this run's targets and the tagged
@@ -59,8 +63,8 @@ pub async fn find(sources: Sources<'_>, current: &BTreeSet<(TargetKind, String)>
 /// The resources of one kind with backups of ours in `sources`.
 async fn backed_up(kind: TargetKind, sources: Sources<'_>) -> Result<BTreeSet<String>> {
     match kind {
-        TargetKind::Fsx => aws::fsx::targets_of_our_backups(sources.fsx).await,
-        TargetKind::Ec2 => aws::ec2::targets_of_our_snapshots(sources.ec2).await,
+        TargetKind::Fsx => aws::fsx::targets_of_our_backups(sources.fsx, sources.stack).await,
+        TargetKind::Ec2 => aws::ec2::targets_of_our_snapshots(sources.ec2, sources.stack).await,
         TargetKind::Efs => match sources.vault {
             Some(vault) => aws::backup::resources_with_recovery_points(sources.backup, vault).await,
             None => Ok(BTreeSet::new()),

@@ -60,6 +60,11 @@ pub struct Policy<'a> {
     pub now: i64,
     /// Whether the backup taken in this run has completed.
     pub new_backup_completed: bool,
+    /// The stack judging (STACK_ID): a backup another stack made is never its own. None: every stack's.
+    pub stack: Option<&'a crate::tags::StackId>,
+    /// Whether a backup made before backups named their stack is judged as ours: yes for a current target
+    /// of this stack (which claims it), never for an orphan (another stack's target, for all it can tell).
+    pub claims_unstamped: bool,
 }
 
 /// The verdict on every backup looked at.
@@ -151,10 +156,17 @@ pub fn same_owner(a: &BackupInfo, b: &BackupInfo) -> bool {
         && tag(a, TARGET_ID_KEY) == tag(b, TARGET_ID_KEY)
 }
 
-/// Is it ours, of this target, in this account? None when it is.
+/// Is it ours (this stack's), of this target, in this account? None when it is.
 fn ownership_reason(policy: &Policy, backup: &BackupInfo) -> Option<KeepReason> {
     if backup.tags.get(MANAGED_BY_KEY).map(String::as_str) != Some(MANAGED_BY_VALUE) {
         return Some(KeepReason::NotOurs);
+    }
+    if let Some(stack) = policy.stack {
+        match backup.tags.get(crate::tags::STACK_KEY) {
+            Some(made_by) if made_by != stack.as_str() => return Some(KeepReason::OtherStack),
+            None if !policy.claims_unstamped => return Some(KeepReason::Unstamped),
+            _ => {}
+        }
     }
     let tagged_for_target = backup.tags.get(TARGET_ID_KEY).map(String::as_str) == Some(policy.target_id);
     let taken_of_target = backup.source_id.as_deref() == Some(policy.target_id);

@@ -67,6 +67,7 @@ pub async fn run(
         fsx: clients.fsx,
         backup: clients.backup,
         vault: config.backup_vault_name.as_deref(),
+        stack: config.stack.as_ref(),
     };
     let copies = config.copy_region.as_deref().zip(clients.copies).map(|(region, copies)| {
         let sources = crate::orphans::Sources {
@@ -74,6 +75,7 @@ pub async fn run(
             fsx: &copies.fsx,
             backup: &copies.backup,
             vault: config.copy_backup_vault_name.as_deref(),
+            stack: config.stack.as_ref(),
         };
         (region, sources)
     });

@@ -30,6 +30,7 @@ fn config(state_machine_arn: &str, bucket: &str) -> TriggerConfig {
         ontap_volumes_of_tagged_file_systems: false,
         copy_region: None,
         copy_backup_vault_name: None,
+        stack: None,
     }
 }
 

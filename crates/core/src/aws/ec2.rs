@@ -188,12 +188,18 @@ pub async fn list_own_snapshots(client: &Client, tags: &[(&str, &str)], page_siz
     Ok(all)
 }
 
-/// The resources (our `snapmgmt:TargetId` tag) this account's snapshots of ours were taken of, page by page.
-pub async fn targets_of_our_snapshots(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+/// The resources (our `snapmgmt:TargetId` tag) this account's snapshots of ours (made by `stack`, when given)
+/// were taken of, page by page.
+pub async fn targets_of_our_snapshots(
+    client: &Client,
+    stack: Option<&tags::StackId>,
+) -> Result<std::collections::BTreeSet<String>> {
+    let ours = filter(&format!("tag:{}", tags::MANAGED_BY_KEY), tags::MANAGED_BY_VALUE);
+    let by_stack = stack.map(|s| filter(&format!("tag:{}", tags::STACK_KEY), s.as_str()));
     let mut pages = client
         .describe_snapshots()
         .owner_ids("self")
-        .filters(filter(&format!("tag:{}", tags::MANAGED_BY_KEY), tags::MANAGED_BY_VALUE))
+        .set_filters(Some([Some(ours), by_stack].into_iter().flatten().collect()))
         .max_results(SNAPSHOT_PAGE_SIZE)
         .into_paginator()
         .send();

@@ -122,9 +122,12 @@ pub async fn list_backups(
     Ok(all)
 }
 
-/// The resources (our `snapmgmt:TargetId` tag) our user-initiated backups were taken of, page by page. FSx
-/// filters by type on the server, not by tag.
-pub async fn targets_of_our_backups(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+/// The resources (our `snapmgmt:TargetId` tag) our user-initiated backups (made by `stack`, when given) were
+/// taken of, page by page. FSx filters by type on the server, not by tag.
+pub async fn targets_of_our_backups(
+    client: &Client,
+    stack: Option<&crate::tags::StackId>,
+) -> Result<std::collections::BTreeSet<String>> {
     let mut pages = client
         .describe_backups()
         .filters(filter(FilterName::BackupType, BackupType::UserInitiated.as_str()))
@@ -135,7 +138,10 @@ pub async fn targets_of_our_backups(client: &Client) -> Result<std::collections:
         let page = page.map_err(|e| Error::aws(SERVICE, "DescribeBackups", e))?;
         for backup in page.backups() {
             let tags = tag_map(backup.tags());
-            if tags.get(crate::tags::MANAGED_BY_KEY).map(String::as_str) == Some(crate::tags::MANAGED_BY_VALUE) {
+            let ours = tags.get(crate::tags::MANAGED_BY_KEY).map(String::as_str) == Some(crate::tags::MANAGED_BY_VALUE);
+            let by_stack =
+                stack.is_none_or(|s| tags.get(crate::tags::STACK_KEY).map(String::as_str) == Some(s.as_str()));
+            if ours && by_stack {
                 ids.extend(tags.get(crate::tags::TARGET_ID_KEY).cloned());
             }
         }

@@ -20,6 +20,8 @@ pub struct RetentionConfig {
     pub tiers: Tiers,
     /// RETENTION_TIME_ZONE: the zone the tiers' calendar periods are in (UTC by default).
     pub time_zone: jiff::tz::TimeZone,
+    /// STACK_ID: only this stack's backups are judged as ours (another stack's are kept as `OtherStack`).
+    pub stack: Option<crate::tags::StackId>,
 }
 
 impl Default for RetentionConfig {
@@ -31,6 +33,7 @@ impl Default for RetentionConfig {
             max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
             tiers: Tiers::default(),
             time_zone: jiff::tz::TimeZone::UTC,
+            stack: None,
         }
     }
 }
@@ -53,7 +56,8 @@ impl RetentionConfig {
         let zone = src.get("RETENTION_TIME_ZONE").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "UTC".into());
         let time_zone =
             crate::tiers::time_zone(&zone).map_err(|reason| invalid("RETENTION_TIME_ZONE", &zone, &reason))?;
-        Ok(Self { retention_days, min_keep, max_delete_percent, tiers, time_zone })
+        let stack = super::backup::stack_id(src)?;
+        Ok(Self { retention_days, min_keep, max_delete_percent, tiers, time_zone, stack })
     }
 
     /// The policy a resource's `snapmgmt:Retention` tag writes, in place of the stack's age and tiers: its

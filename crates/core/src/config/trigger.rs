@@ -59,6 +59,8 @@ pub struct TriggerConfig {
     pub copy_region: Option<String>,
     /// COPY_BACKUP_VAULT_NAME: the vault of the EFS copies there, where orphans' copies are looked for.
     pub copy_backup_vault_name: Option<String>,
+    /// STACK_ID: orphans are looked for among this stack's backups only.
+    pub stack: Option<crate::tags::StackId>,
 }
 
 impl TriggerConfig {
@@ -78,6 +80,7 @@ impl TriggerConfig {
             ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
             copy_region: copy.region,
             copy_backup_vault_name: copy.backup_vault_name,
+            stack: super::backup::stack_id(src)?,
         })
     }
 

@@ -12,6 +12,11 @@ pub enum KeepReason {
     NotOurs,
     /// Ours, but tagged for, or taken of, another resource.
     OtherTarget,
+    /// Made by another stack (its `snapmgmt:Stack`): that stack's to judge.
+    OtherStack,
+    /// Made before backups named their stack (no `snapmgmt:Stack`), of a resource that is no target of this
+    /// stack now: no stack can tell it is its own, so none deletes it.
+    Unstamped,
     /// Owned by another account (shared with us).
     ForeignAccount,
     /// Created and owned by AWS Backup.

@@ -8,6 +8,10 @@ const ACCOUNT: &str = "123456789012";
 const NOW: i64 = 1_800_000_000;
 
 static UTC: std::sync::LazyLock<jiff::tz::TimeZone> = std::sync::LazyLock::new(|| jiff::tz::TimeZone::UTC);
+const OUR_STACK: &str = "snapmgmt@us-east-1";
+const OTHER_STACK: &str = "snapmgmt@us-west-2";
+static STACK: std::sync::LazyLock<crate::tags::StackId> =
+    std::sync::LazyLock::new(|| crate::tags::StackId::parse(OUR_STACK).unwrap());
 
 fn policy(retention_days: u32, min_keep: u32, new_backup_completed: bool) -> Policy<'static> {
     Policy {
@@ -19,6 +23,8 @@ fn policy(retention_days: u32, min_keep: u32, new_backup_completed: bool) -> Pol
         time_zone: &UTC,
         now: NOW,
         new_backup_completed,
+        stack: Some(&STACK),
+        claims_unstamped: true,
     }
 }
 
@@ -75,6 +81,24 @@ fn a_backup_exactly_at_the_cutoff_is_kept() {
 }
 
 #[test]
+fn a_backup_that_names_no_stack_is_claimed_for_a_current_target_and_kept_for_an_orphan() {
+    let stamped = |id: &str, age_days: i64| {
+        let mut backup = ours(id, age_days);
+        backup.tags.insert(crate::tags::STACK_KEY.into(), OUR_STACK.into());
+        backup
+    };
+    let backups = [stamped("new", 0), ours("unstamped", 30), stamped("stamped", 30)];
+    let current = plan(&policy(7, 1, true), &backups);
+    assert_eq!(current.delete, ["unstamped", "stamped"]);
+    let orphan = plan(&Policy { claims_unstamped: false, ..policy(7, 1, true) }, &backups);
+    assert_eq!(orphan.delete, ["stamped"]);
+    assert_eq!(reason_of(&orphan, "unstamped"), Some(KeepReason::Unstamped));
+    // Without a stack of its own (a function outside a stack), every stack's is judged, as before.
+    let any = plan(&Policy { stack: None, claims_unstamped: false, ..policy(7, 1, true) }, &backups);
+    assert_eq!(any.delete, ["unstamped", "stamped"]);
+}
+
+#[test]
 fn every_protection_has_its_reason() {
     let mut untagged = ours("untagged", 30);
     untagged.tags.clear();
@@ -92,8 +116,11 @@ fn every_protection_has_its_reason() {
     pending.state = BackupState::Pending;
     let mut failed = ours("failed", 30);
     failed.state = BackupState::Failed;
+    let mut other_stack = ours("other-stack", 30);
+    other_stack.tags.insert(crate::tags::STACK_KEY.into(), OTHER_STACK.into());
     let backups = [
         ours("new", 0),
+        other_stack,
         untagged,
         other_tag,
         other_source,
@@ -109,6 +136,7 @@ fn every_protection_has_its_reason() {
     let expected = [
         ("new", KeepReason::AmongNewest),
         ("untagged", KeepReason::NotOurs),
+        ("other-stack", KeepReason::OtherStack),
         ("other-tag", KeepReason::OtherTarget),
         ("other-source", KeepReason::OtherTarget),
         ("foreign", KeepReason::ForeignAccount),
@@ -134,11 +162,15 @@ fn arb_backup() -> impl Strategy<Value = BackupInfo> {
         prop_oneof![Just(BackupState::Completed), Just(BackupState::Pending), Just(BackupState::Failed)],
         any::<bool>(),
         any::<bool>(),
+        prop_oneof![Just(None), Just(Some(OUR_STACK)), Just(Some(OTHER_STACK))],
     )
-        .prop_map(|(n, owner, source, managed_by, tagged_target, age, state, in_use, aws_backup)| {
+        .prop_map(|(n, owner, source, managed_by, tagged_target, age, state, in_use, aws_backup, stack)| {
             let mut tags = BTreeMap::new();
             if let Some(v) = managed_by {
                 tags.insert(MANAGED_BY_KEY.to_string(), v.to_string());
+            }
+            if let Some(s) = stack {
+                tags.insert(crate::tags::STACK_KEY.to_string(), s.to_string());
             }
             if let Some(t) = tagged_target {
                 tags.insert(TARGET_ID_KEY.to_string(), t.to_string());
@@ -167,6 +199,7 @@ fn arb_inventory(max: usize) -> impl Strategy<Value = Vec<BackupInfo>> {
 
 fn is_ours_for_target(b: &BackupInfo) -> bool {
     b.tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE)
+        && b.tags.get(crate::tags::STACK_KEY).is_none_or(|s| s == OUR_STACK)
         && b.tags.get(TARGET_ID_KEY).map(String::as_str) == Some(TARGET)
         && b.source_id.as_deref() == Some(TARGET)
         && b.owner_account.as_deref() == Some(ACCOUNT)
@@ -192,6 +225,21 @@ proptest! {
             prop_assert_eq!(b.state, BackupState::Completed);
             prop_assert!(!b.in_use && !b.aws_backup_managed);
             prop_assert!(new_backup_completed);
+        }
+    }
+
+    #[test]
+    fn never_deletes_another_stacks_backup_nor_an_orphans_unstamped_one(
+        backups in arb_inventory(60),
+        retention_days in 1u32..60,
+        orphan in any::<bool>(),
+    ) {
+        let p = Policy { claims_unstamped: !orphan, ..policy(retention_days, 1, true) };
+        let plan = plan(&p, &backups);
+        for id in &plan.delete {
+            let made_by = backups.iter().find(|b| &b.id == id).unwrap().tags.get(crate::tags::STACK_KEY);
+            prop_assert!(made_by.is_none_or(|s| s == OUR_STACK), "deleted another stack's backup");
+            prop_assert!(!orphan || made_by.is_some(), "deleted an orphan's backup that names no stack");
         }
     }
 
