@@ -108,10 +108,8 @@ def deploy_instance_roles(url: str = None) -> None:
             continue
         document = resolver.resolve(resolver.resources[logical]["Properties"]["PolicyDocument"])
         policy = iam.create_policy(PolicyName=resolver.name(logical), PolicyDocument=json.dumps(document))
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(iam_template.EC2_TRUST))
+        stack.instance_profile_role(name, url)
         iam.attach_role_policy(RoleName=name, PolicyArn=policy["Policy"]["Arn"])
-        iam.create_instance_profile(InstanceProfileName=name)
-        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
 
 
 def deploy_copy_vault(url: str = None) -> None:

@@ -140,6 +140,18 @@ def create_instance(
     )["Instances"][0]["InstanceId"]
 
 
+def instance_profile_role(name: str, url: str = None) -> str:
+    """A role EC2 may assume and an instance profile of the same name holding it, as a user makes one; its ARN."""
+    import iam_template
+
+    iam = client("iam", url)
+    trust = json.dumps(iam_template.EC2_TRUST)
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.create_instance_profile(InstanceProfileName=name)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+    return arn
+
+
 # The instance profile deploy.py makes for Windows targets, its role with the stack's VssInstancePolicy.
 WINDOWS_PROFILE = "snapmgmt-local-windows-instance"
 

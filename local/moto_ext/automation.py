@@ -67,7 +67,7 @@ def _execute_aws_api(backend, execution, inputs: dict) -> dict:
         if iam.governs(role):
             iam.authorize(role, "ec2:DescribeInstances", "*")
         instance = _ec2(backend).get_instance(instance_id)
-        platform = "Windows" if (getattr(instance, "platform", None) or "").lower() == "windows" else "Linux/UNIX"
+        platform = "Windows" if vss.is_windows(instance) else "Linux/UNIX"
         return {"Platform": platform}
     if api == ("ec2", "CreateSnapshots"):
         tags = {t["Key"]: t["Value"] for spec in inputs.get("TagSpecifications", []) for t in spec.get("Tags", [])}

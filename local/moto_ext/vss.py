@@ -72,7 +72,8 @@ def check_parameters(parameters: dict) -> dict:
     return parse_tags(_value(parameters, "tags"))
 
 
-def _is_windows(instance) -> bool:
+def is_windows(instance) -> bool:
+    """A Windows instance, as moto records its image's platform."""
     return (getattr(instance, "platform", None) or "").lower() == "windows"
 
 
@@ -81,7 +82,7 @@ def configure_package(ec2_backend, instance_id: str, parameters: dict) -> tuple:
     name, action = _value(parameters, "name"), _value(parameters, "action", "Install")
     if name != PACKAGE:
         return "Failed", f"the emulator's Distributor has the {PACKAGE} package only, not {name!r}"
-    if not _is_windows(ec2_backend.get_instance(instance_id)):
+    if not is_windows(ec2_backend.get_instance(instance_id)):
         return "Failed", f"{PACKAGE} is a package for Windows instances: {instance_id} is not one"
     if action == "Install":
         components[instance_id] = _value(parameters, "version") or LATEST
@@ -117,7 +118,7 @@ def run(ec2_backend, instance_id: str, parameters: dict) -> str:
     """Runs the document on the instance; its output (the snapshots made), or CommandFailed with its message."""
     tags = check_parameters(parameters)
     instance = ec2_backend.get_instance(instance_id)
-    if not _is_windows(instance):
+    if not is_windows(instance):
         raise CommandFailed(f"{DOCUMENT} supports Windows instances only: {instance_id} is not one")
     version = components.get(instance_id)
     if not version:

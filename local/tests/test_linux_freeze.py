@@ -62,6 +62,18 @@ def snapshot_and_label(instance: str) -> tuple:
     return execution, check, snapshots
 
 
+def start_document(instance: str, execution_id: str, **parameters) -> str:
+    """The shipped document started directly, as the automation role (as snapshot-ebs starts it), with these
+    parameters besides the ones it always needs; the execution's id."""
+    role = iam_template.Resolver(iam_template.transformed_template()).arn("AutomationRole")
+    given = {"InstanceId": instance, "AutomationAssumeRole": role, "ExecutionId": execution_id}
+    given.update(StackId=stack.STACK_ID, **parameters)
+    started = stack.client("ssm").start_automation_execution(
+        DocumentName=DOCUMENT, Parameters={name: [value] for name, value in given.items()}
+    )
+    return started["AutomationExecutionId"]
+
+
 def steps(execution: dict) -> dict:
     return {s["StepName"]: s["StepStatus"] for s in execution.get("StepExecutions", [])}
 
@@ -170,27 +182,21 @@ def test_the_thaw_and_the_post_script_run_after_a_failed_snapshot_request(aws):
 def test_a_failing_pre_script_takes_the_set_crash_consistent_or_fails_the_run(aws, on_failure, status, consistency):
     ec2 = stack.client("ec2")
     instance = stack.create_instance(ec2, volumes=2)
-    role = iam_template.Resolver(iam_template.transformed_template()).arn("AutomationRole")
     with stack.linux_sandbox(instance, DATA):
-        started = stack.client("ssm").start_automation_execution(
-            DocumentName=DOCUMENT,
-            Parameters={
-                "InstanceId": [instance],
-                "AutomationAssumeRole": [role],
-                "ExecutionId": ["run-pre-script"],
-                "StackId": [stack.STACK_ID],
-                "PreScriptLinux": ["echo stopping the service; exit 3"],
-                "PostScriptLinux": ["echo post > /run/post-script-ran"],
-                "OnPreScriptFailure": [on_failure],
-            },
+        execution_id = start_document(
+            instance,
+            "run-pre-script",
+            PreScriptLinux="echo stopping the service; exit 3",
+            PostScriptLinux="echo post > /run/post-script-ran",
+            OnPreScriptFailure=on_failure,
         )
-        execution = finished(started["AutomationExecutionId"])
+        execution = finished(execution_id)
 
         assert execution["AutomationExecutionStatus"] == status, execution
         assert frozen_last_time(instance) == []
         assert stack.in_sandbox(instance, "cat /run/post-script-ran")["stdout"].strip() == "post"
         if consistency:
-            check = checked(instance, started["AutomationExecutionId"])
+            check = checked(instance, execution_id)
             snapshots = ec2.describe_snapshots(SnapshotIds=check["snapshotIds"])["Snapshots"]
             assert {tag(s, "snapmgmt:Consistency") for s in snapshots} == {consistency}
 

@@ -205,10 +205,7 @@ def test_the_credentials_check_and_the_tagging_commands_do_what_the_readme_says(
 
 def test_the_windows_prerequisites_install_the_vss_components_and_attach_the_policy(names):
     iam = stack.client("iam")
-    trust = json.dumps(deploy.iam_template.EC2_TRUST)
-    iam.create_role(RoleName="app-server", AssumeRolePolicyDocument=trust)
-    iam.create_instance_profile(InstanceProfileName="app-server")
-    iam.add_role_to_instance_profile(InstanceProfileName="app-server", RoleName="app-server")
+    stack.instance_profile_role("app-server")
     ec2 = stack.client("ec2")
     windows = stack.windows_instance(ec2, profile="app-server", components=False)
     local = {**names, "i-0123456789abcdef0": windows, "INSTANCE_ROLE": "app-server"}

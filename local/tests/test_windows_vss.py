@@ -10,7 +10,7 @@ import deploy
 import pytest
 import stack
 from moto_ext import automation, vss
-from test_linux_freeze import DOCUMENT, checked, finished, invoke, steps, tag
+from test_linux_freeze import checked, finished, invoke, start_document, steps, tag
 from test_workflow import run, target
 
 ROLE = f"arn:aws:iam::123456789012:role/{stack.WINDOWS_PROFILE}"
@@ -68,19 +68,9 @@ def test_the_boot_volume_is_left_out_as_the_document_is_asked(aws):
     ec2 = stack.client("ec2")
     instance = stack.windows_instance(ec2, volumes=2)
     boot = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["RootDeviceName"]
-    role = deploy.iam_template.Resolver(deploy.iam_template.transformed_template()).arn("AutomationRole")
-    started = stack.client("ssm").start_automation_execution(
-        DocumentName=DOCUMENT,
-        Parameters={
-            "InstanceId": [instance],
-            "AutomationAssumeRole": [role],
-            "ExecutionId": ["run-no-boot"],
-            "StackId": [stack.STACK_ID],
-            "VssExcludeBootVolume": ["True"],
-        },
-    )
-    assert finished(started["AutomationExecutionId"])["AutomationExecutionStatus"] == "Success"
-    check = checked(instance, started["AutomationExecutionId"])
+    execution_id = start_document(instance, "run-no-boot", VssExcludeBootVolume="True")
+    assert finished(execution_id)["AutomationExecutionStatus"] == "Success"
+    check = checked(instance, execution_id)
     snapshots = of_run(instance, "run-no-boot")
     assert check["status"] == "Ready" and len(snapshots) == 2, check
     assert boot not in {tag(s, "Device") for s in snapshots}
@@ -110,12 +100,8 @@ def test_missing_vss_components_fail_the_instance_naming_them_before_any_snapsho
 
 
 def test_an_instance_role_without_the_policy_is_refused_by_iam_and_makes_nothing(aws):
-    iam = stack.client("iam")
     bare = "windows-without-vss-policy"
-    trust = json.dumps(deploy.iam_template.EC2_TRUST)
-    role_arn = iam.create_role(RoleName=bare, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-    iam.create_instance_profile(InstanceProfileName=bare)
-    iam.add_role_to_instance_profile(InstanceProfileName=bare, RoleName=bare)
+    role_arn = stack.instance_profile_role(bare)
     principals = deploy.principals()
     roles = {**principals["roles"], role_arn: {"logicalId": bare, "statements": [], "managedPolicies": []}}
     stack.control("/moto-api/snapmgmt/iam/principals", {**principals, "roles": roles})

@@ -102,7 +102,7 @@ pub async fn snapshot_instance(
         SnapshotMode::Direct => {
             let mut tags =
                 [this_run.as_slice(), &[(ATTEMPT_KEY, attempt.as_str()), (APP_CONSISTENT_KEY, "false")]].concat();
-            tags.extend(tags::stack_tag(config.stack.as_ref()));
+            tags.extend(config.stack.as_ref().map(tags::StackId::tag));
             let description = tags::snapshot_description(instance, run.as_str());
             result.snapshot_ids =
                 create_set_once(clients.ec2, instance, config.exclude_boot_volume, &description, &tags).await?;

@@ -12,7 +12,8 @@ pub const RUN_ID_KEY: &str = "snapmgmt:RunId";
 pub const ATTEMPT_KEY: &str = "snapmgmt:Attempt";
 /// Whether an EBS set was taken with every data file system frozen until the snapshots were requested:
 /// `false` at creation, raised to `true` by check-in-progress only when the document's thaw says the freeze
-/// held (Linux), or AWS's VSS document tagged every snapshot `AppConsistent=true` (Windows). `snapmgmt:Consistency` says why: `app`, `crash` (nothing to freeze, the direct mode, or a failed
+/// held (Linux), or AWS's VSS document tagged every snapshot `AppConsistent=true` (Windows).
+/// `snapmgmt:Consistency` says why: `app`, `crash` (nothing to freeze, the direct mode, or a failed
 /// pre-script), `auto-thawed` (the freeze ended before the thaw step), `freeze-failed`.
 pub const APP_CONSISTENT_KEY: &str = "snapmgmt:AppConsistent";
 pub const CONSISTENCY_KEY: &str = "snapmgmt:Consistency";
@@ -91,11 +92,6 @@ impl StackId {
     pub fn tag(&self) -> (&'static str, &str) {
         (STACK_KEY, &self.0)
     }
-}
-
-/// The stack's tag, when the function knows its stack (a deployed one always does).
-pub fn stack_tag(stack: Option<&StackId>) -> Option<(&'static str, &str)> {
-    stack.map(StackId::tag)
 }
 
 /// The source's tags copied onto each backup when COPY_TAGS is not set: its name and the usual

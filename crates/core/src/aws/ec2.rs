@@ -53,11 +53,6 @@ pub async fn list_tagged_instances(client: &Client, tag_key: &str, tag_value: &s
     Ok(ids)
 }
 
-/// The instance's tags; `NotFound` when it does not exist.
-pub async fn instance_tags(client: &Client, instance_id: &str) -> Result<Vec<Tag>> {
-    Ok(describe_instance(client, instance_id).await?.tags().to_vec())
-}
-
 /// One instance; `NotFound` when it does not exist.
 pub async fn describe_instance(client: &Client, instance_id: &str) -> Result<aws_sdk_ec2::types::Instance> {
     Ok(describe_instance_and_owner(client, instance_id).await?.1)

@@ -30,7 +30,7 @@ impl BackupSettings {
         source_tags: &'a std::collections::BTreeMap<String, String>,
     ) -> Vec<(&'a str, &'a str)> {
         let mut tags = crate::tags::ownership(target, run).to_vec();
-        tags.extend(crate::tags::stack_tag(self.stack.as_ref()));
+        tags.extend(self.stack.as_ref().map(crate::tags::StackId::tag));
         tags.extend(self.copy_tags.pick(source_tags));
         tags
     }
