@@ -244,11 +244,11 @@ def create_efs(efs, tagged: bool = True, name: str = None) -> dict:
 
 
 def create_recovery_points(
-    vault: str, fs: dict, ages_days: list, ours: bool = True, url: str = None, region: str = None
+    vault: str, fs: dict, ages_days: list, ours: bool = True, url: str = None, region: str = None, stack_id=STACK_ID
 ) -> list:
     """Recovery points of an EFS file system in a vault (of `region`, else the stack's), as completed jobs
-    leave them, aged; their ARNs."""
-    tags = {"ManagedBy": "snapmgmt", "snapmgmt:TargetId": fs["FileSystemId"], "snapmgmt:RunId": "seeded"}
+    leave them, aged; their ARNs. Ours: made by the stack `stack_id` names (None: before the stack tag)."""
+    tags = {t["Key"]: t["Value"] for t in our_tags(fs["FileSystemId"], stack_id)} | {"snapmgmt:RunId": "seeded"}
     points = [
         {"tags": tags if ours else {"Name": "made by hand"}, "creationDate": time.time() - age * DAY}
         for age in ages_days

@@ -124,6 +124,7 @@ def summarize(sfn, started: dict, execution: dict) -> dict:
         "withoutRecentBackup": report.get("withoutRecentBackup", []),
         "targets": [t for kind in ("fsx", "ec2", "efs") for t in report.get(kind, [])],
         "orphans": report.get("orphans", []),
+        "orphanSearchFailures": report.get("orphanSearchFailures", []),
         "failedTargets": [f["targetId"] for f in report.get("failedTargets", [])],
         "totals": report.get("totals", {}),
         "report": output.get("report") if output else None,
@@ -223,6 +224,9 @@ def render(summary: dict) -> str:
         verb = "would delete" if cleanup.get("dryRun") else "deleted"
         for backup in cleanup.get("deleted", []):
             lines.append(f"    {verb} {backup}")
+    for failure in summary.get("orphanSearchFailures", []):
+        where = f" in {failure['region']}" if failure.get("region") else ""
+        lines.append(f"  ORPHAN SEARCH FAILED {failure['kind']}{where}: {failure['error']}")
     for stale in summary["withoutRecentBackup"]:
         hours = stale["hoursWithoutBackup"]
         lines.append(f"  NO RECENT BACKUP {stale['kind']} {stale['targetId']}: none completed in {hours} hours")

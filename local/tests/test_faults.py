@@ -3,6 +3,7 @@ throttles, fails or drops their calls; the runs must still create and delete exa
 
 import pytest
 import stack
+import workflow
 from test_workflow import run, target
 
 EXPECTED_FIGURES = "fault figures: {}"
@@ -103,3 +104,32 @@ def test_a_connection_dropped_after_a_create_was_sent_makes_no_second_backup(aws
     assert len(stack.backup_ids(aws, fs)) == 1
     snapshots = {s["SnapshotId"] for s in stack.snapshots(ec2, instance)}
     assert snapshots == set(target(summary, instance)["created"]) and len(snapshots) == 2
+
+
+def test_an_orphan_search_that_fails_stops_no_backup_and_hides_no_other_search(aws):
+    """A kind whose orphan search fails (here EC2, answering 503 in both Regions), and a backup of ours whose
+    `snapmgmt:TargetId` names nothing, are named in the report; the night's backups and every other kind's
+    search go on. EFS orphans are this stack's only: another stack's points in the vault make none."""
+    import conftest
+    import deploy
+
+    efs = stack.client("efs")
+    fs = stack.create_file_system(aws)
+    untagged = stack.create_file_system(aws, tagged=False)
+    aws.create_backup(FileSystemId=untagged, Tags=stack.our_tags("made-by-hand"))
+    ours_gone, theirs_gone = stack.create_efs(efs, tagged=False), stack.create_efs(efs, tagged=False)
+    stack.create_recovery_points(deploy.BACKUP_VAULT, ours_gone, [30, 1])
+    stack.create_recovery_points(deploy.BACKUP_VAULT, theirs_gone, [30, 1], stack_id="snapmgmt@us-west-2")
+    stack.set_faults([{"operation": "DescribeSnapshots", "fault": "http503"}])
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    assert len(target(summary, fs)["created"]) == 1
+    failures = {(f["kind"], f.get("region")): f["error"] for f in summary["orphanSearchFailures"]}
+    assert set(failures) == {("ec2", None), ("ec2", conftest.COPY_REGION), ("fsx", None)}, failures
+    assert "DescribeSnapshots" in failures[("ec2", None)]
+    assert 'snapmgmt:TargetId="made-by-hand"' in failures[("fsx", None)]
+    efs_orphans = {o["targetId"] for o in summary["orphans"] if o["kind"] == "efs"}
+    assert efs_orphans == {ours_gone["FileSystemId"]}, summary["orphans"]
+    assert "ORPHAN SEARCH FAILED ec2 in us-west-2" in workflow.render(summary)

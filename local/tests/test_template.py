@@ -179,6 +179,21 @@ def test_a_resource_without_a_recent_backup_reaches_the_topic():
     assert '("TargetsWithoutRecentBackup",' in core and 'emit("run", "report"' in core
 
 
+def test_failed_deletes_and_a_failed_orphan_search_reach_the_topic():
+    res = resources()
+    core = (ROOT / "crates" / "core" / "src" / "report.rs").read_text()
+    for alarm, metric in (
+        ("FailedDeletesAlarm", "DeleteFailures"),
+        ("OrphanSearchFailedAlarm", "OrphanSearchFailures"),
+    ):
+        properties = res[alarm]["Properties"]
+        assert (properties["Namespace"], properties["MetricName"]) == ("snapmgmt", metric)
+        assert properties["Dimensions"] == [{"Name": "Kind", "Value": "run"}]
+        assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and properties["Threshold"] == 1
+        assert properties["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+        assert f'("{metric}",' in core, f"the report emits {metric}"
+
+
 def test_the_safety_nets_are_off_by_default_and_cover_only_ours():
     res = resources()
     template, _ = cfnlint.decode.decode(ROOT / "template.yaml")

@@ -11,8 +11,8 @@ use crate::config::ReportConfig;
 use crate::error::{Error, Result};
 use crate::freshness::{self, Ledger, LEDGER_KEY};
 use crate::model::{
-    report_key, skipped_key, FailedTarget, ReportEvent, ResultLocation, RunReport, RunSummary, TargetKind,
-    TargetResult, FAILED_TARGETS_LISTED,
+    report_key, search_failures_key, skipped_key, FailedTarget, ReportEvent, ResultLocation, RunReport, RunSummary,
+    TargetKind, TargetResult, FAILED_TARGETS_LISTED,
 };
 
 /// A ResultWriter manifest (AWS's format): the result files of one Map Run, by the children's status.
@@ -77,6 +77,7 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         add_orphans(&mut report, orphans);
     }
     report.skipped = read_or_empty(s3, bucket, &skipped_key(&event.run_id)).await?;
+    report.orphan_search_failures = read_or_empty(s3, bucket, &search_failures_key(&event.run_id)).await?;
     let ledger: Ledger = read_or_empty(s3, bucket, LEDGER_KEY).await?;
     let now = crate::now_epoch_seconds();
     // A preview changes nothing, the ledger included: it reports from the ledger as it stands.
@@ -89,9 +90,7 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         next
     };
     report.without_recent_backup = freshness::stale(&ledger, now, config.stale_after_hours);
-    let stale =
-        [("TargetsWithoutRecentBackup", report.without_recent_backup.len() as f64, crate::metrics::Unit::Count)];
-    crate::metrics::emit("run", "report", &event.run_id, event.dry_run, &stale);
+    crate::metrics::emit("run", "report", &event.run_id, event.dry_run, &run_metrics(&report));
     let key = report_key(&event.run_id);
     let body = serde_json::to_vec(&report).expect("the report serialises");
     aws::s3::put_json(s3, bucket, &key, body).await?;
@@ -106,10 +105,23 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         copies_deleted = summary.totals.copies.deleted,
         skipped = report.skipped.len(),
         without_recent_backup = summary.without_recent_backup_count,
+        orphan_search_failures = report.orphan_search_failures.len(),
         report = %format!("s3://{}/{}", summary.report.bucket, summary.report.key),
         "run report written"
     );
     Ok(summary)
+}
+
+/// The run's own metrics (Kind `run`), each with an alarm: targets without a recent backup, deletes that
+/// failed (every kind, here and in the copy Region), and places the orphan search could not look.
+pub fn run_metrics(report: &RunReport) -> [crate::metrics::Metric<'static>; 3] {
+    use crate::metrics::Unit::Count;
+    let failed_deletes = report.totals.failed_deletes + report.totals.copies.failed_deletes;
+    [
+        ("TargetsWithoutRecentBackup", report.without_recent_backup.len() as f64, Count),
+        ("DeleteFailures", failed_deletes as f64, Count),
+        ("OrphanSearchFailures", report.orphan_search_failures.len() as f64, Count),
+    ]
 }
 
 /// A JSON object of the bucket, or its empty value when there is none (the first run, an older run).
@@ -261,6 +273,7 @@ pub fn summarize(report: &RunReport, location: ResultLocation) -> RunSummary {
         failed_targets_truncated: report.failed_targets.len() > FAILED_TARGETS_LISTED,
         without_recent_backup: report.without_recent_backup.iter().take(FAILED_TARGETS_LISTED).cloned().collect(),
         without_recent_backup_count: report.without_recent_backup.len(),
+        orphan_search_failures: report.orphan_search_failures.iter().take(FAILED_TARGETS_LISTED).cloned().collect(),
         report: location,
     }
 }
@@ -361,6 +374,20 @@ mod tests {
         assert_eq!((summary.totals.failed_targets, summary.failed_targets.len()), (150, 100));
         assert!(summary.failed_targets_truncated);
         assert_eq!(report.failed_targets.len(), 150);
+    }
+
+    #[test]
+    fn the_run_metrics_count_failed_deletes_of_every_kind_and_region_and_the_failed_searches() {
+        let mut report = RunReport::default();
+        report.totals.failed_deletes = 2;
+        report.totals.copies.failed_deletes = 1;
+        report.orphan_search_failures =
+            vec![crate::model::SearchFailure { kind: TargetKind::Efs, region: None, error: "throttled".into() }];
+        let metrics: Vec<(&str, f64)> = run_metrics(&report).iter().map(|(name, value, _)| (*name, *value)).collect();
+        assert_eq!(
+            metrics,
+            [("TargetsWithoutRecentBackup", 0.0), ("DeleteFailures", 3.0), ("OrphanSearchFailures", 1.0)]
+        );
     }
 
     #[test]

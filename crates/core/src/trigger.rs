@@ -7,8 +7,8 @@ use crate::aws::ec2::TaggedInstance;
 use crate::config::TriggerConfig;
 use crate::error::Result;
 use crate::model::{
-    report_key, skipped_key, Inventory, InventoryItem, PerKind, Skipped, SnapshotMode, TargetKind, TriggerEvent,
-    TriggerResult, WorkflowInput,
+    report_key, search_failures_key, skipped_key, Inventory, InventoryItem, PerKind, Skipped, SnapshotMode, TargetKind,
+    TriggerEvent, TriggerResult, WorkflowInput,
 };
 
 /// Where an operator sees an execution, its report included, in the Step Functions console.
@@ -79,7 +79,9 @@ pub async fn run(
         };
         (region, sources)
     });
-    let orphans = crate::orphans::find_with_copies(sources, copies, &current).await?;
+    // Never fails the run: what could not be searched is written for the report to name.
+    let search = crate::orphans::find_with_copies(sources, copies, &current).await;
+    let orphans = search.orphans;
     let input = WorkflowInput {
         run_id: name.clone(),
         inventory: inventory.clone(),
@@ -96,6 +98,8 @@ pub async fn run(
     // The skipped ones too: the report names them, and a target skipped night after night goes stale.
     writes.push((skipped_key(&name), serde_json::to_vec(&skipped).expect("the skipped list serialises")));
     writes.push((inventory.orphans.clone(), serde_json::to_vec(&orphans).expect("the orphans serialise")));
+    let failures = serde_json::to_vec(&search.failures).expect("the search failures serialise");
+    writes.push((search_failures_key(&name), failures));
     let bucket = inventory.bucket.as_str();
     futures::future::try_join_all(
         writes.into_iter().map(|(key, body)| async move { aws::s3::put_json(clients.s3, bucket, &key, body).await }),
@@ -110,6 +114,7 @@ pub async fn run(
         ec2_targets = input.targets[TargetKind::Ec2],
         efs_targets = input.targets[TargetKind::Efs],
         orphans = orphans.len(),
+        orphan_search_failures = search.failures.len(),
         inventory_bucket = %inventory.bucket,
         input_bytes = input_json.len(),
         report_console = %console_url(&started.execution_arn),

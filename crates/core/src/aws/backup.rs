@@ -193,20 +193,33 @@ fn efs_points(
         .max_results(1000)
 }
 
-/// The file systems (ids) with EFS recovery points in the vault, page by page.
-pub async fn resources_with_recovery_points(
+/// The file systems (ids) with EFS recovery points in the vault that `wanted` accepts, each with its
+/// newest point's ARN, folded page by page (one entry per file system, whatever its points).
+pub async fn newest_point_per_resource(
     client: &Client,
     vault: &str,
-) -> Result<std::collections::BTreeSet<String>> {
+    wanted: impl Fn(&str) -> bool,
+) -> Result<std::collections::BTreeMap<String, String>> {
     let mut pages = efs_points(client, vault, None).into_paginator().send();
-    let mut ids = std::collections::BTreeSet::new();
+    let mut newest: std::collections::BTreeMap<String, (aws_smithy_types::DateTime, String)> = Default::default();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::aws(SERVICE, "ListRecoveryPointsByBackupVault", e))?;
-        ids.extend(
-            page.recovery_points().iter().filter_map(|p| Some(p.resource_arn()?.rsplit('/').next()?.to_string())),
-        );
+        for point in page.recovery_points() {
+            let Some(id) = point.resource_arn().and_then(|a| a.rsplit('/').next()).filter(|id| wanted(id)) else {
+                continue;
+            };
+            let created = point.creation_date().copied().unwrap_or(aws_smithy_types::DateTime::from_secs(0));
+            let arn = point.recovery_point_arn().unwrap_or_default().to_string();
+            match newest.get_mut(id) {
+                Some(seen) if seen.0 >= created => {}
+                Some(seen) => *seen = (created, arn),
+                None => {
+                    newest.insert(id.to_string(), (created, arn));
+                }
+            }
+        }
     }
-    Ok(ids)
+    Ok(newest.into_iter().map(|(id, (_, arn))| (id, arn)).collect())
 }
 
 /// One recovery point of the vault; `NotFound` when it is not there.

@@ -49,7 +49,9 @@ pub fn plan<'e>(
         now,
         budget_end,
         orphan: event.orphan,
-        adopt: settings.adopt_original_sample,
+        // The sample's backups are adopted where the stack runs: in the copy Region they are the sample's of
+        // that Region's own resources, never this stack's to delete (nor could its role).
+        adopt: settings.adopt_original_sample && !in_copy_region,
         // The copies are kept under the copy policy (COPY_RETENTION; default: the source's).
         policy_override: if in_copy_region { settings.copy.retention } else { None },
     };
@@ -212,6 +214,20 @@ mod tests {
         let at_home = plan(&copying, &own_region, NOW, None).unwrap();
         assert!(!at_home.in_copy_region && at_home.request.policy_override.is_none());
         assert_eq!(efs_vault(&copying, false).unwrap(), "snapmgmt-vault");
+    }
+
+    #[test]
+    fn the_samples_backups_are_adopted_in_the_stacks_region_only() {
+        let adopting = CleanupConfig {
+            adopt_original_sample: true,
+            copy: CopySettings { region: Some("us-west-2".into()), ..CopySettings::default() },
+            ..settings()
+        };
+        let own_region = event(false, None);
+        assert!(plan(&adopting, &own_region, NOW, None).unwrap().request.adopt);
+        // There they are the sample's of that Region's resources, and the delete statement is this Region's.
+        let copies = event(false, Some("us-west-2"));
+        assert!(!plan(&adopting, &copies, NOW, None).unwrap().request.adopt);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::per_kind::read_kinds;
-use super::{PerKind, RunId, Skipped, TargetKind, TargetResult, Totals, Validate};
+use super::{PerKind, RunId, SearchFailure, Skipped, TargetKind, TargetResult, Totals, Validate};
 use crate::error::{Error, Result};
 
 /// Where a Distributed Map's ResultWriter put its manifest.
@@ -112,6 +112,10 @@ pub struct RunReport {
     /// Resources that are no longer targets, with their backups' ages and what was (or would be) deleted.
     #[serde(default)]
     pub orphans: Vec<TargetResult>,
+    /// Where the orphan search could not look this night (a kind, in a Region): its orphans there are
+    /// neither reported nor cleaned until it can.
+    #[serde(default)]
+    pub orphan_search_failures: Vec<SearchFailure>,
 }
 
 /// Failed targets the execution's output names; all of them are in the full report.
@@ -130,6 +134,9 @@ pub struct RunSummary {
     /// Targets with no completed backup for too long (the first [`FAILED_TARGETS_LISTED`]), and how many.
     pub without_recent_backup: Vec<StaleTarget>,
     pub without_recent_backup_count: usize,
+    /// Where the orphan search could not look (the first [`FAILED_TARGETS_LISTED`]; the report has all).
+    #[serde(default)]
+    pub orphan_search_failures: Vec<SearchFailure>,
     pub report: ResultLocation,
 }
 

@@ -66,6 +66,24 @@ pub fn skipped_key(run_id: &str) -> String {
     format!("inventory/{run_id}/skipped.json")
 }
 
+/// Where the trigger writes the places its orphan search could not look in run `run_id`.
+pub fn search_failures_key(run_id: &str) -> String {
+    format!("inventory/{run_id}/orphan-search-failures.json")
+}
+
+/// A place the orphan search could not look (one kind, in the stack's Region or the copy Region), or a
+/// backup of ours it could not place: named in the run report and counted (`OrphanSearchFailures`), never
+/// a reason to stop the night's backups. What was not searched is neither reported nor cleaned this night.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchFailure {
+    pub kind: TargetKind,
+    /// The copy Region; null: the stack's own.
+    #[serde(default)]
+    pub region: Option<String>,
+    pub error: String,
+}
+
 impl Inventory {
     /// The inventory of the run `run_id` (the execution's name): `inventory/<run>/<kind>.json`.
     pub fn of_run(bucket: &str, run_id: &str) -> Self {
