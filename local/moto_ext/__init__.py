@@ -6,7 +6,7 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import async_invoke, backup, control, ec2, fsx, iam, lambda_functions, sfn, ssm, throttle, validation
+from . import async_invoke, backup, control, ec2, fsx, iam, lambda_functions, s3, sfn, ssm, throttle, validation
 
 _installed = False
 
@@ -20,6 +20,7 @@ def install() -> None:
     ec2.install()
     ssm.install()
     backup.install()
+    s3.install()
     lambda_functions.install()
     async_invoke.install()
     sfn.install()

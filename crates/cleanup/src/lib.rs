@@ -82,7 +82,12 @@ impl Function for Cleanup {
                 // The file system is read in its own Region; the points are where the vault is.
                 let backup = copies.map_or(&self.backup, |c| &c.backup);
                 let clients = snapmgmt_core::efs::Clients { efs: &self.efs, backup };
-                cleanup::run(&EfsStore { clients, vault }, retention, request).await?
+                cleanup::run(
+                    &EfsStore { clients, vault, lifecycle_days: settings.efs_lifecycle_days },
+                    retention,
+                    request,
+                )
+                .await?
             }
         };
         snapmgmt_core::logging::cleanup_report(&report);

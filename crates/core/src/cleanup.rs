@@ -47,6 +47,11 @@ pub trait Store {
     fn list_sample(&self, _target_id: &str) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send {
         async { Ok(Vec::new()) }
     }
+    /// The days after which the service itself deletes a part whatever the rule keeps (EFS: AWS Backup's
+    /// lifecycle, BACKUP_DELETE_AFTER_DAYS); a policy that keeps longer fails the target before anything.
+    fn lifecycle_days(&self) -> Option<u32> {
+        None
+    }
     /// Whether no one may delete here (a vault under Vault Lock): what the rule would delete is kept, and
     /// reported so. Asked only when something would be deleted.
     fn locked(&self) -> impl Future<Output = Result<bool>> + Send {
@@ -99,6 +104,9 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         }
         None => resource_policy(retention, target, resource.as_ref())?,
     };
+    if let Some(days) = store.lifecycle_days() {
+        check_lifecycle(&retention, &applied, days, target, resource.as_ref())?;
+    }
     let mut parts = store.list_ours(target).await?;
     if let (true, Some(sample)) = (request.adopt, S::SAMPLE) {
         let more: Vec<BackupInfo> = store.list_sample(target).await?;
@@ -283,6 +291,46 @@ fn resource_policy(
     };
     let applied = applied_policy(&retention, source);
     Ok((retention, applied))
+}
+
+/// A policy must not keep longer than the service's own lifecycle deletes: what it promises to keep would go
+/// first. A resource's tag that does fails that resource, naming the tag and the backstop; the stack's and
+/// the copies' policies are checked where they are set (efs-backup's start).
+fn check_lifecycle(
+    retention: &RetentionConfig,
+    applied: &AppliedPolicy,
+    lifecycle_days: u32,
+    target_id: &str,
+    resource: Option<&Resource>,
+) -> Result<()> {
+    let span = retention.written().span_days().max(retention.min_keep);
+    if span < lifecycle_days {
+        return Ok(());
+    }
+    let reason = format!(
+        "keeps up to {span} days (with MIN_KEEP {}), and the EFS lifecycle backstop EfsLifecycleBackstopDays \
+         (BACKUP_DELETE_AFTER_DAYS) deletes points after {lifecycle_days}: lengthen the backstop past {span} days \
+         or shorten the policy",
+        retention.min_keep
+    );
+    match (applied.source, resource.and_then(|r| r.tags.get(RETENTION_KEY))) {
+        (PolicySource::Tag, Some(text)) => {
+            Err(Error::InvalidTag { resource: target_id.to_string(), key: RETENTION_KEY, value: text.clone(), reason })
+        }
+        _ => Err(Error::InvalidSetting {
+            name: "BACKUP_DELETE_AFTER_DAYS",
+            value: lifecycle_days.to_string(),
+            reason: format!("the {} policy {:?} {reason}", source_name(applied.source), applied.policy),
+        }),
+    }
+}
+
+fn source_name(source: PolicySource) -> &'static str {
+    match source {
+        PolicySource::Stack => "stack's (RETENTION_DAYS, RETENTION_TIERS)",
+        PolicySource::Tag => "resource's tag",
+        PolicySource::Copy => "copies' (COPY_RETENTION)",
+    }
 }
 
 fn applied_policy(retention: &RetentionConfig, source: PolicySource) -> AppliedPolicy {

@@ -117,6 +117,8 @@ pub fn job_status(state: &BackupJobState) -> CheckStatus {
 pub struct EfsStore<'a> {
     pub clients: Clients<'a>,
     pub vault: &'a str,
+    /// BACKUP_DELETE_AFTER_DAYS: AWS Backup's lifecycle on the points (and their copies).
+    pub lifecycle_days: Option<u32>,
 }
 
 /// ListTags calls in flight at once: AWS Backup lists points without their tags.
@@ -186,6 +188,10 @@ impl Store for EfsStore<'_> {
 
     async fn locked(&self) -> Result<bool> {
         backup_api::vault_locked(self.clients.backup, self.vault).await
+    }
+
+    fn lifecycle_days(&self) -> Option<u32> {
+        self.lifecycle_days
     }
 }
 

@@ -78,16 +78,13 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
     }
     report.skipped = read_or_empty(s3, bucket, &skipped_key(&event.run_id)).await?;
     report.orphan_search_failures = read_or_empty(s3, bucket, &search_failures_key(&event.run_id)).await?;
-    let ledger: Ledger = read_or_empty(s3, bucket, LEDGER_KEY).await?;
     let now = crate::now_epoch_seconds();
     // A preview changes nothing, the ledger included: it reports from the ledger as it stands.
     let ledger = if event.dry_run {
-        ledger
+        read_or_empty(s3, bucket, LEDGER_KEY).await?
     } else {
         let results: Vec<&TargetResult> = report.results.values().flatten().collect();
-        let next = freshness::updated(&ledger, now, &results, &report.skipped);
-        aws::s3::put_json(s3, bucket, LEDGER_KEY, serde_json::to_vec(&next).expect("the ledger serialises")).await?;
-        next
+        update_ledger(s3, bucket, |previous| freshness::updated(previous, now, &results, &report.skipped)).await?
     };
     report.without_recent_backup = freshness::stale(&ledger, now, config.stale_after_hours);
     crate::metrics::emit("run", "report", &event.run_id, event.dry_run, &run_metrics(&report));
@@ -122,6 +119,43 @@ pub fn run_metrics(report: &RunReport) -> [crate::metrics::Metric<'static>; 3] {
         ("DeleteFailures", failed_deletes as f64, Count),
         ("OrphanSearchFailures", report.orphan_search_failures.len() as f64, Count),
     ]
+}
+
+/// Tries at updating the ledger before giving up: each loses only to another report's write in between.
+const LEDGER_ATTEMPTS: u32 = 8;
+
+/// The ledger updated by `update` and written, safe against another report at once (two runs finishing
+/// together): written only if unchanged since it was read (S3's If-Match on its ETag; If-None-Match for
+/// the first), else read again, updated again from the other's, after a jittered pause.
+async fn update_ledger(s3: &aws_sdk_s3::Client, bucket: &str, update: impl Fn(&Ledger) -> Ledger) -> Result<Ledger> {
+    for attempt in 0..LEDGER_ATTEMPTS {
+        let (previous, etag) = match aws::s3::get_with_etag(s3, bucket, LEDGER_KEY).await {
+            Ok((bytes, etag)) => (serde_json::from_slice(&bytes).map_err(|e| bad_result(LEDGER_KEY, e))?, etag),
+            Err(Error::NotFound { .. }) => (Ledger::default(), None),
+            Err(e) => return Err(e),
+        };
+        let next = update(&previous);
+        let body = serde_json::to_vec(&next).expect("the ledger serialises");
+        if aws::s3::put_json_if(s3, bucket, LEDGER_KEY, body, etag.as_deref()).await? {
+            return Ok(next);
+        }
+        let pause_ms = jittered_ms(50u64 << attempt.min(6));
+        info!(attempt, pause_ms, "the ledger changed since it was read (another report): reading it again");
+        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+    }
+    Err(Error::Aws {
+        service: "s3",
+        operation: "PutObject",
+        code: "PreconditionFailed".into(),
+        message: format!("{LEDGER_KEY} changed under each of {LEDGER_ATTEMPTS} updates: other reports keep writing it"),
+    })
+}
+
+/// Between half `max_ms` and `max_ms`, varied by the clock: two reports that collided do not collide again.
+fn jittered_ms(max_ms: u64) -> u64 {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    max_ms / 2 + u64::from(nanos) % (max_ms / 2 + 1)
 }
 
 /// A JSON object of the bucket, or its empty value when there is none (the first run, an older run).

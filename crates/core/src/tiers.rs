@@ -92,6 +92,18 @@ impl Written {
     }
 }
 
+impl Written {
+    /// The most days this policy can keep a backup, with nightly backups: its age, or the span of its
+    /// longest tier (a month counted as 31 days, a year as 366, `last=N` as N nights).
+    pub fn span_days(&self) -> u32 {
+        let t = self.tiers;
+        [self.days.unwrap_or(0), t.last, t.daily, t.weekly * 7, t.monthly * 31, t.yearly * 366]
+            .into_iter()
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 impl fmt::Display for Written {
     /// The compact form, keys in a fixed order, separated by spaces: what the report says a resource got.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

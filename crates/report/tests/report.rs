@@ -198,3 +198,30 @@ async fn orphans_are_reported_apart_from_targets_and_a_failed_one_is_named() {
     assert_eq!(full["orphans"][0]["cleanup"]["ages"]["oldestDays"], 40);
     assert!(full["ec2"].as_array().unwrap().is_empty(), "an orphan is no target");
 }
+
+#[tokio::test]
+async fn reports_finishing_together_lose_no_ledger_update() {
+    use snapmgmt_core::freshness::{Ledger, LEDGER_KEY};
+    let bucket = kit::create_bucket().await;
+    let now = snapmgmt_core::now_epoch_seconds();
+    // Eight runs at once, each backing up its own file system and failing fs-shared but the first, which
+    // backs it up: without conditional writes the last writer's view wins (and most drop the others').
+    let mut events = Vec::new();
+    for n in 0..8 {
+        let shared = if n == 0 {
+            succeeded(json!({"kind": "fsx", "targetId": "fs-shared", "created": "backup-s"}))
+        } else {
+            succeeded(json!({"kind": "fsx", "targetId": "fs-shared", "error": "BackupFailed"}))
+        };
+        let own = succeeded(json!({"kind": "fsx", "targetId": format!("fs-{n}"), "created": format!("backup-{n}")}));
+        let fsx = write_results(&bucket, &format!("fsx-{n}"), &[shared, own], &[]).await;
+        let empty = write_results(&bucket, &format!("none-{n}"), &[], &[]).await;
+        events.push(json!({"runId": format!("run-{n}"), "results": {"fsx": fsx, "ec2": empty, "efs": empty}}));
+    }
+
+    let reports = futures::future::join_all(events.into_iter().map(|event| report(&bucket, event))).await;
+
+    assert!(reports.iter().all(Result::is_ok), "{reports:?}");
+    let ledger: Ledger = serde_json::from_value(kit::read_json(&bucket, LEDGER_KEY).await).unwrap();
+    assert!(ledger.targets["fsx:fs-shared"].last_completed.is_some_and(|at| at >= now), "{ledger:?}");
+}

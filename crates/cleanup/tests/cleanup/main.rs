@@ -54,6 +54,7 @@ pub(crate) fn settings(
         // No pace of its own (crate::pace has its tests): the emulator here has no request buckets.
         ec2_api_share: 0,
         ec2_concurrency: 1,
+        efs_lifecycle_days: None,
     })
 }
 

@@ -30,8 +30,28 @@ pub async fn put_json(client: &Client, bucket: &str, key: &str, body: Vec<u8>) -
     Ok(())
 }
 
-/// Reads a whole object; `NotFound` when there is none at the key.
-pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+/// Writes a JSON document only if the object is still the one read, by its ETag, or still absent (None):
+/// S3's conditional writes. False when another writer came first (412 Precondition Failed, or 409 for a
+/// write racing another on the same key): read again and retry.
+pub async fn put_json_if(client: &Client, bucket: &str, key: &str, body: Vec<u8>, etag: Option<&str>) -> Result<bool> {
+    let request = client.put_object().bucket(bucket).key(key).content_type("application/json");
+    let request = match etag {
+        Some(etag) => request.if_match(etag),
+        None => request.if_none_match("*"),
+    };
+    match request.body(ByteStream::from(body)).send().await {
+        Ok(_) => Ok(true),
+        Err(e) => match Error::aws(SERVICE, "PutObject", e) {
+            Error::Aws { code, .. } if code == "PreconditionFailed" || code == "ConditionalRequestConflict" => {
+                Ok(false)
+            }
+            other => Err(other),
+        },
+    }
+}
+
+/// Reads a whole object and its ETag (for [`put_json_if`]); `NotFound` when there is none at the key.
+pub async fn get_with_etag(client: &Client, bucket: &str, key: &str) -> Result<(Vec<u8>, Option<String>)> {
     let out = client.get_object().bucket(bucket).key(key).send().await;
     let out = match out {
         Ok(out) => out,
@@ -40,11 +60,17 @@ pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
         }
         Err(e) => return Err(Error::aws(SERVICE, "GetObject", e)),
     };
+    let etag = out.e_tag().map(str::to_string);
     let body = out.body.collect().await.map_err(|e| Error::Aws {
         service: SERVICE,
         operation: "GetObject",
         code: "ResponseError".to_string(),
         message: e.to_string(),
     })?;
-    Ok(body.into_bytes().to_vec())
+    Ok((body.into_bytes().to_vec(), etag))
+}
+
+/// Reads a whole object; `NotFound` when there is none at the key.
+pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+    Ok(get_with_etag(client, bucket, key).await?.0)
 }

@@ -105,6 +105,7 @@ mod tests {
             copy: CopySettings::default(),
             ec2_api_share: 0,
             ec2_concurrency: 50,
+            efs_lifecycle_days: None,
         }
     }
 
@@ -171,6 +172,24 @@ mod tests {
         };
         assert_eq!(run(&allowed, &orphan, &store).await.unwrap(), 9);
         assert_eq!(store.deleted().len(), 9, "the newest is kept");
+    }
+
+    #[tokio::test]
+    async fn a_tag_policy_that_outlasts_the_efs_lifecycle_fails_its_cleanup_naming_both() {
+        let mut store = MemoryStore::new(ACCOUNT, history(10, 30));
+        store.lifecycle_days = Some(35);
+        store.retention_tag = Some("monthly=12".into());
+        let orphan = event(true, None);
+        let err = run(&settings(), &orphan, &store).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidTag { value, .. } if value == "monthly=12"), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("372 days") && text.contains("EfsLifecycleBackstopDays"), "{text}");
+        // The stack's 7 days are inside the backstop: its policy is fine.
+        store.retention_tag = None;
+        assert_eq!(run(&settings(), &orphan, &store).await.unwrap(), 9);
+        store.retention_tag = Some("days=30".into());
+        assert!(run(&settings(), &orphan, &store).await.is_ok());
+        assert!(store.deleted().is_empty(), "only reported: DELETE_ORPHANS is off");
     }
 
     #[test]

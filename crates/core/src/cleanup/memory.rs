@@ -24,6 +24,8 @@ pub struct MemoryStore<const SETS: bool> {
     pub deletes: Mutex<Vec<String>>,
     /// The resource's `snapmgmt:Retention` tag.
     pub retention_tag: Option<String>,
+    /// The service's own lifecycle (EFS's BACKUP_DELETE_AFTER_DAYS).
+    pub lifecycle_days: Option<u32>,
 }
 
 impl<const SETS: bool> MemoryStore<SETS> {
@@ -36,6 +38,7 @@ impl<const SETS: bool> MemoryStore<SETS> {
             failing: HashSet::new(),
             deletes: Mutex::new(Vec::new()),
             retention_tag: None,
+            lifecycle_days: None,
         }
     }
 
@@ -70,6 +73,10 @@ impl<const SETS: bool> Store for MemoryStore<SETS> {
                 found.ok_or_else(|| Error::NotFound { kind: "backup", id: id.clone() })
             })
             .collect()
+    }
+
+    fn lifecycle_days(&self) -> Option<u32> {
+        self.lifecycle_days
     }
 
     async fn in_use(&self, ids: &[String]) -> Result<HashSet<String>> {

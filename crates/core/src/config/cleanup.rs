@@ -103,6 +103,9 @@ pub struct CleanupConfig {
     /// account whose limits AWS raised), the deletes only back off when EC2 throttles them.
     pub ec2_api_share: u32,
     pub ec2_concurrency: u32,
+    /// BACKUP_DELETE_AFTER_DAYS (0: none): AWS Backup's lifecycle deletes EFS points after these days,
+    /// whatever a policy keeps; an EFS resource whose own policy keeps longer fails its cleanup.
+    pub efs_lifecycle_days: Option<u32>,
 }
 
 impl CleanupConfig {
@@ -116,6 +119,8 @@ impl CleanupConfig {
             copy: CopySettings::from_source(src)?,
             ec2_api_share: optional_number(src, "EC2_API_SHARE", 50, 0, 100)?,
             ec2_concurrency: optional_number(src, "EC2_CONCURRENCY", 50, 1, MAX_CONCURRENCY)?,
+            efs_lifecycle_days: Some(optional_number(src, "BACKUP_DELETE_AFTER_DAYS", 0, 0, 36_500)?)
+                .filter(|days| *days > 0),
         })
     }
 

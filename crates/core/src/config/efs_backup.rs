@@ -2,6 +2,7 @@
 
 use super::{invalid, parse_number, Env, Source};
 use crate::error::Result;
+use crate::tiers::Written;
 
 /// Settings of efs-backup: where scheduled backups go. The SOP's events name their own vault and role.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,15 +40,15 @@ impl EfsBackupConfig {
                 ),
             ));
         }
-        if let (Some(days), Some(retention)) = (delete_after_days, src.get("RETENTION_DAYS")) {
-            let retention = parse_number("RETENTION_DAYS", &retention, 1, 36_500)?;
-            if days <= retention {
+        if let (Some(days), Some((policy, span))) = (delete_after_days, longest_policy(src)?) {
+            if days <= span {
                 return Err(invalid(
                     "BACKUP_DELETE_AFTER_DAYS",
                     &days.to_string(),
                     &format!(
-                        "is a backstop and must be more than RETENTION_DAYS ({retention}), or 0 for none: \
-                         snapmgmt deletes by the rule, keeping the newest"
+                        "is a backstop and must be more than the longest any policy in force keeps, {policy}, \
+                         or 0 for none: AWS Backup would delete the points that policy keeps (snapmgmt deletes \
+                         by the rule, keeping the newest)"
                     ),
                 ));
             }
@@ -63,6 +64,37 @@ impl EfsBackupConfig {
     pub fn from_env() -> Result<Self> {
         Self::from_source(&Env)
     }
+}
+
+/// The longest the stack's policies can keep a point (the lifecycle applies to the copies too): the stack's
+/// age and tiers (RETENTION_DAYS, RETENTION_TIERS), MIN_KEEP nightly points, the copies' COPY_RETENTION;
+/// named as the settings give it, with its days. None without RETENTION_DAYS (a function that has none).
+/// A resource's own `snapmgmt:Retention` tag is checked at its cleanup.
+fn longest_policy(src: &impl Source) -> Result<Option<(String, u32)>> {
+    if src.get("RETENTION_DAYS").is_none() {
+        return Ok(None);
+    }
+    let stack = super::RetentionConfig::from_source(src)?;
+    let written = stack.written();
+    let mut policies = vec![match stack.tiers.is_empty() {
+        true => (format!("RETENTION_DAYS ({})", stack.retention_days), written.span_days()),
+        false => (
+            format!(
+                "RETENTION_DAYS ({}) with RETENTION_TIERS ({}): {} days",
+                stack.retention_days,
+                Written { days: None, ..written },
+                written.span_days()
+            ),
+            written.span_days(),
+        ),
+    }];
+    policies.push((format!("MIN_KEEP ({0}): {0} nightly points", stack.min_keep), stack.min_keep));
+    if let Some(copies) = super::CopySettings::from_source(src)?.retention {
+        policies.push((format!("COPY_RETENTION ({copies}): {} days", copies.span_days()), copies.span_days()));
+    }
+    // The first of the longest: the stack's policy when it ties.
+    let longest = policies.iter().map(|(_, span)| *span).max().unwrap_or(0);
+    Ok(policies.into_iter().find(|(_, span)| *span == longest))
 }
 
 #[cfg(test)]
@@ -90,6 +122,25 @@ mod tests {
             let err = read(&[("BACKUP_DELETE_AFTER_DAYS", inside), ("RETENTION_DAYS", "14")]).unwrap_err();
             assert!(matches!(err, Error::InvalidSetting { name: "BACKUP_DELETE_AFTER_DAYS", .. }), "{err}");
             assert!(err.to_string().contains("RETENTION_DAYS (14)"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_efs_lifecycle_must_outlast_the_tiers_min_keep_and_the_copies_policy() {
+        let read = |pairs: &[(&str, &str)]| {
+            EfsBackupConfig::from_source(&source(
+                &[&[("BACKUP_DELETE_AFTER_DAYS", "30"), ("RETENTION_DAYS", "14")], pairs].concat(),
+            ))
+        };
+        assert!(read(&[]).is_ok());
+        for (pairs, names) in [
+            (&[("RETENTION_TIERS", "monthly=12")][..], "RETENTION_TIERS (monthly=12): 372 days"),
+            (&[("MIN_KEEP", "45")][..], "MIN_KEEP (45)"),
+            (&[("COPY_REGION", "us-west-2"), ("COPY_RETENTION", "weekly=8")][..], "COPY_RETENTION (weekly=8): 56 days"),
+        ] {
+            let err = read(pairs).unwrap_err();
+            assert!(matches!(err, Error::InvalidSetting { name: "BACKUP_DELETE_AFTER_DAYS", .. }), "{err}");
+            assert!(err.to_string().contains(names), "{err}");
         }
     }
 }

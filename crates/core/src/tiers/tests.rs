@@ -116,3 +116,15 @@ fn an_unknown_time_zone_is_named() {
     assert!(time_zone("Mars/Olympus").unwrap_err().contains("Mars/Olympus"));
     assert!(time_zone("Europe/Berlin").is_ok());
 }
+
+#[test]
+fn no_tier_keeps_a_nightly_backup_older_than_its_span() {
+    for text in ["daily=7", "weekly=4", "monthly=12", "yearly=2", "last=30", "daily=7 weekly=5 monthly=3"] {
+        let written = Written::parse(text).unwrap();
+        let kept = kept(written.tiers, &utc(), &nightly(900));
+        let oldest = kept.keys().map(|date| nightly(900).iter().position(|(d, _)| d == date).unwrap()).max().unwrap();
+        // Night n is n days old: the oldest kept is within the span the backstop is checked against.
+        assert!((oldest as u32) < written.span_days(), "{text}: kept a night {oldest} days old");
+    }
+    assert_eq!(Written::parse("days=30 monthly=12").unwrap().span_days(), 372);
+}
