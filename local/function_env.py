@@ -2,7 +2,8 @@
 parameters (iam_template.py's resolver, the same that gives the roles their policies).
 
 Usage:
-  function_env.py --parameters 'RetentionDays=7 CopyRegion=us-west-2'   the parameters as JSON (start.sh)
+  function_env.py --parameters 'RetentionDays=7 CopyRegion=us-west-2'   the parameters as JSON (start.sh), refused
+                  as CloudFormation refuses them (each parameter's constraints, the template's Rules)
   function_env.py --write DIR     DIR/NAME.env for each function: its variables, one NAME=VALUE a line
 
 The parameters are written as `sam deploy --parameter-overrides` takes them (Key=Value, space-separated, a
@@ -12,7 +13,9 @@ names are their binaries' (local/watch-cargo/cargo loads NAME.env before it star
 
 import argparse
 import json
+import os
 import pathlib
+import re
 import shlex
 
 import iam_template
@@ -35,10 +38,64 @@ def check_names(parameters: dict, template: dict) -> None:
         raise SystemExit(f"function_env: template.yaml has no parameter {', '.join(unknown)}")
 
 
+def check(parameters: dict, template: dict) -> None:
+    """Stops, naming the problem, where `sam deploy` would fail for these parameters."""
+    check_names(parameters, template)
+    problem = refusal(parameters, template)
+    if problem:
+        raise SystemExit(f"function_env: CloudFormation would refuse this stack: {problem}")
+
+
+def refusal(parameters: dict, template: dict):
+    """Why CloudFormation would refuse a stack with these parameters before making anything, or None: each
+    value against its parameter's constraints, then the template's Rules, as CloudFormation checks them."""
+    declared = template.get("Parameters", {})
+    for name, value in parameters.items():
+        problem = constraint_problem(declared[name], str(value))
+        if problem:
+            return f"parameter {name}={value!r}: {problem}"
+    resolver = iam_template.Resolver(template)
+    # CloudFormation gives every parameter to the Rules as a string, a Number's default too.
+    resolver.parameters.update({n: str(p.get("Default", "")) for n, p in declared.items()})
+    resolver.parameters.update({n: str(v) for n, v in parameters.items()})
+    for rule_name, rule in template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not resolver.resolve(rule["RuleCondition"]):
+            continue
+        for assertion in rule["Assertions"]:
+            if not resolver.resolve(assertion["Assert"]):
+                return f"rule {rule_name}: {assertion.get('AssertDescription', 'an assertion failed')}"
+    return None
+
+
+def constraint_problem(parameter: dict, value: str):
+    """What CloudFormation says is wrong with one parameter's value, or None."""
+    if parameter.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return "must be a number"
+        if "MinValue" in parameter and number < float(parameter["MinValue"]):
+            return f"must be at least {parameter['MinValue']}"
+        if "MaxValue" in parameter and number > float(parameter["MaxValue"]):
+            return f"must be at most {parameter['MaxValue']}"
+    allowed = parameter.get("AllowedValues")
+    if allowed is not None and value not in [str(a) for a in allowed]:
+        return f"must be one of {', '.join(str(a) for a in allowed)}"
+    pattern = parameter.get("AllowedPattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        return f"must match {pattern}"
+    if "MaxLength" in parameter and len(value) > int(parameter["MaxLength"]):
+        return f"must be at most {parameter['MaxLength']} characters"
+    if "MinLength" in parameter and len(value) < int(parameter["MinLength"]):
+        return f"must be at least {parameter['MinLength']} characters"
+    return None
+
+
 def environments() -> dict:
     """{function: {variable: value}} for the stack's parameters (SNAPMGMT_STACK_PARAMETERS), values as Lambda
     gives them: strings."""
     template = iam_template.transformed_template()
+    check(json.loads(os.environ.get("SNAPMGMT_STACK_PARAMETERS") or "{}"), template)
     resolver = iam_template.Resolver(template)
     found = {}
     for logical, resource in template["Resources"].items():
@@ -69,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.parameters is not None:
         parameters = parse_overrides(args.parameters)
-        check_names(parameters, iam_template.transformed_template())
+        check(parameters, iam_template.transformed_template())
         print(json.dumps(parameters))
     if args.write:
         write(args.write)

@@ -94,3 +94,30 @@ def test_a_parameter_that_is_not_key_value_or_not_the_templates_is_named():
     assert done.returncode != 0 and "'daily' is not Key=Value" in done.stderr
     done = function_env("--parameters", "RetentionDayz=7")
     assert done.returncode != 0 and "no parameter RetentionDayz" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "parameters, says",
+    [
+        ("CopyRegion=us-east-1", "rule CopyRegionIsAnotherRegion"),
+        ("CopyBackupVaultName=vault", "rule CopySettingsNeedCopyRegion: CopyBackupVaultName"),
+        ("CopyRetention=days=3", "rule CopySettingsNeedCopyRegion: CopyRetention"),
+        ("EfsVaultLockDays=30", "rule VaultLockNeedsTheBackstop"),
+        ("RetentionDays=0", "parameter RetentionDays='0': must be at least"),
+        ("MinKeep=many", "must be a number"),
+        ("DeleteOrphans=yes", "must be one of true, false"),
+        ("CopyRegion=us_west_2", "must match"),
+    ],
+)
+def test_a_stack_cloudformation_refuses_is_refused_here_naming_why(parameters, says):
+    refused = function_env("--parameters", parameters)
+    assert refused.returncode != 0 and says in refused.stderr, refused.stderr
+    # The same parameters given as JSON (as the suite's stacks give them) are refused as well.
+    as_json = json.dumps(dict(word.split("=", 1) for word in parameters.split()))
+    refused = function_env("--write", "/nonexistent", parameters_json=as_json)
+    assert refused.returncode != 0 and says in refused.stderr, refused.stderr
+
+
+def test_the_rules_pass_a_stack_that_copies_and_locks_as_documented():
+    good = "CopyRegion=us-west-2 CopyBackupVaultName=vault EfsVaultLockDays=30 EfsLifecycleBackstopDays=400"
+    assert function_env("--parameters", good).returncode == 0
