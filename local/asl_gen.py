@@ -574,7 +574,19 @@ def orphans_branch():
     payload = {"kind": "orphan", "of.$": "$.of", "dryRun.$": "$.dryRun", "maxDeletePercent.$": "$.maxDeletePercent"}
     payload["runId.$"] = "$.runId"
     result = payload_selector(
-        ["deleted", "kept", "failed", "counts", "truncated", "dryRun", "ages", "policy", "adopted"]
+        [
+            "deleted",
+            "kept",
+            "failed",
+            "counts",
+            "truncated",
+            "dryRun",
+            "ages",
+            "policy",
+            "adopted",
+            "judgedBy",
+            "resourceGone",
+        ]
     )
     states = {
         "CleanupOrphan": task(

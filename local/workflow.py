@@ -122,6 +122,8 @@ def summarize(sfn, started: dict, execution: dict) -> dict:
         "cause": execution.get("cause"),
         "skipped": report.get("skipped", started.get("skipped", [])),
         "withoutRecentBackup": report.get("withoutRecentBackup", []),
+        "disappeared": report.get("disappeared", []),
+        "targetDropPercent": report.get("targetDropPercent", 0),
         "targets": [t for kind in ("fsx", "ec2", "efs") for t in report.get(kind, [])],
         "orphans": report.get("orphans", []),
         "orphanSearchFailures": report.get("orphanSearchFailures", []),

@@ -74,13 +74,18 @@ def test_the_workflow_may_touch_only_its_own_child_executions_and_the_buckets_pr
     assert subs["InventoryBucket"] == {"Ref": "InventoryBucket"}
 
 
-def test_the_trigger_writes_only_inventories_and_the_report_reads_results_writes_reports():
+def test_the_trigger_writes_only_inventories_reads_the_ledger_and_the_report_reads_results_writes_reports():
     res = resources()
     s3_grants = {
         name: {(a, resource_text(s)) for s in statements(res[name]) for a in actions(s) if a.startswith("s3:")}
         for name in ("TriggerFunction", "ReportFunction")
     }
-    assert s3_grants["TriggerFunction"] == {("s3:PutObject", '{"Fn::Sub": "${InventoryBucket.Arn}/inventory/*"}')}
+    assert s3_grants["TriggerFunction"] == {
+        ("s3:PutObject", '{"Fn::Sub": "${InventoryBucket.Arn}/inventory/*"}'),
+        # When each orphan was last a target (its grace counts from then), and a 404 when there is no ledger yet.
+        ("s3:GetObject", '{"Fn::Sub": "${InventoryBucket.Arn}/state/last-backups.json"}'),
+        ("s3:ListBucket", '{"Fn::GetAtt": ["InventoryBucket", "Arn"]}'),
+    }
     assert s3_grants["ReportFunction"] == {
         (
             "s3:GetObject",
@@ -185,6 +190,7 @@ def test_failed_deletes_and_a_failed_orphan_search_reach_the_topic():
     for alarm, metric in (
         ("FailedDeletesAlarm", "DeleteFailures"),
         ("OrphanSearchFailedAlarm", "OrphanSearchFailures"),
+        ("TargetsDisappearedAlarm", "TargetsDisappeared"),
     ):
         properties = res[alarm]["Properties"]
         assert (properties["Namespace"], properties["MetricName"]) == ("snapmgmt", metric)
@@ -192,6 +198,16 @@ def test_failed_deletes_and_a_failed_orphan_search_reach_the_topic():
         assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and properties["Threshold"] == 1
         assert properties["AlarmActions"] == [{"Ref": "NotificationTopic"}]
         assert f'("{metric}",' in core, f"the report emits {metric}"
+
+
+def test_a_night_with_far_fewer_targets_alarms_at_the_stacks_share():
+    properties = resources()["TargetCountDropAlarm"]["Properties"]
+    assert (properties["Namespace"], properties["MetricName"]) == ("snapmgmt", "TargetDropPercent")
+    assert properties["Dimensions"] == [{"Name": "Kind", "Value": "run"}]
+    assert properties["Threshold"] == {"Ref": "TargetDropAlarmPercent"}
+    assert properties["ComparisonOperator"] == "GreaterThanThreshold"
+    assert properties["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+    assert '("TargetDropPercent",' in (ROOT / "crates" / "core" / "src" / "report.rs").read_text()
 
 
 def test_the_safety_nets_are_off_by_default_and_cover_only_ours():

@@ -226,11 +226,14 @@ def test_the_run_command_shows_progress_then_a_table(aws, capsys, monkeypatch):
 
 def test_backups_of_a_resource_that_is_no_longer_a_target_are_reported_with_their_ages(aws):
     """Its tag removed, a file system's backups of ours are an orphan's: reported every run, with what
-    DeleteOrphans would delete (off by default: nothing is)."""
+    DeleteOrphans would delete (off by default: nothing is), once it has been an orphan for OrphanGraceDays
+    (7): a file system untagged two days ago keeps everything."""
     untagged = stack.create_file_system(aws, tagged=False)
-    newest = stack.create_backup(aws, untagged, 2, ours=True)
+    newest = stack.create_backup(aws, untagged, 9, ours=True)
     old = {stack.create_backup(aws, untagged, age, ours=True) for age in (30, 40)}
     someone_elses = stack.create_backup(aws, untagged, 90, ours=False)
+    lately = stack.create_file_system(aws, tagged=False)
+    lately_backups = {stack.create_backup(aws, lately, age, ours=True) for age in (2, 30)}
 
     summary = run()
 
@@ -241,9 +244,44 @@ def test_backups_of_a_resource_that_is_no_longer_a_target_are_reported_with_thei
     cleanup = orphan["cleanup"]
     assert cleanup["dryRun"] is True, "DeleteOrphans is off"
     assert set(cleanup["deleted"]) == old
-    assert cleanup["ages"] == {"backups": 3, "newestDays": 2, "oldestDays": 40}
-    assert summary["totals"]["orphans"] == 1 and summary["totals"]["targets"] == 0
+    assert cleanup["ages"] == {"backups": 3, "newestDays": 9, "oldestDays": 40}
+    assert cleanup["resourceGone"] is False
+    [in_grace] = [o for o in summary["orphans"] if o["targetId"] == lately]
+    assert in_grace["cleanup"]["deleted"] == [] and "OrphanGrace" in kept(in_grace).values(), in_grace
+    assert summary["totals"]["orphans"] == 2 and summary["totals"]["targets"] == 0
     assert stack.backup_ids(aws, untagged) == old | {newest, someone_elses}
+    assert stack.backup_ids(aws, lately) == lately_backups
+
+
+def test_a_target_that_leaves_is_named_and_its_backups_judged_by_the_policy_they_were_made_under(aws):
+    """A file system backed up under its own tag policy, then untagged: the next run names it disappeared (when
+    it was last a target, and why), says how far the targets fell, and judges its backups by the policy they
+    recorded, not the stack's."""
+    fs = stack.create_file_system(aws)
+    arn = aws.describe_file_systems(FileSystemIds=[fs])["FileSystems"][0]["ResourceARN"]
+    aws.tag_resource(ResourceARN=arn, Tags=[{"Key": "snapmgmt:Retention", "Value": "days=400"}])
+    stays = stack.create_file_system(aws)
+
+    first = run()
+
+    assert first["status"] == "SUCCEEDED", first
+    [new] = target(first, fs)["created"]
+    recorded = aws.describe_backups(BackupIds=[new])["Backups"][0]["Tags"]
+    assert {"Key": "snapmgmt:Policy", "Value": "days=400"} in recorded
+    aws.untag_resource(ResourceARN=arn, TagKeys=["ResourceType"])
+
+    second = run()
+
+    assert second["status"] == "SUCCEEDED", second
+    assert [t["targetId"] for t in second["targets"]] == [stays]
+    [gone] = second["disappeared"]
+    assert (gone["kind"], gone["targetId"]) == ("fsx", fs)
+    assert gone["reason"].startswith("no longer a target"), gone
+    assert second["targetDropPercent"] == 50
+    [orphan] = [o for o in second["orphans"] if o["targetId"] == fs and not o.get("region")]
+    assert orphan["cleanup"]["policy"]["source"] == "recorded"
+    assert orphan["cleanup"]["policy"]["policy"] == "days=400"
+    assert orphan["cleanup"]["judgedBy"] == {"days=400": [new]}
 
 
 def test_a_resource_tagged_with_its_own_policy_keeps_its_tiers_and_a_bad_tag_fails_alone(aws):

@@ -12,7 +12,7 @@ use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
 use crate::model::{AppliedPolicy, CleanupReport, FailedDelete, KeepReason, Kept, PolicySource};
 use crate::retention::{self, BackupInfo, BackupState, Policy};
-use crate::tags::{ATTEMPT_KEY, RETENTION_KEY, RUN_ID_KEY};
+use crate::tags::{ATTEMPT_KEY, POLICY_KEY, RETENTION_KEY, RUN_ID_KEY};
 use crate::tiers::Written;
 
 /// Where one kind's backups live. A *part* is what one delete removes (an FSx backup, one EBS snapshot);
@@ -47,6 +47,9 @@ pub trait Store {
     fn list_sample(&self, _target_id: &str) -> impl Future<Output = Result<Vec<BackupInfo>>> + Send {
         async { Ok(Vec::new()) }
     }
+    /// Records on these parts (this run's new backup) the policy it is kept under, as `snapmgmt:Policy`, so
+    /// that the backup is judged by it once its resource is no target.
+    fn record_policy(&self, ids: &[String], policy: &str) -> impl Future<Output = Result<()>> + Send;
     /// The days after which the service itself deletes a part whatever the rule keeps (EFS: AWS Backup's
     /// lifecycle, BACKUP_DELETE_AFTER_DAYS); a policy that keeps longer fails the target before anything.
     fn lifecycle_days(&self) -> Option<u32> {
@@ -83,6 +86,10 @@ pub struct Request<'a> {
     pub adopt: bool,
     /// A policy over the resource's tag and the stack's: COPY_RETENTION, for the copies in the copy Region.
     pub policy_override: Option<Written>,
+    /// An orphan's backups are all kept until it has been an orphan this many days (ORPHAN_GRACE_DAYS).
+    pub orphan_grace_days: u32,
+    /// When the orphan was last a target, as the freshness ledger remembers it (seconds since the epoch).
+    pub orphan_since: Option<i64>,
 }
 
 /// Deletes the target's expired backups, as the retention rule and the delete guard allow, once this
@@ -113,6 +120,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         parts.extend(more.into_iter().filter(|m| !parts.iter().any(|p| p.id == m.id)).collect::<Vec<_>>());
         parts = parts.into_iter().map(|p| crate::adopt::adopted(p, target, sample)).collect();
     }
+    let resource_missing = resource.is_none();
     let account_id = match resource.map(|r| r.owner_id).or_else(|| common_owner(&parts)) {
         Some(owner) => owner,
         None => {
@@ -120,6 +128,7 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
                 target_id: target.to_string(),
                 dry_run: request.dry_run,
                 policy: Some(applied),
+                resource_gone: resource_missing,
                 ..Default::default()
             }
             .finished())
@@ -154,6 +163,10 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         None => return Err(Error::invalid_event(request.new_backup_field, "is required unless dryRun is true")),
     };
 
+    if let (Some(ids), true, false) = (new_backup, new_backup_completed, request.dry_run) {
+        record_policy(store, &parts, ids, &applied.policy).await;
+    }
+
     let keys = backup_keys::<S>(&parts);
     let mut backups = backups_of(&parts, &keys);
     if new_backup.is_none() && !request.orphan {
@@ -161,22 +174,45 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         backups.push(retention::this_runs_backup(target, &account_id, request.now));
     }
     let policy = rule(&retention, target, &account_id, request.now, new_backup_completed, request.orphan);
-    let plan = retention::plan(&policy, &backups);
+    let recorded = match request.orphan && request.policy_override.is_none() {
+        true => recorded_policies(&backups),
+        false => Vec::new(),
+    };
+    let (mut plan, judged_by) = match recorded.is_empty() {
+        true => (retention::plan(&policy, &backups), BTreeMap::new()),
+        false => judge_by_recorded(&retention, &policy, &backups, &recorded),
+    };
+    if request.orphan {
+        keep_in_grace(&mut plan, &policy, &backups, &request);
+    }
     plan.check_delete_limit(target, retention.max_delete_percent)?;
 
     let mut parts_of: HashMap<&str, Vec<String>> = HashMap::new();
     for (part, key) in parts.iter().zip(&keys) {
         parts_of.entry(key).or_default().push(part.id.clone());
     }
-    let mut take = |backup: &str| parts_of.remove(backup).unwrap_or_default();
+    let applied = match recorded.first() {
+        // The newest backup's recorded policy: the last one the resource was under.
+        Some(newest) => AppliedPolicy { source: PolicySource::Recorded, policy: newest.to_string(), ..applied },
+        None => applied,
+    };
     let mut report = CleanupReport {
         target_id: target.to_string(),
         dry_run: request.dry_run,
         ages: ages(&policy, &backups),
         policy: Some(applied),
         adopted: adopted_ids(&parts),
+        resource_gone: request.orphan && resource_missing,
+        judged_by: judged_by
+            .into_iter()
+            .map(|(policy, backups)| {
+                let ids = backups.iter().flat_map(|b| parts_of.get(b.as_str()).cloned().unwrap_or_default());
+                (policy, ids.collect())
+            })
+            .collect(),
         ..Default::default()
     };
+    let mut take = |backup: &str| parts_of.remove(backup).unwrap_or_default();
     for kept in plan.keep {
         report.kept.extend(take(&kept.id).into_iter().map(|id| Kept { id, reason: kept.reason }));
     }
@@ -215,6 +251,97 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
     let report = report.finished();
     crate::metrics::cleanup(S::KIND, &report);
     Ok(report)
+}
+
+/// Records the policy on this run's new backup where it is not there already (a retried cleanup tags once).
+/// A tag that could not be written is logged, not failed: the backup is good without it, and once its
+/// resource is an orphan it is judged as a backup that recorded none.
+async fn record_policy<S: Store>(store: &S, parts: &[BackupInfo], new_backup: &[String], policy: &str) {
+    let recorded = |p: &BackupInfo| p.tags.get(POLICY_KEY).map(String::as_str) == Some(policy);
+    let ids: Vec<String> =
+        parts.iter().filter(|p| new_backup.contains(&p.id) && !recorded(p)).map(|p| p.id.clone()).collect();
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(e) = store.record_policy(&ids, policy).await {
+        tracing::warn!(kind = S::KIND, ids = ?ids, error = %e, "the policy was not recorded on the new backup");
+    }
+}
+
+/// The policy a backup recorded when it was made (`snapmgmt:Policy`), if it reads.
+fn recorded_policy(backup: &BackupInfo) -> Option<Written> {
+    backup.tags.get(POLICY_KEY).and_then(|text| Written::parse(text).ok())
+}
+
+/// The policies an orphan's backups recorded, each once, the newest backup's first; empty when none did
+/// (backups made before policies were recorded): then the resource's or the stack's policy judges, as before.
+fn recorded_policies(backups: &[BackupInfo]) -> Vec<Written> {
+    let mut newest_first: Vec<&BackupInfo> = backups.iter().collect();
+    newest_first.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+    let mut found: Vec<Written> = Vec::new();
+    for written in newest_first.into_iter().filter_map(recorded_policy) {
+        if !found.contains(&written) {
+            found.push(written);
+        }
+    }
+    found
+}
+
+/// The name under which the report lists an orphan's backups that recorded no policy.
+pub const NO_RECORDED_POLICY: &str = "(none recorded)";
+
+/// One policy's verdict on each backup, by id: the reason it keeps it, or None for a delete.
+type Verdicts = HashMap<String, Option<KeepReason>>;
+
+/// An orphan's backups, each judged by the policy it recorded when it was made: deleted only when that
+/// policy deletes it (the rule run over all of them, as a current target's would be). One that recorded
+/// none (or one that does not read) is deleted only when the `base` policy and every recorded one would:
+/// it is kept by the most keeping of them. Also which policy judged which backups, for the report.
+fn judge_by_recorded(
+    retention: &RetentionConfig,
+    base: &Policy,
+    backups: &[BackupInfo],
+    recorded: &[Written],
+) -> (retention::Plan, BTreeMap<String, Vec<String>>) {
+    let verdicts = |plan: retention::Plan| -> Verdicts {
+        let kept = plan.keep.into_iter().map(|k| (k.id, Some(k.reason)));
+        plan.delete.into_iter().map(|id| (id, None)).chain(kept).collect()
+    };
+    let base_plan = retention::plan(base, backups);
+    let ours = base_plan.ours;
+    let mut plans: Vec<(Option<Written>, Verdicts)> = vec![(None, verdicts(base_plan))];
+    for written in recorded {
+        let under = retention.clone().with_written(*written);
+        let policy = Policy { retention_days: under.retention_days, tiers: under.tiers, ..*base };
+        plans.push((Some(*written), verdicts(retention::plan(&policy, backups))));
+    }
+    let mut plan = retention::Plan { ours, ..Default::default() };
+    let mut judged_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for backup in backups {
+        let own = recorded_policy(backup);
+        let judges = plans.iter().filter(|(written, _)| own.is_none() || *written == own);
+        let reason = judges.filter_map(|(_, verdict)| verdict.get(&backup.id).copied().flatten()).next();
+        match reason {
+            Some(reason) => plan.keep.push(Kept { id: backup.id.clone(), reason }),
+            None => plan.delete.push(backup.id.clone()),
+        }
+        let name = own.map_or_else(|| NO_RECORDED_POLICY.to_string(), |w| w.to_string());
+        judged_by.entry(name).or_default().push(backup.id.clone());
+    }
+    (plan, judged_by)
+}
+
+/// An orphan's backups are all kept until it has been an orphan for ORPHAN_GRACE_DAYS, whatever
+/// DELETE_ORPHANS says: a tag removed by mistake, or an instance stopped at the wrong moment, comes back
+/// before anything is lost. It is an orphan since it was last a target: when the ledger last saw it one, or
+/// its newest backup of ours (taken while it was one), whichever is later.
+fn keep_in_grace(plan: &mut retention::Plan, policy: &Policy, backups: &[BackupInfo], request: &Request<'_>) {
+    let newest = backups.iter().filter(|b| retention::is_ours(policy, b)).filter_map(|b| b.created_at).max();
+    let Some(since) = newest.max(request.orphan_since) else { return };
+    if request.now - since >= i64::from(request.orphan_grace_days) * retention::SECONDS_PER_DAY {
+        return;
+    }
+    plan.keep.extend(plan.delete.drain(..).map(|id| Kept { id, reason: KeepReason::OrphanGrace }));
 }
 
 /// The parts adopted from the original sample, in order.
@@ -330,6 +457,7 @@ fn source_name(source: PolicySource) -> &'static str {
         PolicySource::Stack => "stack's (RETENTION_DAYS, RETENTION_TIERS)",
         PolicySource::Tag => "resource's tag",
         PolicySource::Copy => "copies' (COPY_RETENTION)",
+        PolicySource::Recorded => "recorded (snapmgmt:Policy)",
     }
 }
 
@@ -388,5 +516,7 @@ fn backups_of(parts: &[BackupInfo], keys: &[String]) -> Vec<BackupInfo> {
 pub mod invocation;
 #[cfg(test)]
 pub(crate) mod memory;
+#[cfg(test)]
+mod orphan_tests;
 #[cfg(test)]
 mod tests;

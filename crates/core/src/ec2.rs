@@ -417,6 +417,10 @@ impl Store for Ec2Store<'_> {
     async fn delete(&self, snapshot_id: &str) -> Result<Deleted> {
         ec2_api::delete_snapshot(self.client, snapshot_id).await
     }
+
+    async fn record_policy(&self, ids: &[String], policy: &str) -> Result<()> {
+        ec2_api::tag_snapshots(self.client, ids, &[(tags::POLICY_KEY, policy)]).await
+    }
 }
 
 fn tag<'t>(tags: &'t [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'t str> {

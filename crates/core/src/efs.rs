@@ -190,6 +190,13 @@ impl Store for EfsStore<'_> {
         backup_api::vault_locked(self.clients.backup, self.vault).await
     }
 
+    async fn record_policy(&self, arns: &[String], policy: &str) -> Result<()> {
+        for arn in arns {
+            backup_api::tag_recovery_point(self.clients.backup, arn, &[(crate::tags::POLICY_KEY, policy)]).await?;
+        }
+        Ok(())
+    }
+
     fn lifecycle_days(&self) -> Option<u32> {
         self.lifecycle_days
     }

@@ -127,6 +127,13 @@ impl Store for FsxStore<'_> {
     async fn delete(&self, backup_id: &str) -> Result<Deleted> {
         api::delete_backup(self.client, backup_id).await
     }
+
+    async fn record_policy(&self, ids: &[String], policy: &str) -> Result<()> {
+        for id in ids {
+            api::tag_backup(self.client, id, &[(crate::tags::POLICY_KEY, policy)]).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

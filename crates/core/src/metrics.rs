@@ -10,6 +10,7 @@ pub const NAMESPACE: &str = "snapmgmt";
 pub enum Unit {
     Count,
     Bytes,
+    Percent,
 }
 
 impl Unit {
@@ -17,6 +18,7 @@ impl Unit {
         match self {
             Unit::Count => "Count",
             Unit::Bytes => "Bytes",
+            Unit::Percent => "Percent",
         }
     }
 }

@@ -148,7 +148,7 @@ pub fn orphans_of(
         .iter()
         .flat_map(|(kind, ids)| ids.iter().map(move |id| (*kind, id)))
         .filter(|(kind, id)| !current.contains(&(*kind, (*id).clone())))
-        .map(|(kind, id)| InventoryItem { kind, id: id.clone(), region: None })
+        .map(|(kind, id)| InventoryItem { kind, id: id.clone(), region: None, last_target_at: None })
         .collect();
     orphans.sort_by(|a, b| (a.kind.as_str(), &a.id).cmp(&(b.kind.as_str(), &b.id)));
     orphans

@@ -79,14 +79,20 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
     report.skipped = read_or_empty(s3, bucket, &skipped_key(&event.run_id)).await?;
     report.orphan_search_failures = read_or_empty(s3, bucket, &search_failures_key(&event.run_id)).await?;
     let now = crate::now_epoch_seconds();
-    // A preview changes nothing, the ledger included: it reports from the ledger as it stands.
-    let ledger = if event.dry_run {
-        read_or_empty(s3, bucket, LEDGER_KEY).await?
+    let results: Vec<&TargetResult> = report.results.values().flatten().collect();
+    let keep_departed_hours = config.stale_after_hours + config.disappeared_grace_hours;
+    let update = |previous: &Ledger| freshness::updated(previous, now, &results, &report.skipped, keep_departed_hours);
+    // A preview changes nothing, the ledger included: it reports from the ledger as the run would leave it.
+    let (previous, ledger) = if event.dry_run {
+        let previous: Ledger = read_or_empty(s3, bucket, LEDGER_KEY).await?;
+        let next = update(&previous);
+        (previous, next)
     } else {
-        let results: Vec<&TargetResult> = report.results.values().flatten().collect();
-        update_ledger(s3, bucket, |previous| freshness::updated(previous, now, &results, &report.skipped)).await?
+        update_ledger(s3, bucket, update).await?
     };
     report.without_recent_backup = freshness::stale(&ledger, now, config.stale_after_hours);
+    report.disappeared = freshness::disappeared(&ledger, now, &why_gone(&report.orphans));
+    report.target_drop_percent = freshness::target_drop_percent(&previous, results.len() + report.skipped.len());
     crate::metrics::emit("run", "report", &event.run_id, event.dry_run, &run_metrics(&report));
     let key = report_key(&event.run_id);
     let body = serde_json::to_vec(&report).expect("the report serialises");
@@ -110,15 +116,33 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
 }
 
 /// The run's own metrics (Kind `run`), each with an alarm: targets without a recent backup, deletes that
-/// failed (every kind, here and in the copy Region), and places the orphan search could not look.
-pub fn run_metrics(report: &RunReport) -> [crate::metrics::Metric<'static>; 3] {
-    use crate::metrics::Unit::Count;
+/// failed (every kind, here and in the copy Region), places the orphan search could not look, targets that
+/// disappeared, and how far the number of targets fell since the last run.
+pub fn run_metrics(report: &RunReport) -> [crate::metrics::Metric<'static>; 5] {
+    use crate::metrics::Unit::{Count, Percent};
     let failed_deletes = report.totals.failed_deletes + report.totals.copies.failed_deletes;
     [
         ("TargetsWithoutRecentBackup", report.without_recent_backup.len() as f64, Count),
         ("DeleteFailures", failed_deletes as f64, Count),
         ("OrphanSearchFailures", report.orphan_search_failures.len() as f64, Count),
+        ("TargetsDisappeared", report.disappeared.len() as f64, Count),
+        ("TargetDropPercent", f64::from(report.target_drop_percent), Percent),
     ]
+}
+
+/// Why each orphan of the stack's own Region is gone, by ledger key, as its cleanup found its resource.
+fn why_gone(orphans: &[TargetResult]) -> std::collections::BTreeMap<String, String> {
+    orphans
+        .iter()
+        .filter(|orphan| orphan.region.is_none())
+        .filter_map(|orphan| {
+            let reason = match orphan.cleanup.as_ref()?.resource_gone {
+                true => "deleted or terminated: the resource is not found",
+                false => "no longer a target: the resource is there without the target tag",
+            };
+            Some((freshness::target_key(orphan.kind, &orphan.target_id), reason.to_string()))
+        })
+        .collect()
 }
 
 /// Tries at updating the ledger before giving up: each loses only to another report's write in between.
@@ -127,7 +151,11 @@ const LEDGER_ATTEMPTS: u32 = 8;
 /// The ledger updated by `update` and written, safe against another report at once (two runs finishing
 /// together): written only if unchanged since it was read (S3's If-Match on its ETag; If-None-Match for
 /// the first), else read again, updated again from the other's, after a jittered pause.
-async fn update_ledger(s3: &aws_sdk_s3::Client, bucket: &str, update: impl Fn(&Ledger) -> Ledger) -> Result<Ledger> {
+async fn update_ledger(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    update: impl Fn(&Ledger) -> Ledger,
+) -> Result<(Ledger, Ledger)> {
     for attempt in 0..LEDGER_ATTEMPTS {
         let (previous, etag) = match aws::s3::get_with_etag(s3, bucket, LEDGER_KEY).await {
             Ok((bytes, etag)) => (serde_json::from_slice(&bytes).map_err(|e| bad_result(LEDGER_KEY, e))?, etag),
@@ -137,7 +165,7 @@ async fn update_ledger(s3: &aws_sdk_s3::Client, bucket: &str, update: impl Fn(&L
         let next = update(&previous);
         let body = serde_json::to_vec(&next).expect("the ledger serialises");
         if aws::s3::put_json_if(s3, bucket, LEDGER_KEY, body, etag.as_deref()).await? {
-            return Ok(next);
+            return Ok((previous, next));
         }
         let pause_ms = jittered_ms(50u64 << attempt.min(6));
         info!(attempt, pause_ms, "the ledger changed since it was read (another report): reading it again");
@@ -417,10 +445,24 @@ mod tests {
         report.totals.copies.failed_deletes = 1;
         report.orphan_search_failures =
             vec![crate::model::SearchFailure { kind: TargetKind::Efs, region: None, error: "throttled".into() }];
+        report.target_drop_percent = 40;
+        report.disappeared = vec![crate::model::DisappearedTarget {
+            kind: TargetKind::Ec2,
+            target_id: "i-0123456789abcdef0".into(),
+            last_seen: 0,
+            last_completed: None,
+            reason: "untagged".into(),
+        }];
         let metrics: Vec<(&str, f64)> = run_metrics(&report).iter().map(|(name, value, _)| (*name, *value)).collect();
         assert_eq!(
             metrics,
-            [("TargetsWithoutRecentBackup", 0.0), ("DeleteFailures", 3.0), ("OrphanSearchFailures", 1.0)]
+            [
+                ("TargetsWithoutRecentBackup", 0.0),
+                ("DeleteFailures", 3.0),
+                ("OrphanSearchFailures", 1.0),
+                ("TargetsDisappeared", 1.0),
+                ("TargetDropPercent", 40.0)
+            ]
         );
     }
 

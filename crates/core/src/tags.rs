@@ -24,6 +24,11 @@ pub const SNAPSHOT_MODE_KEY: &str = "snapmgmt:SnapshotMode";
 /// A resource's own retention policy, in the compact form (`daily=7 weekly=4`, `days=30`).
 pub const RETENTION_KEY: &str = "snapmgmt:Retention";
 
+/// The retention policy a backup was kept under when it was made (the compact form, e.g. `days=14
+/// monthly=12`), written by the cleanup of the run that made it: once its resource is no target, the backup
+/// is judged by it.
+pub const POLICY_KEY: &str = "snapmgmt:Policy";
+
 /// On a copy in another Region: the backup it is a copy of, and that backup's Region.
 pub const SOURCE_ID_KEY: &str = "snapmgmt:SourceId";
 pub const SOURCE_REGION_KEY: &str = "snapmgmt:SourceRegion";
@@ -33,9 +38,10 @@ pub const SOURCE_REGION_KEY: &str = "snapmgmt:SourceRegion";
 pub const STACK_KEY: &str = "snapmgmt:Stack";
 
 /// Every key snapmgmt writes on the backups it makes.
-pub const BACKUP_KEYS: [&str; 9] = [
+pub const BACKUP_KEYS: [&str; 10] = [
     MANAGED_BY_KEY,
     STACK_KEY,
+    POLICY_KEY,
     TARGET_ID_KEY,
     RUN_ID_KEY,
     ATTEMPT_KEY,

@@ -11,6 +11,31 @@ use crate::model::{
     TriggerEvent, TriggerResult, WorkflowInput,
 };
 
+/// The freshness ledger, for when each orphan was last a target; empty when there is none yet, or when it
+/// cannot be read (logged: an orphan then counts its grace from its newest backup alone).
+async fn read_ledger(s3: &aws_sdk_s3::Client, bucket: &str) -> crate::freshness::Ledger {
+    let read = match aws::s3::get(s3, bucket, crate::freshness::LEDGER_KEY).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| e.to_string()),
+        Err(crate::Error::NotFound { .. }) => return Default::default(),
+        Err(e) => Err(e.to_string()),
+    };
+    read.unwrap_or_else(|error| {
+        tracing::warn!(%error, "the freshness ledger could not be read: orphans' grace counts from their backups");
+        Default::default()
+    })
+}
+
+/// Each orphan with when the ledger last saw it a target, if it did.
+fn with_last_seen(orphans: Vec<InventoryItem>, ledger: &crate::freshness::Ledger) -> Vec<InventoryItem> {
+    orphans
+        .into_iter()
+        .map(|orphan| {
+            let seen = ledger.targets.get(&crate::freshness::target_key(orphan.kind, &orphan.id));
+            InventoryItem { last_target_at: seen.map(crate::freshness::Entry::last_seen), ..orphan }
+        })
+        .collect()
+}
+
 /// Where an operator sees an execution, its report included, in the Step Functions console.
 pub fn console_url(execution_arn: &str) -> String {
     let region = execution_arn.split(':').nth(3).unwrap_or("us-east-1");
@@ -81,7 +106,7 @@ pub async fn run(
     });
     // Never fails the run: what could not be searched is written for the report to name.
     let search = crate::orphans::find_with_copies(sources, copies, &current).await;
-    let orphans = search.orphans;
+    let orphans = with_last_seen(search.orphans, &read_ledger(clients.s3, &config.inventory_bucket).await);
     let input = WorkflowInput {
         run_id: name.clone(),
         inventory: inventory.clone(),
@@ -160,7 +185,8 @@ async fn list_targets(
 
 /// One kind's inventory: the JSON array of items its Distributed Map reads.
 pub fn inventory_json(kind: TargetKind, ids: &[String]) -> Vec<u8> {
-    let items: Vec<InventoryItem> = ids.iter().map(|id| InventoryItem { kind, id: id.clone(), region: None }).collect();
+    let items: Vec<InventoryItem> =
+        ids.iter().map(|id| InventoryItem { kind, id: id.clone(), region: None, last_target_at: None }).collect();
     serde_json::to_vec(&items).expect("the inventory serialises")
 }
 

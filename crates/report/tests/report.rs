@@ -39,7 +39,8 @@ fn failed(input: Value, error: &str, cause: &str) -> Value {
 
 async fn report(bucket: &str, payload: Value) -> Result<RunSummary> {
     let s3 = kit::s3_client().await;
-    let config = Ok(ReportConfig { inventory_bucket: bucket.to_string(), stale_after_hours: 50 });
+    let config =
+        Ok(ReportConfig { inventory_bucket: bucket.to_string(), stale_after_hours: 50, disappeared_grace_hours: 168 });
     invoke(&Report { s3 }, &config, LambdaEvent::new(payload, lambda_runtime::Context::default())).await
 }
 
@@ -124,11 +125,15 @@ async fn names_the_targets_without_a_recent_backup_and_the_skipped_ones_and_keep
     let now = snapmgmt_core::now_epoch_seconds();
     let hours_ago = |h: i64| now - h * 3600;
     // fs-ok last backed up 60 hours ago and backs up tonight; fs-bad failed tonight too; i-stopped is skipped
-    // again; fs-gone is no longer a target.
-    let mut ledger = Ledger::default();
+    // again; fs-gone left long ago (forgotten); fs-left was a target last night and is no more (named).
+    let mut ledger = Ledger { last_run_targets: Some(5), ..Ledger::default() };
     for (key, last) in [("fsx:fs-ok", 60), ("fsx:fs-bad", 60), ("ec2:i-stopped", 70), ("fsx:fs-gone", 500)] {
-        ledger.targets.insert(key.into(), Entry { first_seen: hours_ago(1000), last_completed: Some(hours_ago(last)) });
+        let entry = Entry { first_seen: hours_ago(1000), last_completed: Some(hours_ago(last)), last_seen: None };
+        ledger.targets.insert(key.into(), entry);
     }
+    let left =
+        Entry { first_seen: hours_ago(1000), last_completed: Some(hours_ago(24)), last_seen: Some(hours_ago(24)) };
+    ledger.targets.insert("fsx:fs-left".into(), left);
     let put = |key: &'static str, body: Vec<u8>| snapmgmt_core::aws::s3::put_json(&s3, &bucket, key, body);
     put(LEDGER_KEY, serde_json::to_vec(&ledger).unwrap()).await.unwrap();
     let skipped = json!([{"kind": "ec2", "id": "i-stopped", "reason": "stopped"}]);
@@ -158,8 +163,13 @@ async fn names_the_targets_without_a_recent_backup_and_the_skipped_ones_and_keep
     assert_eq!(summary.without_recent_backup_count, 2);
     let full = kit::read_json(&bucket, &summary.report.key).await;
     assert_eq!(full["skipped"][0]["id"], "i-stopped");
+    assert_eq!(full["disappeared"].as_array().unwrap().len(), 1, "{}", full["disappeared"]);
+    assert_eq!(full["disappeared"][0]["targetId"], "fs-left");
+    assert_eq!(full["disappeared"][0]["lastSeen"], hours_ago(24));
+    assert_eq!(full["targetDropPercent"], 40, "3 targets tonight, 5 the night before");
     let kept: Ledger = serde_json::from_value(kit::read_json(&bucket, LEDGER_KEY).await).unwrap();
-    assert_eq!(kept.targets.keys().collect::<Vec<_>>(), ["ec2:i-stopped", "fsx:fs-bad", "fsx:fs-ok"]);
+    assert_eq!(kept.targets.keys().collect::<Vec<_>>(), ["ec2:i-stopped", "fsx:fs-bad", "fsx:fs-left", "fsx:fs-ok"]);
+    assert_eq!(kept.last_run_targets, Some(3));
     assert!(kept.targets["fsx:fs-ok"].last_completed.unwrap() >= now);
 }
 

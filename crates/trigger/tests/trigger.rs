@@ -258,6 +258,12 @@ async fn our_backups_of_resources_that_are_no_longer_targets_are_listed_as_orpha
     let someone_elses = kit::create_windows_file_system(&fsx, &[]).await;
     kit::create_backup(&fsx, &someone_elses, &[("Name", "by hand")], 3).await;
     cfg.backup_vault_name = Some(kit::create_vault(&backup).await);
+    // The ledger saw the terminated instance a target last night; the untagged file system it never knew.
+    let ledger = json!({"targets": {format!("ec2:{terminated}"): {"firstSeen": 1_000, "lastSeen": 1_700_000_000}}});
+    let s3 = kit::s3_client().await;
+    let body = serde_json::to_vec(&ledger).unwrap();
+    let put = s3.put_object().bucket(&cfg.inventory_bucket).key(snapmgmt_core::freshness::LEDGER_KEY);
+    put.body(body.into()).send().await.unwrap();
 
     let result = trigger(&Ok(cfg), json!({})).await.unwrap();
 
@@ -268,6 +274,9 @@ async fn our_backups_of_resources_that_are_no_longer_targets_are_listed_as_orpha
     assert!(!has(TargetKind::Ec2, &target), "a target is no orphan");
     assert!(!has(TargetKind::Fsx, &someone_elses), "only our backups make an orphan");
     assert_eq!(result.orphans, orphans.len());
+    // Each orphan says when it was last a target, where the ledger remembers: its grace counts from then.
+    let last_target_at = |id: &str| orphans.iter().find(|o| o.id == id).unwrap().last_target_at;
+    assert_eq!((last_target_at(&terminated), last_target_at(&untagged)), (Some(1_700_000_000), None));
 }
 
 #[tokio::test]

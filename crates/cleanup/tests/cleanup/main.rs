@@ -55,6 +55,7 @@ pub(crate) fn settings(
         ec2_api_share: 0,
         ec2_concurrency: 1,
         efs_lifecycle_days: None,
+        orphan_grace_days: 1,
     })
 }
 
@@ -549,6 +550,8 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
         orphan: false,
         adopt: false,
         policy_override: None,
+        orphan_grace_days: 0,
+        orphan_since: None,
     };
 
     let report =

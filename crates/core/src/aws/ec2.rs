@@ -79,9 +79,14 @@ pub async fn describe_instance_and_owner(
 
 /// Adds (or overwrites) these tags on one snapshot.
 pub async fn tag_snapshot(client: &Client, snapshot_id: &str, tags: &[(&str, &str)]) -> Result<()> {
+    tag_snapshots(client, &[snapshot_id.to_string()], tags).await
+}
+
+/// Adds (or overwrites) these tags on every one of these snapshots, in one CreateTags.
+pub async fn tag_snapshots(client: &Client, snapshot_ids: &[String], tags: &[(&str, &str)]) -> Result<()> {
     client
         .create_tags()
-        .resources(snapshot_id)
+        .set_resources(Some(snapshot_ids.to_vec()))
         .set_tags(Some(sdk_tags(tags)))
         .send()
         .await

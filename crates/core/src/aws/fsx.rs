@@ -239,6 +239,22 @@ pub async fn delete_backup(client: &Client, backup_id: &str) -> Result<Deleted> 
 }
 
 /// What the retention rule needs to know of a backup.
+/// Adds (or overwrites) these tags on one backup: FSx tags by ARN, which DescribeBackups gives.
+pub async fn tag_backup(client: &Client, backup_id: &str, tags: &[(&str, &str)]) -> Result<()> {
+    let backup = describe_backup(client, backup_id).await?;
+    let Some(arn) = backup.resource_arn() else {
+        return Err(Error::NotFound { kind: "FSx backup ARN", id: backup_id.to_string() });
+    };
+    client
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(sdk_tags(tags)))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::aws(SERVICE, "TagResource", e))
+}
+
 pub fn backup_info(backup: &Backup) -> BackupInfo {
     let state = match backup.lifecycle() {
         Some(BackupLifecycle::Available) => BackupState::Completed,

@@ -54,6 +54,8 @@ pub fn plan<'e>(
         adopt: settings.adopt_original_sample && !in_copy_region,
         // The copies are kept under the copy policy (COPY_RETENTION; default: the source's).
         policy_override: if in_copy_region { settings.copy.retention } else { None },
+        orphan_grace_days: settings.orphan_grace_days,
+        orphan_since: event.orphan_since,
     };
     Ok(Invocation { retention, request, in_copy_region })
 }
@@ -106,6 +108,7 @@ mod tests {
             ec2_api_share: 0,
             ec2_concurrency: 50,
             efs_lifecycle_days: None,
+            orphan_grace_days: 1,
         }
     }
 
@@ -119,6 +122,7 @@ mod tests {
             run_id: None,
             orphan,
             region: region.map(str::to_string),
+            orphan_since: None,
         }
     }
 

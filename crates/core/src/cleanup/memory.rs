@@ -26,6 +26,8 @@ pub struct MemoryStore<const SETS: bool> {
     pub retention_tag: Option<String>,
     /// The service's own lifecycle (EFS's BACKUP_DELETE_AFTER_DAYS).
     pub lifecycle_days: Option<u32>,
+    /// The policies recorded on parts: (id, policy).
+    pub recorded: Mutex<Vec<(String, String)>>,
 }
 
 impl<const SETS: bool> MemoryStore<SETS> {
@@ -39,6 +41,7 @@ impl<const SETS: bool> MemoryStore<SETS> {
             deletes: Mutex::new(Vec::new()),
             retention_tag: None,
             lifecycle_days: None,
+            recorded: Mutex::new(Vec::new()),
         }
     }
 
@@ -77,6 +80,11 @@ impl<const SETS: bool> Store for MemoryStore<SETS> {
 
     fn lifecycle_days(&self) -> Option<u32> {
         self.lifecycle_days
+    }
+
+    async fn record_policy(&self, ids: &[String], policy: &str) -> Result<()> {
+        self.recorded.lock().unwrap().extend(ids.iter().map(|id| (id.clone(), policy.to_string())));
+        Ok(())
     }
 
     async fn in_use(&self, ids: &[String]) -> Result<HashSet<String>> {

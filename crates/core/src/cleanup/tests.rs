@@ -193,6 +193,8 @@ fn clean<const SETS: bool>(store: &MemoryStore<SETS>, case: &Case, dry_run: bool
         orphan: case.orphan,
         adopt: false,
         policy_override: None,
+        orphan_grace_days: 0,
+        orphan_since: None,
     };
     futures::executor::block_on(run(store, retention, request))
 }
@@ -418,6 +420,8 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
         orphan: false,
         adopt: false,
         policy_override: None,
+        orphan_grace_days: 0,
+        orphan_since: None,
     };
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100, ..RetentionConfig::default() };
@@ -447,6 +451,8 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
         orphan: false,
         adopt: false,
         policy_override: None,
+        orphan_grace_days: 0,
+        orphan_since: None,
     };
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() };
@@ -477,6 +483,8 @@ fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
             orphan: false,
             adopt: false,
             policy_override: None,
+            orphan_grace_days: 0,
+            orphan_since: None,
         };
         let err = futures::executor::block_on(run(&store, retention.clone(), request)).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { .. }), "{err}");

@@ -8,6 +8,10 @@ use crate::tiers::{Tiers, Written};
 /// The delete guard's default: a run may delete at most half of a target's own backups.
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 50;
 
+/// How many days an orphan's backups are all kept, by default: a week of nights to notice and undo a
+/// mistake (a tag removed by an infrastructure-as-code apply, an instance stopped at the wrong moment).
+pub const DEFAULT_ORPHAN_GRACE_DAYS: u32 = 7;
+
 /// Settings of the cleanup: how long backups are kept, and how many are always kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetentionConfig {
@@ -106,6 +110,9 @@ pub struct CleanupConfig {
     /// BACKUP_DELETE_AFTER_DAYS (0: none): AWS Backup's lifecycle deletes EFS points after these days,
     /// whatever a policy keeps; an EFS resource whose own policy keeps longer fails its cleanup.
     pub efs_lifecycle_days: Option<u32>,
+    /// ORPHAN_GRACE_DAYS: an orphan's backups are all kept until it has been an orphan this many days,
+    /// whatever DELETE_ORPHANS says.
+    pub orphan_grace_days: u32,
 }
 
 impl CleanupConfig {
@@ -121,6 +128,7 @@ impl CleanupConfig {
             ec2_concurrency: optional_number(src, "EC2_CONCURRENCY", 50, 1, MAX_CONCURRENCY)?,
             efs_lifecycle_days: Some(optional_number(src, "BACKUP_DELETE_AFTER_DAYS", 0, 0, 36_500)?)
                 .filter(|days| *days > 0),
+            orphan_grace_days: optional_number(src, "ORPHAN_GRACE_DAYS", DEFAULT_ORPHAN_GRACE_DAYS, 1, 3_650)?,
         })
     }
 

@@ -11,7 +11,13 @@ pub struct ReportConfig {
     /// A target with no completed backup for longer than this is named in the report (and alarms): two
     /// schedule periods and a margin.
     pub stale_after_hours: u32,
+    /// A target that disappeared stays in the ledger (named, and going stale) this many hours after
+    /// STALE_AFTER_HOURS have passed since it was last seen.
+    pub disappeared_grace_hours: u32,
 }
+
+/// DISAPPEARED_GRACE_HOURS when unset: a week.
+pub const DEFAULT_DISAPPEARED_GRACE_HOURS: u32 = 168;
 
 /// STALE_AFTER_HOURS when unset: two nightly periods and a margin.
 pub const DEFAULT_STALE_AFTER_HOURS: u32 = 50;
@@ -21,6 +27,13 @@ impl ReportConfig {
         Ok(Self {
             inventory_bucket: bucket_name(src, "INVENTORY_BUCKET")?,
             stale_after_hours: optional_number(src, "STALE_AFTER_HOURS", DEFAULT_STALE_AFTER_HOURS, 1, 8_760)?,
+            disappeared_grace_hours: optional_number(
+                src,
+                "DISAPPEARED_GRACE_HOURS",
+                DEFAULT_DISAPPEARED_GRACE_HOURS,
+                0,
+                8_760,
+            )?,
         })
     }
 

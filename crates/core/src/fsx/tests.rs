@@ -67,6 +67,8 @@ async fn one_failed_delete_does_not_stop_the_others() {
         orphan: false,
         adopt: false,
         policy_override: None,
+        orphan_grace_days: 0,
+        orphan_since: None,
     };
     let report = cleanup::run(
         &FsxStore { client: &client, sources: &client },

@@ -27,6 +27,8 @@ pub struct CleanupEvent {
     /// The copy Region, for the copies there (EBS): cleaned under the copy policy, with the copies as the
     /// new backup. None: the target's own Region.
     pub region: Option<String>,
+    /// An orphan: when it was last a target, if the ledger remembers (seconds since the epoch).
+    pub orphan_since: Option<i64>,
 }
 
 impl CleanupEvent {
@@ -89,6 +91,7 @@ impl From<FsxCleanup> for CleanupEvent {
             run_id: e.run_id,
             orphan: false,
             region: e.region,
+            orphan_since: None,
         }
     }
 }
@@ -130,6 +133,7 @@ impl From<Ec2Cleanup> for CleanupEvent {
             run_id: e.run_id,
             orphan: false,
             region: e.region,
+            orphan_since: None,
         }
     }
 }
@@ -172,6 +176,7 @@ impl From<EfsCleanup> for CleanupEvent {
             run_id: e.run_id,
             orphan: false,
             region: e.region,
+            orphan_since: None,
         }
     }
 }
@@ -207,6 +212,7 @@ impl From<OrphanCleanup> for CleanupEvent {
             run_id: e.run_id,
             orphan: true,
             region: e.of.region,
+            orphan_since: e.of.last_target_at,
         }
     }
 }

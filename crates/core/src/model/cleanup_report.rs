@@ -45,6 +45,8 @@ pub enum KeepReason {
     TooYoung,
     /// Expired, but this invocation's time budget ran out before its delete: the next run deletes it.
     OutOfTime,
+    /// An orphan's backup, kept until the resource has been an orphan for ORPHAN_GRACE_DAYS.
+    OrphanGrace,
     /// Expired, but in a vault under AWS Backup Vault Lock, where no one may delete: its lifecycle does.
     VaultLocked,
 }
@@ -76,6 +78,12 @@ pub struct CleanupReport {
     /// Backups the original sample made, judged as ours (ADOPT_ORIGINAL_SAMPLE); also in the lists above.
     #[serde(default)]
     pub adopted: Vec<String>,
+    /// An orphan whose resource was not found (deleted, or terminated): judged without its tags.
+    #[serde(default)]
+    pub resource_gone: bool,
+    /// An orphan judged by its backups' recorded policies: each policy and the backups it judged.
+    #[serde(default)]
+    pub judged_by: BTreeMap<String, Vec<String>>,
 }
 
 /// The retention policy one resource got: the stack's settings, or its own `snapmgmt:Retention` tag.
@@ -98,6 +106,9 @@ pub enum PolicySource {
     Tag,
     /// COPY_RETENTION, for the copies in the copy Region.
     Copy,
+    /// The policies an orphan's backups recorded when they were made (`snapmgmt:Policy`); the report's
+    /// `judgedBy` says which judged which. The policy named is the newest backup's.
+    Recorded,
 }
 
 /// The backups of ours a resource has, by age in whole days.
@@ -149,6 +160,10 @@ impl CleanupReport {
         self.kept.truncate(limit);
         self.failed.truncate(limit);
         self.adopted.truncate(limit);
+        for ids in self.judged_by.values_mut() {
+            self.truncated |= ids.len() > limit;
+            ids.truncate(limit);
+        }
         self
     }
 }

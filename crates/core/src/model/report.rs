@@ -106,6 +106,13 @@ pub struct RunReport {
     /// Targets with no completed backup for longer than STALE_AFTER_HOURS, oldest first.
     #[serde(default)]
     pub without_recent_backup: Vec<StaleTarget>,
+    /// Targets of earlier runs that this run did not have, last seen first (kept for STALE_AFTER_HOURS plus
+    /// DISAPPEARED_GRACE_HOURS).
+    #[serde(default)]
+    pub disappeared: Vec<DisappearedTarget>,
+    /// By how much (percent) this run's targets fell short of the last run's.
+    #[serde(default)]
+    pub target_drop_percent: u32,
     /// Every target's result, by kind: `fsx`, `ec2`, `efs` in the JSON.
     #[serde(flatten)]
     pub results: PerKind<Vec<TargetResult>>,
@@ -138,6 +145,20 @@ pub struct RunSummary {
     #[serde(default)]
     pub orphan_search_failures: Vec<SearchFailure>,
     pub report: ResultLocation,
+}
+
+/// A target of an earlier run that this run did not have (crate::freshness keeps them for a while).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisappearedTarget {
+    pub kind: TargetKind,
+    pub target_id: String,
+    /// When a run last had it as a target (Unix seconds).
+    pub last_seen: i64,
+    /// When its backup last completed (Unix seconds); None: never.
+    pub last_completed: Option<i64>,
+    /// Why it is gone, when its orphan's cleanup could tell: deleted or terminated, or no longer tagged.
+    pub reason: String,
 }
 
 /// A target with no completed backup for longer than allowed (crate::freshness finds them).

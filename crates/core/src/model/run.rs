@@ -46,6 +46,10 @@ pub struct InventoryItem {
     /// read it on every item).
     #[serde(default)]
     pub region: Option<String>,
+    /// An orphan: when it was last a target, as the freshness ledger remembers it (seconds since the
+    /// epoch); left out when it does not remember.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_target_at: Option<i64>,
 }
 
 /// Where a run's inventory is: one JSON array of [`InventoryItem`] per kind, in the stack's bucket.
