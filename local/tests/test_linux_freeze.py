@@ -62,12 +62,18 @@ def snapshot_and_label(instance: str) -> tuple:
     return execution, check, snapshots
 
 
+def volumes_of(instance: str) -> int:
+    """The instance's EBS volumes: the set the document makes must hold as many."""
+    described = stack.client("ec2").describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]
+    return sum(1 for mapping in described["BlockDeviceMappings"] if "Ebs" in mapping)
+
+
 def start_document(instance: str, execution_id: str, **parameters) -> str:
     """The shipped document started directly, as the automation role (as snapshot-ebs starts it), with these
     parameters besides the ones it always needs; the execution's id."""
     role = iam_template.Resolver(iam_template.transformed_template()).arn("AutomationRole")
     given = {"InstanceId": instance, "AutomationAssumeRole": role, "ExecutionId": execution_id}
-    given.update(StackId=stack.STACK_ID, **parameters)
+    given.update(StackId=stack.STACK_ID, Volumes=str(volumes_of(instance)), **parameters)
     started = stack.client("ssm").start_automation_execution(
         DocumentName=DOCUMENT, Parameters={name: [value] for name, value in given.items()}
     )

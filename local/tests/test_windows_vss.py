@@ -151,7 +151,9 @@ def test_the_shipped_document_asks_aws_vss_for_our_tags_and_none_of_its_reserved
     document = deploy.snapshot_document()
     [step] = [s for s in document["mainSteps"] if s["name"] == "CreateVssSnapshot"]
     given = {"InstanceId": ["i-0123456789abcdef0"], "AutomationAssumeRole": ["role"], "ExecutionId": ["run-1"]}
-    parameters = automation.parameters_with_defaults(document, {**given, "Attempt": ["2"], "StackId": ["s@r"]})
+    parameters = automation.parameters_with_defaults(
+        document, {**given, "Attempt": ["2"], "StackId": ["s@r"], "Volumes": ["3"]}
+    )
     filled = automation.fill(step["inputs"]["Parameters"], parameters, {})
     assert filled["ExcludeBootVolume"] == "False"
     tags = vss.check_parameters(filled)
@@ -161,6 +163,7 @@ def test_the_shipped_document_asks_aws_vss_for_our_tags_and_none_of_its_reserved
         "snapmgmt:RunId": "run-1",
         "snapmgmt:Attempt": "2",
         "snapmgmt:Stack": "s@r",
+        "snapmgmt:Volumes": "3",
         "snapmgmt:AppConsistent": "false",
     }
     assert filled["description"] == "snapmgmt i-0123456789abcdef0 run-1"

@@ -35,6 +35,7 @@ def test_an_instance_is_snapshotted_as_one_set_and_its_expired_sets_deleted(aws)
     assert {(tag(s, "snapmgmt:AppConsistent"), tag(s, "snapmgmt:Consistency")) for s in new} == {("false", "unknown")}
     assert {tag(s, "snapmgmt:RunId") for s in new} == {summary["execution"].split(":")[-1]}
     assert {tag(s, "snapmgmt:Stack") for s in new} == {stack.STACK_ID}, "the stack that made them"
+    assert {tag(s, "snapmgmt:Volumes") for s in new} == {"2"}, "as many snapshots as the instance's volumes"
     # Each snapshot of the completed set is named by its instance and its device.
     devices = {
         m["Ebs"]["VolumeId"]: m["DeviceName"]

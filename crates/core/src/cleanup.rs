@@ -12,7 +12,7 @@ use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
 use crate::model::{AppliedPolicy, CleanupReport, FailedDelete, KeepReason, Kept, PolicySource};
 use crate::retention::{self, BackupInfo, BackupState, Policy};
-use crate::tags::{ATTEMPT_KEY, POLICY_KEY, RETENTION_KEY, RUN_ID_KEY};
+use crate::tags::{ATTEMPT_KEY, POLICY_KEY, RETENTION_KEY, RUN_ID_KEY, VOLUMES_KEY};
 use crate::tiers::Written;
 
 /// Where one kind's backups live. A *part* is what one delete removes (an FSx backup, one EBS snapshot);
@@ -155,7 +155,9 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
                     format!("{} is not a backup snapmgmt took of {target} in this account in run {run}", stranger.id);
                 return Err(Error::invalid_event(request.new_backup_field, reason));
             }
-            new.len() == ids.len() && new.iter().all(|p| p.state == BackupState::Completed)
+            // Every part completed, and as many as the instance's volumes: a set that lost one is no backup.
+            let whole = new.first().is_none_or(|first| new.len() >= expected_parts(first));
+            new.len() == ids.len() && whole && new.iter().all(|p| p.state == BackupState::Completed)
         }
         // An orphan gets no new backup: its own retention and MIN_KEEP decide.
         None if request.orphan => true,
@@ -494,14 +496,16 @@ fn backup_keys<S: Store>(parts: &[BackupInfo]) -> Vec<String> {
 }
 
 /// One entry per backup, for the rule: created when its first part was, completed only when all its parts
-/// are, failed when one is, in use when one is.
+/// are, failed when one is, in use when one is; a set of fewer parts than the volumes its first part says it
+/// was taken of (`snapmgmt:Volumes`) is incomplete.
 fn backups_of(parts: &[BackupInfo], keys: &[String]) -> Vec<BackupInfo> {
-    let mut backups: BTreeMap<&str, BackupInfo> = BTreeMap::new();
+    let mut backups: BTreeMap<&str, (BackupInfo, usize)> = BTreeMap::new();
     for (part, key) in parts.iter().zip(keys) {
-        let Some(backup) = backups.get_mut(key.as_str()) else {
-            backups.insert(key, BackupInfo { id: key.clone(), ..part.clone() });
+        let Some((backup, count)) = backups.get_mut(key.as_str()) else {
+            backups.insert(key, (BackupInfo { id: key.clone(), ..part.clone() }, 1));
             continue;
         };
+        *count += 1;
         backup.created_at = backup.created_at.min(part.created_at);
         backup.in_use |= part.in_use;
         backup.state = match (backup.state, part.state) {
@@ -510,7 +514,21 @@ fn backups_of(parts: &[BackupInfo], keys: &[String]) -> Vec<BackupInfo> {
             _ => BackupState::Completed,
         };
     }
-    backups.into_values().collect()
+    backups
+        .into_values()
+        .map(|(backup, count)| match backup.state {
+            BackupState::Completed if count < expected_parts(&backup) => {
+                BackupInfo { state: BackupState::Incomplete, ..backup }
+            }
+            _ => backup,
+        })
+        .collect()
+}
+
+/// How many parts a backup must have: an EBS set, the volumes it was taken of (`snapmgmt:Volumes`, written
+/// at creation); 1 for any other backup, and for a set made before the count was written.
+fn expected_parts(backup: &BackupInfo) -> usize {
+    backup.tags.get(VOLUMES_KEY).and_then(|n| n.parse().ok()).unwrap_or(1)
 }
 
 pub mod invocation;
@@ -518,5 +536,7 @@ pub mod invocation;
 pub(crate) mod memory;
 #[cfg(test)]
 mod orphan_tests;
+#[cfg(test)]
+mod set_tests;
 #[cfg(test)]
 mod tests;

@@ -60,6 +60,7 @@ pub async fn snapshot_instance(
         return Ok(result);
     }
     let attempt = event.attempt.to_string();
+    let volumes = set_size(&described, config.exclude_boot_volume).to_string();
     let this_run = tags::ownership(instance, run.as_str());
     let this_runs: Vec<BackupInfo> = ec2_api::list_own_snapshots(clients.ec2, &this_run, ec2_api::SNAPSHOT_PAGE_SIZE)
         .await?
@@ -91,6 +92,7 @@ pub async fn snapshot_instance(
             parameters.extend(scripts.iter().map(|(name, value)| (*name, value.as_str())));
             parameters.extend(freeze_timeout.as_deref().map(|s| ("FreezeTimeoutSeconds", s)));
             parameters.extend(config.stack.as_ref().map(|s| ("StackId", s.as_str())));
+            parameters.push(("Volumes", volumes.as_str()));
             let token = run.uuid(instance, event.attempt);
             let id = ssm_api::start_automation(clients.ssm, &config.document_name, &parameters, &token).await?;
             result.automation_execution_id = Some(id);
@@ -102,6 +104,7 @@ pub async fn snapshot_instance(
         SnapshotMode::Direct => {
             let mut tags =
                 [this_run.as_slice(), &[(ATTEMPT_KEY, attempt.as_str()), (APP_CONSISTENT_KEY, "false")]].concat();
+            tags.push((tags::VOLUMES_KEY, volumes.as_str()));
             tags.extend(config.stack.as_ref().map(tags::StackId::tag));
             let description = tags::snapshot_description(instance, run.as_str());
             result.snapshot_ids =
@@ -115,6 +118,18 @@ pub async fn snapshot_instance(
         crate::metrics::emit("ec2", "backup", instance, false, &started);
     }
     Ok(result)
+}
+
+/// How many snapshots a set of the instance must hold: one per attached EBS volume, its boot (root) volume
+/// left out when `exclude_boot_volume`, as CreateSnapshots and AWS's VSS document take them.
+pub fn set_size(instance: &aws_sdk_ec2::types::Instance, exclude_boot_volume: bool) -> usize {
+    let root = instance.root_device_name();
+    instance
+        .block_device_mappings()
+        .iter()
+        .filter(|m| m.ebs().and_then(|e| e.volume_id()).is_some())
+        .filter(|m| !(exclude_boot_volume && m.device_name().is_some() && m.device_name() == root))
+        .count()
 }
 
 /// What a retried snapshot run may delete: the snapshots of this run's earlier attempts that failed

@@ -19,6 +19,9 @@ pub enum BackupState {
     Completed,
     Pending,
     Failed,
+    /// An EBS set whose snapshots are all completed but fewer than the volumes it was taken of (one failed
+    /// and was removed, or was deleted): never among the newest nor kept by a tier, deleted once expired.
+    Incomplete,
 }
 
 /// What a cleanup needs of the resource its backups are of: its account and its tags (its policy).
@@ -112,7 +115,14 @@ pub fn plan(policy: &Policy, backups: &[BackupInfo]) -> Plan {
             .or_else(|| (!policy.new_backup_completed).then_some(KeepReason::NewBackupNotComplete))
             .or_else(|| newest.contains(&backup.id.as_str()).then_some(KeepReason::AmongNewest))
             .or_else(|| tiered.get(backup.id.as_str()).copied())
-            .or_else(|| backup.created_at.is_some_and(|t| t >= cutoff).then_some(KeepReason::TooYoung));
+            .or_else(|| {
+                let young = backup.created_at.is_some_and(|t| t >= cutoff);
+                let reason = match backup.state {
+                    BackupState::Incomplete => KeepReason::Incomplete,
+                    _ => KeepReason::TooYoung,
+                };
+                young.then_some(reason)
+            });
         match reason {
             Some(reason) => result.keep.push(Kept { id: backup.id.clone(), reason }),
             None => result.delete.push(backup.id.clone()),
@@ -185,7 +195,7 @@ fn state_reason(backup: &BackupInfo) -> Option<KeepReason> {
         Some(KeepReason::AwsBackupManaged)
     } else if backup.in_use {
         Some(KeepReason::InUse)
-    } else if backup.state != BackupState::Completed {
+    } else if !matches!(backup.state, BackupState::Completed | BackupState::Incomplete) {
         Some(KeepReason::NotCompleted)
     } else {
         None

@@ -17,6 +17,10 @@ pub const ATTEMPT_KEY: &str = "snapmgmt:Attempt";
 /// pre-script), `auto-thawed` (the freeze ended before the thaw step), `freeze-failed`.
 pub const APP_CONSISTENT_KEY: &str = "snapmgmt:AppConsistent";
 pub const CONSISTENCY_KEY: &str = "snapmgmt:Consistency";
+/// How many EBS volumes an EBS set must hold (the instance's, the boot volume left out when excluded), written
+/// at creation: a set with fewer snapshots (one failed and was removed, or was deleted) is incomplete, and
+/// never counts among the newest.
+pub const VOLUMES_KEY: &str = "snapmgmt:Volumes";
 /// On an instance: its own auto-thaw, in seconds, over the FREEZE_TIMEOUT_SECONDS setting.
 pub const FREEZE_TIMEOUT_KEY: &str = "snapmgmt:FreezeTimeoutSeconds";
 /// On an instance: its snapshot mode (`ssm` or `direct`), over the SNAPSHOT_MODE setting.
@@ -38,13 +42,14 @@ pub const SOURCE_REGION_KEY: &str = "snapmgmt:SourceRegion";
 pub const STACK_KEY: &str = "snapmgmt:Stack";
 
 /// Every key snapmgmt writes on the backups it makes.
-pub const BACKUP_KEYS: [&str; 10] = [
+pub const BACKUP_KEYS: [&str; 11] = [
     MANAGED_BY_KEY,
     STACK_KEY,
     POLICY_KEY,
     TARGET_ID_KEY,
     RUN_ID_KEY,
     ATTEMPT_KEY,
+    VOLUMES_KEY,
     APP_CONSISTENT_KEY,
     CONSISTENCY_KEY,
     SOURCE_ID_KEY,

@@ -81,6 +81,7 @@ async fn direct_mode_takes_one_tagged_set_and_a_retried_invocation_reuses_it() {
         ("snapmgmt:Stack", STACK),
         ("snapmgmt:Attempt", "0"),
         ("snapmgmt:AppConsistent", "false"),
+        ("snapmgmt:Volumes", "2"),
     ];
     for expected in expected {
         assert!(tags.contains(&(expected.0.into(), expected.1.into())), "{tags:?}");
@@ -127,6 +128,8 @@ async fn ssm_mode_starts_the_document_once_per_attempt() {
     assert_eq!(parameters["Attempt"], vec!["0".to_string()]);
     // The document tags the set with the stack.
     assert_eq!(parameters["StackId"], vec![STACK.to_string()]);
+    // And with the volumes the set must hold: the instance's one.
+    assert_eq!(parameters["Volumes"], vec!["1".to_string()]);
 }
 
 #[tokio::test]

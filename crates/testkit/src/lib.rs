@@ -444,6 +444,7 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
                        "ExcludeBootVolume": {"type": "Boolean", "default": false},
                        "VssExcludeBootVolume": {"type": "String", "default": "False"},
                        "StackId": {"type": "String", "default": ""},
+                       "Volumes": {"type": "String", "default": ""},
                        "AutomationAssumeRole": {"type": "String", "default": ""}},
         // Only what the document declares comes back in the execution's Outputs.
         "outputs": ["CreateSnapshots.SnapshotIds"],
@@ -454,7 +455,8 @@ pub async fn create_snapshot_document(ssm: &aws_sdk_ssm::Client) -> String {
                        "TagSpecifications": [{"ResourceType": "snapshot", "Tags": [
                            {"Key": "ManagedBy", "Value": "snapmgmt"}, {"Key": "snapmgmt:TargetId", "Value": "{{ InstanceId }}"},
                            {"Key": "snapmgmt:RunId", "Value": "{{ ExecutionId }}"}, {"Key": "snapmgmt:Attempt", "Value": "{{ Attempt }}"},
-                           {"Key": "snapmgmt:Stack", "Value": "{{ StackId }}"}]}]},
+                           {"Key": "snapmgmt:Stack", "Value": "{{ StackId }}"},
+                           {"Key": "snapmgmt:Volumes", "Value": "{{ Volumes }}"}]}]},
             "outputs": [{"Name": "SnapshotIds", "Selector": "$.Snapshots..SnapshotId", "Type": "StringList"}],
             "isEnd": true}]
     });

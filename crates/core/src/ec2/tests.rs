@@ -117,3 +117,24 @@ fn a_snapshot_is_named_by_its_instance_and_device_within_a_tag_values_length() {
     assert_eq!(snapshot_name(Some(""), "i-0abc", "/dev/xvda"), "i-0abc /dev/xvda");
     assert_eq!(snapshot_name(Some(&"é".repeat(300)), "i-0abc", "/dev/sdf").chars().count(), 256);
 }
+
+#[test]
+fn a_set_holds_one_snapshot_per_ebs_volume_the_boot_volume_left_out_when_excluded() {
+    use aws_sdk_ec2::types::{EbsInstanceBlockDevice, Instance, InstanceBlockDeviceMapping};
+    let volume = |device: &str, id: Option<&str>| {
+        let mapping = InstanceBlockDeviceMapping::builder().device_name(device);
+        match id {
+            Some(id) => mapping.ebs(EbsInstanceBlockDevice::builder().volume_id(id).build()).build(),
+            None => mapping.build(),
+        }
+    };
+    let instance = Instance::builder()
+        .root_device_name("/dev/xvda")
+        .block_device_mappings(volume("/dev/xvda", Some("vol-0root")))
+        .block_device_mappings(volume("/dev/sdf", Some("vol-0data")))
+        .block_device_mappings(volume("/dev/sdg", Some("vol-0logs")))
+        // An instance store: no EBS volume, no snapshot.
+        .block_device_mappings(volume("/dev/sdb", None))
+        .build();
+    assert_eq!((set_size(&instance, false), set_size(&instance, true)), (3, 2));
+}

@@ -43,6 +43,9 @@ pub enum KeepReason {
     KeptYearly,
     /// Inside the retention period.
     TooYoung,
+    /// An EBS set with fewer snapshots than the volumes it was taken of, inside the retention period: it never
+    /// counts among the newest nor for a tier, and goes once expired.
+    Incomplete,
     /// Expired, but this invocation's time budget ran out before its delete: the next run deletes it.
     OutOfTime,
     /// An orphan's backup, kept until the resource has been an orphan for ORPHAN_GRACE_DAYS.
