@@ -325,3 +325,76 @@ async fn a_copy_region_that_does_not_answer_never_stops_the_nights_backups() {
     assert!(orphans.iter().any(|o| o.id == untagged && o.region.is_none()), "the source's orphans still: {orphans:?}");
     assert!(orphans.iter().all(|o| o.region.is_none()), "none from the copy Region: {orphans:?}");
 }
+
+/// An FSx backup in `fsx`'s Region of `file_system`, tagged ours and `stack`'s, made AVAILABLE; its id.
+async fn stack_backup(fsx: &snapmgmt_core::aws::aws_sdk_fsx::Client, region: &str, fs: &str, stack: &str) -> String {
+    use snapmgmt_core::aws::aws_sdk_fsx::types::Tag;
+    let tags = [kit::our_tags(fs).as_slice(), &[("snapmgmt:Stack", stack)]].concat();
+    let out = fsx.create_backup().file_system_id(fs);
+    let out = out.set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()));
+    let id = out.send().await.unwrap().backup.unwrap().backup_id.unwrap();
+    kit::set_backup(&id, json!({"region": region, "lifecycle": "AVAILABLE"}));
+    id
+}
+
+/// Copies a backup of `from` into `to`'s Region with its tags, as a stack's copy step does; the copy's id.
+async fn stack_copy(to: &snapmgmt_core::aws::aws_sdk_fsx::Client, from: &str, backup: &str, stack: &str, fs: &str) {
+    use snapmgmt_core::aws::aws_sdk_fsx::types::Tag;
+    let tags = [kit::our_tags(fs).as_slice(), &[("snapmgmt:Stack", stack), ("snapmgmt:SourceId", backup)]].concat();
+    let copy = to.copy_backup().source_region(from).source_backup_id(backup);
+    copy.set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Issue 29's setups side by side in one account: stack A in us-east-1 copying into us-west-2, stack B in
+/// us-west-2 copying into us-east-1, and stack C in us-east-1 with a target tag of its own. Each finds as its
+/// orphans only the resources whose backups and copies it made: never the other stacks' backups, nor their
+/// copies in its own Region, nor the other same-Region stack's targets.
+#[tokio::test]
+async fn stacks_copying_into_each_others_regions_and_sharing_one_see_only_their_own_orphans() {
+    let (east, west) = (kit::fsx_client().await, kit::copy_fsx_client().await);
+    let (a, b, c) = (kit::unique("a") + "@us-east-1", kit::unique("b") + "@us-west-2", kit::unique("c") + "@us-east-1");
+    // A's file system, untagged since: its backup in us-east-1 and its copy in us-west-2 are A's orphans.
+    let a_gone = kit::create_windows_file_system(&east, &[]).await;
+    let a_backup = stack_backup(&east, "us-east-1", &a_gone, &a).await;
+    stack_copy(&west, "us-east-1", &a_backup, &a, &a_gone).await;
+    // B's file system in us-west-2, untagged since: its backup there and its copy in us-east-1 are B's.
+    let b_gone = kit::create_windows_file_system(&west, &[]).await;
+    let b_backup = stack_backup(&west, "us-west-2", &b_gone, &b).await;
+    stack_copy(&east, "us-west-2", &b_backup, &b, &b_gone).await;
+    // C's current target in us-east-1 (its own tag, which A does not look for), and its backup.
+    let c_tag = ("Team", "c");
+    let c_target = kit::create_windows_file_system(&east, &[c_tag]).await;
+    stack_backup(&east, "us-east-1", &c_target, &c).await;
+
+    // A, through its trigger (DeleteOrphans decides only what cleanup does with them).
+    let (_, mut cfg) = setup().await;
+    cfg.copy_region = Some(kit::COPY_REGION.to_string());
+    cfg.stack = Some(snapmgmt_core::tags::StackId::parse(&a).unwrap());
+    let result = trigger(&Ok(cfg), json!({})).await.unwrap();
+    let orphans: Vec<InventoryItem> =
+        serde_json::from_value(kit::read_json(&result.inventory.bucket, &result.inventory.orphans).await).unwrap();
+    let found: Vec<(&str, Option<&str>)> = orphans.iter().map(|o| (o.id.as_str(), o.region.as_deref())).collect();
+    assert_eq!(found, [(a_gone.as_str(), None), (a_gone.as_str(), Some(kit::COPY_REGION))]);
+
+    // B and C, through the trigger's search (B's own Region is us-west-2, its copy Region us-east-1).
+    use snapmgmt_core::copy::RegionClients;
+    use snapmgmt_core::orphans::{find_with_copies, Sources};
+    use snapmgmt_core::tags::StackId;
+    fn sources<'a>(clients: &'a RegionClients, stack: &'a StackId) -> Sources<'a> {
+        Sources { ec2: &clients.ec2, fsx: &clients.fsx, backup: &clients.backup, vault: None, stack: Some(stack) }
+    }
+    let config = kit::sdk_config().await;
+    let (east_all, west_all) = (RegionClients::new(&config, "us-east-1"), RegionClients::new(&config, "us-west-2"));
+    let (b_id, c_id) = (StackId::parse(&b).unwrap(), StackId::parse(&c).unwrap());
+    let none = std::collections::BTreeSet::new();
+    let copies = Some(("us-east-1", sources(&east_all, &b_id)));
+    let of_b = find_with_copies(sources(&west_all, &b_id), copies, &none).await;
+    let found: Vec<(&str, Option<&str>)> = of_b.orphans.iter().map(|o| (o.id.as_str(), o.region.as_deref())).collect();
+    assert_eq!(found, [(b_gone.as_str(), None), (b_gone.as_str(), Some("us-east-1"))], "{:?}", of_b.failures);
+    let current = [(TargetKind::Fsx, c_target.clone())].into_iter().collect();
+    let of_c = find_with_copies(sources(&east_all, &c_id), None, &current).await;
+    assert!(of_c.orphans.is_empty() && of_c.failures.is_empty(), "{of_c:?}");
+}
