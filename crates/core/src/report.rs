@@ -76,6 +76,7 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         let orphans = read_results(s3, TargetKind::Fsx, location).await?.into_iter().map(as_orphan).collect();
         add_orphans(&mut report, orphans);
     }
+    report.version = crate::VERSION.to_string();
     report.skipped = read_or_empty(s3, bucket, &skipped_key(&event.run_id)).await?;
     report.orphan_search_failures = read_or_empty(s3, bucket, &search_failures_key(&event.run_id)).await?;
     let now = crate::now_epoch_seconds();

@@ -51,11 +51,17 @@ pub async fn invoke<F: Function>(
     Box::pin(function.handle(settings, event)).await
 }
 
-/// Runs the function `F` in Lambda (or under `cargo lambda watch`) until the runtime stops it.
+/// Runs the function `F` in Lambda (or under `cargo lambda watch`) until the runtime stops it; with
+/// `--version`, prints its name and snapmgmt's version and stops.
 pub fn serve<F: Function>() -> Result<(), lambda_runtime::Error> {
+    if std::env::args().skip(1).any(|arg| arg == "--version") {
+        println!("{} {}", F::NAME, crate::VERSION);
+        return Ok(());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         crate::logging::init();
+        tracing::info!(function = F::NAME, version = crate::VERSION, "starting");
         let settings = crate::config::logged_at_start(F::settings());
         let sdk = crate::aws::load_config(F::NAME, F::CALLS).await;
         let function = F::new(&sdk, settings.as_ref().ok());

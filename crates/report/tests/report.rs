@@ -96,6 +96,14 @@ async fn sums_every_targets_counts_writes_the_full_report_and_names_failed_targe
     assert_eq!(full["ec2"][1]["created"], json!(["snap-3"]));
     assert_eq!(full["efs"][0]["targetId"], "fs-c");
     assert_eq!(full["totals"]["deleted"], 251);
+    assert_eq!(full["version"], env!("CARGO_PKG_VERSION"), "the version that wrote it");
+}
+
+#[test]
+fn the_function_says_its_version() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_report")).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("report {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[tokio::test]

@@ -96,6 +96,9 @@ pub struct FailedTarget {
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
     pub run_id: String,
+    /// The snapmgmt version that wrote the report.
+    #[serde(default)]
+    pub version: String,
     pub execution_id: Option<String>,
     pub dry_run: bool,
     pub totals: Totals,
