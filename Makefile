@@ -65,10 +65,12 @@ bench: setup
 	local/start.sh
 	. local/.state/env && $(PYTHON) local/bench.py $(BENCH_ARGS); status=$$?; local/stop.sh; exit $$status
 
-# statemachine/snapshot-mgmt.asl.json from its generator (local/asl_gen.py), and the README's diagrams from it.
+# statemachine/snapshot-mgmt.asl.json from its generator (local/asl_gen.py), the README's diagrams from it, and
+# docs/configuration.md from template.yaml.
 workflow: setup
 	$(PYTHON) local/asl_gen.py
 	$(PYTHON) local/diagram.py
+	$(PYTHON) local/config_doc.py
 
 start: setup
 	local/start.sh
