@@ -65,7 +65,7 @@ bench: setup
 	local/start.sh
 	. local/.state/env && $(PYTHON) local/bench.py $(BENCH_ARGS); status=$$?; local/stop.sh; exit $$status
 
-# statemachine/snapshot-mgmt.asl.json from its generator (local/asl_gen.py), the README's diagrams from it, and
+# statemachine/snapshot-mgmt.asl.json from its generator (local/asl_gen.py), docs/architecture.md's diagrams from it, and
 # docs/configuration.md from template.yaml.
 workflow: setup
 	$(PYTHON) local/asl_gen.py

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Draws the state machines of statemachine/ as Mermaid flowcharts, into the README.
+"""Draws the state machines of statemachine/ as Mermaid flowcharts, into docs/architecture.md.
 
-`local/diagram.py` rewrites each diagram in README.md between its markers
+`local/diagram.py` rewrites each diagram in docs/architecture.md between its markers
 (<!-- diagram: NAME --> ... <!-- /diagram: NAME -->); `--check` changes nothing and exits 1 when a diagram
 and its definition have drifted apart (a test runs it).
 """
@@ -13,7 +13,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "architecture.md"
 STATE_MACHINES = {
     "snapshot-mgmt": "statemachine/snapshot-mgmt.asl.json",
     "efs-backup": "statemachine/efs-backup.asl.json",
@@ -89,22 +89,22 @@ def drawn(name: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="exit 1 when the README's diagrams are stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the diagrams are stale")
     args = parser.parse_args()
-    readme = README.read_text()
-    updated = readme
+    page = PAGE.read_text()
+    updated = page
     for name in STATE_MACHINES:
         pattern = re.compile(rf"<!-- diagram: {name} -->.*?<!-- /diagram: {name} -->", re.DOTALL)
         if not pattern.search(updated):
-            print(f"README.md has no <!-- diagram: {name} --> markers", file=sys.stderr)
+            print(f"docs/architecture.md has no <!-- diagram: {name} --> markers", file=sys.stderr)
             return 1
         updated = pattern.sub(lambda _m, n=name: drawn(n), updated)
     if args.check:
-        if updated != readme:
-            print("README.md's diagrams differ from statemachine/: run local/diagram.py", file=sys.stderr)
+        if updated != page:
+            print("docs/architecture.md's diagrams differ from statemachine/: run local/diagram.py", file=sys.stderr)
             return 1
         return 0
-    README.write_text(updated)
+    PAGE.write_text(updated)
     return 0
 
 

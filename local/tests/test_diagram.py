@@ -1,4 +1,4 @@
-"""The README's workflow diagrams are drawn from statemachine/ and must not drift from it."""
+"""The workflow diagrams of docs/architecture.md are drawn from statemachine/ and must not drift from it."""
 
 import json
 
@@ -6,7 +6,7 @@ import diagram
 
 
 def test_the_readme_diagrams_match_the_state_machines():
-    assert diagram_check() == 0, "run local/diagram.py and commit README.md"
+    assert diagram_check() == 0, "run local/diagram.py and commit docs/architecture.md"
 
 
 def test_a_changed_definition_changes_its_diagram():

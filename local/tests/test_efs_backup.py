@@ -12,6 +12,8 @@ import workflow
 from test_sample_events import state_machine_arn
 from test_workflow import kept, run, target
 
+import docs
+
 ROLE = deploy.BACKUP_ROLE_ARN
 
 
@@ -121,8 +123,8 @@ def test_the_sop_may_pass_only_the_stacks_role_and_start_jobs_only_into_its_vaul
 
 
 def readme_restore_command() -> dict:
-    """The README's EFS restore command, its flags as StartRestoreJob's parameters."""
-    readme = (deploy.ROOT / "README.md").read_text()
+    """The documented EFS restore command (docs/operations.md), its flags as StartRestoreJob's parameters."""
+    readme = docs.command_pages_text()
     command = readme[readme.index("aws backup start-restore-job") :].split("\n```", 1)[0]
     flags = dict(re.findall(r"--([a-z-]+) (\"\$\(.*?\)\"|\S+)", command.replace("\\\n", " "), re.S))
     metadata = dict(pair.split("=", 1) for pair in flags["metadata"].split(","))
@@ -131,7 +133,7 @@ def readme_restore_command() -> dict:
 
 def test_the_readmes_restore_command_restores_with_the_stacks_backup_role(aws):
     command = readme_restore_command()
-    assert "BackupRoleArn" in command["role"], "the README takes the role from the stack's output"
+    assert "BackupRoleArn" in command["role"], "the restore command takes the role from the stack's output"
     fs = stack.create_efs(stack.client("efs"), tagged=False)["FileSystemId"]
     point = json.loads(run_sop(fs, PollSeconds=1)["output"])["RecoveryPointArn"]
     backup = stack.client("backup")

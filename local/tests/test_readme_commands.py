@@ -1,7 +1,8 @@
-"""The README's `aws` commands, run as written through the AWS CLI (awscli, local/.cli) against the local stack.
+"""The documentation's `aws` commands, run as written through the AWS CLI (awscli, local/.cli) against the local
+stack.
 
-Every `aws ...` command in the README's sections for deploying and operating (from "Deploy" to "Layout": in
-its shell blocks and in its text) must be a case below: run, with the README's placeholders replaced by the
+Every `aws ...` command of the pages for deploying and operating (docs/deploy.md, operations.md, safety.md: in
+their shell blocks and in their text) must be a case below: run, with the README's placeholders replaced by the
 local stack's names, and its effect checked; or listed in CANNOT_RUN_LOCALLY with the reason. A command added
 to the README without a case fails the first test, so none goes untried.
 
@@ -20,6 +21,8 @@ import pytest
 import stack
 import workflow
 
+import docs
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 AWS_CLI = ROOT / "local" / ".cli" / "bin" / "aws"
 
@@ -34,8 +37,7 @@ CANNOT_RUN_LOCALLY = {
 
 def readme_commands() -> list[str]:
     """Every logical line of a shell block, and every code span of the text, that runs `aws`."""
-    text = (ROOT / "README.md").read_text()
-    body = text[text.index("## Deploy") : text.index("## Layout")]
+    body = docs.command_pages_text()
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", body, re.S):
         commands += [line for line in logical_lines(block) if runs_aws(line)]
@@ -298,7 +300,7 @@ def test_uninstall_empties_and_deletes_what_the_stack_leaves(names):
     assert deploy.BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]
 
     assignment = "BUCKET=snapmgmt-ACCOUNT-REGION"
-    assert assignment in (ROOT / "README.md").read_text()
+    assert assignment in docs.command_pages_text()
     prefix = f"BUCKET={bucket}; "
     run(prefix + the(commands, "aws s3api list-object-versions"))
     run(prefix + the(commands, "aws s3api delete-bucket"))

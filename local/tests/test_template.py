@@ -7,6 +7,8 @@ import re
 
 import cfnlint.decode
 
+import docs
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -268,6 +270,6 @@ def test_the_retention_parameters_take_the_form_every_service_accepts_and_the_co
 def test_the_readmes_console_test_puts_every_inventory_file_the_sample_input_names():
     sample = json.loads((ROOT / "events" / "state-machines" / "snapshot-mgmt.json").read_text())
     files = {pathlib.PurePosixPath(key).stem for name, key in sample["inventory"].items() if name != "bucket"}
-    readme = (ROOT / "README.md").read_text()
+    readme = docs.command_pages_text()
     [listed] = re.findall(r"inventory/snapmgmt-sample/\{([a-z0-9,]+)\}\.json", readme)
     assert set(listed.split(",")) == files

@@ -20,7 +20,7 @@ pub struct Sources<'a> {
     pub vault: Option<&'a str>,
     /// The stack looking (STACK_ID): only the backups it made are looked at, so that another stack's, in
     /// this Region or copied into it, are never its orphans. A backup made before backups
-    /// named their stack is then no stack's orphan: see README, "Several stacks".
+    /// named their stack is then no stack's orphan: see docs/safety.md, "Several stacks".
     pub stack: Option<&'a crate::tags::StackId>,
 }
 
