@@ -511,7 +511,7 @@ async fn under_30_percent_throttling_of_every_call_cleanup_deletes_exactly_the_e
 }
 
 #[tokio::test]
-async fn a_cleanup_describes_its_file_system_once_and_lists_its_backups_in_one_page() {
+async fn a_cleanup_describes_its_file_system_once_lists_its_backups_in_one_page_and_records_its_policy() {
     let fsx = kit::fsx_client().await;
     let (fs, new, expired) = expired_inventory(&fsx, 5).await;
     let proxy = kit::fault_proxy();
@@ -525,7 +525,9 @@ async fn a_cleanup_describes_its_file_system_once_and_lists_its_backups_in_one_p
     let requests = proxy.faults().requests;
     // Its account and its snapmgmt:Retention tag come from one DescribeFileSystems.
     assert_eq!(requests.get("DescribeFileSystems"), Some(&1), "{requests:?}");
-    assert_eq!(requests.get("DescribeBackups"), Some(&1), "{requests:?}");
+    // One listing page, and the new backup's ARN, which FSx tags by: its policy recorded in one TagResource.
+    assert_eq!(requests.get("DescribeBackups"), Some(&2), "{requests:?}");
+    assert_eq!(requests.get("TagResource"), Some(&1), "{requests:?}");
     assert_eq!(requests.get("DeleteBackup"), Some(&5), "{requests:?}");
 }
 
