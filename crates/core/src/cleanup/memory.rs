@@ -104,3 +104,28 @@ impl<const SETS: bool> Store for MemoryStore<SETS> {
         Ok(if self.in_use_on_delete.contains(id) { Deleted::InUse } else { Deleted::Yes })
     }
 }
+
+/// A plain request of the tests: a real run (not a dry run, no time budget), of a current target (no orphan
+/// grace), with this run's `new_backup` under `new_backup_field`; a test changes what it is about.
+pub fn request<'a>(
+    target_id: &'a str,
+    new_backup_field: &'static str,
+    new_backup: Option<&'a [String]>,
+    run_id: Option<&'a str>,
+    now: i64,
+) -> super::Request<'a> {
+    super::Request {
+        target_id,
+        new_backup,
+        new_backup_field,
+        run_id,
+        dry_run: false,
+        now,
+        budget_end: None,
+        orphan: false,
+        adopt: false,
+        policy_override: None,
+        orphan_grace_days: 0,
+        orphan_since: None,
+    }
+}

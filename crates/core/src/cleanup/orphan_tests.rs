@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::memory::MemoryStore;
+use super::memory::{self, MemoryStore};
 use super::*;
 use crate::retention::SECONDS_PER_DAY;
 use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY};
@@ -42,18 +42,10 @@ fn stack_policy() -> RetentionConfig {
 
 fn orphan_request(grace_days: u32, since: Option<i64>) -> Request<'static> {
     Request {
-        target_id: TARGET,
-        new_backup: None,
-        new_backup_field: "newBackupId",
-        run_id: Some(RUN),
-        dry_run: false,
-        now: NOW,
-        budget_end: None,
         orphan: true,
-        adopt: false,
-        policy_override: None,
         orphan_grace_days: grace_days,
         orphan_since: since,
+        ..memory::request(TARGET, "newBackupId", None, Some(RUN), NOW)
     }
 }
 

@@ -1,7 +1,7 @@
 //! EBS sets that lost a volume: never among the newest nor kept by `last=N`, reported `Incomplete`, and
 //! deleted once expired; a new set that lost one deletes nothing.
 
-use super::memory::MemoryStore;
+use super::memory::{self, MemoryStore};
 use super::*;
 use crate::retention::SECONDS_PER_DAY;
 use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY};
@@ -37,20 +37,8 @@ fn set(run: &str, age_days: i64, made: usize, volumes: usize) -> Vec<BackupInfo>
 
 fn clean(parts: Vec<BackupInfo>, new: &[String], retention: RetentionConfig) -> CleanupReport {
     let store = MemoryStore::<true>::new(ACCOUNT, parts);
-    let request = Request {
-        target_id: INSTANCE,
-        new_backup: Some(new),
-        new_backup_field: "newSnapshotIds",
-        run_id: Some("night-9"),
-        dry_run: true,
-        now: NOW,
-        budget_end: None,
-        orphan: false,
-        adopt: false,
-        policy_override: None,
-        orphan_grace_days: 0,
-        orphan_since: None,
-    };
+    let request =
+        Request { dry_run: true, ..memory::request(INSTANCE, "newSnapshotIds", Some(new), Some("night-9"), NOW) };
     futures::executor::block_on(run(&store, retention, request)).unwrap()
 }
 

@@ -409,20 +409,7 @@ fn a_new_backup_that_is_not_ours_is_refused_and_nothing_is_deleted() {
     parts.push(part("snap-foreign0".into(), "run-x", &foreign));
     let store = MemoryStore::<true>::new(ACCOUNT, parts);
     let new = ["snap-foreign0".to_string()];
-    let request = Request {
-        target_id: TARGET,
-        new_backup: Some(&new),
-        new_backup_field: "newSnapshotIds",
-        run_id: Some("run-x"),
-        dry_run: false,
-        now: NOW,
-        budget_end: None,
-        orphan: false,
-        adopt: false,
-        policy_override: None,
-        orphan_grace_days: 0,
-        orphan_since: None,
-    };
+    let request = memory::request(TARGET, "newSnapshotIds", Some(&new), Some("run-x"), NOW);
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100, ..RetentionConfig::default() };
     let err = futures::executor::block_on(run(&store, retention.clone(), request)).unwrap_err();
@@ -440,20 +427,7 @@ fn a_part_put_to_use_meanwhile_is_kept_not_failed() {
     // An AMI made from it after the in-use look, before its delete.
     store.in_use_on_delete.insert("snap-b0000000".into());
     let new_backup = ["snap-new00000".to_string()];
-    let request = Request {
-        target_id: TARGET,
-        new_backup: Some(&new_backup),
-        new_backup_field: "newSnapshotIds",
-        run_id: Some(NEW_RUN),
-        dry_run: false,
-        now: NOW,
-        budget_end: None,
-        orphan: false,
-        adopt: false,
-        policy_override: None,
-        orphan_grace_days: 0,
-        orphan_since: None,
-    };
+    let request = memory::request(TARGET, "newSnapshotIds", Some(&new_backup), Some(NEW_RUN), NOW);
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() };
     let report = futures::executor::block_on(run(&store, retention, request)).unwrap();
@@ -472,20 +446,7 @@ fn a_new_backup_of_another_run_is_refused_and_nothing_is_deleted() {
     let retention =
         RetentionConfig { retention_days: 7, min_keep: 0, max_delete_percent: 100, ..RetentionConfig::default() };
     for run_id in [Some("run-now"), None] {
-        let request = Request {
-            target_id: TARGET,
-            new_backup: Some(&offered),
-            new_backup_field: "newSnapshotIds",
-            run_id,
-            dry_run: false,
-            now: NOW,
-            budget_end: None,
-            orphan: false,
-            adopt: false,
-            policy_override: None,
-            orphan_grace_days: 0,
-            orphan_since: None,
-        };
+        let request = memory::request(TARGET, "newSnapshotIds", Some(&offered), run_id, NOW);
         let err = futures::executor::block_on(run(&store, retention.clone(), request)).unwrap_err();
         assert!(matches!(&err, Error::InvalidEvent { .. }), "{err}");
     }

@@ -1,7 +1,7 @@
 //! The FSx store under the cleanup engine, with the SDK's mocks: what the emulator cannot make fail on cue.
 
 use super::*;
-use crate::cleanup::{self, Request};
+use crate::cleanup;
 use crate::config::RetentionConfig;
 use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY};
 use aws_sdk_fsx::operation::delete_backup::{DeleteBackupError, DeleteBackupOutput};
@@ -56,20 +56,7 @@ async fn one_failed_delete_does_not_stop_the_others() {
     let client = mock_client!(aws_sdk_fsx, RuleMode::MatchAny, [&fs, &new, &list, &denied, &deleted]);
 
     let new = ["backup-new00000".to_string()];
-    let request = Request {
-        target_id: FS,
-        new_backup: Some(&new),
-        new_backup_field: "newBackupId",
-        run_id: Some("run-now"),
-        dry_run: false,
-        now,
-        budget_end: None,
-        orphan: false,
-        adopt: false,
-        policy_override: None,
-        orphan_grace_days: 0,
-        orphan_since: None,
-    };
+    let request = crate::cleanup::memory::request(FS, "newBackupId", Some(&new), Some("run-now"), now);
     let report = cleanup::run(
         &FsxStore { client: &client, sources: &client },
         RetentionConfig { retention_days: 7, min_keep: 1, max_delete_percent: 100, ..RetentionConfig::default() },
