@@ -120,7 +120,8 @@ pub async fn run<S: Store>(store: &S, retention: RetentionConfig, request: Reque
         parts.extend(more.into_iter().filter(|m| !parts.iter().any(|p| p.id == m.id)).collect::<Vec<_>>());
         parts = parts.into_iter().map(|p| crate::adopt::adopted(p, target, sample)).collect();
     }
-    let resource_missing = resource.is_none();
+    // Not found, or found terminated: either way it will not come back.
+    let resource_missing = resource.as_ref().is_none_or(|r| r.gone);
     let account_id = match resource.map(|r| r.owner_id).or_else(|| common_owner(&parts)) {
         Some(owner) => owner,
         None => {

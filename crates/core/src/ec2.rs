@@ -413,7 +413,13 @@ impl Store for Ec2Store<'_> {
 
     async fn resource(&self, instance_id: &str) -> Result<Resource> {
         let (owner_id, instance) = ec2_api::describe_instance_and_owner(self.instances, instance_id).await?;
-        Ok(Resource { owner_id, tags: ec2_api::tag_map(instance.tags()) })
+        let terminated = matches!(
+            instance.state().and_then(|s| s.name()),
+            Some(
+                aws_sdk_ec2::types::InstanceStateName::Terminated | aws_sdk_ec2::types::InstanceStateName::ShuttingDown
+            )
+        );
+        Ok(Resource { owner_id, tags: ec2_api::tag_map(instance.tags()), gone: terminated })
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {

@@ -166,7 +166,7 @@ impl Store for EfsStore<'_> {
 
     async fn resource(&self, file_system_id: &str) -> Result<Resource> {
         let fs = efs_api::describe_file_system(self.clients.efs, file_system_id).await?;
-        Ok(Resource { owner_id: fs.owner_id().to_string(), tags: efs_api::tag_map(fs.tags()) })
+        Ok(Resource { owner_id: fs.owner_id().to_string(), tags: efs_api::tag_map(fs.tags()), gone: false })
     }
 
     async fn describe(&self, arns: &[String]) -> Result<Vec<BackupInfo>> {

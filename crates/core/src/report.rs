@@ -138,7 +138,7 @@ fn why_gone(orphans: &[TargetResult]) -> std::collections::BTreeMap<String, Stri
         .filter(|orphan| orphan.region.is_none())
         .filter_map(|orphan| {
             let reason = match orphan.cleanup.as_ref()?.resource_gone {
-                true => "deleted or terminated: the resource is not found",
+                true => "deleted or terminated: the resource is gone",
                 false => "no longer a target: the resource is there without the target tag",
             };
             Some((freshness::target_key(orphan.kind, &orphan.target_id), reason.to_string()))

@@ -29,6 +29,8 @@ pub enum BackupState {
 pub struct Resource {
     pub owner_id: String,
     pub tags: BTreeMap<String, String>,
+    /// Still described, but gone for good (a terminated instance, listed for a while after).
+    pub gone: bool,
 }
 
 /// One backup or snapshot, reduced to what the rule needs.

@@ -47,6 +47,7 @@ async fn an_orphans_expired_backups_are_only_reported_unless_deleting_orphans_is
 
     assert!(report.dry_run, "DELETE_ORPHANS is off: a preview");
     assert_eq!(report.deleted, sorted(&snapshots[1..]), "what it would delete: all but the newest");
+    assert!(report.resource_gone, "a terminated instance is gone, though EC2 still describes it");
     let ages = report.ages.unwrap();
     assert_eq!((ages.backups, ages.newest_days, ages.oldest_days), (4, 10, 40));
     assert_eq!(kit::snapshots_of(&ec2, &instance).await.len(), 4);

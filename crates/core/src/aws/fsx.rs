@@ -42,13 +42,17 @@ pub async fn describe_source(client: &Client, source: Source<'_>) -> Result<Reso
     match source {
         Source::FileSystem(id) => {
             let fs = describe_file_system(client, id).await?;
-            Ok(Resource { owner_id: fs.owner_id().unwrap_or_default().to_string(), tags: tag_map(fs.tags()) })
+            Ok(Resource {
+                owner_id: fs.owner_id().unwrap_or_default().to_string(),
+                tags: tag_map(fs.tags()),
+                gone: false,
+            })
         }
         Source::Volume(id) => {
             let volume = describe_volume(client, id).await?;
             // A volume has no OwnerId: its ARN names the account.
             let owner_id = volume.resource_arn().and_then(|arn| arn.split(':').nth(4)).unwrap_or_default();
-            Ok(Resource { owner_id: owner_id.to_string(), tags: tag_map(volume.tags()) })
+            Ok(Resource { owner_id: owner_id.to_string(), tags: tag_map(volume.tags()), gone: false })
         }
     }
 }

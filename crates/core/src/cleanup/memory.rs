@@ -66,7 +66,7 @@ impl<const SETS: bool> Store for MemoryStore<SETS> {
 
     async fn resource(&self, _target_id: &str) -> Result<super::Resource> {
         let tags = self.retention_tag.iter().map(|t| (crate::tags::RETENTION_KEY.to_string(), t.clone())).collect();
-        Ok(super::Resource { owner_id: self.account.clone(), tags })
+        Ok(super::Resource { owner_id: self.account.clone(), tags, gone: false })
     }
 
     async fn describe(&self, ids: &[String]) -> Result<Vec<BackupInfo>> {

@@ -81,7 +81,7 @@ pub struct CleanupReport {
     /// Backups the original sample made, judged as ours (ADOPT_ORIGINAL_SAMPLE); also in the lists above.
     #[serde(default)]
     pub adopted: Vec<String>,
-    /// An orphan whose resource was not found (deleted, or terminated): judged without its tags.
+    /// An orphan whose resource is gone: not found (deleted), or a terminated instance.
     #[serde(default)]
     pub resource_gone: bool,
     /// An orphan judged by its backups' recorded policies: each policy and the backups it judged.
