@@ -120,14 +120,14 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
 /// failed (every kind, here and in the copy Region), places the orphan search could not look, targets that
 /// disappeared, and how far the number of targets fell since the last run.
 pub fn run_metrics(report: &RunReport) -> [crate::metrics::Metric<'static>; 5] {
-    use crate::metrics::Unit::{Count, Percent};
+    use crate::metrics::Unit;
     let failed_deletes = report.totals.failed_deletes + report.totals.copies.failed_deletes;
     [
-        ("TargetsWithoutRecentBackup", report.without_recent_backup.len() as f64, Count),
-        ("DeleteFailures", failed_deletes as f64, Count),
-        ("OrphanSearchFailures", report.orphan_search_failures.len() as f64, Count),
-        ("TargetsDisappeared", report.disappeared.len() as f64, Count),
-        ("TargetDropPercent", f64::from(report.target_drop_percent), Percent),
+        ("TargetsWithoutRecentBackup", report.without_recent_backup.len() as f64, Unit::Count),
+        ("DeleteFailures", failed_deletes as f64, Unit::Count),
+        ("OrphanSearchFailures", report.orphan_search_failures.len() as f64, Unit::Count),
+        ("TargetsDisappeared", report.disappeared.len() as f64, Unit::Count),
+        ("TargetDropPercent", f64::from(report.target_drop_percent), Unit::Percent),
     ]
 }
 
