@@ -60,7 +60,8 @@ pub fn backup_completed(result: &TargetResult) -> bool {
         && result.error.as_deref().is_none_or(|error| AFTER_THE_BACKUP.contains(&error))
 }
 
-fn key(kind: TargetKind, id: &str) -> String {
+/// The ledger key of a target: `kind:id`.
+pub fn target_key(kind: TargetKind, id: &str) -> String {
     format!("{}:{id}", kind.as_str())
 }
 
@@ -76,7 +77,7 @@ pub fn updated(
 ) -> Ledger {
     let mut next = Ledger { last_run_targets: Some(results.len() + skipped.len()), ..Ledger::default() };
     let mut carry = |kind: TargetKind, id: &str, completed: bool| {
-        let key = key(kind, id);
+        let key = target_key(kind, id);
         let before = previous.targets.get(&key).copied();
         let new = Entry { first_seen: now, last_completed: None, last_seen: None };
         let entry = next.targets.entry(key).or_insert(before.unwrap_or(new));
@@ -124,11 +125,6 @@ pub fn disappeared(ledger: &Ledger, now: i64, reasons: &BTreeMap<String, String>
 
 /// Why a target disappeared when no orphan's cleanup could tell: it has no backup of ours to look it up by.
 pub const UNKNOWN_REASON: &str = "unknown: no longer tagged as a target, stopped being listed, or gone";
-
-/// The ledger key of a target: `kind:id`.
-pub fn target_key(kind: TargetKind, id: &str) -> String {
-    key(kind, id)
-}
 
 fn parse_key(key: &str) -> Option<(TargetKind, &str)> {
     let (kind, id) = key.split_once(':')?;
