@@ -28,6 +28,7 @@ import time
 
 import botocore.config
 import deploy
+import iam_template
 import stack
 import workflow
 
@@ -107,6 +108,8 @@ def invoke_release(function, event, settings, timeout=900):
         AWS_LAMBDA_LOG_STREAM_NAME="bench",
         AWS_LAMBDA_LOG_GROUP_NAME="bench",
         AWS_ENDPOINT_URL=os.environ["SNAPMGMT_FAULT_PROXY"],
+        # Its role's credentials, as Lambda gives them: the emulator enforces that role's policy.
+        AWS_ACCESS_KEY_ID=iam_template.access_key(function),
         **settings,
     )
     log = open(ROOT / "local" / ".state" / f"bench-{function}.log", "ab")
@@ -160,8 +163,9 @@ def trigger_unchecked():
     """The trigger's benchmarks start a no-op state machine that template.yaml does not name: its policy
     refuses that StartExecution, so they run the trigger without IAM enforcement, then restore it."""
     principals = deploy.principals()
-    functions = {name: role for name, role in principals["functions"].items() if name != "trigger"}
-    stack.control("/moto-api/snapmgmt/iam/principals", {**principals, "functions": functions})
+    trigger = principals["functions"]["trigger"]
+    keys = {key: role for key, role in principals["accessKeys"].items() if role != trigger}
+    stack.control("/moto-api/snapmgmt/iam/principals", {**principals, "accessKeys": keys})
     try:
         yield
     finally:

@@ -7,6 +7,9 @@ Creates each state machine, or updates it when it exists. Prints their ARNs as J
 
 Usage: deploy.py ENDPOINT
 
+The stack is the suite's (snapmgmt in us-east-1) unless SNAPMGMT_STACK_NAME and SNAPMGMT_STACK_REGION name
+another, deployed beside it on the same emulator (local/add_stack.py): its own names, Region and roles.
+
 Also creates what the template creates beside them: the SSM document, the backup vault, the bucket, the
 notification topic and the functions' event-invoke configs (asynchronous retries, on-failure destinations).
 """
@@ -26,23 +29,30 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 ACCOUNT_ID = stack.ACCOUNT_ID
 REGION = stack.REGION
 
-# DefinitionSubstitutions of template.yaml: name -> the function (Cargo binary) it names.
+STACK_NAME = iam_template.STACK_NAME
+# DefinitionSubstitutions of template.yaml: name -> the function it names.
 FUNCTIONS = {
-    "CheckInProgressFunctionArn": "check-in-progress",
-    "BackupFsxFunctionArn": "backup-fsx",
-    "SnapshotEbsFunctionArn": "snapshot-ebs",
-    "CleanupFunctionArn": "cleanup",
-    "EfsBackupFunctionArn": "efs-backup",
-    "ReportFunctionArn": "report",
+    f"{logical}Arn": iam_template.PHYSICAL_NAMES[logical]
+    for logical in (
+        "CheckInProgressFunction",
+        "BackupFsxFunction",
+        "SnapshotEbsFunction",
+        "CleanupFunction",
+        "EfsBackupFunction",
+        "ReportFunction",
+    )
 }
 # The stack's bucket (the template's InventoryBucket): inventories, the Distributed Maps' results, reports.
-INVENTORY_BUCKET = "snapmgmt-123456789012-us-east-1"
-STATE_MACHINES = {"snapmgmt-snapshot-mgmt": "snapshot-mgmt.asl.json", "snapmgmt-efs-backup": "efs-backup.asl.json"}
+INVENTORY_BUCKET = f"{STACK_NAME}-{ACCOUNT_ID}-{REGION}"
+STATE_MACHINES = {
+    f"{STACK_NAME}-snapshot-mgmt": "snapshot-mgmt.asl.json",
+    f"{STACK_NAME}-efs-backup": "efs-backup.asl.json",
+}
 # The vault the scheduled EFS backups go to (the template's BackupVault), and the role AWS Backup runs as.
-BACKUP_VAULT = "snapmgmt-vault"
+BACKUP_VAULT = f"{STACK_NAME}-vault"
 BACKUP_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{iam_template.PHYSICAL_NAMES['BackupRole']}"
 # The SSM Automation document of template.yaml, under the name the functions are given locally.
-SNAPSHOT_DOCUMENT = ("EbsSnapshotDocument", "snapmgmt-local-ebs-snapshot")
+SNAPSHOT_DOCUMENT = ("EbsSnapshotDocument", iam_template.PHYSICAL_NAMES["EbsSnapshotDocument"])
 
 
 def substitute(definition: str) -> str:
@@ -71,7 +81,9 @@ def deploy(url: str = None) -> dict:
     """Creates or updates the SSM document, the backup vault and every state machine; returns state
     machine name -> ARN."""
     deploy_document(stack.client("ssm", url))
-    stack.client("s3", url).create_bucket(Bucket=INVENTORY_BUCKET)
+    # S3 wants the Region named for a bucket outside us-east-1.
+    location = {} if REGION == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": REGION}}
+    stack.client("s3", url).create_bucket(Bucket=INVENTORY_BUCKET, **location)
     backup = stack.client("backup", url)
     if BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
         backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)

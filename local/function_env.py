@@ -92,8 +92,9 @@ def constraint_problem(parameter: dict, value: str):
 
 
 def environments() -> dict:
-    """{function: {variable: value}} for the stack's parameters (SNAPMGMT_STACK_PARAMETERS), values as Lambda
-    gives them: strings."""
+    """{binary: {variable: value}} for the stack's parameters (SNAPMGMT_STACK_PARAMETERS), values as Lambda
+    gives them: strings. Lambda adds its own: the Region, and the credentials of the function's role, whose
+    access key tells the emulator's IAM which function calls (iam_template.access_key)."""
     template = iam_template.transformed_template()
     check(json.loads(os.environ.get("SNAPMGMT_STACK_PARAMETERS") or "{}"), template)
     resolver = iam_template.Resolver(template)
@@ -101,7 +102,11 @@ def environments() -> dict:
     for logical, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":
             variables = resolver.resolve(resource["Properties"].get("Environment", {}).get("Variables", {}))
-            found[resolver.name(logical)] = {name: str(value) for name, value in variables.items()}
+            found[iam_template.BINARIES[logical]] = {name: str(value) for name, value in variables.items()} | {
+                "AWS_REGION": iam_template.REGION,
+                "AWS_ACCESS_KEY_ID": iam_template.access_key(resolver.name(logical)),
+                "AWS_SECRET_ACCESS_KEY": "local",
+            }
     return found
 
 

@@ -8,11 +8,12 @@ statements. Then the intrinsic functions (Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn
 resolved with the stack's parameters and the local physical names of its resources. The result is what the
 emulator enforces.
 
-Principals are roles. A function is identified by the name the SDK sends in its user agent (app/NAME); a
-state machine by its ARN (its executions run as its role); the automation and AWS Backup by the role
-passed to them.
+Principals are roles. A function is identified by the access key of the credentials it is given
+(access_key: Lambda gives each function its role's session); a state machine by its ARN (its executions run
+as its role); the automation and AWS Backup by the role passed to them.
 """
 
+import hashlib
 import json
 import os
 import pathlib
@@ -21,11 +22,26 @@ import cfnlint.decode
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-STACK_NAME = "snapmgmt"
+# The stack deployed: the suite's own by default; another (a second stack beside it on the same emulator,
+# local/add_stack.py) by SNAPMGMT_STACK_NAME and SNAPMGMT_STACK_REGION, as `sam deploy --stack-name --region`.
+DEFAULT_STACK_NAME = "snapmgmt"
+STACK_NAME = os.environ.get("SNAPMGMT_STACK_NAME") or DEFAULT_STACK_NAME
+REGION = os.environ.get("SNAPMGMT_STACK_REGION") or "us-east-1"
+STACK_ID = f"{STACK_NAME}@{REGION}"
 PARTITION = "aws"
 
-# Local physical names of the resources whose name CloudFormation would generate.
+# Each function's binary (the workspace's crate), which cargo lambda watch serves under that name.
+BINARIES = {
+    "TriggerFunction": "trigger",
+    "CheckInProgressFunction": "check-in-progress",
+    "BackupFsxFunction": "backup-fsx",
+    "SnapshotEbsFunction": "snapshot-ebs",
+    "CleanupFunction": "cleanup",
+    "EfsBackupFunction": "efs-backup",
+    "ReportFunction": "report",
+}
+# Local physical names of the resources whose name CloudFormation would generate: the suite's stack's
+# functions are named as their binaries; another stack's carry its name first, as CloudFormation's would.
 PHYSICAL_NAMES = {
     "TriggerFunction": "trigger",
     "CheckInProgressFunction": "check-in-progress",
@@ -38,6 +54,20 @@ PHYSICAL_NAMES = {
     "AutomationRole": "snapmgmt-local-automation",
     "BackupRole": "snapmgmt-local-backup",
 }
+if STACK_NAME != DEFAULT_STACK_NAME:
+    PHYSICAL_NAMES = {
+        logical: f"{STACK_NAME}-{name}" if logical in BINARIES else name.replace(DEFAULT_STACK_NAME, STACK_NAME, 1)
+        for logical, name in PHYSICAL_NAMES.items()
+    }
+
+
+def access_key(function: str) -> str:
+    """The access key of the credentials Lambda gives a function of this stack (its role's session): the
+    emulator's IAM knows the function's role by it, as AWS knows a caller by its credentials."""
+    digest = hashlib.sha256(f"{STACK_ID}/{function}".encode()).hexdigest()[:16].upper()
+    return f"ASIA{digest}"
+
+
 # AWS managed policies the template attaches, as SAM's translator names them. Their statements are AWS's
 # and are not evaluated here: AWSLambdaBasicExecutionRole writes the function's own logs, and CloudWatch
 # Logs is not emulated.
@@ -183,7 +213,7 @@ class Resolver:
 
 # The template's policies a user attaches to a role of their own, and the role the local stack makes for it
 # (deploy.py, with an instance profile of the same name): the instance role of the Windows targets.
-INSTANCE_ROLES = {"VssInstancePolicy": "snapmgmt-local-windows-instance"}
+INSTANCE_ROLES = {"VssInstancePolicy": f"{STACK_NAME}-local-windows-instance"}
 EC2_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -207,8 +237,9 @@ def _statements(resolver: "Resolver", policies: list) -> list:
 
 def principals() -> dict:
     """Every role of the stack with its resolved statements, and how the local stack knows who acts:
-    {"roles": {arn: {"logicalId", "statements": [{"policy", "index", "sid", "statement"}],
-    "managedPolicies"}}, "functions": {name: role arn}, "stateMachines": {arn: role arn}}."""
+    {"stack": its identity, "roles": {arn: {"logicalId", "statements": [{"policy", "index", "sid",
+    "statement"}], "managedPolicies"}}, "functions": {name: role arn}, "accessKeys": {a function's access
+    key: role arn}, "stateMachines": {arn: role arn}}."""
     template = transformed_template()
     resolver = Resolver(template)
     roles, functions, state_machines = {}, {}, {}
@@ -233,7 +264,14 @@ def principals() -> dict:
             functions[resolver.name(logical)] = resolver.resolve(properties["Role"])
         elif resource["Type"] == "AWS::StepFunctions::StateMachine":
             state_machines[resolver.arn(logical)] = resolver.resolve(properties["RoleArn"])
-    return {"roles": roles, "functions": functions, "stateMachines": state_machines}
+    access_keys = {access_key(name): role for name, role in functions.items()}
+    return {
+        "stack": STACK_ID,
+        "roles": roles,
+        "functions": functions,
+        "accessKeys": access_keys,
+        "stateMachines": state_machines,
+    }
 
 
 if __name__ == "__main__":

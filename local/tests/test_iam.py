@@ -5,20 +5,23 @@ import json
 import os
 
 import boto3
-import botocore.config
 import botocore.exceptions
 import conftest
 import deploy
+import iam_template
 import pytest
 import stack
 from moto_ext.lambda_functions import FunctionInvoker
 
 
 def as_function(service: str, function: str):
-    """A client that acts as the function: its requests name it in the user agent (app/NAME), as the
-    functions' own SDK clients do."""
-    config = botocore.config.Config(user_agent_appid=function)
-    return boto3.client(service, endpoint_url=os.environ["AWS_ENDPOINT_URL"], config=config)
+    """A client that acts as the function: it signs with the function's credentials, as its own SDK does."""
+    return boto3.client(
+        service,
+        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        aws_access_key_id=iam_template.access_key(function),
+        aws_secret_access_key="local",
+    )
 
 
 def invoke(function: str, event: dict) -> dict:

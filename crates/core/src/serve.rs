@@ -1,7 +1,7 @@
 //! A function's start-up and invocation loop, written once: each function crate's `main.rs` is
 //! `serve::<TheFunction>()`. Logging first; the settings, read once (a bad one is logged now, and every
 //! invocation then fails with it before its event is read or AWS is called); the SDK configuration named for
-//! the function (its user agent, by which CloudTrail and the local stack tell which role acts); the Lambda
+//! the function (its user agent, by which CloudTrail tells which function called); the Lambda
 //! runtime; and each invocation's span.
 
 use std::future::Future;

@@ -79,8 +79,8 @@ impl CallPattern {
 
 /// The one SDK configuration of a process: region, credentials and endpoint from the environment
 /// (AWS_ENDPOINT_URL points every client at a local emulator), retries and timeouts of its call pattern.
-/// Every request names the function in its user agent (`app/<function>`): CloudTrail shows it, and the
-/// local stack knows by it which role's policy to enforce.
+/// Every request names the function in its user agent (`app/<function>`): CloudTrail shows it. (Which
+/// role acts is told by the credentials, on AWS and on the local stack alike.)
 pub async fn load_config(function: &'static str, pattern: CallPattern) -> SdkConfig {
     let app = aws_config::AppName::new(function).expect("a function name is a valid app name");
     aws_config::defaults(BehaviorVersion::latest())
