@@ -23,3 +23,10 @@ echo "== the scheduled run"
 echo
 echo "== the EFS backup SOP, on demand, for the tagged EFS file system"
 "$python" "$here/sop.py" --poll-seconds 1
+echo
+echo "== the operator's view: the snapmgmt command line (read-only, as the stack's OperatorReadOnlyPolicy)"
+snapmgmt="${CARGO_TARGET_DIR:-$(dirname "$here")/target}/debug/snapmgmt"
+operator_key="$(cd "$here" && "$python" -c 'import iam_template; print(iam_template.operator_key())')"
+AWS_ACCESS_KEY_ID="$operator_key" "$snapmgmt" runs
+# Exit 1 says a target needs attention: worth reading, not a failed demo.
+AWS_ACCESS_KEY_ID="$operator_key" "$snapmgmt" status || [ $? -eq 1 ]

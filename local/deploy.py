@@ -92,6 +92,7 @@ def deploy(url: str = None) -> dict:
     # Every principal of the template acts with exactly its policy from here on.
     stack.control("/moto-api/snapmgmt/iam/principals", principals(), url)
     deploy_notifications(url)
+    deploy_stack_record(url)
     roles = principals()["stateMachines"]
     sfn = stack.client("stepfunctions", url)
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
@@ -107,6 +108,34 @@ def deploy(url: str = None) -> dict:
             created = sfn.create_state_machine(name=name, definition=definition, roleArn=role)
             deployed[name] = created["stateMachineArn"]
     return deployed
+
+
+def deploy_stack_record(url: str = None) -> None:
+    """The stack as CloudFormation describes it (its parameters and outputs, resolved as a deploy resolves
+    them), so that what finds the stack by name (the snapmgmt command line) finds it here as on AWS. The
+    template's resources are made above, one by one: the record holds a placeholder resource only."""
+    template = iam_template.transformed_template()
+    resolver = iam_template.Resolver(template)
+    outputs = {
+        key: {"Value": str(resolver.resolve(output["Value"])), "Description": output.get("Description", key)}
+        for key, output in template.get("Outputs", {}).items()
+    }
+    body = {
+        "Parameters": {name: {"Type": "String"} for name in template["Parameters"]},
+        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": outputs,
+    }
+    values = [{"ParameterKey": n, "ParameterValue": str(resolver.parameters[n])} for n in template["Parameters"]]
+    cloudformation = stack.client("cloudformation", url)
+    live = [s for s in cloudformation.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
+    if any(s["StackName"] == STACK_NAME for s in live):
+        try:
+            cloudformation.update_stack(StackName=STACK_NAME, TemplateBody=json.dumps(body), Parameters=values)
+        except cloudformation.exceptions.ClientError as error:
+            if "No updates are to be performed" not in str(error):
+                raise
+    else:
+        cloudformation.create_stack(StackName=STACK_NAME, TemplateBody=json.dumps(body), Parameters=values)
 
 
 def deploy_instance_roles(url: str = None) -> None:

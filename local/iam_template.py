@@ -61,10 +61,10 @@ if STACK_NAME != DEFAULT_STACK_NAME:
     }
 
 
-def access_key(function: str) -> str:
-    """The access key of the credentials Lambda gives a function of this stack (its role's session): the
-    emulator's IAM knows the function's role by it, as AWS knows a caller by its credentials."""
-    digest = hashlib.sha256(f"{STACK_ID}/{function}".encode()).hexdigest()[:16].upper()
+def access_key(function: str, stack_id: str = STACK_ID) -> str:
+    """The access key of the credentials Lambda gives a function of a stack (this one's unless named), its
+    role's session: the emulator's IAM knows the function's role by it, as AWS knows a caller by them."""
+    digest = hashlib.sha256(f"{stack_id}/{function}".encode()).hexdigest()[:16].upper()
     return f"ASIA{digest}"
 
 
@@ -115,6 +115,7 @@ class Resolver:
                 "AWS::Partition": PARTITION,
                 "AWS::URLSuffix": "amazonaws.com",
                 "AWS::NoValue": None,
+                "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
             }
         )
         self.conditions = template.get("Conditions", {})
@@ -220,6 +221,15 @@ EC2_TRUST = {
 }
 
 
+# The template's policy for operators, and the role the local stack gives it: the command line acts as that
+# role when given its access key (operator_key()), as an operator's credentials would be.
+OPERATOR_ROLES = {"OperatorReadOnlyPolicy": f"{STACK_NAME}-local-operator"}
+
+
+def operator_key(stack_id: str = STACK_ID) -> str:
+    return access_key("operator", stack_id)
+
+
 def instance_role_arn(policy: str) -> str:
     return f"arn:aws:iam::{ACCOUNT_ID}:role/{INSTANCE_ROLES[policy]}"
 
@@ -260,11 +270,20 @@ def principals() -> dict:
                 "managedPolicies": [],
                 "trust": EC2_TRUST,
             }
+        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and logical in OPERATOR_ROLES:
+            roles[f"arn:aws:iam::{ACCOUNT_ID}:role/{OPERATOR_ROLES[logical]}"] = {
+                "logicalId": logical,
+                "statements": _statements(resolver, [(logical, properties["PolicyDocument"])]),
+                "managedPolicies": [],
+                "trust": {},
+            }
         elif resource["Type"] == "AWS::Lambda::Function":
             functions[resolver.name(logical)] = resolver.resolve(properties["Role"])
         elif resource["Type"] == "AWS::StepFunctions::StateMachine":
             state_machines[resolver.arn(logical)] = resolver.resolve(properties["RoleArn"])
     access_keys = {access_key(name): role for name, role in functions.items()}
+    for name in OPERATOR_ROLES.values():
+        access_keys[operator_key()] = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
     return {
         "stack": STACK_ID,
         "roles": roles,

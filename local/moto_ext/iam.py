@@ -68,6 +68,7 @@ PREFIX = {
     "lambda": "lambda",
     "awslambda": "lambda",
     "s3": "s3",
+    "cloudformation": "cloudformation",
 }
 
 
@@ -392,6 +393,10 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         return [(action, f"arn:aws:ssm:{region()}:{ACCOUNT}:automation-execution/{execution}", {})]
     if service == "stepfunctions" and operation == "StartExecution":
         return [(action, body.get("stateMachineArn", ""), {})]
+    if service == "stepfunctions" and operation == "ListExecutions":
+        return [(action, body.get("stateMachineArn", ""), {})]
+    if service == "cloudformation" and operation == "DescribeStacks":
+        return [(action, _stack_arn(first("StackName")), {})]
     if service == "stepfunctions" and operation in ("DescribeExecution", "ListMapRuns"):
         return [(action, body.get("executionArn", ""), {})]
     if service == "efs" and operation == "DescribeFileSystems":
@@ -402,6 +407,16 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         # Reads: an action without resource types is authorized against `*` (evaluate).
         return [(action, _read_resource(service, operation, body, path), {})]
     return [(action, None, {})]
+
+
+def _stack_arn(name: str) -> str:
+    """A CloudFormation stack's ARN (named by its name or its ARN), as the stack has it."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    for stack in cloudformation_backends[ACCOUNT][region()].stacks.values():
+        if name in (stack.name, stack.stack_id):
+            return stack.stack_id
+    return f"arn:aws:cloudformation:{region()}:{ACCOUNT}:stack/{name}/none"
 
 
 def _read_resource(service: str, operation: str, body: dict, path: str) -> str:

@@ -13,6 +13,7 @@ import add_stack
 import iam_usage
 import pytest
 import stack
+import test_cli
 import workflow
 from test_workflow import QUICK
 
@@ -171,6 +172,11 @@ def test_stacks_side_by_side_with_delete_orphans_touch_only_their_own_backups(aw
     for name, fs, count in (("east", gone_east, 3), ("team", gone_east, 3), ("west", gone_west, 5)):
         [orphan] = [o for o in summaries[name]["orphans"] if o["targetId"] == fs and not o.get("region")]
         assert orphan["cleanup"]["dryRun"] is False and len(orphan["cleanup"]["deleted"]) == count - 1, (name, orphan)
+    # Each stack's operator sees its own runs only, with the command line, in its Region.
+    for name, deployed in stacks.items():
+        listed = test_cli.snapmgmt("--stack", name, "--json", "runs", stack_id=deployed.stack_id)
+        assert listed.returncode == 0, listed.stderr
+        assert [r["run"] for r in json.loads(listed.stdout)] == [summaries[name]["execution"].rsplit(":", 1)[-1]]
     # Each stack's functions acted as its own roles, all enforced, none refused.
     decisions = iam_usage.live_decisions()
     for name in stacks:

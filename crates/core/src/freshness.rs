@@ -126,7 +126,8 @@ pub fn disappeared(ledger: &Ledger, now: i64, reasons: &BTreeMap<String, String>
 /// Why a target disappeared when no orphan's cleanup could tell: it has no backup of ours to look it up by.
 pub const UNKNOWN_REASON: &str = "unknown: no longer tagged as a target, stopped being listed, or gone";
 
-fn parse_key(key: &str) -> Option<(TargetKind, &str)> {
+/// The kind and id of a ledger key (`kind:id`), as [`target_key`] writes it.
+pub fn parse_key(key: &str) -> Option<(TargetKind, &str)> {
     let (kind, id) = key.split_once(':')?;
     Some((TargetKind::ALL.into_iter().find(|k| k.as_str() == kind)?, id))
 }

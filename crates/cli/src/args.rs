@@ -1,0 +1,130 @@
+//! The command line: `snapmgmt [--stack NAME] [--json] COMMAND [ARGS]`.
+
+pub const USAGE: &str = "\
+snapmgmt - answers about a deployed snapmgmt stack, read-only
+
+Usage: snapmgmt [--stack NAME] [--json] COMMAND
+
+Commands:
+  runs [--limit N]   recent runs, newest first: status, dry run or not, totals (default: 10)
+  report [RUN|last]  one run's full report, failed targets first (default: last)
+  status             every target: its last completed backup, its age, stale or not; disappeared
+                     and skipped targets; orphans
+Options:
+  --stack NAME       the CloudFormation stack (default: $SNAPMGMT_STACK, else snapmgmt), in the Region
+                     the AWS SDK is given (AWS_REGION, a profile); AWS_ENDPOINT_URL for the local stack
+  --json             print JSON instead of a table
+  --version, --help
+
+Exit codes: 0 all is well; 1 the answer needs attention (a run that did not succeed, failed targets,
+stale or disappeared targets); 2 the command line is wrong; 3 no answer (the stack, a run or AWS).";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub stack: String,
+    pub json: bool,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Runs { limit: i32 },
+    Report { run: RunRef },
+    Status,
+    Version,
+    Help,
+}
+
+/// Which run's report: the newest that wrote one, or a run id (`reports/RUN.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunRef {
+    Last,
+    Id(String),
+}
+
+/// The most runs one `runs` lists: one page of ListExecutions.
+pub const MAX_LIMIT: i32 = 1000;
+
+/// Parses the arguments after the program's name; `default_stack` is $SNAPMGMT_STACK.
+pub fn parse(args: &[String], default_stack: Option<String>) -> Result<Options, String> {
+    let mut stack = default_stack.filter(|s| !s.is_empty()).unwrap_or_else(|| "snapmgmt".to_string());
+    let mut json = false;
+    let mut words = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--stack" => stack = args.next().ok_or("--stack needs a stack name")?.clone(),
+            "--json" => json = true,
+            "--version" | "-V" => words.insert(0, "version".to_string()),
+            "--help" | "-h" => words.insert(0, "help".to_string()),
+            _ => words.push(arg.clone()),
+        }
+    }
+    let command = match words.first().map(String::as_str) {
+        None | Some("help") => Command::Help,
+        Some("version") => Command::Version,
+        Some("runs") => Command::Runs { limit: limit(&words[1..])? },
+        Some("report") => match &words[1..] {
+            [] => Command::Report { run: RunRef::Last },
+            [run] if run == "last" => Command::Report { run: RunRef::Last },
+            [run] => Command::Report { run: RunRef::Id(run_id(run)?) },
+            more => return Err(format!("report takes one run, not {}", more.join(" "))),
+        },
+        Some("status") => match &words[1..] {
+            [] => Command::Status,
+            more => return Err(format!("status takes no arguments, not {}", more.join(" "))),
+        },
+        Some(other) => return Err(format!("no command {other:?}: runs, report, status")),
+    };
+    Ok(Options { stack, json, command })
+}
+
+fn limit(rest: &[String]) -> Result<i32, String> {
+    match rest {
+        [] => Ok(10),
+        [flag, n] if flag == "--limit" => match n.parse::<i32>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(format!("--limit {n:?}: a number from 1 to {MAX_LIMIT}")),
+        },
+        more => Err(format!("runs takes --limit N, not {}", more.join(" "))),
+    }
+}
+
+/// A run id as the trigger makes them (an execution name): it becomes an S3 key.
+fn run_id(run: &str) -> Result<String, String> {
+    snapmgmt_core::model::RunId::new("RUN", run)
+        .map(|id| id.as_str().to_string())
+        .map_err(|_| format!("{run:?} is not a run id (or `last`)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn the_commands_and_options_parse_in_any_order() {
+        let options = parse(&words("--json runs --limit 3 --stack team"), None).unwrap();
+        assert_eq!(options, Options { stack: "team".into(), json: true, command: Command::Runs { limit: 3 } });
+        let options = parse(&words("report run-1"), Some("env-stack".into())).unwrap();
+        assert_eq!(options.stack, "env-stack");
+        assert_eq!(options.command, Command::Report { run: RunRef::Id("run-1".into()) });
+        assert_eq!(parse(&words("report"), None).unwrap().command, Command::Report { run: RunRef::Last });
+        assert_eq!(parse(&words("status"), None).unwrap().command, Command::Status);
+        assert_eq!(parse(&words("--version"), None).unwrap().command, Command::Version);
+        assert_eq!(parse(&[], None).unwrap().command, Command::Help);
+    }
+
+    #[test]
+    fn a_wrong_command_line_is_refused_naming_what_is_wrong() {
+        assert!(parse(&words("delete"), None).unwrap_err().contains("no command \"delete\""));
+        assert!(parse(&words("runs --limit 0"), None).unwrap_err().contains("--limit \"0\""));
+        assert!(parse(&words("runs --limit"), None).unwrap_err().contains("runs takes --limit N"));
+        assert!(parse(&words("report ../x"), None).unwrap_err().contains("is not a run id"));
+        assert!(parse(&words("status now"), None).unwrap_err().contains("status takes no arguments"));
+        assert!(parse(&words("runs --stack"), None).unwrap_err().contains("--stack needs"));
+    }
+}

@@ -1,0 +1,129 @@
+//! `snapmgmt`, the operator's command line for a deployed stack: the runs, a run's report, every target's
+//! status, read-only (the template's OperatorReadOnlyPolicy is all it needs). It finds the stack by name
+//! (its CloudFormation outputs) and reads what the functions wrote, through the same core library.
+
+pub mod args;
+pub mod runs;
+pub mod stack;
+pub mod status;
+pub mod table;
+
+use snapmgmt_core::aws::aws_sdk_s3::Client as S3Client;
+use snapmgmt_core::aws::aws_sdk_sfn::Client as SfnClient;
+use snapmgmt_core::freshness::{Ledger, LEDGER_KEY};
+
+use args::{Command, Options, RunRef};
+
+/// What a command could not do, and the exit code it means.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command line is wrong: exit 2.
+    Usage(String),
+    /// No answer: the stack, a run, AWS: exit 3.
+    NoAnswer(String),
+}
+
+impl Failure {
+    pub fn aws<E: std::error::Error + 'static>(action: &str, error: E) -> Self {
+        Failure::NoAnswer(format!(
+            "{action} failed: {}",
+            snapmgmt_core::aws::aws_sdk_s3::error::DisplayErrorContext(&error)
+        ))
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::NoAnswer(_) => 3,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::NoAnswer(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A command's answer: what to print, and whether it needs attention (exit 1).
+pub struct Answer {
+    pub text: String,
+    pub attention: bool,
+}
+
+/// The clients a command asks.
+pub struct Clients {
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub sfn: SfnClient,
+    pub s3: S3Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &snapmgmt_core::aws::SdkConfig) -> Self {
+        Self {
+            cloudformation: aws_sdk_cloudformation::Client::new(sdk),
+            sfn: SfnClient::new(sdk),
+            s3: snapmgmt_core::aws::s3::client(sdk),
+        }
+    }
+}
+
+/// Runs one command against the stack; `now` in Unix seconds.
+pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answer, Failure> {
+    let found = stack::find(&clients.cloudformation, &options.stack).await?;
+    let state_machine = found.output("StateMachineArn")?;
+    let bucket = found.output("InventoryBucketName")?;
+    match &options.command {
+        Command::Runs { limit } => {
+            let runs = runs::recent(&clients.sfn, state_machine, *limit).await?;
+            let attention = runs.first().is_some_and(|r| !r.succeeded());
+            Ok(Answer { text: render(options, runs.as_slice(), table::runs)?, attention })
+        }
+        Command::Report { run } => {
+            let recent = match run {
+                RunRef::Last => runs::recent(&clients.sfn, state_machine, 20).await?,
+                RunRef::Id(_) => Vec::new(),
+            };
+            let report = runs::report(&clients.s3, bucket, &recent, run).await?;
+            let attention = report.totals.failed_targets > 0 || report.totals.failed_deletes > 0;
+            Ok(Answer { text: render(options, &report, table::report)?, attention })
+        }
+        Command::Status => {
+            let ledger: Ledger = match snapmgmt_core::aws::s3::get(&clients.s3, bucket, LEDGER_KEY).await {
+                Ok(bytes) => serde_json::from_slice(&bytes)
+                    .map_err(|e| Failure::NoAnswer(format!("{LEDGER_KEY} does not read: {e}")))?,
+                Err(snapmgmt_core::Error::NotFound { .. }) => Ledger::default(),
+                Err(e) => return Err(Failure::NoAnswer(e.to_string())),
+            };
+            let recent = runs::recent(&clients.sfn, state_machine, 20).await?;
+            let last = match runs::report(&clients.s3, bucket, &recent, &RunRef::Last).await {
+                Ok(report) => Some(report),
+                Err(_) if recent.is_empty() => None,
+                Err(e) => return Err(e),
+            };
+            let hours = found
+                .parameter("StaleAfterHours")
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(status::DEFAULT_STALE_AFTER_HOURS);
+            let status = status::build(&ledger, last.as_ref(), now, hours);
+            Ok(Answer { text: render(options, &status, table::status)?, attention: status.needs_attention() })
+        }
+        Command::Version | Command::Help => unreachable!("answered before AWS is asked"),
+    }
+}
+
+fn render<T: serde::Serialize + ?Sized>(
+    options: &Options,
+    value: &T,
+    table: fn(&T) -> String,
+) -> Result<String, Failure> {
+    if options.json {
+        let mut text = serde_json::to_string_pretty(value).map_err(|e| Failure::NoAnswer(e.to_string()))?;
+        text.push('\n');
+        Ok(text)
+    } else {
+        Ok(table(value))
+    }
+}

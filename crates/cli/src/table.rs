@@ -1,0 +1,177 @@
+//! Tables for people: aligned columns, times in UTC, a section per list.
+
+use snapmgmt_core::model::{RunReport, TargetKind, TargetResult};
+
+use crate::runs::Run;
+use crate::status::Status;
+
+/// Rows (the first is the header) as aligned columns, two spaces apart.
+pub fn columns(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|c| rows.iter().map(|r| r.get(c).map_or(0, |v| v.chars().count())).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Unix seconds as `2026-12-06 02:00` (UTC).
+pub fn time(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map_or_else(|_| seconds.to_string(), |t| t.strftime("%Y-%m-%d %H:%M").to_string())
+}
+
+fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+pub fn runs(runs: &[Run]) -> String {
+    let mut rows =
+        vec![row(["RUN", "STATUS", "STARTED (UTC)", "SECONDS", "TARGETS", "FAILED", "CREATED", "DELETED", "KEPT"])];
+    for run in runs {
+        let seconds = run.stopped.map_or("-".into(), |s| (s - run.started).to_string());
+        let status = if run.dry_run == Some(true) { format!("{} (dry run)", run.status) } else { run.status.clone() };
+        let totals = run.totals.as_ref().map_or_else(
+            || vec!["-".to_string(); 5],
+            |t| [t.targets, t.failed_targets, t.created, t.deleted, t.kept].iter().map(usize::to_string).collect(),
+        );
+        let mut cells = vec![run.run.clone(), status, time(run.started), seconds];
+        cells.extend(totals);
+        rows.push(cells);
+    }
+    if runs.is_empty() {
+        return "no runs yet\n".to_string();
+    }
+    columns(&rows)
+}
+
+pub fn report(report: &RunReport) -> String {
+    let t = &report.totals;
+    let mut out = format!(
+        "run {}{}: {} targets, {} failed; {} created, {} {}, {} kept, {} failed deletes; {} orphans\n\n",
+        report.run_id,
+        if report.dry_run { " (dry run: nothing was changed)" } else { "" },
+        t.targets,
+        t.failed_targets,
+        t.created,
+        t.deleted,
+        if report.dry_run { "to delete" } else { "deleted" },
+        t.kept,
+        t.failed_deletes,
+        t.orphans,
+    );
+    let mut rows = vec![row(["KIND", "TARGET", "RESULT", "CREATED", "DELETED", "KEPT", "COPIES"])];
+    for kind in TargetKind::ALL {
+        rows.extend(report.results[kind].iter().map(result_row));
+    }
+    out.push_str(&columns(&rows));
+    if !report.orphans.is_empty() {
+        out.push_str("\norphans (no longer targets):\n");
+        let mut rows = vec![row(["KIND", "TARGET", "REGION", "RESULT", "DELETED", "KEPT", "COPIES"])];
+        rows.extend(report.orphans.iter().map(|o| {
+            let mut cells = result_row(o);
+            cells.insert(2, o.region.clone().unwrap_or_else(|| "(stack's)".into()));
+            cells.truncate(7);
+            cells
+        }));
+        out.push_str(&columns(&rows));
+    }
+    for stale in &report.without_recent_backup {
+        out.push_str(&format!(
+            "STALE {} {}: no completed backup for {} hours\n",
+            stale.kind.as_str(),
+            stale.target_id,
+            stale.hours_without_backup
+        ));
+    }
+    for gone in &report.disappeared {
+        out.push_str(&format!(
+            "DISAPPEARED {} {}: last a target {}; {}\n",
+            gone.kind.as_str(),
+            gone.target_id,
+            time(gone.last_seen),
+            gone.reason
+        ));
+    }
+    for skipped in &report.skipped {
+        out.push_str(&format!("SKIPPED {} {}: {}\n", skipped.kind.as_str(), skipped.id, skipped.reason));
+    }
+    out
+}
+
+fn result_row(result: &TargetResult) -> Vec<String> {
+    let outcome = match &result.error {
+        Some(error) => format!("FAILED {error}"),
+        None => "ok".to_string(),
+    };
+    let (deleted, kept) = result.cleanup.as_ref().map_or((0, 0), |c| (c.counts.deleted, c.counts.kept));
+    let copies = result.copy.as_ref().map_or("-".to_string(), |c| c.copy_ids.len().to_string());
+    vec![
+        result.kind.as_str().to_string(),
+        result.target_id.clone(),
+        outcome,
+        result.created.len().to_string(),
+        deleted.to_string(),
+        kept.to_string(),
+        copies,
+    ]
+}
+
+pub fn status(status: &Status) -> String {
+    let mut rows = vec![row(["KIND", "TARGET", "LAST BACKUP (UTC)", "HOURS", "STALE", "LAST COPIES"])];
+    for t in &status.targets {
+        rows.push(vec![
+            t.kind.as_str().to_string(),
+            if t.disappeared { format!("{} (disappeared)", t.target_id) } else { t.target_id.clone() },
+            t.last_completed.map_or("never".to_string(), time),
+            t.hours_without_backup.to_string(),
+            if t.stale { format!("STALE (> {} h)", status.stale_after_hours) } else { "no".to_string() },
+            t.last_copies.as_ref().map_or("-".to_string(), |c| c.len().to_string()),
+        ]);
+    }
+    let mut out = match &status.last_run {
+        Some(run) => format!("as of run {run}\n"),
+        None => "no run has written a report yet\n".to_string(),
+    };
+    out.push_str(&columns(&rows));
+    for gone in &status.disappeared {
+        out.push_str(&format!(
+            "DISAPPEARED {} {}: last a target {}; {}\n",
+            gone.kind.as_str(),
+            gone.target_id,
+            time(gone.last_seen),
+            gone.reason
+        ));
+    }
+    for skipped in &status.skipped {
+        out.push_str(&format!("SKIPPED {} {}: {}\n", skipped.kind.as_str(), skipped.id, skipped.reason));
+    }
+    for orphan in &status.orphans {
+        let region = orphan.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
+        let verb = if orphan.dry_run { "would delete" } else { "deleted" };
+        out.push_str(&format!(
+            "ORPHAN {} {}{region}: {verb} {}, kept {}\n",
+            orphan.kind.as_str(),
+            orphan.target_id,
+            orphan.deleted,
+            orphan.kept
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_and_times_are_utc() {
+        let rows = vec![row(["A", "BB"]), row(["long", "x"])];
+        assert_eq!(columns(&rows), "A     BB\nlong  x\n");
+        assert_eq!(time(1_800_000_000), "2027-01-15 08:00");
+    }
+}

@@ -1,0 +1,94 @@
+"""The operator's command line (`snapmgmt`, crates/cli) against the local stack, as an operator runs it: it
+finds the stack by name through CloudFormation, reads the runs, a run's report and every target's status, and
+acts with the template's OperatorReadOnlyPolicy alone (its credentials are that role's; the emulator enforces
+it). Exit codes: 0 well, 1 needs attention, 2 a wrong command line, 3 no answer."""
+
+import json
+import os
+import subprocess
+import time
+
+import conftest
+import iam_template
+import stack
+from test_workflow import run
+
+BINARY = iam_template.ROOT / "target" / "debug" / "snapmgmt"
+
+
+def snapmgmt(*args: str, stack_id: str = stack.STACK_ID) -> subprocess.CompletedProcess:
+    """The command line, run by the operator of the stack `stack_id` names, in that stack's Region."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+        "AWS_REGION": stack_id.split("@")[1],
+        "AWS_ACCESS_KEY_ID": iam_template.operator_key(stack_id),
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    return subprocess.run([str(BINARY), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_runs_report_and_status_answer_an_operator_with_the_read_only_policy(aws):
+    target = stack.create_file_system(aws)
+    untagged = stack.create_file_system(aws, tagged=False)
+    stack.create_backup(aws, untagged, 30, ours=True)
+    stack.create_backup(aws, untagged, 40, ours=True)
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", summary
+    run_id = summary["execution"].rsplit(":", 1)[-1]
+    runs = snapmgmt("--json", "runs")
+    assert runs.returncode == 0, runs.stderr
+    [latest] = json.loads(runs.stdout)
+    assert (latest["run"], latest["status"], latest["dryRun"]) == (run_id, "SUCCEEDED", False)
+    assert latest["totals"]["targets"] == 1 and latest["totals"]["created"] == 1
+    table = snapmgmt("runs")
+    assert table.returncode == 0 and run_id in table.stdout and "SUCCEEDED" in table.stdout
+
+    report = snapmgmt("--json", "report", "last")
+    assert report.returncode == 0, report.stderr
+    full = json.loads(report.stdout)
+    assert full["runId"] == run_id and [r["targetId"] for r in full["fsx"]] == [target]
+    assert [o["targetId"] for o in full["orphans"]] == [untagged]
+    by_id = snapmgmt("report", run_id)
+    assert by_id.returncode == 0 and target in by_id.stdout and "orphans (no longer targets)" in by_id.stdout
+
+    status = snapmgmt("--json", "status")
+    assert status.returncode == 0, status.stderr
+    answer = json.loads(status.stdout)
+    assert answer["lastRun"] == run_id and answer["staleAfterHours"] == 50
+    [row] = answer["targets"]
+    assert (row["targetId"], row["stale"], row["hoursWithoutBackup"]) == (target, False, 0)
+    assert row["lastCompleted"] >= time.time() - 600 and row["lastCopies"] is not None, "the suite's stack copies"
+    assert [o["targetId"] for o in answer["orphans"]] == [untagged]
+    assert "ORPHAN fsx" in snapmgmt("status").stdout
+
+
+def test_a_stale_target_needs_attention_and_what_cannot_be_answered_says_why(aws):
+    stack.create_file_system(aws)
+    assert run()["status"] == "SUCCEEDED"
+    # A target the ledger last saw backed up four days ago: stale past the stack's 50 hours.
+    s3 = stack.client("s3")
+    bucket = stack.client("cloudformation").describe_stacks(StackName="snapmgmt")["Stacks"][0]["Outputs"]
+    bucket = next(o["OutputValue"] for o in bucket if o["OutputKey"] == "InventoryBucketName")
+    ledger = json.loads(s3.get_object(Bucket=bucket, Key="state/last-backups.json")["Body"].read())
+    old = int(time.time()) - 96 * 3600
+    ledger["targets"]["ec2:i-0123456789abcdef0"] = {"firstSeen": old - 3600, "lastCompleted": old, "lastSeen": old}
+    s3.put_object(Bucket=bucket, Key="state/last-backups.json", Body=json.dumps(ledger).encode())
+
+    status = snapmgmt("status")
+
+    assert status.returncode == 1, status
+    assert "i-0123456789abcdef0" in status.stdout.splitlines()[2] and "STALE (> 50 h)" in status.stdout
+    missing = snapmgmt("report", "no-such-run")
+    assert missing.returncode == 3 and "no report of run no-such-run" in missing.stderr, missing
+    # Another stack's name: the operator's policy covers this stack only, and AWS refuses the look.
+    conftest.PROVOKED_DENIALS.add(
+        ("cloudformation:DescribeStacks", "arn:aws:cloudformation:us-east-1:123456789012:stack/someone-elses/none")
+    )
+    elsewhere = snapmgmt("--stack", "someone-elses", "runs")
+    assert elsewhere.returncode == 3 and "cannot find stack" in elsewhere.stderr, elsewhere
+    wrong = snapmgmt("runs", "--limit", "many")
+    assert wrong.returncode == 2 and "Usage: snapmgmt" in wrong.stderr
