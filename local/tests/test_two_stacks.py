@@ -133,9 +133,11 @@ def test_stacks_side_by_side_with_delete_orphans_touch_only_their_own_backups(aw
     gone_east, gone_west = file_system(EAST), file_system(WEST)
     made = {name: set() for name in stacks}
     # Each stack's expired backups of its target, and its expired copies of them in the other stack's Region.
+    copies = {}
     for name, region, fs in (("east", EAST, east_fs), ("west", WEST, west_fs)):
         made[name] |= {aged_backup(region, fs, days, ids[name]) for days in (20, 30)}
-        made[name] |= {aged_copy(region, fs, days, ids[name]) for days in (20, 30)}
+        copies[name] = {aged_copy(region, fs, days, ids[name]) for days in (20, 30)}
+        made[name] |= copies[name]
     made["team"] |= {aged_backup(EAST, team_fs, days, ids["team"]) for days in (20, 30)}
     # Orphans: a file system no longer a target, in each Region, with expired backups of every stack there.
     for name in ("east", "team"):
@@ -167,6 +169,9 @@ def test_stacks_side_by_side_with_delete_orphans_touch_only_their_own_backups(aw
     left = inventory()
     for name, ids_made in made.items():
         assert ids_made - left == ids_made & deleted(summaries[name]), name
+    # Each stack's expired copies, in the other's Region, went by its own copy rule (CopyRetention days=7).
+    for name, expired in copies.items():
+        assert expired <= deleted(summaries[name]) and not expired & left, name
     # Each orphan cleaned by its own stack down to the newest (MinKeep): east's and team's three, west's five
     # (its copies' sources are backups of it too).
     for name, fs, count in (("east", gone_east, 3), ("team", gone_east, 3), ("west", gone_west, 5)):
