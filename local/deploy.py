@@ -15,11 +15,13 @@ notification topic and the functions' event-invoke configs (asynchronous retries
 """
 
 import functools
+import io
 import json
 import os
 import pathlib
 import re
 import sys
+import zipfile
 
 import cfnlint.decode
 import iam_template
@@ -93,6 +95,7 @@ def deploy(url: str = None) -> dict:
     stack.control("/moto-api/snapmgmt/iam/principals", principals(), url)
     deploy_notifications(url)
     deploy_stack_record(url)
+    deploy_function_records(url)
     roles = principals()["stateMachines"]
     sfn = stack.client("stepfunctions", url)
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
@@ -136,6 +139,53 @@ def deploy_stack_record(url: str = None) -> None:
                 raise
     else:
         cloudformation.create_stack(StackName=STACK_NAME, TemplateBody=json.dumps(body), Parameters=values)
+
+
+def deploy_function_records(url: str = None) -> None:
+    """Each function as Lambda describes it (its role, its environment), so that what reads a function's
+    settings (`snapmgmt backups`: GetFunctionConfiguration) reads them here as on AWS. cargo lambda watch runs
+    the code; these records hold a placeholder package, and each role as IAM lists it."""
+    import function_env
+
+    iam, aws_lambda = stack.client("iam", url), stack.client("lambda", url)
+    existing_roles = {r["RoleName"] for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]}
+    existing = {
+        f["FunctionName"] for page in aws_lambda.get_paginator("list_functions").paginate() for f in page["Functions"]
+    }
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    environments = function_env.environments()
+    for logical, binary in iam_template.BINARIES.items():
+        name = iam_template.PHYSICAL_NAMES[logical]
+        role = principals()["functions"][name]
+        if role.rsplit("/", 1)[-1] not in existing_roles:
+            iam.create_role(RoleName=role.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(trust))
+        # Lambda's own variables (the Region, the role's credentials) are no function setting.
+        variables = {k: v for k, v in environments[binary].items() if not k.startswith("AWS_")}
+        if name in existing:
+            aws_lambda.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+            continue
+        aws_lambda.create_function(
+            FunctionName=name,
+            Runtime="provided.al2023",
+            Architectures=["arm64"],
+            Handler="bootstrap",
+            Role=role,
+            Code={"ZipFile": placeholder_package()},
+            Environment={"Variables": variables},
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def placeholder_package() -> bytes:
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("bootstrap", "#!/bin/sh\n# served by cargo lambda watch\n")
+    return package.getvalue()
 
 
 def deploy_instance_roles(url: str = None) -> None:

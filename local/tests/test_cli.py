@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import conftest
+import deploy
 import iam_template
 import stack
 from test_workflow import run
@@ -92,3 +93,49 @@ def test_a_stale_target_needs_attention_and_what_cannot_be_answered_says_why(aws
     assert elsewhere.returncode == 3 and "cannot find stack" in elsewhere.stderr, elsewhere
     wrong = snapmgmt("runs", "--limit", "many")
     assert wrong.returncode == 2 and "Usage: snapmgmt" in wrong.stderr
+
+
+def test_backups_judges_a_resources_backups_as_the_run_then_does(aws):
+    """`backups` runs the cleanup's own rule with its function's settings, changing nothing: what it says goes
+    tonight is what the run deletes; an orphan's expired backups are only reported while DeleteOrphans is off."""
+    fsx, ec2, efs = aws, stack.client("ec2"), stack.client("efs")
+    target = stack.create_file_system(fsx)
+    expired = {stack.create_backup(fsx, target, age, ours=True) for age in (30, 40)}
+    young = stack.create_backup(fsx, target, 1, ours=True)
+    untagged = stack.create_file_system(fsx, tagged=False)
+    stack.create_backup(fsx, untagged, 30, ours=True)  # its newest: kept (MinKeep)
+    orphaned = stack.create_backup(fsx, untagged, 40, ours=True)
+    instance = stack.create_instance(ec2)
+    old_snapshot = stack.create_snapshot(ec2, instance, 30, ours=True)
+    file_system = stack.create_efs(efs)
+    # A young point too: the delete guard allows half of them.
+    expired_points = set(stack.create_recovery_points(deploy.BACKUP_VAULT, file_system, [1, 30, 40])[1:])
+    _, volume = stack.create_ontap_volume(fsx, tagged=False)
+
+    before = snapmgmt("--json", "backups", target)
+
+    assert before.returncode == 0, before.stderr
+    plan = json.loads(before.stdout)
+    assert (plan["kind"], plan["orphan"]) == ("fsx", False)
+    here, copies = plan["regions"]
+    assert (here["region"], copies["region"], copies["copies"]) == ("us-east-1", "us-west-2", True)
+    assert [b["id"] for b in here["backups"]][0] == young, "newest first"
+    assert {b["id"] for b in here["backups"] if b["goesTonight"]} == expired
+    assert {b["keptBecause"] for b in here["backups"] if b["id"] == young} == {"TooYoung"}
+    assert stack.backup_ids(fsx, target) >= expired | {young}, "it changed nothing"
+
+    summary = run()
+
+    assert summary["status"] == "SUCCEEDED", json.dumps(summary)[:3000]
+    assert set(next(t for t in summary["targets"] if t["targetId"] == target)["cleanup"]["deleted"]) == expired
+    orphan = json.loads(snapmgmt("--json", "backups", untagged).stdout)
+    assert orphan["orphan"] is True
+    assert {b["id"] for b in orphan["regions"][0]["backups"] if b["expired"]} == {orphaned}
+    assert not any(b["goesTonight"] for b in orphan["regions"][0]["backups"]), "DeleteOrphans is off"
+    assert "only reported (DeleteOrphans is off)" in snapmgmt("backups", untagged).stdout
+    snapshots = json.loads(snapmgmt("--json", "backups", instance).stdout)
+    assert snapshots["kind"] == "ec2" and old_snapshot not in {b["id"] for b in snapshots["regions"][0]["backups"]}
+    recovery = json.loads(snapmgmt("--json", "backups", file_system["FileSystemId"]).stdout)
+    left = {b["id"] for b in recovery["regions"][0]["backups"]}
+    assert recovery["kind"] == "efs" and len(left) == 2 and not left & expired_points, recovery
+    assert json.loads(snapmgmt("--json", "backups", volume).stdout)["regions"][0]["backups"] == []

@@ -10,6 +10,8 @@ Commands:
   report [RUN|last]  one run's full report, failed targets first (default: last)
   status             every target: its last completed backup, its age, stale or not; disappeared
                      and skipped targets; orphans
+  backups RESOURCE   a resource's backups here and in the copy Region, newest first, each with its
+                     age and why it is kept, or that tonight's cleanup deletes it
 Options:
   --stack NAME       the CloudFormation stack (default: $SNAPMGMT_STACK, else snapmgmt), in the Region
                      the AWS SDK is given (AWS_REGION, a profile); AWS_ENDPOINT_URL for the local stack
@@ -17,7 +19,7 @@ Options:
   --version, --help
 
 Exit codes: 0 all is well; 1 the answer needs attention (a run that did not succeed, failed targets,
-stale or disappeared targets); 2 the command line is wrong; 3 no answer (the stack, a run or AWS).";
+stale or disappeared targets, a resource whose backups could not be judged); 2 the command line is wrong; 3 no answer (the stack, a run or AWS).";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -31,6 +33,7 @@ pub enum Command {
     Runs { limit: i32 },
     Report { run: RunRef },
     Status,
+    Backups { resource: String },
     Version,
     Help,
 }
@@ -74,7 +77,12 @@ pub fn parse(args: &[String], default_stack: Option<String>) -> Result<Options, 
             [] => Command::Status,
             more => return Err(format!("status takes no arguments, not {}", more.join(" "))),
         },
-        Some(other) => return Err(format!("no command {other:?}: runs, report, status")),
+        Some("backups") => match &words[1..] {
+            [resource] if resource_id(resource) => Command::Backups { resource: resource.clone() },
+            [resource] => return Err(format!("{resource:?} is not a resource id (fs-..., fsvol-..., i-...)")),
+            _ => return Err("backups takes one resource id".to_string()),
+        },
+        Some(other) => return Err(format!("no command {other:?}: runs, report, status, backups")),
     };
     Ok(Options { stack, json, command })
 }
@@ -88,6 +96,14 @@ fn limit(rest: &[String]) -> Result<i32, String> {
         },
         more => Err(format!("runs takes --limit N, not {}", more.join(" "))),
     }
+}
+
+/// A resource id as FSx, EC2 and EFS write them: a prefix and hexadecimal digits.
+fn resource_id(id: &str) -> bool {
+    ["fs-", "fsvol-", "i-"].iter().any(|prefix| {
+        id.strip_prefix(prefix)
+            .is_some_and(|rest| (8..=17).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
 }
 
 /// A run id as the trigger makes them (an execution name): it becomes an S3 key.
@@ -114,6 +130,8 @@ mod tests {
         assert_eq!(options.command, Command::Report { run: RunRef::Id("run-1".into()) });
         assert_eq!(parse(&words("report"), None).unwrap().command, Command::Report { run: RunRef::Last });
         assert_eq!(parse(&words("status"), None).unwrap().command, Command::Status);
+        let backups = parse(&words("backups i-0123456789abcdef0"), None).unwrap().command;
+        assert_eq!(backups, Command::Backups { resource: "i-0123456789abcdef0".into() });
         assert_eq!(parse(&words("--version"), None).unwrap().command, Command::Version);
         assert_eq!(parse(&[], None).unwrap().command, Command::Help);
     }
@@ -125,6 +143,8 @@ mod tests {
         assert!(parse(&words("runs --limit"), None).unwrap_err().contains("runs takes --limit N"));
         assert!(parse(&words("report ../x"), None).unwrap_err().contains("is not a run id"));
         assert!(parse(&words("status now"), None).unwrap_err().contains("status takes no arguments"));
+        assert!(parse(&words("backups fs-xyz"), None).unwrap_err().contains("is not a resource id"));
+        assert!(parse(&words("backups"), None).unwrap_err().contains("backups takes one resource id"));
         assert!(parse(&words("runs --stack"), None).unwrap_err().contains("--stack needs"));
     }
 }

@@ -1,8 +1,9 @@
 //! `snapmgmt`, the operator's command line for a deployed stack: the runs, a run's report, every target's
-//! status, read-only (the template's OperatorReadOnlyPolicy is all it needs). It finds the stack by name
+//! status, a resource's backups and why each is kept, read-only (the template's OperatorReadOnlyPolicy is all it needs). It finds the stack by name
 //! (its CloudFormation outputs) and reads what the functions wrote, through the same core library.
 
 pub mod args;
+pub mod backups;
 pub mod runs;
 pub mod stack;
 pub mod status;
@@ -55,7 +56,9 @@ pub struct Answer {
 
 /// The clients a command asks.
 pub struct Clients {
+    pub sdk: snapmgmt_core::aws::SdkConfig,
     pub cloudformation: aws_sdk_cloudformation::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub sfn: SfnClient,
     pub s3: S3Client,
 }
@@ -63,9 +66,25 @@ pub struct Clients {
 impl Clients {
     pub fn new(sdk: &snapmgmt_core::aws::SdkConfig) -> Self {
         Self {
+            sdk: sdk.clone(),
             cloudformation: aws_sdk_cloudformation::Client::new(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
             sfn: SfnClient::new(sdk),
             s3: snapmgmt_core::aws::s3::client(sdk),
+        }
+    }
+
+    /// The Region the stack is asked in.
+    pub fn region(&self) -> String {
+        self.sdk.region().map(|r| r.to_string()).unwrap_or_default()
+    }
+
+    /// Readers of the backups, here and in the copy Region.
+    pub fn readers(&self, copy_region: Option<&str>) -> backups::Readers {
+        backups::Readers {
+            here: snapmgmt_core::copy::RegionClients::new(&self.sdk, &self.region()),
+            efs: snapmgmt_core::aws::aws_sdk_efs::Client::new(&self.sdk),
+            copies: copy_region.map(|region| snapmgmt_core::copy::RegionClients::new(&self.sdk, region)),
         }
     }
 }
@@ -90,13 +109,16 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
             let attention = report.totals.failed_targets > 0 || report.totals.failed_deletes > 0;
             Ok(Answer { text: render(options, &report, table::report)?, attention })
         }
+        Command::Backups { resource } => {
+            let settings = backups::settings(&clients.lambda, found.output("CleanupFunctionName")?).await?;
+            let ledger = ledger(&clients.s3, bucket).await?;
+            let readers = clients.readers(settings.copy.region.as_deref());
+            let kind = backups::kind_of(&ledger, &readers, resource).await;
+            let answer = backups::judge(&readers, &settings, &ledger, kind, resource, &clients.region(), now).await;
+            Ok(Answer { text: render(options, &answer, table::backups)?, attention: answer.needs_attention() })
+        }
         Command::Status => {
-            let ledger: Ledger = match snapmgmt_core::aws::s3::get(&clients.s3, bucket, LEDGER_KEY).await {
-                Ok(bytes) => serde_json::from_slice(&bytes)
-                    .map_err(|e| Failure::NoAnswer(format!("{LEDGER_KEY} does not read: {e}")))?,
-                Err(snapmgmt_core::Error::NotFound { .. }) => Ledger::default(),
-                Err(e) => return Err(Failure::NoAnswer(e.to_string())),
-            };
+            let ledger = ledger(&clients.s3, bucket).await?;
             let recent = runs::recent(&clients.sfn, state_machine, 20).await?;
             let last = match runs::report(&clients.s3, bucket, &recent, &RunRef::Last).await {
                 Ok(report) => Some(report),
@@ -111,6 +133,17 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
             Ok(Answer { text: render(options, &status, table::status)?, attention: status.needs_attention() })
         }
         Command::Version | Command::Help => unreachable!("answered before AWS is asked"),
+    }
+}
+
+/// The freshness ledger; empty before the first real run.
+async fn ledger(s3: &S3Client, bucket: &str) -> Result<Ledger, Failure> {
+    match snapmgmt_core::aws::s3::get(s3, bucket, LEDGER_KEY).await {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|e| Failure::NoAnswer(format!("{LEDGER_KEY} does not read: {e}")))
+        }
+        Err(snapmgmt_core::Error::NotFound { .. }) => Ok(Ledger::default()),
+        Err(e) => Err(Failure::NoAnswer(e.to_string())),
     }
 }
 

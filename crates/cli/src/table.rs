@@ -164,6 +164,44 @@ pub fn status(status: &Status) -> String {
     out
 }
 
+pub fn backups(backups: &crate::backups::Backups) -> String {
+    let mut out = format!(
+        "{} {}{}\n",
+        backups.kind.as_str(),
+        backups.resource,
+        if backups.orphan { " (no longer a target: judged as an orphan)" } else { "" }
+    );
+    for region in &backups.regions {
+        let what = if region.copies { "copies in" } else { "backups in" };
+        let policy =
+            region.policy.as_ref().map_or(String::new(), |p| format!(", policy {} ({:?})", p.policy, p.source));
+        out.push_str(&format!("\n{what} {}{policy}\n", region.region));
+        if let Some(error) = &region.error {
+            out.push_str(&format!("  could not judge them: {error}\n"));
+            continue;
+        }
+        if region.backups.is_empty() {
+            out.push_str("  none of ours\n");
+            continue;
+        }
+        let mut rows = vec![row(["ID", "CREATED (UTC)", "AGE (DAYS)", "TONIGHT"])];
+        for b in &region.backups {
+            rows.push(vec![
+                b.id.clone(),
+                b.created.map_or("-".to_string(), time),
+                b.age_days.map_or("-".to_string(), |d| d.to_string()),
+                match (&b.kept_because, b.goes_tonight) {
+                    (Some(reason), _) => format!("kept: {reason}"),
+                    (None, true) => "goes".to_string(),
+                    (None, false) => "expired; only reported (DeleteOrphans is off)".to_string(),
+                },
+            ]);
+        }
+        out.push_str(&columns(&rows));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
