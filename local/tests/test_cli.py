@@ -11,6 +11,7 @@ import time
 import conftest
 import deploy
 import iam_template
+import iam_usage
 import stack
 from test_workflow import run
 
@@ -139,3 +140,62 @@ def test_backups_judges_a_resources_backups_as_the_run_then_does(aws):
     left = {b["id"] for b in recovery["regions"][0]["backups"]}
     assert recovery["kind"] == "efs" and len(left) == 2 and not left & expired_points, recovery
     assert json.loads(snapmgmt("--json", "backups", volume).stdout)["regions"][0]["backups"] == []
+
+
+def test_plan_is_what_the_dry_run_execution_plans_and_needs_only_the_operator_policy(aws):
+    """`plan` lists and judges as the workflow would, read-only: on the same resources, each target's and
+    each orphan's backups to delete are the dry-run execution's; nothing changed; no call of the operator's
+    was refused."""
+    fsx, ec2, efs = aws, stack.client("ec2"), stack.client("efs")
+    target = stack.create_file_system(fsx)
+    for age in (1, 30, 40):
+        stack.create_backup(fsx, target, age, ours=True)
+    instance = stack.create_instance(ec2)
+    stack.create_snapshot(ec2, instance, 30, ours=True)
+    file_system = stack.create_efs(efs)
+    stack.create_recovery_points(deploy.BACKUP_VAULT, file_system, [1, 30, 40])
+    untagged = stack.create_file_system(fsx, tagged=False)
+    for age in (30, 40, 50):
+        stack.create_backup(fsx, untagged, age, ours=True)
+    before = stack.backup_ids(fsx, target) | stack.backup_ids(fsx, untagged)
+
+    planned = snapmgmt("--json", "plan")
+
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert stack.backup_ids(fsx, target) | stack.backup_ids(fsx, untagged) == before, "it changed nothing"
+    assert stack.client("stepfunctions").list_executions(stateMachineArn=state_machine())["executions"] == []
+    dry = run(dry_run=True)
+    assert dry["status"] == "SUCCEEDED", dry
+
+    def going(judged, region):
+        [there] = [r for r in judged["regions"] if r["region"] == region]
+        return {b["id"] for b in there["backups"] if b["expired"]}
+
+    planned_targets = {t["resource"]: t for t in plan["targets"]}
+    expected = {target, instance, file_system["FileSystemId"]}
+    assert set(planned_targets) == {t["targetId"] for t in dry["targets"]} == expected
+    for result in dry["targets"]:
+        assert going(planned_targets[result["targetId"]], stack.REGION) == set(result["cleanup"]["deleted"]), result
+    planned_orphans = {(o["resource"], o["regions"][0]["region"]): o for o in plan["orphans"]}
+    assert {(o["targetId"], o.get("region") or stack.REGION) for o in dry["orphans"]} == set(planned_orphans)
+    for result in dry["orphans"]:
+        region = result.get("region") or stack.REGION
+        assert going(planned_orphans[(result["targetId"], region)], region) == set(result["cleanup"]["deleted"])
+    assert plan["totals"]["toDelete"] == 2 + 1 + 2, plan["totals"]  # the orphan's only reported: DeleteOrphans is off
+    one = json.loads(snapmgmt("--json", "plan", "--target", instance).stdout)
+    assert [t["resource"] for t in one["targets"]] == [instance] and one["orphans"] == []
+    table = snapmgmt("plan")
+    assert table.returncode == 0 and "would delete:" in table.stdout and f"{untagged} (orphan)" in table.stdout
+    operator = f"arn:aws:iam::{stack.ACCOUNT_ID}:role/{iam_template.OPERATOR_ROLES['OperatorReadOnlyPolicy']}"
+    refused = [
+        d
+        for d in iam_usage.live_decisions()
+        if d["role"] == operator and not d["allowed"] and (d["action"], d["resource"]) not in conftest.PROVOKED_DENIALS
+    ]
+    assert not refused, refused
+
+
+def state_machine() -> str:
+    [name] = [n for n in deploy.STATE_MACHINES if n.endswith("snapshot-mgmt")]
+    return f"arn:aws:states:{stack.REGION}:{stack.ACCOUNT_ID}:stateMachine:{name}"

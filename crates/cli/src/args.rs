@@ -6,6 +6,9 @@ snapmgmt - answers about a deployed snapmgmt stack, read-only
 Usage: snapmgmt [--stack NAME] [--json] COMMAND
 
 Commands:
+  plan [--at TIME] [--target ID]
+                     what a run at TIME (RFC 3339; default: now) would create, delete and keep, with
+                     each reason, in both Regions; computed read-only (nothing is started or written)
   runs [--limit N]   recent runs, newest first: status, dry run or not, totals (default: 10)
   report [RUN|last]  one run's full report, failed targets first (default: last)
   status             every target: its last completed backup, its age, stale or not; disappeared
@@ -30,6 +33,7 @@ pub struct Options {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    Plan { at: Option<i64>, target: Option<String> },
     Runs { limit: i32 },
     Report { run: RunRef },
     Status,
@@ -67,6 +71,7 @@ pub fn parse(args: &[String], default_stack: Option<String>) -> Result<Options, 
         None | Some("help") => Command::Help,
         Some("version") => Command::Version,
         Some("runs") => Command::Runs { limit: limit(&words[1..])? },
+        Some("plan") => plan(&words[1..])?,
         Some("report") => match &words[1..] {
             [] => Command::Report { run: RunRef::Last },
             [run] if run == "last" => Command::Report { run: RunRef::Last },
@@ -82,9 +87,30 @@ pub fn parse(args: &[String], default_stack: Option<String>) -> Result<Options, 
             [resource] => return Err(format!("{resource:?} is not a resource id (fs-..., fsvol-..., i-...)")),
             _ => return Err("backups takes one resource id".to_string()),
         },
-        Some(other) => return Err(format!("no command {other:?}: runs, report, status, backups")),
+        Some(other) => return Err(format!("no command {other:?}: plan, runs, report, status, backups")),
     };
     Ok(Options { stack, json, command })
+}
+
+fn plan(mut rest: &[String]) -> Result<Command, String> {
+    let (mut at, mut target) = (None, None);
+    while let [flag, value, more @ ..] = rest {
+        match flag.as_str() {
+            "--at" => {
+                let time: jiff::Timestamp =
+                    value.parse().map_err(|_| format!("--at {value:?}: a time such as 2026-12-07T02:00:00Z"))?;
+                at = Some(time.as_second());
+            }
+            "--target" if resource_id(value) => target = Some(value.clone()),
+            "--target" => return Err(format!("--target {value:?} is not a resource id (fs-..., fsvol-..., i-...)")),
+            _ => return Err(format!("plan takes --at TIME and --target ID, not {flag}")),
+        }
+        rest = more;
+    }
+    match rest {
+        [] => Ok(Command::Plan { at, target }),
+        more => Err(format!("plan takes --at TIME and --target ID, not {}", more.join(" "))),
+    }
 }
 
 fn limit(rest: &[String]) -> Result<i32, String> {
@@ -130,6 +156,9 @@ mod tests {
         assert_eq!(options.command, Command::Report { run: RunRef::Id("run-1".into()) });
         assert_eq!(parse(&words("report"), None).unwrap().command, Command::Report { run: RunRef::Last });
         assert_eq!(parse(&words("status"), None).unwrap().command, Command::Status);
+        let plan = parse(&words("plan --target i-0123456789abcdef0 --at 2026-12-07T02:00:00Z"), None).unwrap().command;
+        assert_eq!(plan, Command::Plan { at: Some(1_796_608_800), target: Some("i-0123456789abcdef0".into()) });
+        assert_eq!(parse(&words("plan"), None).unwrap().command, Command::Plan { at: None, target: None });
         let backups = parse(&words("backups i-0123456789abcdef0"), None).unwrap().command;
         assert_eq!(backups, Command::Backups { resource: "i-0123456789abcdef0".into() });
         assert_eq!(parse(&words("--version"), None).unwrap().command, Command::Version);
@@ -145,6 +174,8 @@ mod tests {
         assert!(parse(&words("status now"), None).unwrap_err().contains("status takes no arguments"));
         assert!(parse(&words("backups fs-xyz"), None).unwrap_err().contains("is not a resource id"));
         assert!(parse(&words("backups"), None).unwrap_err().contains("backups takes one resource id"));
+        assert!(parse(&words("plan --at tonight"), None).unwrap_err().contains("--at \"tonight\""));
+        assert!(parse(&words("plan --target"), None).unwrap_err().contains("plan takes --at"));
         assert!(parse(&words("runs --stack"), None).unwrap_err().contains("--stack needs"));
     }
 }

@@ -65,15 +65,23 @@ impl Backups {
     }
 }
 
-/// The cleanup function's settings, from its environment as Lambda holds it.
-pub async fn settings(client: &aws_sdk_lambda::Client, function: &str) -> Result<CleanupConfig, Failure> {
+/// A function's environment, as Lambda holds it: the settings it runs with.
+pub async fn function_settings(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+) -> Result<std::collections::HashMap<String, String>, Failure> {
     let out = client
         .get_function_configuration()
         .function_name(function)
         .send()
         .await
-        .map_err(|e| Failure::aws("lambda:GetFunctionConfiguration", e))?;
-    let variables = out.environment().and_then(|e| e.variables()).cloned().unwrap_or_default();
+        .map_err(|e| Failure::aws("lambda", "GetFunctionConfiguration", e))?;
+    Ok(out.environment().and_then(|e| e.variables()).cloned().unwrap_or_default())
+}
+
+/// The cleanup function's settings.
+pub async fn settings(client: &aws_sdk_lambda::Client, function: &str) -> Result<CleanupConfig, Failure> {
+    let variables = function_settings(client, function).await?;
     let source = move |name: &str| variables.get(name).cloned();
     CleanupConfig::from_source(&source)
         .map_err(|e| Failure::NoAnswer(format!("the cleanup function's settings do not read: {e}")))
@@ -119,58 +127,52 @@ pub async fn judge(
         None => !ledger.targets.is_empty(),
         Some(e) => e.last_seen.is_some() && e.last_seen != newest_run,
     };
-    let mut regions =
-        vec![judge_in(readers, settings, kind, id, None, orphan, entry.and_then(|e| e.last_seen), now, region).await];
-    if let Some(copy_region) = settings.copy.region.clone() {
-        regions.push(
-            judge_in(
-                readers,
-                settings,
-                kind,
-                id,
-                Some(copy_region.clone()),
-                orphan,
-                entry.and_then(|e| e.last_seen),
-                now,
-                &copy_region,
-            )
-            .await,
-        );
+    let since = if orphan { entry.and_then(|e| e.last_seen) } else { None };
+    let here = Where { kind, id, copy_region: None, orphan, since, now, region };
+    let mut regions = vec![judge_in(readers, settings, here).await];
+    if let Some(copy_region) = settings.copy.region.as_deref() {
+        let there = Where { copy_region: Some(copy_region), region: copy_region, ..here };
+        regions.push(judge_in(readers, settings, there).await);
     }
     Backups { kind, resource: id.to_string(), orphan, regions }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn judge_in(
-    readers: &Readers,
-    settings: &CleanupConfig,
-    kind: TargetKind,
-    id: &str,
-    copy_region: Option<String>,
-    orphan: bool,
-    orphan_since: Option<i64>,
-    now: i64,
-    region_name: &str,
-) -> InRegion {
-    let copies = copy_region.is_some();
+/// One resource's backups in one Region, and how they are judged there.
+#[derive(Debug, Clone, Copy)]
+pub struct Where<'a> {
+    pub kind: TargetKind,
+    pub id: &'a str,
+    /// The copy Region, for the copies there; None: the stack's Region.
+    pub copy_region: Option<&'a str>,
+    /// No target tonight: judged as an orphan, last a target at `since` if the ledger remembers.
+    pub orphan: bool,
+    pub since: Option<i64>,
+    pub now: i64,
+    /// The Region's name, for the answer.
+    pub region: &'a str,
+}
+
+/// The backups of one resource in one Region, judged by a dry run of the cleanup.
+pub async fn judge_in(readers: &Readers, settings: &CleanupConfig, at: Where<'_>) -> InRegion {
+    let copies = at.copy_region.is_some();
     let event = CleanupEvent {
-        kind,
-        target_id: id.to_string(),
+        kind: at.kind,
+        target_id: at.id.to_string(),
         new_backup: None,
         dry_run: true,
         max_delete_percent: None,
         run_id: None,
-        orphan,
-        region: copy_region,
-        orphan_since: if orphan { orphan_since } else { None },
+        orphan: at.orphan,
+        region: at.copy_region.map(str::to_string),
+        orphan_since: at.since,
     };
     let judged = async {
-        let plan = invocation::plan(settings, &event, now, None)?;
+        let plan = invocation::plan(settings, &event, at.now, None)?;
         let clients = match (copies, &readers.copies) {
             (true, Some(c)) => c,
             _ => &readers.here,
         };
-        match kind {
+        match at.kind {
             TargetKind::Fsx => {
                 let store = FsxStore { client: &clients.fsx, sources: &readers.here.fsx };
                 with_listing(&store, plan.retention, plan.request).await
@@ -188,21 +190,16 @@ async fn judge_in(
         }
     }
     .await;
+    let region = at.region.to_string();
     match judged {
         Ok((listed, report)) => InRegion {
-            region: region_name.to_string(),
+            region,
             copies,
             policy: report.policy.clone(),
-            backups: verdicts(&listed, &report, now, !orphan || settings.delete_orphans),
+            backups: verdicts(&listed, &report, at.now, !at.orphan || settings.delete_orphans),
             error: None,
         },
-        Err(e) => InRegion {
-            region: region_name.to_string(),
-            copies,
-            policy: None,
-            backups: Vec::new(),
-            error: Some(e.to_string()),
-        },
+        Err(e) => InRegion { region, copies, policy: None, backups: Vec::new(), error: Some(e.to_string()) },
     }
 }
 

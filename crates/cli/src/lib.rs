@@ -4,11 +4,14 @@
 
 pub mod args;
 pub mod backups;
+pub mod plan;
 pub mod runs;
 pub mod stack;
 pub mod status;
 pub mod table;
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use snapmgmt_core::aws::aws_sdk_s3::Client as S3Client;
 use snapmgmt_core::aws::aws_sdk_sfn::Client as SfnClient;
 use snapmgmt_core::freshness::{Ledger, LEDGER_KEY};
@@ -25,11 +28,13 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn aws<E: std::error::Error + 'static>(action: &str, error: E) -> Self {
-        Failure::NoAnswer(format!(
-            "{action} failed: {}",
-            snapmgmt_core::aws::aws_sdk_s3::error::DisplayErrorContext(&error)
-        ))
+    /// A refused or failed AWS call, named as the core names them (`service:Operation failed: code: message`).
+    pub fn aws<E, R>(service: &'static str, operation: &'static str, error: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        Failure::NoAnswer(snapmgmt_core::Error::aws(service, operation, error).to_string())
     }
 
     pub fn exit_code(&self) -> i32 {
@@ -108,6 +113,33 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
             let report = runs::report(&clients.s3, bucket, &recent, run).await?;
             let attention = report.totals.failed_targets > 0 || report.totals.failed_deletes > 0;
             Ok(Answer { text: render(options, &report, table::report)?, attention })
+        }
+        Command::Plan { at, target } => {
+            let variables = backups::function_settings(&clients.lambda, found.output("TriggerFunctionName")?).await?;
+            let trigger_settings = plan::trigger_settings(variables)?;
+            let cleanup_settings = backups::settings(&clients.lambda, found.output("CleanupFunctionName")?).await?;
+            let readers = clients.readers(cleanup_settings.copy.region.as_deref());
+            let trigger = snapmgmt_core::trigger::TriggerClients {
+                fsx: &readers.here.fsx,
+                ec2: &readers.here.ec2,
+                efs: &readers.efs,
+                s3: &clients.s3,
+                sfn: &clients.sfn,
+                backup: &readers.here.backup,
+                copies: readers.copies.as_ref(),
+            };
+            let region = clients.region();
+            let inputs = plan::Inputs {
+                trigger,
+                readers: &readers,
+                trigger_settings: &trigger_settings,
+                cleanup_settings: &cleanup_settings,
+                region: &region,
+                at: at.unwrap_or(now),
+                only: target.as_deref(),
+            };
+            let plan = plan::plan(inputs).await?;
+            Ok(Answer { text: render(options, &plan, table::plan)?, attention: plan.needs_attention() })
         }
         Command::Backups { resource } => {
             let settings = backups::settings(&clients.lambda, found.output("CleanupFunctionName")?).await?;

@@ -45,7 +45,7 @@ pub async fn recent(sfn: &SfnClient, state_machine_arn: &str, limit: i32) -> Res
         .max_results(limit)
         .send()
         .await
-        .map_err(|e| Failure::aws("states:ListExecutions", e))?;
+        .map_err(|e| Failure::aws("sfn", "ListExecutions", e))?;
     let mut runs = Vec::new();
     for execution in listed.executions() {
         let described = sfn
@@ -53,7 +53,7 @@ pub async fn recent(sfn: &SfnClient, state_machine_arn: &str, limit: i32) -> Res
             .execution_arn(execution.execution_arn())
             .send()
             .await
-            .map_err(|e| Failure::aws("states:DescribeExecution", e))?;
+            .map_err(|e| Failure::aws("sfn", "DescribeExecution", e))?;
         let summary: Option<ExecutionOutput> = described.output().and_then(|o| serde_json::from_str(o).ok());
         runs.push(Run {
             run: execution.name().to_string(),

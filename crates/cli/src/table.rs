@@ -164,6 +164,67 @@ pub fn status(status: &Status) -> String {
     out
 }
 
+pub fn plan(plan: &crate::plan::Plan) -> String {
+    let t = &plan.totals;
+    let mut out = format!(
+        "plan for {} (UTC), nothing changed: {} targets ({} new backups), {} to delete, {} kept; {} orphans\n",
+        time(plan.at),
+        t.targets,
+        t.to_create,
+        t.to_delete,
+        t.to_keep,
+        t.orphans
+    );
+    let mut rows = vec![row(["KIND", "RESOURCE", "REGION", "POLICY", "DELETE", "KEEP", "KEPT BECAUSE"])];
+    let mut going = String::new();
+    for judged in plan.targets.iter().chain(&plan.orphans) {
+        for region in &judged.regions {
+            let name = if judged.orphan { format!("{} (orphan)", judged.resource) } else { judged.resource.clone() };
+            let delete: Vec<&crate::backups::Judged> = region.backups.iter().filter(|b| b.goes_tonight).collect();
+            let mut reasons = std::collections::BTreeMap::<&str, usize>::new();
+            for b in region.backups.iter().filter(|b| !b.goes_tonight) {
+                *reasons.entry(b.kept_because.as_deref().unwrap_or("expired, only reported")).or_default() += 1;
+            }
+            let because: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            rows.push(vec![
+                judged.kind.as_str().to_string(),
+                name,
+                region.region.clone(),
+                region.policy.as_ref().map_or("-".to_string(), |p| p.policy.clone()),
+                delete.len().to_string(),
+                (region.backups.len() - delete.len()).to_string(),
+                region.error.as_ref().map_or(because.join(", "), |e| format!("NOT JUDGED: {e}")),
+            ]);
+            if !delete.is_empty() {
+                let ids: Vec<String> = delete
+                    .iter()
+                    .map(|b| format!("{} ({} days)", b.id, b.age_days.map_or("?".into(), |d| d.to_string())))
+                    .collect();
+                going.push_str(&format!(
+                    "  {} {} in {}: {}\n",
+                    judged.kind.as_str(),
+                    judged.resource,
+                    region.region,
+                    ids.join(", ")
+                ));
+            }
+        }
+    }
+    out.push_str(&columns(&rows));
+    if !going.is_empty() {
+        out.push_str("\nwould delete:\n");
+        out.push_str(&going);
+    }
+    for skipped in &plan.skipped {
+        out.push_str(&format!("SKIPPED {} {}: {}\n", skipped.kind.as_str(), skipped.id, skipped.reason));
+    }
+    for failure in &plan.orphan_search_failures {
+        let region = failure.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
+        out.push_str(&format!("ORPHAN SEARCH FAILED {}{region}: {}\n", failure.kind.as_str(), failure.error));
+    }
+    out
+}
+
 pub fn backups(backups: &crate::backups::Backups) -> String {
     let mut out = format!(
         "{} {}{}\n",

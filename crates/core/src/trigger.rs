@@ -57,16 +57,19 @@ pub struct TriggerClients<'a> {
     pub copies: Option<&'a crate::copy::RegionClients>,
 }
 
-/// Enumerates the targets, writes them to the stack's bucket as the run's inventory, and starts the
-/// execution of this tick (or finds it already started) with the inventory's location as its input.
-pub async fn run(
-    clients: TriggerClients<'_>,
-    config: &TriggerConfig,
-    event: &TriggerEvent,
-    request_id: &str,
-) -> Result<TriggerResult> {
-    // The DRY_RUN setting makes every run a dry run; an event can ask for one, never undo the setting.
-    let dry_run = event.dry_run || config.dry_run;
+/// What a run would find now, read-only: each kind's targets, the tagged resources it would skip (with why),
+/// the orphans (with when the ledger last saw each a target) and where the orphan search could not look.
+#[derive(Debug, Clone, Default)]
+pub struct Survey {
+    pub targets: PerKind<Vec<String>>,
+    pub skipped: Vec<Skipped>,
+    pub orphans: Vec<InventoryItem>,
+    pub search_failures: Vec<crate::model::SearchFailure>,
+}
+
+/// Lists the targets and searches the orphans as the trigger does, changing nothing: the trigger's first
+/// half, and what the command line's `plan` starts from.
+pub async fn survey(clients: TriggerClients<'_>, config: &TriggerConfig) -> Result<Survey> {
     // Each kind's enumeration, at once.
     let listed = futures::future::try_join_all(TargetKind::ALL.map(|kind| list_targets(kind, clients, config))).await?;
     let mut targets = PerKind::<Vec<String>>::default();
@@ -75,11 +78,6 @@ pub async fn run(
         targets[kind] = ids;
         skipped.extend(skipped_of_kind);
     }
-    for s in &skipped {
-        info!(target_id = %s.id, reason = %s.reason, "skipped tagged resource");
-    }
-    let name = execution_name(event.time.as_deref(), request_id, dry_run);
-    let inventory = Inventory::of_run(&config.inventory_bucket, &name);
     // Our backups of anything that is neither a target nor a skipped tagged resource: reported, and
     // cleaned when DELETE_ORPHANS allows, by their own Map.
     let current: std::collections::BTreeSet<(TargetKind, String)> = targets
@@ -107,6 +105,25 @@ pub async fn run(
     // Never fails the run: what could not be searched is written for the report to name.
     let search = crate::orphans::find_with_copies(sources, copies, &current).await;
     let orphans = with_last_seen(search.orphans, &read_ledger(clients.s3, &config.inventory_bucket).await);
+    Ok(Survey { targets, skipped, orphans, search_failures: search.failures })
+}
+
+/// Enumerates the targets, writes them to the stack's bucket as the run's inventory, and starts the
+/// execution of this tick (or finds it already started) with the inventory's location as its input.
+pub async fn run(
+    clients: TriggerClients<'_>,
+    config: &TriggerConfig,
+    event: &TriggerEvent,
+    request_id: &str,
+) -> Result<TriggerResult> {
+    // The DRY_RUN setting makes every run a dry run; an event can ask for one, never undo the setting.
+    let dry_run = event.dry_run || config.dry_run;
+    let Survey { targets, skipped, orphans, search_failures } = survey(clients, config).await?;
+    for s in &skipped {
+        info!(target_id = %s.id, reason = %s.reason, "skipped tagged resource");
+    }
+    let name = execution_name(event.time.as_deref(), request_id, dry_run);
+    let inventory = Inventory::of_run(&config.inventory_bucket, &name);
     let input = WorkflowInput {
         run_id: name.clone(),
         inventory: inventory.clone(),
@@ -123,7 +140,7 @@ pub async fn run(
     // The skipped ones too: the report names them, and a target skipped night after night goes stale.
     writes.push((skipped_key(&name), serde_json::to_vec(&skipped).expect("the skipped list serialises")));
     writes.push((inventory.orphans.clone(), serde_json::to_vec(&orphans).expect("the orphans serialise")));
-    let failures = serde_json::to_vec(&search.failures).expect("the search failures serialise");
+    let failures = serde_json::to_vec(&search_failures).expect("the search failures serialise");
     writes.push((search_failures_key(&name), failures));
     let bucket = inventory.bucket.as_str();
     futures::future::try_join_all(
@@ -139,7 +156,7 @@ pub async fn run(
         ec2_targets = input.targets[TargetKind::Ec2],
         efs_targets = input.targets[TargetKind::Efs],
         orphans = orphans.len(),
-        orphan_search_failures = search.failures.len(),
+        orphan_search_failures = search_failures.len(),
         inventory_bucket = %inventory.bucket,
         input_bytes = input_json.len(),
         report_console = %console_url(&started.execution_arn),
