@@ -221,13 +221,20 @@ EC2_TRUST = {
 }
 
 
-# The template's policy for operators, and the role the local stack gives it: the command line acts as that
-# role when given its access key (operator_key()), as an operator's credentials would be.
-OPERATOR_ROLES = {"OperatorReadOnlyPolicy": f"{STACK_NAME}-local-operator"}
+# The template's policies for operators, and the roles the local stack gives them (each with the policies
+# named): the command line acts as one when given its access key (operator_key), as with an operator's own.
+OPERATOR_ROLES = {
+    "operator": ["OperatorReadOnlyPolicy"],
+    "restorer": ["OperatorReadOnlyPolicy", "OperatorRestorePolicy"],
+}
 
 
-def operator_key(stack_id: str = STACK_ID) -> str:
-    return access_key("operator", stack_id)
+def operator_role_arn(name: str = "operator") -> str:
+    return f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-local-{name}"
+
+
+def operator_key(stack_id: str = STACK_ID, name: str = "operator") -> str:
+    return access_key(name, stack_id)
 
 
 def instance_role_arn(policy: str) -> str:
@@ -270,20 +277,20 @@ def principals() -> dict:
                 "managedPolicies": [],
                 "trust": EC2_TRUST,
             }
-        elif resource["Type"] == "AWS::IAM::ManagedPolicy" and logical in OPERATOR_ROLES:
-            roles[f"arn:aws:iam::{ACCOUNT_ID}:role/{OPERATOR_ROLES[logical]}"] = {
-                "logicalId": logical,
-                "statements": _statements(resolver, [(logical, properties["PolicyDocument"])]),
-                "managedPolicies": [],
-                "trust": {},
-            }
         elif resource["Type"] == "AWS::Lambda::Function":
             functions[resolver.name(logical)] = resolver.resolve(properties["Role"])
         elif resource["Type"] == "AWS::StepFunctions::StateMachine":
             state_machines[resolver.arn(logical)] = resolver.resolve(properties["RoleArn"])
     access_keys = {access_key(name): role for name, role in functions.items()}
-    for name in OPERATOR_ROLES.values():
-        access_keys[operator_key()] = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+    for name, policies in OPERATOR_ROLES.items():
+        documents = [(p, template["Resources"][p]["Properties"]["PolicyDocument"]) for p in policies]
+        roles[operator_role_arn(name)] = {
+            "logicalId": "+".join(policies),
+            "statements": _statements(resolver, documents),
+            "managedPolicies": [],
+            "trust": {},
+        }
+        access_keys[operator_key(name=name)] = operator_role_arn(name)
     return {
         "stack": STACK_ID,
         "roles": roles,

@@ -65,26 +65,27 @@ def justified() -> dict:
 def unused(made: list) -> list:
     """(role, Sid or policy#index, action) of every granted action that no allowed call matched, and that the
     template does not justify."""
+    # By statement: a managed policy given to two roles (the operators') is used when either used it.
     used = {}
     for d in made:
         if d["allowed"]:
             for policy, index in d["matched"]:
-                used.setdefault((d["role"], policy, index), set()).add(d["action"])
+                used.setdefault((policy, index), set()).add(d["action"])
     reasons = justified()
     missing = []
-    for role, principal in deploy.principals()["roles"].items():
+    for principal in deploy.principals()["roles"].values():
         for entry in principal["statements"]:
             statement = entry["statement"]
             if statement.get("Effect") != "Allow" or entry["sid"] in reasons:
                 continue
             actions = statement.get("Action", [])
             actions = [actions] if isinstance(actions, str) else actions
-            seen = used.get((role, entry["policy"], entry["index"]), set())
+            seen = used.get((entry["policy"], entry["index"]), set())
             for action in actions:
                 if not any(fnmatch.fnmatch(call, action) for call in seen):
                     name = entry["sid"] or f"{entry['policy']}#{entry['index']}"
                     missing.append((principal["logicalId"], name, action))
-    return sorted(missing)
+    return sorted(set(missing))
 
 
 def main() -> None:

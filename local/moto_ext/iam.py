@@ -305,6 +305,24 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
             )
             for i in ids
         ]
+    if service == "ec2" and operation == "CreateVolume":
+        # The new volume, the snapshot it is made from, and the tags set at creation.
+        tags = _ec2_tags_from_query(query)
+        snapshot = first("SnapshotId")
+        calls = [(action, ec2_arn("volume", "*"), request_tags(tags))]
+        if snapshot:
+            source = resource_tags(_tags_of_ec2(snapshot), "ec2")
+            calls.append((action, ec2_arn("snapshot", snapshot), {**request_tags(tags), **source}))
+        if tags:
+            created = {**request_tags(tags), "ec2:CreateAction": "CreateVolume"}
+            calls.append(("ec2:CreateTags", ec2_arn("volume", "*"), created))
+        return calls
+    if service == "ec2" and operation == "AttachVolume":
+        instance, volume = first("InstanceId"), first("VolumeId")
+        return [
+            (action, ec2_arn("instance", instance), resource_tags(_tags_of_ec2(instance), "ec2")),
+            (action, ec2_arn("volume", volume), resource_tags(_tags_of_ec2(volume), "ec2")),
+        ]
     fsx_prefix = f"arn:aws:fsx:{region()}:{ACCOUNT}"
     if service == "fsx" and operation == "CreateBackup":
         tags = {t["Key"]: t["Value"] for t in body.get("Tags", [])}
@@ -365,6 +383,11 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
             calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))
         return calls
     if service == "backup" and operation == "StartCopyJob":
+        calls = [(action, body.get("RecoveryPointArn", ""), {})]
+        if body.get("IamRoleArn"):
+            calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))
+        return calls
+    if service == "backup" and operation == "StartRestoreJob":
         calls = [(action, body.get("RecoveryPointArn", ""), {})]
         if body.get("IamRoleArn"):
             calls.append(("iam:PassRole", body["IamRoleArn"], {"iam:PassedToService": "backup.amazonaws.com"}))

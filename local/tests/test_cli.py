@@ -18,13 +18,14 @@ from test_workflow import run
 BINARY = iam_template.ROOT / "target" / "debug" / "snapmgmt"
 
 
-def snapmgmt(*args: str, stack_id: str = stack.STACK_ID) -> subprocess.CompletedProcess:
-    """The command line, run by the operator of the stack `stack_id` names, in that stack's Region."""
+def snapmgmt(*args: str, stack_id: str = stack.STACK_ID, who: str = "operator") -> subprocess.CompletedProcess:
+    """The command line, run by the operator (`who`: "restorer", with the restore policy too) of the stack
+    `stack_id` names, in that stack's Region."""
     env = {
         "PATH": os.environ["PATH"],
         "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
         "AWS_REGION": stack_id.split("@")[1],
-        "AWS_ACCESS_KEY_ID": iam_template.operator_key(stack_id),
+        "AWS_ACCESS_KEY_ID": iam_template.operator_key(stack_id, who),
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
@@ -187,7 +188,7 @@ def test_plan_is_what_the_dry_run_execution_plans_and_needs_only_the_operator_po
     assert [t["resource"] for t in one["targets"]] == [instance] and one["orphans"] == []
     table = snapmgmt("plan")
     assert table.returncode == 0 and "would delete:" in table.stdout and f"{untagged} (orphan)" in table.stdout
-    operator = f"arn:aws:iam::{stack.ACCOUNT_ID}:role/{iam_template.OPERATOR_ROLES['OperatorReadOnlyPolicy']}"
+    operator = iam_template.operator_role_arn("operator")
     refused = [
         d
         for d in iam_usage.live_decisions()
@@ -199,3 +200,50 @@ def test_plan_is_what_the_dry_run_execution_plans_and_needs_only_the_operator_po
 def state_machine() -> str:
     [name] = [n for n in deploy.STATE_MACHINES if n.endswith("snapshot-mgmt")]
     return f"arn:aws:states:{stack.REGION}:{stack.ACCOUNT_ID}:stateMachine:{name}"
+
+
+def iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def test_restore_picks_the_newest_backup_at_or_before_the_time_and_restores_it(aws):
+    ec2, efs = stack.client("ec2"), stack.client("efs")
+    instance = stack.create_instance(ec2, volumes=2)
+    older = stack.create_snapshot(ec2, instance, 3, ours=True, run="older")
+    file_system = stack.create_efs(efs)["FileSystemId"]
+    fsx_fs = stack.create_file_system(aws)
+    summary = run()
+    assert summary["status"] == "SUCCEEDED", summary
+    night = set(next(t for t in summary["targets"] if t["targetId"] == instance)["created"])
+
+    two_days_ago = iso(time.time() - 2 * 86400)
+    as_of_two_days_ago = json.loads(snapmgmt("--json", "restore", instance, "--to", two_days_ago).stdout)
+    assert as_of_two_days_ago["backup"] == [older]
+    zone = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["Placement"]
+    assert f"--availability-zone {zone['AvailabilityZone']}" in as_of_two_days_ago["steps"][0]["command"]
+
+    replacement = stack.create_instance(ec2, tagged=False, name="replacement")
+    ec2.stop_instances(InstanceIds=[replacement])
+    now = iso(time.time())
+    restored = snapmgmt("--json", "restore", instance, "--to", now, "--run", "--instance", replacement, who="restorer")
+    assert restored.returncode == 0, restored.stderr
+    answer = json.loads(restored.stdout)
+    assert set(answer["backup"]) == night and len(answer["made"]) == len(night)
+    assert "volumes available" in restored.stderr, "a progress line while it waits"
+    volumes = ec2.describe_volumes(VolumeIds=answer["made"])["Volumes"]
+    assert {v["SnapshotId"] for v in volumes} == night
+    assert all(v["Attachments"][0]["InstanceId"] == replacement for v in volumes)
+    assert all({"Key": "snapmgmt:RestoredFrom", "Value": v["SnapshotId"]} in v["Tags"] for v in volumes)
+
+    efs_restored = snapmgmt("--json", "restore", file_system, "--to", iso(time.time()), "--run", who="restorer")
+    assert efs_restored.returncode == 0, efs_restored.stderr
+    assert "start-restore-job" in json.loads(efs_restored.stdout)["steps"][0]["command"]
+    assert "COMPLETED" in efs_restored.stderr
+
+    fsx_printed = snapmgmt("restore", fsx_fs, "--to", iso(time.time()))
+    assert fsx_printed.returncode == 0
+    assert "aws fsx create-file-system-from-backup --backup-id backup-" in fsx_printed.stdout
+    refused = snapmgmt("restore", fsx_fs, "--to", iso(time.time()), "--run", who="restorer")
+    assert refused.returncode == 3 and "does not make FSx" in refused.stderr
+    too_early = snapmgmt("restore", instance, "--to", iso(time.time() - 30 * 86400))
+    assert too_early.returncode == 3 and "no completed backup of ours at or before" in too_early.stderr

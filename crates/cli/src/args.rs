@@ -15,6 +15,10 @@ Commands:
                      and skipped targets; orphans
   backups RESOURCE   a resource's backups here and in the copy Region, newest first, each with its
                      age and why it is kept, or that tonight's cleanup deletes it
+  restore RESOURCE --to TIME [--run] [--instance ID] [--new-file-system]
+                     the newest completed backup at or before TIME and the AWS commands that restore
+                     it; --run runs them and waits (EBS: volumes in the instance's zone, attached to a
+                     stopped --instance; EFS: a restore job, into a new file system with the flag)
 Options:
   --stack NAME       the CloudFormation stack (default: $SNAPMGMT_STACK, else snapmgmt), in the Region
                      the AWS SDK is given (AWS_REGION, a profile); AWS_ENDPOINT_URL for the local stack
@@ -38,6 +42,7 @@ pub enum Command {
     Report { run: RunRef },
     Status,
     Backups { resource: String },
+    Restore { resource: String, to: i64, run: bool, instance: Option<String>, new_file_system: bool },
     Version,
     Help,
 }
@@ -87,7 +92,8 @@ pub fn parse(args: &[String], default_stack: Option<String>) -> Result<Options, 
             [resource] => return Err(format!("{resource:?} is not a resource id (fs-..., fsvol-..., i-...)")),
             _ => return Err("backups takes one resource id".to_string()),
         },
-        Some(other) => return Err(format!("no command {other:?}: plan, runs, report, status, backups")),
+        Some("restore") => restore(&words[1..])?,
+        Some(other) => return Err(format!("no command {other:?}: plan, runs, report, status, backups, restore")),
     };
     Ok(Options { stack, json, command })
 }
@@ -111,6 +117,37 @@ fn plan(mut rest: &[String]) -> Result<Command, String> {
         [] => Ok(Command::Plan { at, target }),
         more => Err(format!("plan takes --at TIME and --target ID, not {}", more.join(" "))),
     }
+}
+
+fn restore(rest: &[String]) -> Result<Command, String> {
+    let Some((resource, mut rest)) = rest.split_first() else { return Err("restore takes a resource id".into()) };
+    if !resource_id(resource) {
+        return Err(format!("{resource:?} is not a resource id (fs-..., fsvol-..., i-...)"));
+    }
+    let (mut to, mut run, mut instance, mut new_file_system) = (None, false, None, false);
+    while let Some((flag, more)) = rest.split_first() {
+        rest = more;
+        match flag.as_str() {
+            "--run" => run = true,
+            "--new-file-system" => new_file_system = true,
+            "--to" | "--instance" => {
+                let Some((value, more)) = rest.split_first() else { return Err(format!("{flag} needs a value")) };
+                rest = more;
+                if flag == "--to" {
+                    let time: jiff::Timestamp =
+                        value.parse().map_err(|_| format!("--to {value:?}: a time such as 2026-12-06T02:30:00Z"))?;
+                    to = Some(time.as_second());
+                } else if value.starts_with("i-") && resource_id(value) {
+                    instance = Some(value.clone());
+                } else {
+                    return Err(format!("--instance {value:?} is not an instance id"));
+                }
+            }
+            other => return Err(format!("restore takes --to, --run, --instance, --new-file-system, not {other}")),
+        }
+    }
+    let to = to.ok_or("restore needs --to TIME: the backup restored is the newest at or before it")?;
+    Ok(Command::Restore { resource: resource.clone(), to, run, instance, new_file_system })
 }
 
 fn limit(rest: &[String]) -> Result<i32, String> {
@@ -159,6 +196,17 @@ mod tests {
         let plan = parse(&words("plan --target i-0123456789abcdef0 --at 2026-12-07T02:00:00Z"), None).unwrap().command;
         assert_eq!(plan, Command::Plan { at: Some(1_796_608_800), target: Some("i-0123456789abcdef0".into()) });
         assert_eq!(parse(&words("plan"), None).unwrap().command, Command::Plan { at: None, target: None });
+        let restore =
+            parse(&words("restore i-0123456789abcdef0 --run --to 2026-12-07T02:00:00Z"), None).unwrap().command;
+        let to = 1_796_608_800;
+        let expected = Command::Restore {
+            resource: "i-0123456789abcdef0".into(),
+            to,
+            run: true,
+            instance: None,
+            new_file_system: false,
+        };
+        assert_eq!(restore, expected);
         let backups = parse(&words("backups i-0123456789abcdef0"), None).unwrap().command;
         assert_eq!(backups, Command::Backups { resource: "i-0123456789abcdef0".into() });
         assert_eq!(parse(&words("--version"), None).unwrap().command, Command::Version);
@@ -176,6 +224,8 @@ mod tests {
         assert!(parse(&words("backups"), None).unwrap_err().contains("backups takes one resource id"));
         assert!(parse(&words("plan --at tonight"), None).unwrap_err().contains("--at \"tonight\""));
         assert!(parse(&words("plan --target"), None).unwrap_err().contains("plan takes --at"));
+        assert!(parse(&words("restore i-0123456789abcdef0"), None).unwrap_err().contains("restore needs --to"));
+        assert!(parse(&words("restore i-0123456789abcdef0 --to"), None).unwrap_err().contains("--to needs a value"));
         assert!(parse(&words("runs --stack"), None).unwrap_err().contains("--stack needs"));
     }
 }

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod backups;
 pub mod plan;
+pub mod restore;
 pub mod runs;
 pub mod stack;
 pub mod status;
@@ -140,6 +141,22 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
             };
             let plan = plan::plan(inputs).await?;
             Ok(Answer { text: render(options, &plan, table::plan)?, attention: plan.needs_attention() })
+        }
+        Command::Restore { resource, to, run, instance, new_file_system } => {
+            let readers = clients.readers(None);
+            let ledger = ledger(&clients.s3, bucket).await?;
+            let kind = backups::kind_of(&ledger, &readers, resource).await;
+            let ask = restore::Ask {
+                kind,
+                resource,
+                to: *to,
+                instance: instance.as_deref(),
+                new_file_system: *new_file_system,
+                vault: found.output("BackupVaultName")?,
+                backup_role: found.output("BackupRoleArn")?,
+            };
+            let restored = restore::restore(&readers, &ask, *run).await?;
+            Ok(Answer { text: render(options, &restored, table::restore)?, attention: false })
         }
         Command::Backups { resource } => {
             let settings = backups::settings(&clients.lambda, found.output("CleanupFunctionName")?).await?;

@@ -225,6 +225,23 @@ pub fn plan(plan: &crate::plan::Plan) -> String {
     out
 }
 
+pub fn restore(restore: &crate::restore::Restore) -> String {
+    let mut out = format!(
+        "{} {}: the backup of {} ({})\n",
+        restore.kind.as_str(),
+        restore.resource,
+        time(restore.created),
+        restore.backup.join(", ")
+    );
+    for step in &restore.steps {
+        out.push_str(&format!("# {}\n{}\n", step.what, step.command));
+    }
+    if !restore.made.is_empty() {
+        out.push_str(&format!("made, ready: {}\n", restore.made.join(", ")));
+    }
+    out
+}
+
 pub fn backups(backups: &crate::backups::Backups) -> String {
     let mut out = format!(
         "{} {}{}\n",
