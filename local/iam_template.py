@@ -221,11 +221,11 @@ EC2_TRUST = {
 }
 
 
-# The template's policies for operators, and the roles the local stack gives them (each with the policies
-# named): the command line acts as one when given its access key (operator_key), as with an operator's own.
+# The template's policies for operators, and the roles the local stack gives them (a label, and the policies
+# each has): the command line acts as one when given its access key (operator_key), as with an operator's own.
 OPERATOR_ROLES = {
-    "operator": ["OperatorReadOnlyPolicy"],
-    "restorer": ["OperatorReadOnlyPolicy", "OperatorRestorePolicy"],
+    "operator": ("OperatorReadOnlyPolicy", ["OperatorReadOnlyPolicy"]),
+    "restorer": ("OperatorRestorer", ["OperatorReadOnlyPolicy", "OperatorRestorePolicy"]),
 }
 
 
@@ -282,10 +282,10 @@ def principals() -> dict:
         elif resource["Type"] == "AWS::StepFunctions::StateMachine":
             state_machines[resolver.arn(logical)] = resolver.resolve(properties["RoleArn"])
     access_keys = {access_key(name): role for name, role in functions.items()}
-    for name, policies in OPERATOR_ROLES.items():
+    for name, (label, policies) in OPERATOR_ROLES.items():
         documents = [(p, template["Resources"][p]["Properties"]["PolicyDocument"]) for p in policies]
         roles[operator_role_arn(name)] = {
-            "logicalId": "+".join(policies),
+            "logicalId": label,
             "statements": _statements(resolver, documents),
             "managedPolicies": [],
             "trust": {},
