@@ -164,6 +164,9 @@ def test_plan_is_what_the_dry_run_execution_plans_and_needs_only_the_operator_po
 
     assert planned.returncode == 0, planned.stderr
     plan = json.loads(planned.stdout)
+    # As of the schedule's next run (the template's default, cron(0 2 * * ? *)): the ages above hold till then.
+    assert plan["atFrom"] == "the schedule's next run" and time.gmtime(plan["at"])[3:6] == (2, 0, 0)
+    assert 0 < plan["at"] - time.time() <= 86400
     assert stack.backup_ids(fsx, target) | stack.backup_ids(fsx, untagged) == before, "it changed nothing"
     assert stack.client("stepfunctions").list_executions(stateMachineArn=state_machine())["executions"] == []
     dry = run(dry_run=True)

@@ -7,8 +7,8 @@ Usage: snapmgmt [--stack NAME] [--json] COMMAND
 
 Commands:
   plan [--at TIME] [--target ID]
-                     what a run at TIME (RFC 3339; default: now) would create, delete and keep, with
-                     each reason, in both Regions; computed read-only (nothing is started or written)
+                     what a run at TIME (RFC 3339; default: the schedule's next run) would create,
+                     delete and keep, with each reason, in both Regions; computed read-only
   runs [--limit N]   recent runs, newest first: status, dry run or not, totals (default: 10)
   report [RUN|last]  one run's full report, failed targets first (default: last)
   status             every target: its last completed backup, its age, stale or not; disappeared

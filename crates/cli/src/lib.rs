@@ -7,6 +7,7 @@ pub mod backups;
 pub mod plan;
 pub mod restore;
 pub mod runs;
+pub mod schedule;
 pub mod stack;
 pub mod status;
 pub mod table;
@@ -130,13 +131,22 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
                 copies: readers.copies.as_ref(),
             };
             let region = clients.region();
+            // Given, else the schedule's next tick (when it runs at all), else now.
+            let enabled = found.parameter("ScheduleState") != Some("DISABLED");
+            let next = found.parameter("Schedule").filter(|_| enabled).and_then(|e| schedule::next_tick(e, now));
+            let (at, at_from) = match (at, next) {
+                (Some(at), _) => (*at, "given"),
+                (None, Some(next)) => (next, "the schedule's next run"),
+                (None, None) => (now, "now (the schedule's next run cannot be told)"),
+            };
             let inputs = plan::Inputs {
                 trigger,
                 readers: &readers,
                 trigger_settings: &trigger_settings,
                 cleanup_settings: &cleanup_settings,
                 region: &region,
-                at: at.unwrap_or(now),
+                at,
+                at_from,
                 only: target.as_deref(),
             };
             let plan = plan::plan(inputs).await?;

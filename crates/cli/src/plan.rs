@@ -20,6 +20,8 @@ const AT_ONCE: usize = 8;
 pub struct Plan {
     /// The time the plan is for (Unix seconds): ages and tiers are counted to it.
     pub at: i64,
+    /// Where that time comes from: given, the schedule's next run, or now.
+    pub at_from: String,
     pub totals: PlanTotals,
     pub targets: Vec<Backups>,
     pub orphans: Vec<Backups>,
@@ -60,6 +62,7 @@ pub struct Inputs<'a> {
     pub cleanup_settings: &'a CleanupConfig,
     pub region: &'a str,
     pub at: i64,
+    pub at_from: &'a str,
     /// Only this resource (a target or an orphan).
     pub only: Option<&'a str>,
 }
@@ -135,6 +138,7 @@ pub async fn plan(inputs: Inputs<'_>) -> Result<Plan, Failure> {
     let skipped = skipped.into_iter().filter(|s| wanted(&s.id)).collect();
     Ok(Plan {
         at: inputs.at,
+        at_from: inputs.at_from.to_string(),
         totals,
         targets: judged_targets,
         orphans: judged_orphans,

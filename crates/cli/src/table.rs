@@ -167,8 +167,9 @@ pub fn status(status: &Status) -> String {
 pub fn plan(plan: &crate::plan::Plan) -> String {
     let t = &plan.totals;
     let mut out = format!(
-        "plan for {} (UTC), nothing changed: {} targets ({} new backups), {} to delete, {} kept; {} orphans\n",
+        "plan for {} (UTC, {}), nothing changed: {} targets ({} new backups), {} to delete, {} kept; {} orphans\n",
         time(plan.at),
+        plan.at_from,
         t.targets,
         t.to_create,
         t.to_delete,
