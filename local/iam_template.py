@@ -43,13 +43,7 @@ BINARIES = {
 # Local physical names of the resources whose name CloudFormation would generate: the suite's stack's
 # functions are named as their binaries; another stack's carry its name first, as CloudFormation's would.
 PHYSICAL_NAMES = {
-    "TriggerFunction": "trigger",
-    "CheckInProgressFunction": "check-in-progress",
-    "BackupFsxFunction": "backup-fsx",
-    "SnapshotEbsFunction": "snapshot-ebs",
-    "CleanupFunction": "cleanup",
-    "EfsBackupFunction": "efs-backup",
-    "ReportFunction": "report",
+    **BINARIES,
     "EbsSnapshotDocument": "snapmgmt-local-ebs-snapshot",
     "AutomationRole": "snapmgmt-local-automation",
     "BackupRole": "snapmgmt-local-backup",

@@ -1,6 +1,6 @@
 //! Tables for people: aligned columns, times in UTC, a section per list.
 
-use snapmgmt_core::model::{RunReport, TargetKind, TargetResult};
+use snapmgmt_core::model::{DisappearedTarget, RunReport, Skipped, TargetKind, TargetResult};
 
 use crate::runs::Run;
 use crate::status::Status;
@@ -88,16 +88,18 @@ pub fn report(report: &RunReport) -> String {
             stale.hours_without_backup
         ));
     }
-    for gone in &report.disappeared {
-        out.push_str(&format!(
-            "DISAPPEARED {} {}: last a target {}; {}\n",
-            gone.kind.as_str(),
-            gone.target_id,
-            time(gone.last_seen),
-            gone.reason
-        ));
+    out.push_str(&left_out(&report.disappeared, &report.skipped));
+    out
+}
+
+/// A line per target that left and per tagged resource that was not backed up.
+fn left_out(disappeared: &[DisappearedTarget], skipped: &[Skipped]) -> String {
+    let mut out = String::new();
+    for gone in disappeared {
+        let (kind, id, seen) = (gone.kind.as_str(), &gone.target_id, time(gone.last_seen));
+        out.push_str(&format!("DISAPPEARED {kind} {id}: last a target {seen}; {}\n", gone.reason));
     }
-    for skipped in &report.skipped {
+    for skipped in skipped {
         out.push_str(&format!("SKIPPED {} {}: {}\n", skipped.kind.as_str(), skipped.id, skipped.reason));
     }
     out
@@ -138,18 +140,7 @@ pub fn status(status: &Status) -> String {
         None => "no run has written a report yet\n".to_string(),
     };
     out.push_str(&columns(&rows));
-    for gone in &status.disappeared {
-        out.push_str(&format!(
-            "DISAPPEARED {} {}: last a target {}; {}\n",
-            gone.kind.as_str(),
-            gone.target_id,
-            time(gone.last_seen),
-            gone.reason
-        ));
-    }
-    for skipped in &status.skipped {
-        out.push_str(&format!("SKIPPED {} {}: {}\n", skipped.kind.as_str(), skipped.id, skipped.reason));
-    }
+    out.push_str(&left_out(&status.disappeared, &status.skipped));
     for orphan in &status.orphans {
         let region = orphan.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
         let verb = if orphan.dry_run { "would delete" } else { "deleted" };
@@ -216,9 +207,7 @@ pub fn plan(plan: &crate::plan::Plan) -> String {
         out.push_str("\nwould delete:\n");
         out.push_str(&going);
     }
-    for skipped in &plan.skipped {
-        out.push_str(&format!("SKIPPED {} {}: {}\n", skipped.kind.as_str(), skipped.id, skipped.reason));
-    }
+    out.push_str(&left_out(&[], &plan.skipped));
     for failure in &plan.orphan_search_failures {
         let region = failure.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
         out.push_str(&format!("ORPHAN SEARCH FAILED {}{region}: {}\n", failure.kind.as_str(), failure.error));
