@@ -18,13 +18,13 @@ use snapmgmt_core::efs::{self, EfsStore};
 use snapmgmt_core::fsx::FsxStore;
 use snapmgmt_core::model::TargetKind;
 use snapmgmt_core::retention::{BackupInfo, BackupState};
-use snapmgmt_core::tags::{ATTEMPT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_ID_KEY, TARGET_ID_KEY};
+use snapmgmt_core::tags::{
+    ATTEMPT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORED_FROM_KEY, RUN_ID_KEY, TARGET_ID_KEY,
+};
 
 use crate::backups::Readers;
 use crate::Failure;
 
-/// The tag on what a restore makes: the backup it came from.
-pub const RESTORED_FROM_KEY: &str = "snapmgmt:RestoredFrom";
 const POLL: Duration = Duration::from_secs(2);
 const MAX_POLLS: u32 = 900;
 

@@ -40,6 +40,9 @@ pub const SOURCE_REGION_KEY: &str = "snapmgmt:SourceRegion";
 /// The stack that made a backup (`<stack name>@<Region>`, STACK_ID): several stacks share an account, and
 /// copy into each other's Regions.
 pub const STACK_KEY: &str = "snapmgmt:Stack";
+/// On what the command line's `restore --run` makes (an EBS volume): the backup it came from. The operator
+/// restore policy lets only such a volume be attached.
+pub const RESTORED_FROM_KEY: &str = "snapmgmt:RestoredFrom";
 
 /// Every key snapmgmt writes on the backups it makes.
 pub const BACKUP_KEYS: [&str; 11] = [
@@ -240,7 +243,8 @@ mod tests {
             // The original sample's own tag, which the adoption statement names.
             let known = BACKUP_KEYS.contains(&key)
                 || key == crate::config::DEFAULT_TAG_KEY
-                || key == crate::adopt::CREATED_BY_KEY;
+                || key == crate::adopt::CREATED_BY_KEY
+                || key == RESTORED_FROM_KEY;
             assert!(known, "template.yaml names the tag {key:?}, which snapmgmt does not use");
         }
         // The ownership conditions compare with our value (a Null condition asks whether the tag is there).
