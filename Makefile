@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` runs the scheduled workflow locally, `make test` runs every test.
-.PHONY: setup demo test lint unit emulator-tests e2e start stop bench workflow
+.PHONY: setup demo test lint unit emulator-tests e2e start stop bench package workflow
 
 PYTHON := local/.venv/bin/python
 TOOLS := local/.tools/bin
@@ -57,13 +57,17 @@ e2e:
 
 FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup -p report
 
-# Not part of `test`: release builds (host, and arm64 zips as `sam build` makes them), then the benchmarks
-# on a fresh local stack; writes BENCHMARKS.md. Takes long the first time (release builds with LTO).
-bench: setup
-	cargo build --release --locked $(FUNCTIONS)
-	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(TOOLS)/cargo-lambda lambda build --release --arm64 --output-format zip $(FUNCTIONS)
+# Not part of `test`: `sam build` from a clean clone (make package), the release builds of the functions and the
+# command line, then the benchmarks on a fresh local stack; writes BENCHMARKS.md. Takes long (release builds with LTO).
+bench: setup package
+	cargo build --release --locked $(FUNCTIONS) -p snapmgmt-cli
 	local/start.sh
 	. local/.state/env && $(PYTHON) local/bench.py $(BENCH_ARGS); status=$$?; local/stop.sh; exit $$status
+
+# The README's first deploy command, `sam build`, from a clean clone of HEAD; its time and artifacts go to
+# local/.state/package.json (BENCHMARKS.md's packaging section).
+package: setup
+	local/package.sh
 
 # statemachine/snapshot-mgmt.asl.json from its generator (local/asl_gen.py), docs/architecture.md's diagrams from it, and
 # docs/configuration.md from template.yaml.

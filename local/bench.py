@@ -34,7 +34,6 @@ import workflow
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
-ZIPS = ROOT / "target" / "lambda"
 FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup", "report"]
 # Fleets the whole workflow is run over, to show the parent execution's figures stay flat as the fleet grows.
 FLEET_SIZES = (10, 100, 1000, 10000)
@@ -227,9 +226,23 @@ def cold_starts(env, runs):
     return rows
 
 
+PACKAGE_RECORD = ROOT / "local" / ".state" / "package.json"
+
+
+def package():
+    """`make package`'s record: `sam build` from a clean clone, its time and each function's artifact."""
+    return json.loads(PACKAGE_RECORD.read_text()) if PACKAGE_RECORD.exists() else None
+
+
+def logical_id(function):
+    """The function's resource in template.yaml: report -> ReportFunction, check-in-progress -> CheckIn..."""
+    return "".join(part.capitalize() for part in function.split("-")) + "Function"
+
+
 def zip_size(function):
-    path = ZIPS / function / "bootstrap.zip"
-    return path.stat().st_size / KIB / KIB if path.exists() else None
+    record = package()
+    artifact = record and record["artifacts"].get(logical_id(function))
+    return artifact["zip"] / KIB / KIB if artifact else None
 
 
 def enumeration(env, instances, file_systems):
@@ -540,8 +553,41 @@ def fleet_run(n, env):
         "refused": refused,
     }
     row["report_release"] = invoke_release("report", report_input, env)
+    row["plan"] = cli_plan(n)
     print(f"  {n} targets: {wall:.0f} s, parent {len(events)} events, throttled {fmt_refused(refused)}", flush=True)
     return row
+
+
+def cli_plan(n):
+    """The release `snapmgmt plan` over the fleet just backed up, as the stack's operator (its read-only policy
+    enforced) with EC2's request buckets at AWS's sizes: its time, peak memory and calls."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "AWS_ENDPOINT_URL": os.environ["SNAPMGMT_FAULT_PROXY"],
+        "AWS_REGION": stack.REGION,
+        "AWS_ACCESS_KEY_ID": iam_template.operator_key(),
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    stack.set_faults([])
+    out = ROOT / "local" / ".state" / f"bench-plan-{n}.json"
+    with ec2_buckets() as refused, open(out, "w") as stdout:
+        started = time.perf_counter()
+        process = subprocess.Popen([str(RELEASE / "snapmgmt"), "--json", "plan"], env=env, stdout=stdout)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    total, by_operation = calls()
+    plan = json.loads(out.read_text())
+    assert os.waitstatus_to_exitcode(status) == 0 and plan["totals"]["targets"] == n, (status, plan["totals"])
+    print(f"  plan over {n} targets: {wall:.1f} s, {total} calls, {usage.ru_maxrss / KIB:.1f} MiB", flush=True)
+    return {
+        "wall_s": wall,
+        "peak_rss_mib": usage.ru_maxrss / KIB,
+        "calls": total,
+        "by_operation": by_operation,
+        "refused": refused,
+        "totals": plan["totals"],
+    }
 
 
 def report_at_scale(env, small, big):
@@ -571,8 +617,8 @@ def main():
     )
     parser.add_argument(
         "--only",
-        help="measure only these sections (enumeration, cleanup, transitions, fleets; comma list) and replace them "
-        "in --out",
+        help="measure only these sections (enumeration, cleanup, transitions, fleets, package; comma list) and "
+        "replace them in --out",
     )
     args = parser.parse_args()
     scale = lambda n: max(1, int(n * args.scale))  # noqa: E731
@@ -633,6 +679,8 @@ def measure_only(args, scale):
         env = settings("arn:aws:states:us-east-1:123456789012:stateMachine:unused")
         fleets = [fleet_run(int(n), env) for n in args.fleets.split(",")]
         sections.append(render_fleets(fleets, report_at_scale(env, fleets[0], fleets[-1])))
+    if "package" in parts:
+        sections.append(render_package(package()))
     note = f"Measured on {datetime.date.today()} by `local/bench.py --only {args.only}`; the other sections are older."
     out = pathlib.Path(args.out)
     text = splice(out.read_text() if out.exists() else "# snapmgmt benchmarks\n", sections, note)
@@ -697,13 +745,15 @@ def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, 
         "(dry runs and checks of seeded resources). Start-up is process start to its first request for an "
         "event (settings read, SDK configured); cold start is process start to its answer; medians. Peak RSS "
         "is the process's `VmHWM` after the answer (the largest of the runs). Zips: `cargo lambda build "
-        "--release --arm64 --output-format zip`, what `sam build` packages.",
+        "--release --arm64` as `sam build` runs it (from a clean clone, below), each `bootstrap` zipped as `sam "
+        "deploy` uploads it.",
         "",
     ]
     lines += render_enumeration(enum)
     lines += render_cleanup(args.sizes, ebs, ebs_base, fsx, fsx_base)
     lines += render_transitions(fixed, per_target)
     lines += render_fleets(fleets, report_run)
+    lines += render_package(package())
     return "\n".join(lines)
 
 
@@ -849,6 +899,50 @@ def render_fleets(fleets, report_run):
         "refusal counted was retried and succeeded). Parent figures from its execution history; the children's "
         "from the emulator's record of each Map Run's child executions (its control route); the report function's "
         "time and memory from its release binary run over the largest fleet's results.",
+        "",
+        "## The command line's `plan` over a fleet",
+        "",
+        "| targets | `snapmgmt plan` | peak RSS | API calls | EC2 RequestLimitExceeded (retried) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in fleets:
+        plan = r["plan"]
+        lines.append(
+            f"| {r['targets']:,} | {plan['wall_s']:.1f} s | {plan['peak_rss_mib']:.1f} MiB | {plan['calls']:,} "
+            f"({fmt_ops(plan['by_operation'])}) | {fmt_refused(plan['refused'])} |"
+        )
+    lines += [
+        "",
+        "How: after each fleet's run above, the release `snapmgmt --json plan` (`target/release/snapmgmt`) as the "
+        "stack's operator, its read-only policy enforced by the emulator, with EC2's request buckets at AWS's "
+        "sizes: the trigger's listing, then every target's backups judged in the stack's Region (8 at once), for "
+        "the schedule's next run. Wall time of the process; peak RSS from its rusage; calls counted by the fault "
+        "proxy.",
+        "",
+    ]
+    return lines
+
+
+def render_package(record):
+    if record is None:
+        return ["## Packaging: `sam build` from a clean clone", "", "Not measured: run `make package` first.", ""]
+    lines = [
+        "## Packaging: `sam build` from a clean clone",
+        "",
+        f"`sam build`, the README's first deploy command, on commit {record['commit']}: **{record['seconds']:.0f} s** "
+        "from a clean clone with an empty target directory (crates from the local registry cache).",
+        "",
+        "| function | `bootstrap` (arm64) | zip |",
+        "|---|---|---|",
+    ]
+    for name, artifact in sorted(record["artifacts"].items()):
+        mib = {k: v / KIB / KIB for k, v in artifact.items()}
+        lines.append(f"| {name} | {mib['bootstrap']:.1f} MiB | {mib['zip']:.1f} MiB |")
+    lines += [
+        "",
+        "How: `make package` (`local/package.sh`) clones the repository's HEAD into a new directory and runs "
+        "`sam build` there as the README says (samconfig.toml's beta_features for the cargo-lambda builder), "
+        "then zips each function's `bootstrap` as `sam deploy` would upload it.",
         "",
     ]
     return lines

@@ -128,13 +128,18 @@ pub async fn judge(
         Some(e) => e.last_seen.is_some() && e.last_seen != newest_run,
     };
     let since = if orphan { entry.and_then(|e| e.last_seen) } else { None };
-    let here = Where { kind, id, copy_region: None, orphan, since, now, region };
+    judge_target(readers, settings, Where { kind, id, copy_region: None, orphan, since, now, region }).await
+}
+
+/// A resource's backups judged in the stack's Region (`here`) and, when copies are on, its copies in the copy
+/// Region by the copy rule.
+pub async fn judge_target(readers: &Readers, settings: &CleanupConfig, here: Where<'_>) -> Backups {
     let mut regions = vec![judge_in(readers, settings, here).await];
     if let Some(copy_region) = settings.copy.region.as_deref() {
         let there = Where { copy_region: Some(copy_region), region: copy_region, ..here };
         regions.push(judge_in(readers, settings, there).await);
     }
-    Backups { kind, resource: id.to_string(), orphan, regions }
+    Backups { kind: here.kind, resource: here.id.to_string(), orphan: here.orphan, regions }
 }
 
 /// One resource's backups in one Region, and how they are judged there.

@@ -103,13 +103,14 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
     let bucket = found.output("InventoryBucketName")?;
     match &options.command {
         Command::Runs { limit } => {
-            let runs = runs::recent(&clients.sfn, state_machine, *limit).await?;
+            let listed = runs::listed(&clients.sfn, state_machine, *limit).await?;
+            let runs = runs::with_totals(&clients.sfn, listed).await?;
             let attention = runs.first().is_some_and(|r| !r.succeeded());
             Ok(Answer { text: render(options, runs.as_slice(), table::runs)?, attention })
         }
         Command::Report { run } => {
             let recent = match run {
-                RunRef::Last => runs::recent(&clients.sfn, state_machine, 20).await?,
+                RunRef::Last => runs::listed(&clients.sfn, state_machine, 20).await?,
                 RunRef::Id(_) => Vec::new(),
             };
             let report = runs::report(&clients.s3, bucket, &recent, run).await?;
@@ -178,7 +179,7 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
         }
         Command::Status => {
             let ledger = ledger(&clients.s3, bucket).await?;
-            let recent = runs::recent(&clients.sfn, state_machine, 20).await?;
+            let recent = runs::listed(&clients.sfn, state_machine, 20).await?;
             let last = match runs::report(&clients.s3, bucket, &recent, &RunRef::Last).await {
                 Ok(report) => Some(report),
                 Err(_) if recent.is_empty() => None,
@@ -197,13 +198,9 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
 
 /// The freshness ledger; empty before the first real run.
 async fn ledger(s3: &S3Client, bucket: &str) -> Result<Ledger, Failure> {
-    match snapmgmt_core::aws::s3::get(s3, bucket, LEDGER_KEY).await {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).map_err(|e| Failure::NoAnswer(format!("{LEDGER_KEY} does not read: {e}")))
-        }
-        Err(snapmgmt_core::Error::NotFound { .. }) => Ok(Ledger::default()),
-        Err(e) => Err(Failure::NoAnswer(e.to_string())),
-    }
+    snapmgmt_core::aws::s3::get_json_or_default(s3, bucket, LEDGER_KEY)
+        .await
+        .map_err(|e| Failure::NoAnswer(format!("{LEDGER_KEY}: {e}")))
 }
 
 fn render<T: serde::Serialize + ?Sized>(

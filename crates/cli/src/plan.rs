@@ -74,7 +74,6 @@ pub async fn plan(inputs: Inputs<'_>) -> Result<Plan, Failure> {
             .map_err(|e| Failure::NoAnswer(format!("the targets could not be listed: {e}")))?;
     let wanted = |id: &str| inputs.only.is_none_or(|only| only == id);
     let settings = inputs.cleanup_settings;
-    let copy_region = settings.copy.region.as_deref();
     let targets: Vec<(TargetKind, String)> = targets
         .iter()
         .flat_map(|(kind, ids)| ids.iter().filter(|id| wanted(id)).map(move |id| (kind, id.clone())))
@@ -90,12 +89,7 @@ pub async fn plan(inputs: Inputs<'_>) -> Result<Plan, Failure> {
                 now: inputs.at,
                 region: inputs.region,
             };
-            let mut regions = vec![backups::judge_in(inputs.readers, settings, here).await];
-            if let Some(copy_region) = copy_region {
-                let there = Where { copy_region: Some(copy_region), region: copy_region, ..here };
-                regions.push(backups::judge_in(inputs.readers, settings, there).await);
-            }
-            Backups { kind: *kind, resource: id.clone(), orphan: false, regions }
+            backups::judge_target(inputs.readers, settings, here).await
         })
         .buffered(AT_ONCE)
         .collect()

@@ -21,6 +21,8 @@ pub struct Run {
     /// What the execution's output says; none while it runs, or when it failed before its report.
     pub dry_run: Option<bool>,
     pub totals: Option<Totals>,
+    #[serde(skip)]
+    execution_arn: String,
 }
 
 /// What the state machine's output holds of the run (its Report state's ResultSelector).
@@ -37,8 +39,8 @@ impl Run {
     }
 }
 
-/// The newest `limit` runs, newest first, each with its output's totals.
-pub async fn recent(sfn: &SfnClient, state_machine_arn: &str, limit: i32) -> Result<Vec<Run>, Failure> {
+/// The newest `limit` runs, newest first, as the execution list has them: one call, no totals yet.
+pub async fn listed(sfn: &SfnClient, state_machine_arn: &str, limit: i32) -> Result<Vec<Run>, Failure> {
     let listed = sfn
         .list_executions()
         .state_machine_arn(state_machine_arn)
@@ -46,25 +48,41 @@ pub async fn recent(sfn: &SfnClient, state_machine_arn: &str, limit: i32) -> Res
         .send()
         .await
         .map_err(|e| Failure::aws("sfn", "ListExecutions", e))?;
-    let mut runs = Vec::new();
-    for execution in listed.executions() {
-        let described = sfn
-            .describe_execution()
-            .execution_arn(execution.execution_arn())
-            .send()
-            .await
-            .map_err(|e| Failure::aws("sfn", "DescribeExecution", e))?;
-        let summary: Option<ExecutionOutput> = described.output().and_then(|o| serde_json::from_str(o).ok());
-        runs.push(Run {
+    Ok(listed
+        .executions()
+        .iter()
+        .map(|execution| Run {
             run: execution.name().to_string(),
             status: execution.status().as_str().to_string(),
             started: execution.start_date().secs(),
             stopped: execution.stop_date().map(|d| d.secs()),
-            dry_run: summary.as_ref().map(|s| s.dry_run),
-            totals: summary.map(|s| s.totals),
-        });
-    }
-    Ok(runs)
+            dry_run: None,
+            totals: None,
+            execution_arn: execution.execution_arn().to_string(),
+        })
+        .collect())
+}
+
+/// Describes a few executions at once, well inside DescribeExecution's rate limit.
+const DESCRIBED_AT_ONCE: usize = 4;
+
+/// Each listed run with its totals, from its execution's output (DescribeExecution, a call per run).
+pub async fn with_totals(sfn: &SfnClient, runs: Vec<Run>) -> Result<Vec<Run>, Failure> {
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(runs)
+        .map(|run| async move {
+            let described = sfn
+                .describe_execution()
+                .execution_arn(&run.execution_arn)
+                .send()
+                .await
+                .map_err(|e| Failure::aws("sfn", "DescribeExecution", e))?;
+            let summary: Option<ExecutionOutput> = described.output().and_then(|o| serde_json::from_str(o).ok());
+            Ok(Run { dry_run: summary.as_ref().map(|s| s.dry_run), totals: summary.map(|s| s.totals), ..run })
+        })
+        .buffered(DESCRIBED_AT_ONCE)
+        .try_collect()
+        .await
 }
 
 /// A run's full report; `last`: the newest run that wrote one (a run still going has none yet).

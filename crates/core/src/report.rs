@@ -77,15 +77,16 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         add_orphans(&mut report, orphans);
     }
     report.version = crate::VERSION.to_string();
-    report.skipped = read_or_empty(s3, bucket, &skipped_key(&event.run_id)).await?;
-    report.orphan_search_failures = read_or_empty(s3, bucket, &search_failures_key(&event.run_id)).await?;
+    report.skipped = aws::s3::get_json_or_default(s3, bucket, &skipped_key(&event.run_id)).await?;
+    report.orphan_search_failures =
+        aws::s3::get_json_or_default(s3, bucket, &search_failures_key(&event.run_id)).await?;
     let now = crate::now_epoch_seconds();
     let results: Vec<&TargetResult> = report.results.values().flatten().collect();
     let keep_departed_hours = config.stale_after_hours + config.disappeared_grace_hours;
     let update = |previous: &Ledger| freshness::updated(previous, now, &results, &report.skipped, keep_departed_hours);
     // A preview changes nothing, the ledger included: it reports from the ledger as the run would leave it.
     let (previous, ledger) = if event.dry_run {
-        let previous: Ledger = read_or_empty(s3, bucket, LEDGER_KEY).await?;
+        let previous: Ledger = aws::s3::get_json_or_default(s3, bucket, LEDGER_KEY).await?;
         let next = update(&previous);
         (previous, next)
     } else {
@@ -185,19 +186,6 @@ fn jittered_ms(max_ms: u64) -> u64 {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     max_ms / 2 + u64::from(nanos) % (max_ms / 2 + 1)
-}
-
-/// A JSON object of the bucket, or its empty value when there is none (the first run, an older run).
-async fn read_or_empty<T: Default + serde::de::DeserializeOwned>(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-) -> Result<T> {
-    match aws::s3::get(s3, bucket, key).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| bad_result(key, e)),
-        Err(Error::NotFound { .. }) => Ok(T::default()),
-        Err(e) => Err(e),
-    }
 }
 
 async fn read_results(

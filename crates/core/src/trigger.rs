@@ -14,11 +14,7 @@ use crate::model::{
 /// The freshness ledger, for when each orphan was last a target; empty when there is none yet, or when it
 /// cannot be read (logged: an orphan then counts its grace from its newest backup alone).
 async fn read_ledger(s3: &aws_sdk_s3::Client, bucket: &str) -> crate::freshness::Ledger {
-    let read = match aws::s3::get(s3, bucket, crate::freshness::LEDGER_KEY).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| e.to_string()),
-        Err(crate::Error::NotFound { .. }) => return Default::default(),
-        Err(e) => Err(e.to_string()),
-    };
+    let read = aws::s3::get_json_or_default(s3, bucket, crate::freshness::LEDGER_KEY).await;
     read.unwrap_or_else(|error| {
         tracing::warn!(%error, "the freshness ledger could not be read: orphans' grace counts from their backups");
         Default::default()

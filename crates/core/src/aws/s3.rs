@@ -74,3 +74,22 @@ pub async fn get_with_etag(client: &Client, bucket: &str, key: &str) -> Result<(
 pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
     Ok(get_with_etag(client, bucket, key).await?.0)
 }
+
+/// A JSON object of the bucket, or its type's empty value when there is none at the key (the first run, an
+/// older run's layout); an object that does not read is an error naming its key.
+pub async fn get_json_or_default<T: Default + serde::de::DeserializeOwned>(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<T> {
+    match get(client, bucket, key).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Aws {
+            service: SERVICE,
+            operation: "GetObject",
+            code: "InvalidResultFile".into(),
+            message: format!("{key}: {e}"),
+        }),
+        Err(Error::NotFound { .. }) => Ok(T::default()),
+        Err(e) => Err(e),
+    }
+}
