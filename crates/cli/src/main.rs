@@ -12,7 +12,11 @@ async fn main() {
             Command::Help => say(&format!("{}\n", args::USAGE)),
             Command::Version => say(&format!("snapmgmt {}\n", snapmgmt_core::VERSION)),
             _ => {
-                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                // `plan` and `status` make bursts of calls: the functions' adaptive retries and timeouts, which slow
+                // down when AWS throttles instead of giving up after three tries (a plan over 1,000 targets under
+                // EC2's request limits lost one to RequestLimitExceeded with the SDK's defaults).
+                let pattern = snapmgmt_core::aws::CallPattern::Bursty;
+                let sdk = snapmgmt_core::aws::load_config("snapmgmt", pattern).await;
                 match snapmgmt_cli::run(&Clients::new(&sdk), &options, snapmgmt_core::now_epoch_seconds()).await {
                     Ok(answer) => say(&answer.text).max(i32::from(answer.attention)),
                     Err(failure) => fail(&failure),
