@@ -326,10 +326,11 @@ def ec2_buckets():
     """EC2's request buckets at AWS's sizes held by the emulator (moto_ext/throttle.py) for the functions'
     calls; yields a dict whose "refused" counts, by action, the RequestLimitExceeded they met (set on exit)."""
     refused = {}
-    stack.control("/moto-api/snapmgmt/ec2/throttle", {"scale": 1})
+    # The emulator keeps every refusal until it is reset: only those from here on are this measurement's.
+    before = len(stack.control("/moto-api/snapmgmt/ec2/throttle", {"scale": 1})["refusals"])
     try:
         yield refused
-        refusals = stack.control_get("/moto-api/snapmgmt/ec2/throttle")["refusals"]
+        refusals = stack.control_get("/moto-api/snapmgmt/ec2/throttle")["refusals"][before:]
         refused.update(collections.Counter(r["action"] for r in refusals))
     finally:
         stack.control("/moto-api/snapmgmt/ec2/throttle", {"scale": None})
@@ -963,8 +964,8 @@ def render_fleets(fleets, report_run):
         "How: after each fleet's run above, the release `snapmgmt --json plan` (`target/release/snapmgmt`) as the "
         "stack's operator, its read-only policy enforced by the emulator, with EC2's request buckets at AWS's "
         "sizes: the trigger's listing, then every target's backups judged in the stack's Region (8 at once), for "
-        "the schedule's next run. Wall time of the process; calls counted by the fault proxy (its memory: the "
-        "section below).",
+        "the schedule's next run. Wall time of the process; calls counted by the fault proxy, refusals by the "
+        "emulator (the plan's own, not the run's before it); its memory: the section below.",
         "",
     ]
     return lines
@@ -1000,7 +1001,11 @@ def mark_flat(ok):
 
 
 def fmt_ops(by_operation):
-    return ", ".join(f"{op} {n}" for op, n in sorted(by_operation.items(), key=lambda kv: -kv[1]))
+    # AWS Backup's ListTags is a path per recovery point (GET /tags/ARN): counted as one operation.
+    grouped = collections.Counter()
+    for op, n in by_operation.items():
+        grouped["GET /tags/ARN (ListTags)" if op.startswith("GET /tags/") else op] += n
+    return ", ".join(f"{op} {n}" for op, n in sorted(grouped.items(), key=lambda kv: -kv[1]))
 
 
 if __name__ == "__main__":
