@@ -55,7 +55,7 @@ e2e:
 	  $(addprefix --ignore=,$(ALONE)) local/tests
 	$(PHASE) "e2e: alone" $(PYTHON) -m pytest -q --durations=10 $(ALONE)
 
-FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup -p report
+FUNCTIONS := -p trigger -p check-in-progress -p backup-fsx -p snapshot-ebs -p cleanup -p efs-backup -p report -p verify
 
 # Not part of `test`: `sam build` from a clean clone (make package), the release builds of the functions and the
 # command line, then the benchmarks on a fresh local stack; writes BENCHMARKS.md. Takes long (release builds with LTO).

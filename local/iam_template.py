@@ -39,6 +39,7 @@ BINARIES = {
     "CleanupFunction": "cleanup",
     "EfsBackupFunction": "efs-backup",
     "ReportFunction": "report",
+    "VerifyFunction": "verify",
 }
 # Local physical names of the resources whose name CloudFormation would generate: the suite's stack's
 # functions are named as their binaries; another stack's carry its name first, as CloudFormation's would.

@@ -23,8 +23,9 @@ for bootstrap in sorted(pathlib.Path(".aws-sam/build").glob("*/bootstrap")):
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(bootstrap, "bootstrap")
     artifacts[bootstrap.parent.name] = {"bootstrap": bootstrap.stat().st_size, "zip": archive.stat().st_size}
-if len(artifacts) != 7:
-    raise SystemExit(f"sam build made {len(artifacts)} functions' artifacts, not 7: {sorted(artifacts)}")
+functions = [line for line in pathlib.Path("template.yaml").read_text().splitlines() if "AWS::Serverless::Function" in line]
+if len(artifacts) != len(functions):
+    raise SystemExit(f"sam build made {len(artifacts)} functions' artifacts, not {len(functions)}: {sorted(artifacts)}")
 record = {"seconds": float(end) - float(start), "commit": commit, "artifacts": artifacts}
 pathlib.Path(out).write_text(json.dumps(record, indent=2))
 print(json.dumps(record, indent=2))

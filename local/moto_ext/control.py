@@ -24,6 +24,8 @@ POST /moto-api/snapmgmt/lambda/functions {"endpoint", "region", "functions": {na
 GET  /moto-api/snapmgmt/iam/decisions    every IAM decision since the emulator started
 GET  /moto-api/snapmgmt/validation       every request refused for breaking its service's model (validation.py)
 POST /moto-api/snapmgmt/ec2/throttle     {"scale": 1}: EC2's request buckets on (throttle.py), null: off; GET: refusals
+POST /moto-api/snapmgmt/ebs/block-faults {"snapshotId", "blockIndex", "fault": "corrupt" | "drop" | null}: one
+     block of a snapshot read back wrong, or gone, through the EBS direct APIs (ebs.py)
 GET  /moto-api/snapmgmt/sfn/map-runs?executionArn=ARN: each Map Run's children (status, history events, largest
      payload, the states each entered), as the Step Functions console shows child executions
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
@@ -40,7 +42,7 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import automation, backup, ec2, fsx, iam, lambda_functions, sandbox, sfn, ssm, throttle, validation, vss
+from . import automation, backup, ebs, ec2, fsx, iam, lambda_functions, sandbox, sfn, ssm, throttle, validation, vss
 
 
 def _body(request) -> dict:
@@ -280,6 +282,15 @@ def ec2_throttle(request, full_url, headers):
     return _ok({"refusals": throttle.refusals()})
 
 
+def ebs_block_faults(request, full_url, headers):
+    body = _body(request)
+    try:
+        ebs.set_fault(body["snapshotId"], int(body["blockIndex"]), body.get("fault"))
+    except (KeyError, ValueError) as e:
+        return _error(400, str(e))
+    return _ok({})
+
+
 def validation_refusals(request, full_url, headers):
     return _ok({"refusals": validation.refusals()})
 
@@ -305,6 +316,7 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/lambda/functions": lambda_functions_route,
     "{0}/moto-api/snapmgmt/validation": validation_refusals,
     "{0}/moto-api/snapmgmt/ec2/throttle": ec2_throttle,
+    "{0}/moto-api/snapmgmt/ebs/block-faults": ebs_block_faults,
 }
 
 

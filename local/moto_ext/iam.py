@@ -60,6 +60,7 @@ def region() -> str:
 # IAM's name for each service as moto names it.
 PREFIX = {
     "ec2": "ec2",
+    "ebs": "ebs",
     "fsx": "fsx",
     "efs": "elasticfilesystem",
     "backup": "backup",
@@ -323,6 +324,13 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
             (action, ec2_arn("instance", instance), resource_tags(_tags_of_ec2(instance), "ec2")),
             (action, ec2_arn("volume", volume), resource_tags(_tags_of_ec2(volume), "ec2")),
         ]
+    if service == "ebs" and operation in ("ListSnapshotBlocks", "GetSnapshotBlock", "ListChangedBlocks"):
+        # GET /snapshots/{id}/...: authorized on that snapshot (and ListChangedBlocks' first one), by its tags.
+        snapshots = [path.split("?")[0].split("/snapshots/", 1)[1].split("/")[0]]
+        first_snapshot = (query.get("firstSnapshotId") or [None])[0]
+        if first_snapshot:
+            snapshots.append(first_snapshot)
+        return [(action, ec2_arn("snapshot", s), resource_tags(_tags_of_ec2(s), "ec2")) for s in snapshots]
     fsx_prefix = f"arn:aws:fsx:{region()}:{ACCOUNT}"
     if service == "fsx" and operation == "CreateBackup":
         tags = {t["Key"]: t["Value"] for t in body.get("Tags", [])}

@@ -94,13 +94,17 @@ def install() -> None:
 
 
 def install_reset() -> None:
-    """moto's reset (POST /moto-api/reset, before each test) empties the buckets too: a fresh account."""
+    """moto's reset (POST /moto-api/reset, before each test) empties the buckets and the block faults too: a fresh
+    account."""
     from moto.moto_api._internal.models import MotoAPIBackend
 
     original = MotoAPIBackend.reset
 
     def reset_with_buckets(self):
+        from . import ebs
+
         original(self)
         reset()
+        ebs.reset()
 
     MotoAPIBackend.reset = reset_with_buckets

@@ -57,6 +57,9 @@ CASES = [
     ("efs-backup", {"action": "start"}, "InvalidEvent", "fileSystemId"),
     ("efs-backup", {"action": "status", "backupJobId": 5}, "InvalidEvent", "backupJobId"),
     ("efs-backup", {"action": "start", "fileSystemId": "fs-01234567"}, "NotFound", "fs-01234567"),
+    ("verify", {}, "InvalidEvent", "instanceId"),
+    ("verify", {"instanceId": UNKNOWN_INSTANCE, "round": -1}, "InvalidEvent", "round"),
+    ("verify", {"instanceId": UNKNOWN_INSTANCE, "maxBytes": 0}, "InvalidEvent", "maxBytes"),
 ]
 
 

@@ -12,7 +12,7 @@ import workflow
 from moto_ext.lambda_functions import FunctionInvoker
 
 EVENTS = pathlib.Path(__file__).resolve().parents[2] / "events"
-FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup", "report"]
+FUNCTIONS = ["trigger", "check-in-progress", "backup-fsx", "snapshot-ebs", "cleanup", "efs-backup", "report", "verify"]
 STATE_MACHINES = EVENTS / "state-machines"
 
 

@@ -17,10 +17,9 @@ use snapmgmt_core::cleanup::Store;
 use snapmgmt_core::efs::{self, EfsStore};
 use snapmgmt_core::fsx::FsxStore;
 use snapmgmt_core::model::TargetKind;
-use snapmgmt_core::retention::{BackupInfo, BackupState};
-use snapmgmt_core::tags::{
-    ATTEMPT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORED_FROM_KEY, RUN_ID_KEY, TARGET_ID_KEY,
-};
+use snapmgmt_core::retention::BackupInfo;
+use snapmgmt_core::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORED_FROM_KEY, TARGET_ID_KEY};
+use snapmgmt_core::verify::newest_completed;
 
 use crate::backups::Readers;
 use crate::Failure;
@@ -59,21 +58,6 @@ pub struct Ask<'a> {
     pub backup_role: &'a str,
 }
 
-/// The newest completed backup at or before `to`: a part, or (EBS) the snapshots of one attempt of a run.
-pub fn choose(listed: &[BackupInfo], to: i64, sets: bool) -> Option<(Vec<String>, i64)> {
-    let usable: Vec<&BackupInfo> =
-        listed.iter().filter(|b| b.state == BackupState::Completed && b.created_at.is_some_and(|c| c <= to)).collect();
-    let newest = usable.iter().max_by_key(|b| (b.created_at, b.id.clone()))?;
-    let set_of = |b: &BackupInfo| (b.tags.get(RUN_ID_KEY).cloned(), b.tags.get(ATTEMPT_KEY).cloned());
-    let mut ids: Vec<String> = if sets && newest.tags.contains_key(RUN_ID_KEY) {
-        usable.iter().filter(|b| set_of(b) == set_of(newest)).map(|b| b.id.clone()).collect()
-    } else {
-        vec![newest.id.clone()]
-    };
-    ids.sort();
-    Some((ids, newest.created_at.unwrap_or_default()))
-}
-
 pub async fn restore(readers: &Readers, ask: &Ask<'_>, run: bool) -> Result<Restore, Failure> {
     let no_answer = |e: snapmgmt_core::Error| Failure::NoAnswer(e.to_string());
     let none_before = || {
@@ -90,7 +74,7 @@ pub async fn restore(readers: &Readers, ask: &Ask<'_>, run: bool) -> Result<Rest
                 .await
                 .map_err(no_answer)?;
             let listed: Vec<BackupInfo> = snapshots.iter().map(ec2_api::snapshot_info).collect();
-            let (ids, created) = choose(&listed, ask.to, true).ok_or_else(none_before)?;
+            let (ids, created) = newest_completed(&listed, ask.to, true).ok_or_else(none_before)?;
             let volumes: BTreeMap<String, String> = snapshots
                 .iter()
                 .filter(|s| ids.iter().any(|id| Some(id.as_str()) == s.snapshot_id()))
@@ -107,13 +91,13 @@ pub async fn restore(readers: &Readers, ask: &Ask<'_>, run: bool) -> Result<Rest
                 lifecycle_days: None,
             };
             let listed = store.list_ours(ask.resource).await.map_err(no_answer)?;
-            let (ids, created) = choose(&listed, ask.to, false).ok_or_else(none_before)?;
+            let (ids, created) = newest_completed(&listed, ask.to, false).ok_or_else(none_before)?;
             efs_restore(&readers.here.backup, ask, ids, created, run).await
         }
         TargetKind::Fsx => {
             let store = FsxStore { client: &readers.here.fsx, sources: &readers.here.fsx };
             let listed = store.list_ours(ask.resource).await.map_err(no_answer)?;
-            let (ids, created) = choose(&listed, ask.to, false).ok_or_else(none_before)?;
+            let (ids, created) = newest_completed(&listed, ask.to, false).ok_or_else(none_before)?;
             if run {
                 return Err(Failure::NoAnswer(
                     "restore --run does not make FSx file systems or volumes yet: run the command it prints without --run".into(),
@@ -337,36 +321,4 @@ async fn fsx_restore(readers: &Readers, ask: &Ask<'_>, ids: Vec<String>, created
         steps: vec![step],
         made: Vec::new(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn part(id: &str, created: i64, run: &str, state: BackupState) -> BackupInfo {
-        BackupInfo {
-            id: id.into(),
-            owner_account: None,
-            source_id: None,
-            tags: [(RUN_ID_KEY.to_string(), run.to_string()), (ATTEMPT_KEY.to_string(), "1".to_string())].into(),
-            created_at: Some(created),
-            state,
-            in_use: false,
-            aws_backup_managed: false,
-        }
-    }
-
-    #[test]
-    fn the_newest_completed_set_at_or_before_the_time_is_chosen_whole() {
-        let listed = [
-            part("snap-a1", 100, "a", BackupState::Completed),
-            part("snap-a2", 101, "a", BackupState::Completed),
-            part("snap-b1", 200, "b", BackupState::Completed),
-            part("snap-c1", 300, "c", BackupState::Pending),
-        ];
-        assert_eq!(choose(&listed, 150, true), Some((vec!["snap-a1".into(), "snap-a2".into()], 101)));
-        assert_eq!(choose(&listed, 1000, true), Some((vec!["snap-b1".into()], 200)), "a pending one is no backup yet");
-        assert_eq!(choose(&listed, 50, true), None);
-        assert_eq!(choose(&listed, 150, false), Some((vec!["snap-a2".into()], 101)));
-    }
 }

@@ -8,6 +8,7 @@ mod efs_backup;
 mod report;
 mod snapshot;
 mod trigger;
+mod verify;
 
 pub use backup::{copy_tags, copy_tags_from_env, BackupSettings};
 pub use cleanup::{CleanupConfig, RetentionConfig, DEFAULT_MAX_DELETE_PERCENT};
@@ -16,6 +17,7 @@ pub use efs_backup::EfsBackupConfig;
 pub use report::{ReportConfig, DEFAULT_STALE_AFTER_HOURS};
 pub use snapshot::{SnapshotConfig, MAX_FREEZE_SECONDS};
 pub use trigger::{TargetTag, TriggerConfig, DEFAULT_TAG_KEY, DEFAULT_TAG_VALUE};
+pub use verify::{VerifyConfig, DEFAULT_MAX_GIB_READ, DEFAULT_READ_FRACTION};
 
 use crate::error::{Error, Result};
 

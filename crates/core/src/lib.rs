@@ -22,6 +22,7 @@ pub mod serve;
 pub mod tags;
 pub mod tiers;
 pub mod trigger;
+pub mod verify;
 
 pub use error::{Error, Result};
 

@@ -141,6 +141,10 @@ pub async fn ssm_client() -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&sdk_config().await)
 }
 
+pub async fn ebs_client() -> snapmgmt_core::aws::aws_sdk_ebs::Client {
+    snapmgmt_core::aws::aws_sdk_ebs::Client::new(&sdk_config().await)
+}
+
 pub async fn s3_client() -> snapmgmt_core::aws::aws_sdk_s3::Client {
     snapmgmt_core::aws::s3::client(&sdk_config().await)
 }
@@ -392,6 +396,44 @@ pub async fn create_snapshot(
     let started = snapmgmt_core::now_epoch_seconds() - age_days * 86_400;
     set_snapshot(&id, serde_json::json!({"startTime": started, "state": "completed"}));
     id
+}
+
+/// A completed snapshot set of ours of every volume of the instance, made by run `run_id` `age_days` ago
+/// (the emulator's bulk route: its blocks are those of its volumes at that time); its ids, sorted.
+pub async fn create_snapshot_set(
+    ec2: &aws_sdk_ec2::Client,
+    instance_id: &str,
+    run_id: &str,
+    extra_tags: &[(&str, &str)],
+    age_days: f64,
+) -> Vec<String> {
+    let instance = ec2.describe_instances().instance_ids(instance_id).send().await.expect("describe instance");
+    let volumes: Vec<String> = instance.reservations()[0].instances()[0]
+        .block_device_mappings()
+        .iter()
+        .filter_map(|m| m.ebs()?.volume_id().map(str::to_string))
+        .collect();
+    let mut tags: serde_json::Map<String, Value> =
+        our_snapshot_tags(instance_id, run_id).iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+    tags.extend(extra_tags.iter().map(|(k, v)| (k.to_string(), Value::from(*v))));
+    let started = snapmgmt_core::now_epoch_seconds() as f64 - age_days * 86_400.0;
+    let specs: Vec<Value> =
+        volumes.iter().map(|v| serde_json::json!({"volumeId": v, "tags": tags, "startTime": started})).collect();
+    let made = control("/moto-api/snapmgmt/ec2/bulk-snapshots", &serde_json::json!({ "snapshots": specs }));
+    let mut ids: Vec<String> = made["snapshotIds"]
+        .as_array()
+        .expect("snapshot ids")
+        .iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A fault on one block of a snapshot as the EBS direct APIs serve it: "corrupt", "drop", or null.
+pub fn set_block_fault(snapshot_id: &str, block_index: i32, fault: Value) {
+    let body = serde_json::json!({"snapshotId": snapshot_id, "blockIndex": block_index, "fault": fault});
+    control("/moto-api/snapmgmt/ebs/block-faults", &body);
 }
 
 /// Our tags for a snapshot of `instance_id` made by run `run_id`.

@@ -20,6 +20,7 @@ pub mod report;
 pub mod run;
 pub mod snapshot_ebs;
 pub mod trigger;
+pub mod verify;
 
 pub use backup_fsx::*;
 pub use check::*;
@@ -33,6 +34,7 @@ pub use report::*;
 pub use run::*;
 pub use snapshot_ebs::*;
 pub use trigger::*;
+pub use verify::*;
 
 /// Parses an event into `T`; a missing field, a wrong type or a bad id names the field.
 pub fn parse_event<T: DeserializeOwned + Validate>(event: serde_json::Value) -> Result<T> {
