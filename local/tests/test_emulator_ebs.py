@@ -7,9 +7,9 @@ import base64
 import hashlib
 
 import botocore.config
-import botocore.exceptions
 import pytest
 import stack
+from test_emulator_copies import error_code
 
 REGION, COPY_REGION = "us-east-1", "us-west-2"
 DAY = 86_400
@@ -55,12 +55,6 @@ def all_blocks(ebs, snapshot: str, page: int = 10_000) -> list:
         token = answer.get("NextToken")
         if not token:
             return blocks
-
-
-def error_code(call) -> str:
-    with pytest.raises(botocore.exceptions.ClientError) as raised:
-        call()
-    return raised.value.response["Error"]["Code"]
 
 
 def test_blocks_are_listed_in_order_paged_and_read_with_their_checksums(clients, endpoint):
