@@ -29,11 +29,11 @@ impl VerifyEvent {
 impl Validate for VerifyEvent {
     fn validate(&self) -> Result<()> {
         check_id("instanceId", &self.instance_id, "i-")?;
-        if self.max_bytes == Some(0) {
-            return Err(Error::invalid_event(
-                "maxBytes",
-                "0 bytes would read nothing: leave it out for the setting's budget",
-            ));
+        // Less than a block would read nothing, and a verification that read nothing must not say verified.
+        if self.max_bytes.is_some_and(|bytes| bytes < crate::verify::blocks::BLOCK_BYTES) {
+            let reason =
+                "less than one block (524,288 bytes) would read nothing: leave it out for the setting's budget";
+            return Err(Error::invalid_event("maxBytes", reason));
         }
         Ok(())
     }
@@ -50,8 +50,11 @@ mod tests {
         assert!(bad.to_string().contains("`instanceId`"), "{bad}");
         let bad = VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "round": "x"})).unwrap_err();
         assert!(bad.to_string().contains("`round`"), "{bad}");
-        let bad = VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "maxBytes": 0})).unwrap_err();
-        assert!(bad.to_string().contains("`maxBytes`"), "{bad}");
+        for too_few in [0, 524_287] {
+            let bad =
+                VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "maxBytes": too_few})).unwrap_err();
+            assert!(bad.to_string().contains("`maxBytes`"), "{bad}");
+        }
         let bad = VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "extra": 1})).unwrap_err();
         assert!(bad.to_string().contains("extra"), "{bad}");
         let good = VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "round": 3})).unwrap();
