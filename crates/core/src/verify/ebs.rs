@@ -122,7 +122,7 @@ pub async fn check_snapshot(
 }
 
 /// What a verification of one target found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
     /// Every block read matched its checksum.
@@ -130,11 +130,12 @@ pub enum Outcome {
     /// A block did not read back: the backup is not to be trusted.
     Failed,
     /// No completed backup of ours to verify.
+    #[default]
     NoBackup,
 }
 
 /// An instance's verification: which set, each snapshot's check, the totals and their cost.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstanceCheck {
     pub instance_id: String,
@@ -174,27 +175,14 @@ pub async fn check_instance(
     let listed: Vec<_> = snapshots.iter().map(ec2_api::snapshot_info).collect();
     let volume_of: BTreeMap<&str, &str> =
         snapshots.iter().filter_map(|s| Some((s.snapshot_id()?, s.volume_id().unwrap_or_default()))).collect();
-    let mut check = InstanceCheck {
-        instance_id: instance_id.to_string(),
-        outcome: Outcome::NoBackup,
-        backup: Vec::new(),
-        created: None,
-        previous: Vec::new(),
-        snapshots: Vec::new(),
-        blocks_read: 0,
-        bytes_read: 0,
-        changed_bytes: None,
-        bad_blocks: Vec::new(),
-        budget_reached: false,
-        cost_usd: 0.0,
-    };
+    let no_backup = InstanceCheck { instance_id: instance_id.to_string(), ..Default::default() };
     let Some((set, created)) = super::newest_completed(&listed, now, true) else {
-        return Ok(check);
+        return Ok(no_backup);
     };
     let previous = super::newest_completed(&listed, created - 1, true).map(|(ids, _)| ids).unwrap_or_default();
     let previous_of_volume: BTreeMap<&str, &str> =
         previous.iter().filter_map(|id| Some((*volume_of.get(id.as_str())?, id.as_str()))).collect();
-    let mut list_calls = 0;
+    let mut checked = Vec::with_capacity(set.len());
     for snapshot_id in &set {
         let volume_id = volume_of.get(snapshot_id.as_str()).copied().unwrap_or_default();
         let mut one = check_snapshot(clients.ebs, snapshot_id, volume_id, reading, budget).await?;
@@ -203,18 +191,25 @@ pub async fn check_instance(
             one.changed_bytes = Some(changed * BLOCK_BYTES);
             one.list_calls += calls;
         }
-        list_calls += one.list_calls;
-        check.blocks_read += one.blocks_read;
-        check.bytes_read += one.bytes_read;
-        check.budget_reached |= one.budget_reached;
-        check.bad_blocks.extend(one.bad_blocks.iter().cloned());
-        check.snapshots.push(one);
+        checked.push(one);
     }
-    check.changed_bytes = (!previous.is_empty()).then(|| check.snapshots.iter().filter_map(|s| s.changed_bytes).sum());
-    check.cost_usd = blocks::cost_usd(check.blocks_read, list_calls);
-    check.outcome = if check.bad_blocks.is_empty() { Outcome::Verified } else { Outcome::Failed };
-    check.backup = set;
-    check.created = Some(created);
-    check.previous = previous;
+    // The totals, from the snapshots' own figures.
+    let blocks_read = checked.iter().map(|s| s.blocks_read).sum();
+    let list_calls = checked.iter().map(|s| s.list_calls).sum();
+    let bad_blocks: Vec<BadBlock> = checked.iter().flat_map(|s| s.bad_blocks.iter().cloned()).collect();
+    let check = InstanceCheck {
+        outcome: if bad_blocks.is_empty() { Outcome::Verified } else { Outcome::Failed },
+        backup: set,
+        created: Some(created),
+        blocks_read,
+        bytes_read: checked.iter().map(|s| s.bytes_read).sum(),
+        changed_bytes: (!previous.is_empty()).then(|| checked.iter().filter_map(|s| s.changed_bytes).sum()),
+        budget_reached: checked.iter().any(|s| s.budget_reached),
+        cost_usd: blocks::cost_usd(blocks_read, list_calls),
+        bad_blocks,
+        previous,
+        snapshots: checked,
+        ..no_backup
+    };
     Ok(check)
 }
