@@ -662,7 +662,8 @@ def main():
     )
     parser.add_argument(
         "--only",
-        help="measure only these sections (enumeration, cleanup, transitions, fleets, plan, verification, package; "
+        help="measure only these sections (cold, enumeration, cleanup, transitions, fleets, plan, verification, "
+        "package; "
         "comma list) and "
         "replace them in --out",
     )
@@ -712,6 +713,10 @@ def measure_only(args, scale):
     """Measures the named sections and puts them in place of their old text in --out (the rest stays)."""
     parts = set(args.only.split(","))
     sections = []
+    if "cold" in parts:
+        print("cold starts ...", flush=True)
+        with trigger_unchecked():
+            sections.append(render_cold(args.runs, cold_starts(settings(bench_state_machine()), args.runs)))
     if "enumeration" in parts:
         print("enumeration ...", flush=True)
         with trigger_unchecked():
@@ -750,7 +755,14 @@ def splice(text, sections, note):
         if line.startswith("## "):
             blocks.append([])
         blocks[-1].append(line)
+    # A renderer may give several sections at once (the fleets give the plan's too): each replaces its namesake.
+    parts = []
     for section in sections:
+        for line in section:
+            if line.startswith("## ") or not parts:
+                parts.append([])
+            parts[-1].append(line)
+    for section in parts:
         new = [section[0], "", note, *section[1:]]
         for n, block in enumerate(blocks):
             if block and block[0].split(":")[0] == section[0].split(":")[0]:
@@ -762,9 +774,6 @@ def splice(text, sections, note):
 
 
 def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, fleets, report_run):
-    def mark(ok):
-        return "yes" if ok else "**no**"
-
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     lines = [
         "# snapmgmt benchmarks",
@@ -773,10 +782,25 @@ def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, 
         f"{platform.machine()}; the AWS emulator (moto) and the functions on this one machine. Every figure below "
         "was measured in that run; how, under each table.",
         "",
+    ]
+    lines += render_cold(args.runs, starts)
+    lines += render_enumeration(enum)
+    lines += render_cleanup(args.sizes, ebs, ebs_base, fsx, fsx_base)
+    lines += render_transitions(fixed, per_target)
+    lines += render_fleets(fleets, report_run)
+    lines += render_package(package())
+    return "\n".join(lines)
+
+
+def render_cold(runs, starts):
+    def mark(ok):
+        return "yes" if ok else "**no**"
+
+    lines = [
         "## Cold start, memory, package size (release build)",
         "",
-        "| function | start-up (to first `/next`) | cold start (to first answer) | peak RSS | binary (host) | "
-        "zip (arm64) |",
+        "| function | start-up (to first `/next`) | to the first answer (its AWS calls included) | peak RSS | "
+        "binary (host) | zip (arm64) |",
         "|---|---|---|---|---|---|",
     ]
     for r in starts:
@@ -785,31 +809,30 @@ def render(args, starts, enum, ebs, ebs_base, fsx, fsx_base, fixed, per_target, 
             f"| {r['function']} | {r['init_ms']:.1f} ms | {r['cold_ms']:.1f} ms | {r['peak_rss_mib']:.1f} MiB | "
             f"{r['binary_mib']:.1f} MiB | {zip_mib} |"
         )
-    worst_cold = max(r["cold_ms"] for r in starts)
+    worst_init = max(r["init_ms"] for r in starts)
     worst_rss = max(r["peak_rss_mib"] for r in starts)
     zips = [r["zip_mib"] for r in starts if r["zip_mib"] is not None]
+    unbuilt = [r["function"] for r in starts if r["zip_mib"] is None]
     lines += [
         "",
-        f"Targets: cold start under 50 ms: {mark(worst_cold < 50)} (worst {worst_cold:.1f} ms); peak RSS under "
+        f"Targets: start-up under 50 ms: {mark(worst_init < 50)} (worst {worst_init:.1f} ms); peak RSS under "
         f"40 MB: {mark(worst_rss < 40)} (worst {worst_rss:.1f} MiB); every zip under 10 MB: "
-        f"{mark(bool(zips) and max(zips) < 10)}.",
+        f"{mark(bool(zips) and max(zips) < 10)}"
+        + (f" (no zip yet for {', '.join(unbuilt)}: `make package` predates it)." if unbuilt else "."),
         "",
         f"How: each function's release binary (`target/release/`, profile: opt-level s, LTO, one codegen unit, "
-        f"panic abort, stripped) is started {args.runs} times as a fresh process against a Lambda Runtime API "
-        "served by the benchmark, which hands it one event it handles with a real AWS call to the emulator "
+        f"panic abort, stripped) is started {runs} times as a fresh process against a Lambda Runtime API "
+        "served by the benchmark, which hands it one event it handles with real AWS calls to the emulator "
         "(dry runs and checks of seeded resources). Start-up is process start to its first request for an "
-        "event (settings read, SDK configured); cold start is process start to its answer; medians. Peak RSS "
+        "event (settings read, SDK configured): what Lambda's cold start adds. To the first answer is process "
+        "start to its answer: the handler's own calls to the emulator included (the trigger's dry run makes 19, "
+        "the report reads and writes the bucket), so it is judged by no target here; medians. Peak RSS "
         "is the process's `VmHWM` after the answer (the largest of the runs). Zips: `cargo lambda build "
         "--release --arm64` as `sam build` runs it (from a clean clone, below), each `bootstrap` zipped as `sam "
         "deploy` uploads it.",
         "",
     ]
-    lines += render_enumeration(enum)
-    lines += render_cleanup(args.sizes, ebs, ebs_base, fsx, fsx_base)
-    lines += render_transitions(fixed, per_target)
-    lines += render_fleets(fleets, report_run)
-    lines += render_package(package())
-    return "\n".join(lines)
+    return lines
 
 
 def render_cleanup(sizes, ebs, ebs_base, fsx, fsx_base):

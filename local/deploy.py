@@ -42,6 +42,7 @@ FUNCTIONS = {
         "CleanupFunction",
         "EfsBackupFunction",
         "ReportFunction",
+        "VerifyFunction",
     )
 }
 # The stack's bucket (the template's InventoryBucket): inventories, the Distributed Maps' results, reports.
@@ -49,6 +50,7 @@ INVENTORY_BUCKET = f"{STACK_NAME}-{ACCOUNT_ID}-{REGION}"
 STATE_MACHINES = {
     f"{STACK_NAME}-snapshot-mgmt": "snapshot-mgmt.asl.json",
     f"{STACK_NAME}-efs-backup": "efs-backup.asl.json",
+    f"{STACK_NAME}-verify": "verify.asl.json",
 }
 # The vault the scheduled EFS backups go to (the template's BackupVault), and the role AWS Backup runs as.
 BACKUP_VAULT = f"{STACK_NAME}-vault"

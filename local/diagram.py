@@ -17,6 +17,7 @@ PAGE = ROOT / "docs" / "architecture.md"
 STATE_MACHINES = {
     "snapshot-mgmt": "statemachine/snapshot-mgmt.asl.json",
     "efs-backup": "statemachine/efs-backup.asl.json",
+    "verify": "statemachine/verify.asl.json",
 }
 
 

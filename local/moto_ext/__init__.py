@@ -6,7 +6,22 @@ and a few test-control routes under /moto-api/snapmgmt/ (like moto's own /moto-a
 test set what it cannot set through AWS (a backup's age, the outcome of the next backup).
 """
 
-from . import async_invoke, backup, control, ebs, ec2, fsx, iam, lambda_functions, s3, sfn, ssm, throttle, validation
+from . import (
+    async_invoke,
+    backup,
+    control,
+    ebs,
+    ec2,
+    fsx,
+    iam,
+    lambda_functions,
+    s3,
+    sfn,
+    ssm,
+    throttle,
+    validation,
+    volumes,
+)
 
 _installed = False
 
@@ -19,6 +34,7 @@ def install() -> None:
     fsx.install()
     ec2.install()
     ebs.install()
+    volumes.install()
     ssm.install()
     backup.install()
     s3.install()

@@ -26,6 +26,9 @@ GET  /moto-api/snapmgmt/validation       every request refused for breaking its 
 POST /moto-api/snapmgmt/ec2/throttle     {"scale": 1}: EC2's request buckets on (throttle.py), null: off; GET: refusals
 POST /moto-api/snapmgmt/ebs/block-faults {"snapshotId", "blockIndex", "fault": "corrupt" | "drop" | null}: one
      block of a snapshot read back wrong, or gone, through the EBS direct APIs (ebs.py)
+POST /moto-api/snapmgmt/ec2/volume     {"volumeId", "createTime"}: when a volume was made (epoch seconds)
+POST /moto-api/snapmgmt/ec2/volume-faults {"snapshotId", "fault": "error" | null}: volumes made from that snapshot
+     end in `error` instead of `available` (volumes.py)
 GET  /moto-api/snapmgmt/sfn/map-runs?executionArn=ARN: each Map Run's children (status, history events, largest
      payload, the states each entered), as the Step Functions console shows child executions
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
@@ -42,7 +45,22 @@ from moto.fsx.models import fsx_backends
 from moto.moto_api._internal import urls
 from moto.ssm.models import ssm_backends
 
-from . import automation, backup, ebs, ec2, fsx, iam, lambda_functions, sandbox, sfn, ssm, throttle, validation, vss
+from . import (
+    automation,
+    backup,
+    ebs,
+    ec2,
+    fsx,
+    iam,
+    lambda_functions,
+    sandbox,
+    sfn,
+    ssm,
+    throttle,
+    validation,
+    volumes,
+    vss,
+)
 
 
 def _body(request) -> dict:
@@ -291,6 +309,24 @@ def ebs_block_faults(request, full_url, headers):
     return _ok({})
 
 
+def ec2_volume(request, full_url, headers):
+    body = _body(request)
+    volume = _backend(ec2_backends, body).volumes.get(body.get("volumeId"))
+    if volume is None:
+        return _error(404, f"no volume {body.get('volumeId')!r}")
+    volume.create_time = datetime.datetime.fromtimestamp(float(body["createTime"]), datetime.timezone.utc)
+    return _ok({})
+
+
+def ec2_volume_faults(request, full_url, headers):
+    body = _body(request)
+    try:
+        volumes.set_fault(body["snapshotId"], body.get("fault"))
+    except (KeyError, ValueError) as e:
+        return _error(400, str(e))
+    return _ok({})
+
+
 def validation_refusals(request, full_url, headers):
     return _ok({"refusals": validation.refusals()})
 
@@ -317,6 +353,8 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/validation": validation_refusals,
     "{0}/moto-api/snapmgmt/ec2/throttle": ec2_throttle,
     "{0}/moto-api/snapmgmt/ebs/block-faults": ebs_block_faults,
+    "{0}/moto-api/snapmgmt/ec2/volume": ec2_volume,
+    "{0}/moto-api/snapmgmt/ec2/volume-faults": ec2_volume_faults,
 }
 
 

@@ -318,6 +318,9 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
             created = {**request_tags(tags), "ec2:CreateAction": "CreateVolume"}
             calls.append(("ec2:CreateTags", ec2_arn("volume", "*"), created))
         return calls
+    if service == "ec2" and operation == "DeleteVolume":
+        volume = first("VolumeId")
+        return [(action, ec2_arn("volume", volume), resource_tags(_tags_of_ec2(volume), "ec2"))]
     if service == "ec2" and operation == "AttachVolume":
         instance, volume = first("InstanceId"), first("VolumeId")
         return [

@@ -101,10 +101,11 @@ def install_reset() -> None:
     original = MotoAPIBackend.reset
 
     def reset_with_buckets(self):
-        from . import ebs
+        from . import ebs, volumes
 
         original(self)
         reset()
         ebs.reset()
+        volumes.reset()
 
     MotoAPIBackend.reset = reset_with_buckets

@@ -38,6 +38,9 @@ STACK_PARAMETERS = {
     # stretch past the test's time. The pace is tested in crates/core (pace.rs) and measured by `make bench`;
     # EC2's buckets themselves are on in test_scale.py and test_throttle.py.
     "Ec2ApiShare": "0",
+    # Verify runs restore-test their targets too (test_verify.py), so that the verify role's volume grants are
+    # exercised, IAM enforced.
+    "VerifyRestore": "true",
 }
 # The calls tests make to be refused, (action, resource): every other denial fails the suite (test_zz_iam.py).
 PROVOKED_DENIALS = set()

@@ -60,6 +60,9 @@ CASES = [
     ("verify", {}, "InvalidEvent", "instanceId"),
     ("verify", {"instanceId": UNKNOWN_INSTANCE, "round": -1}, "InvalidEvent", "round"),
     ("verify", {"instanceId": UNKNOWN_INSTANCE, "maxBytes": 0}, "InvalidEvent", "maxBytes"),
+    ("verify", {"instanceId": UNKNOWN_INSTANCE, "restore": "yes"}, "InvalidEvent", "restore"),
+    ("verify", {"action": "restore", "runId": "verify-1"}, "InvalidEvent", "action"),
+    ("verify", {"action": "record", "runId": "verify-1", "round": 0}, "InvalidEvent", "results"),
 ]
 
 

@@ -1,7 +1,8 @@
 """The EBS direct APIs as AWS serves them, over snapshots EC2 made (moto_ext/ebs.py): written blocks only, in
 index order, paged within MaxResults' range; a block read with the token its listing gave, its data matching
 its SHA256 checksum; a lineage's unchanged blocks shared, its changed ones listed by ListChangedBlocks; a copy
-holding its source's data; a pending snapshot refused; a corrupt or dropped block as the control route sets."""
+holding its source's data; a pending snapshot refused; a corrupt or dropped block as the control route sets. And
+a volume made from a snapshot as EC2 makes it (moto_ext/volumes.py): creating, then available or in error."""
 
 import base64
 import hashlib
@@ -133,3 +134,27 @@ def test_the_control_route_corrupts_or_drops_one_block(clients, endpoint):
     assert all_blocks(ebs, snapshot) == blocks, "both still listed"
     healthy = read(ebs, snapshot, blocks[3])
     assert healthy["Checksum"] == sha256(healthy["BlockData"].read())
+
+
+def test_a_volume_from_a_snapshot_is_creating_then_available_or_in_error_and_is_deleted_only_then(clients, endpoint):
+    ec2, _ = clients
+    volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8)["VolumeId"]
+    pending = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+    refused = lambda: ec2.create_volume(AvailabilityZone=f"{REGION}a", SnapshotId=pending)  # noqa: E731
+    assert error_code(refused) == "IncorrectState", "a snapshot that is not completed"
+    good = snapshot_at(ec2, endpoint, volume, 1_700_000_000)
+    bad = snapshot_at(ec2, endpoint, volume, 1_700_000_100)
+    stack.control("/moto-api/snapmgmt/ec2/volume-faults", {"snapshotId": bad, "fault": "error"}, endpoint)
+
+    restored = ec2.create_volume(AvailabilityZone=f"{REGION}a", SnapshotId=good)["VolumeId"]
+    failed = ec2.create_volume(AvailabilityZone=f"{REGION}a", SnapshotId=bad)["VolumeId"]
+
+    states = lambda: {v["VolumeId"]: v["State"] for v in ec2.describe_volumes(VolumeIds=[restored, failed])["Volumes"]}  # noqa: E731
+    assert states() == {restored: "creating", failed: "creating"}
+    assert error_code(lambda: ec2.delete_volume(VolumeId=restored)) == "IncorrectState", "not while creating"
+    ec2.get_waiter("volume_available").wait(VolumeIds=[restored], WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert states() == {restored: "available", failed: "error"}
+    assert ec2.describe_volumes(VolumeIds=[restored])["Volumes"][0]["Size"] == 8, "the snapshot's size"
+    for done in (restored, failed):
+        ec2.delete_volume(VolumeId=done)
+    assert error_code(lambda: ec2.describe_volumes(VolumeIds=[restored])) == "InvalidVolume.NotFound"

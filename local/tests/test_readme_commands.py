@@ -145,6 +145,7 @@ CASES = {
     'TRIGGER="$(aws cloudformation describe-stacks': "a run and its report",
     "aws stepfunctions describe-execution": "a run and its report",
     "aws s3 cp s3://BUCKET/reports/": "a run and its report",
+    "aws stepfunctions start-execution --state-machine-arn": "a verify run",
     "aws ec2 create-volume --snapshot-id": "restores",
     "aws ec2 attach-volume": "restores",
     "aws backup start-restore-job": "restores",
@@ -233,6 +234,15 @@ def test_the_trigger_lookup_a_run_and_its_report_read_as_the_readme_says(names):
     command = substitute(the(commands, "aws s3 cp s3://BUCKET/reports/"), names)
     command = command.replace("snapmgmt-20261126T020000Z", run_id)
     assert json.loads(run(command).stdout)["dryRun"] is True
+
+
+def test_the_verify_command_starts_a_verify_run_of_the_stacks_targets(names):
+    started = json.loads(run(the(readme_commands(), "aws stepfunctions start-execution --state-machine-arn")).stdout)
+    assert ":execution:snapmgmt-verify:" in started["executionArn"]
+    execution = workflow.wait_for(stack.client("stepfunctions"), started["executionArn"], timeout=120)
+    # The fixture's resources are not tagged: a run over no targets, recorded.
+    assert execution["status"] == "SUCCEEDED", execution
+    assert json.loads(execution["output"])["totals"]["targets"] == 0
 
 
 def test_the_restore_commands_make_what_the_readme_says(names):

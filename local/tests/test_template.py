@@ -274,3 +274,42 @@ def test_the_readmes_console_test_puts_every_inventory_file_the_sample_input_nam
     readme = docs.command_pages_text()
     [listed] = re.findall(r"inventory/snapmgmt-sample/\{([a-z0-9,]+)\}\.json", readme)
     assert set(listed.split(",")) == files
+
+
+def test_a_failed_or_stale_verification_alarms_and_a_failed_verify_run_reaches_the_topic():
+    res = resources()
+    run = (ROOT / "crates" / "core" / "src" / "verify" / "run.rs").read_text()
+    assert 'emit("verify", "record",' in run, "the verify run's metrics are of Kind verify"
+    for alarm, metric in (
+        ("VerificationFailedAlarm", "VerificationsFailed"),
+        ("VerifyStaleAlarm", "TargetsNotVerifiedRecently"),
+    ):
+        properties = res[alarm]["Properties"]
+        assert (properties["Namespace"], properties["MetricName"]) == ("snapmgmt", metric)
+        assert properties["Dimensions"] == [{"Name": "Kind", "Value": "verify"}]
+        assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and properties["Threshold"] == 1
+        assert properties["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+        assert f'("{metric}",' in run, f"the verify run emits {metric}"
+    machines = res["RunFailedRule"]["Properties"]["EventPattern"]["detail"]["stateMachineArn"]
+    assert {"Ref": "VerifyStateMachine"} in machines
+    # Weekly unless VerifySchedule is empty, which disables the schedule.
+    weekly = res["VerifyStateMachine"]["Properties"]["Events"]["Weekly"]["Properties"]
+    assert weekly["State"] == {"Fn::If": ["HasVerifySchedule", "ENABLED", "DISABLED"]}
+    assert parameters()["VerifySchedule"]["Default"].startswith("cron(")
+
+
+def test_the_verify_role_changes_no_backup_and_deletes_only_this_stacks_restore_test_volumes():
+    granted = [(a, s) for s in statements(resources()["VerifyFunction"]) for a in actions(s)]
+    changing = [(a, s) for a, s in granted if not a.split(":")[1].startswith(("Describe", "List", "Get"))]
+    stack_tag = {"aws:ResourceTag/snapmgmt:Stack": {"Fn::Sub": "${AWS::StackName}@${AWS::Region}"}}
+    for action, statement in changing:
+        if action.startswith("s3:"):
+            assert "verif" in resource_text(statement), statement
+            continue
+        assert action in {"ec2:CreateVolume", "ec2:CreateTags", "ec2:DeleteVolume"}, action
+        assert statement.get("Condition"), f"{action} unconditioned"
+    [delete] = [s for a, s in changing if a == "ec2:DeleteVolume"]
+    assert delete["Condition"]["StringEquals"] == stack_tag
+    assert delete["Condition"]["StringLike"] == {"aws:ResourceTag/snapmgmt:RestoreTest": "?*"}
+    core = (ROOT / "crates" / "core" / "src" / "tags.rs").read_text()
+    assert 'RESTORE_TEST_KEY: &str = "snapmgmt:RestoreTest"' in core

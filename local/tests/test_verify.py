@@ -1,13 +1,21 @@
 """The verify function on the local stack, as its role (IAM enforced with template.yaml's policy): an
 instance's newest snapshot set of this stack read back through the EBS direct APIs, a corrupt block found and
-named, another stack's snapshots neither picked nor readable, and nothing changed."""
+named, another stack's snapshots neither picked nor readable, and nothing changed. And the verify workflow
+(statemachine/verify.asl.json, as its role) over every target: each one's lastVerified kept, a corrupt block
+failing its target and the run, the next run reading the next round, and `snapmgmt status` showing it; its
+restore tests making a volume of each snapshot, deleting them whatever happened, a failed restore failing its
+target, and the sweep removing what a failed run of this stack left, nothing of another's."""
 
 import json
 import os
 import time
 
+import deploy
 import stack
+import workflow
 from moto_ext.lambda_functions import FunctionInvoker
+from test_cli import snapmgmt
+from test_sample_events import state_machine_arn
 
 DAY = 86_400
 
@@ -62,3 +70,110 @@ def test_the_newest_set_of_this_stack_reads_back_and_a_corrupt_block_is_named(aw
 
     assert failed["outcome"] == "failed"
     assert [(b["snapshotId"], b["blockIndex"]) for b in failed["badBlocks"]] == [(snapshot, corrupt)]
+
+
+def verify_run(sfn) -> dict:
+    started = sfn.start_execution(stateMachineArn=state_machine_arn("snapmgmt-verify"), input="{}")
+    return workflow.wait_for(sfn, started["executionArn"], timeout=120)
+
+
+def bucket_json(key: str) -> dict:
+    body = stack.client("s3").get_object(Bucket=deploy.INVENTORY_BUCKET, Key=key)["Body"].read()
+    return json.loads(body)
+
+
+def test_a_verify_run_checks_every_target_keeps_last_verified_and_fails_naming_a_corrupt_block(aws):
+    ec2, sfn = stack.client("ec2"), stack.client("stepfunctions")
+    good, bad, unbacked = (stack.create_instance(ec2, volumes=1) for _ in range(3))
+    stack.create_instance(ec2, tagged=False, volumes=1)
+    snapshot_set(ec2, good, "run-a", 1)
+    bad_set = snapshot_set(ec2, bad, "run-a", 1)
+    blocks = stack.client("ebs").list_snapshot_blocks(SnapshotId=bad_set[0])["Blocks"]
+    corrupt = next(b["BlockIndex"] for b in blocks if b["BlockIndex"] % 8 == 0)  # the first run reads round 0
+    stack.control(
+        "/moto-api/snapmgmt/ebs/block-faults", {"snapshotId": bad_set[0], "blockIndex": corrupt, "fault": "corrupt"}
+    )
+    before = inventory(ec2)
+
+    execution = verify_run(sfn)
+
+    assert execution["status"] == "FAILED", execution
+    assert execution["error"] == "VerificationFailed"
+    assert bad in execution["cause"] and f"{bad_set[0]} block {corrupt}" in execution["cause"], execution["cause"]
+    ledger = bucket_json("state/last-verified.json")
+    assert ledger["nextRound"] == 1
+    outcomes = {key: entry["outcome"] for key, entry in ledger["targets"].items()}
+    assert outcomes == {f"ec2:{good}": "verified", f"ec2:{bad}": "failed", f"ec2:{unbacked}": "noBackup"}
+    verified = ledger["targets"][f"ec2:{good}"]
+    assert verified["lastGood"] == verified["at"] and verified["bytesRead"] > 0 and len(verified["backup"]) >= 1
+    assert ledger["targets"][f"ec2:{bad}"]["lastGood"] is None
+    report = bucket_json(f"reports/verify/{execution['name']}.json")
+    assert (report["round"], report["totals"]["targets"], report["totals"]["failed"]) == (0, 3, 1)
+    [failed] = [c for c in report["checks"] if c["outcome"] == "failed"]
+    assert [(b["snapshotId"], b["blockIndex"]) for b in failed["badBlocks"]] == [(bad_set[0], corrupt)]
+    assert inventory(ec2) == before, "a verify run changes no backup"
+
+    # The next run reads the next round: the corrupt block is not in its share, and the target verifies again.
+    again = verify_run(sfn)
+
+    assert again["status"] == "SUCCEEDED", again
+    output = json.loads(again["output"])
+    assert (output["totals"]["verified"], output["totals"]["noBackup"], output["failedTargets"]) == (2, 1, [])
+    assert bucket_json("state/last-verified.json")["nextRound"] == 2
+
+    # The operator sees it: status lists each target's last verification (targets come from the nightly ledger).
+    now = int(time.time())
+    nightly = {"targets": {f"ec2:{i}": {"firstSeen": now - DAY, "lastCompleted": now - DAY} for i in (good, bad)}}
+    stack.client("s3").put_object(
+        Bucket=deploy.INVENTORY_BUCKET, Key="state/last-backups.json", Body=json.dumps(nightly).encode()
+    )
+    status = snapmgmt("--json", "status")
+    assert status.returncode == 0, status.stderr
+    shown = {t["targetId"]: t["lastVerified"]["outcome"] for t in json.loads(status.stdout)["targets"]}
+    assert shown == {good: "verified", bad: "verified"}
+    assert "LAST VERIFIED" in snapmgmt("status").stdout
+
+
+def restore_test_volume(ec2, stack_id: str, age_days: float) -> str:
+    """A volume a restore test of `stack_id` made `age_days` ago and left behind."""
+    tags = [{"Key": "snapmgmt:RestoreTest", "Value": "an-old-run"}, {"Key": "snapmgmt:Stack", "Value": stack_id}]
+    volume = ec2.create_volume(
+        AvailabilityZone=f"{stack.REGION}a", Size=8, TagSpecifications=[{"ResourceType": "volume", "Tags": tags}]
+    )["VolumeId"]
+    stack.control("/moto-api/snapmgmt/ec2/volume", {"volumeId": volume, "createTime": time.time() - age_days * DAY})
+    return volume
+
+
+def volume_ids(ec2) -> set:
+    return {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]}
+
+
+def test_restore_tests_delete_their_volumes_a_failed_restore_fails_its_target_and_the_sweep_takes_only_ours(aws):
+    ec2, sfn = stack.client("ec2"), stack.client("stepfunctions")
+    good, bad = (stack.create_instance(ec2, volumes=1) for _ in range(2))
+    good_set = snapshot_set(ec2, good, "run-a", 1)
+    bad_set = snapshot_set(ec2, bad, "run-a", 1)
+    stack.control("/moto-api/snapmgmt/ec2/volume-faults", {"snapshotId": bad_set[-1], "fault": "error"})
+    leftover = restore_test_volume(ec2, stack.STACK_ID, 2)
+    running = restore_test_volume(ec2, stack.STACK_ID, 0.1)
+    another_stacks = restore_test_volume(ec2, "other@us-east-1", 2)
+    volumes_before = volume_ids(ec2) - {leftover}
+    snapshots_before = inventory(ec2)
+
+    execution = verify_run(sfn)
+
+    assert execution["status"] == "FAILED", execution
+    assert bad in execution["cause"] and "restore test" in execution["cause"], execution["cause"]
+    report = bucket_json(f"reports/verify/{execution['name']}.json")
+    checks = {c["instanceId"]: c for c in report["checks"]}
+    restored = checks[good]["restore"]
+    assert checks[good]["outcome"] == "verified" and restored["restored"] and restored["cleanedUp"]
+    assert sorted(v["snapshotId"] for v in restored["volumes"]) == good_set
+    assert all(v["state"] == "available" and v["deleted"] for v in restored["volumes"])
+    failed = checks[bad]["restore"]
+    assert checks[bad]["outcome"] == "failed" and not failed["restored"] and failed["cleanedUp"], failed
+    assert [v["state"] for v in failed["volumes"] if v["snapshotId"] == bad_set[-1]] == ["error"]
+    assert (report["totals"]["restoreTests"], report["totals"]["restoreTestsFailed"]) == (2, 1)
+    # Every volume the run made is gone, the old leftover of this stack swept, the rest untouched.
+    assert volume_ids(ec2) == volumes_before and {running, another_stacks} <= volume_ids(ec2)
+    assert inventory(ec2) == snapshots_before, "no backup changed"

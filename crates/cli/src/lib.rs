@@ -17,6 +17,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use snapmgmt_core::aws::aws_sdk_s3::Client as S3Client;
 use snapmgmt_core::aws::aws_sdk_sfn::Client as SfnClient;
 use snapmgmt_core::freshness::{Ledger, LEDGER_KEY};
+use snapmgmt_core::verify::ledger::{VerifyLedger, LEDGER_KEY as VERIFY_LEDGER_KEY};
 
 use args::{Command, Options, RunRef};
 
@@ -189,7 +190,11 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
                 .parameter("StaleAfterHours")
                 .and_then(|h| h.parse().ok())
                 .unwrap_or(status::DEFAULT_STALE_AFTER_HOURS);
-            let status = status::build(&ledger, last.as_ref(), now, hours);
+            let verified: VerifyLedger =
+                snapmgmt_core::aws::s3::get_json_or_default(&clients.s3, bucket, VERIFY_LEDGER_KEY)
+                    .await
+                    .map_err(|e| Failure::NoAnswer(format!("{VERIFY_LEDGER_KEY}: {e}")))?;
+            let status = status::build(&ledger, &verified, last.as_ref(), now, hours);
             Ok(Answer { text: render(options, &status, table::status)?, attention: status.needs_attention() })
         }
         Command::Version | Command::Help => unreachable!("answered before AWS is asked"),

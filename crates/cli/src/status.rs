@@ -1,12 +1,15 @@
 //! `status`: every target the freshness ledger knows, with its last completed backup, its age and whether
 //! it is stale (by the stack's own StaleAfterHours, the rule the report applies), the last run's copy of it;
-//! and, from the last report, the disappeared and skipped targets and the orphans.
+//! and, from the last report, the disappeared and skipped targets and the orphans; and, from the verify
+//! ledger, each target's last verification.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 use snapmgmt_core::freshness::{self, Ledger};
 use snapmgmt_core::model::{DisappearedTarget, RunReport, Skipped, TargetKind, TargetResult};
+use snapmgmt_core::verify::ebs::Outcome;
+use snapmgmt_core::verify::ledger::{LastVerified, VerifyLedger};
 
 /// The template's default of StaleAfterHours, for a stack that does not report its parameters.
 pub const DEFAULT_STALE_AFTER_HOURS: u32 = 50;
@@ -37,6 +40,8 @@ pub struct TargetStatus {
     pub last_copies: Option<Vec<String>>,
     /// No longer a target: the last run named it disappeared.
     pub disappeared: bool,
+    /// Its last verification (when, which backup, what it found); None: never verified.
+    pub last_verified: Option<LastVerified>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,13 +57,23 @@ pub struct Orphan {
 }
 
 impl Status {
-    /// Whether an operator should look: a stale or disappeared target.
+    /// Whether an operator should look: a stale or disappeared target, or one whose backup last failed to
+    /// verify.
     pub fn needs_attention(&self) -> bool {
-        self.targets.iter().any(|t| t.stale) || !self.disappeared.is_empty()
+        let failed_verification = |t: &TargetStatus| {
+            t.last_verified.as_ref().and_then(|v| v.outcome).is_some_and(|o| matches!(o, Outcome::Failed))
+        };
+        self.targets.iter().any(|t| t.stale || failed_verification(t)) || !self.disappeared.is_empty()
     }
 }
 
-pub fn build(ledger: &Ledger, last: Option<&RunReport>, now: i64, stale_after_hours: u32) -> Status {
+pub fn build(
+    ledger: &Ledger,
+    verified: &VerifyLedger,
+    last: Option<&RunReport>,
+    now: i64,
+    stale_after_hours: u32,
+) -> Status {
     let stale: BTreeSet<(TargetKind, String)> =
         freshness::stale(ledger, now, stale_after_hours).into_iter().map(|s| (s.kind, s.target_id)).collect();
     let disappeared: BTreeSet<(TargetKind, &str)> =
@@ -80,6 +95,7 @@ pub fn build(ledger: &Ledger, last: Option<&RunReport>, now: i64, stale_after_ho
                     .and_then(|r| r.copy.as_ref())
                     .map(|c| c.copy_ids.clone()),
                 disappeared: disappeared.contains(&(kind, id)),
+                last_verified: verified.targets.get(key).cloned(),
             })
         })
         .collect();
@@ -147,12 +163,15 @@ mod tests {
             ("ec2:i-old", NOW - 100 * HOUR, Some(NOW - 60 * HOUR)),
             ("efs:fs-never", NOW - 51 * HOUR, None),
         ]);
-        let status = build(&ledger, None, NOW, 50);
+        let status = build(&ledger, &VerifyLedger::default(), None, NOW, 50);
         let rows: Vec<_> =
             status.targets.iter().map(|t| (t.target_id.as_str(), t.stale, t.hours_without_backup)).collect();
         assert_eq!(rows, [("i-old", true, 60), ("fs-never", true, 51), ("fs-fresh", false, 2)]);
         assert!(status.needs_attention());
-        assert!(!build(&ledger, None, NOW, 100).needs_attention(), "within 100 hours, none is stale");
+        assert!(
+            !build(&ledger, &VerifyLedger::default(), None, NOW, 100).needs_attention(),
+            "within 100 hours, none is stale"
+        );
     }
 
     #[test]
@@ -175,12 +194,26 @@ mod tests {
                                      "counts": {"deleted": 1, "kept": 0, "failed": 0, "keptByReason": {}}}}]
         }))
         .unwrap();
-        let status = build(&ledger, Some(&report), NOW, 50);
+        let status = build(&ledger, &VerifyLedger::default(), Some(&report), NOW, 50);
         assert_eq!(status.last_run.as_deref(), Some("run-1"));
         let fs1 = status.targets.iter().find(|t| t.target_id == "fs-1").unwrap();
         assert_eq!(fs1.last_copies.as_deref(), Some(&["backup-9".to_string()][..]));
         assert!(status.targets.iter().find(|t| t.target_id == "fs-gone").unwrap().disappeared);
         assert_eq!((status.orphans[0].deleted, status.orphans[0].dry_run), (1, true));
         assert!(status.needs_attention(), "a target disappeared");
+    }
+
+    #[test]
+    fn each_target_shows_its_last_verification_and_a_failed_one_needs_attention() {
+        let ledger = ledger(&[("ec2:i-1", NOW - 10 * HOUR, Some(NOW - HOUR))]);
+        let last = LastVerified { first_seen: NOW - 9 * HOUR, at: Some(NOW - 5 * HOUR), ..Default::default() };
+        let verified = |outcome| VerifyLedger {
+            next_round: 1,
+            targets: [("ec2:i-1".to_string(), LastVerified { outcome: Some(outcome), ..last.clone() })].into(),
+        };
+        let good = build(&ledger, &verified(Outcome::Verified), None, NOW, 50);
+        assert_eq!(good.targets[0].last_verified.as_ref().and_then(|v| v.at), Some(NOW - 5 * HOUR));
+        assert!(!good.needs_attention());
+        assert!(build(&ledger, &verified(Outcome::Failed), None, NOW, 50).needs_attention());
     }
 }

@@ -124,7 +124,8 @@ fn result_row(result: &TargetResult) -> Vec<String> {
 }
 
 pub fn status(status: &Status) -> String {
-    let mut rows = vec![row(["KIND", "TARGET", "LAST BACKUP (UTC)", "HOURS", "STALE", "LAST COPIES"])];
+    let mut rows =
+        vec![row(["KIND", "TARGET", "LAST BACKUP (UTC)", "HOURS", "STALE", "LAST COPIES", "LAST VERIFIED (UTC)"])];
     for t in &status.targets {
         rows.push(vec![
             t.kind.as_str().to_string(),
@@ -133,6 +134,7 @@ pub fn status(status: &Status) -> String {
             t.hours_without_backup.to_string(),
             if t.stale { format!("STALE (> {} h)", status.stale_after_hours) } else { "no".to_string() },
             t.last_copies.as_ref().map_or("-".to_string(), |c| c.len().to_string()),
+            last_verified(t.last_verified.as_ref()),
         ]);
     }
     let mut out = match &status.last_run {
@@ -153,6 +155,21 @@ pub fn status(status: &Status) -> String {
         ));
     }
     out
+}
+
+/// When a target was last verified and what it found: `2026-12-06 04:00 verified`; `-` when never.
+fn last_verified(last: Option<&snapmgmt_core::verify::ledger::LastVerified>) -> String {
+    use snapmgmt_core::verify::ebs::Outcome;
+    let Some((at, outcome)) = last.and_then(|v| Some((v.at?, v.outcome?))) else {
+        return "-".to_string();
+    };
+    let word = match outcome {
+        Outcome::Verified => "verified",
+        Outcome::Failed => "FAILED",
+        Outcome::NoBackup => "no backup",
+        Outcome::Error => "not checked (error)",
+    };
+    format!("{} {word}", time(at))
 }
 
 pub fn plan(plan: &crate::plan::Plan) -> String {

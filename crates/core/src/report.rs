@@ -90,7 +90,7 @@ pub async fn build(s3: &aws_sdk_s3::Client, config: &ReportConfig, event: &Repor
         let next = update(&previous);
         (previous, next)
     } else {
-        update_ledger(s3, bucket, update).await?
+        aws::s3::update_json(s3, bucket, LEDGER_KEY, update).await?
     };
     report.without_recent_backup = freshness::stale(&ledger, now, config.stale_after_hours);
     report.disappeared = freshness::disappeared(&ledger, now, &why_gone(&report.orphans));
@@ -147,62 +147,26 @@ fn why_gone(orphans: &[TargetResult]) -> std::collections::BTreeMap<String, Stri
         .collect()
 }
 
-/// Tries at updating the ledger before giving up: each loses only to another report's write in between.
-const LEDGER_ATTEMPTS: u32 = 8;
-
-/// The ledger updated by `update` and written, safe against another report at once (two runs finishing
-/// together): written only if unchanged since it was read (S3's If-Match on its ETag; If-None-Match for
-/// the first), else read again, updated again from the other's, after a jittered pause.
-async fn update_ledger(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    update: impl Fn(&Ledger) -> Ledger,
-) -> Result<(Ledger, Ledger)> {
-    for attempt in 0..LEDGER_ATTEMPTS {
-        let (previous, etag) = match aws::s3::get_with_etag(s3, bucket, LEDGER_KEY).await {
-            Ok((bytes, etag)) => (serde_json::from_slice(&bytes).map_err(|e| bad_result(LEDGER_KEY, e))?, etag),
-            Err(Error::NotFound { .. }) => (Ledger::default(), None),
-            Err(e) => return Err(e),
-        };
-        let next = update(&previous);
-        let body = serde_json::to_vec(&next).expect("the ledger serialises");
-        if aws::s3::put_json_if(s3, bucket, LEDGER_KEY, body, etag.as_deref()).await? {
-            return Ok((previous, next));
-        }
-        let pause_ms = jittered_ms(50u64 << attempt.min(6));
-        info!(attempt, pause_ms, "the ledger changed since it was read (another report): reading it again");
-        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
-    }
-    Err(Error::Aws {
-        service: "s3",
-        operation: "PutObject",
-        code: "PreconditionFailed".into(),
-        message: format!("{LEDGER_KEY} changed under each of {LEDGER_ATTEMPTS} updates: other reports keep writing it"),
-    })
-}
-
-/// Between half `max_ms` and `max_ms`, varied by the clock: two reports that collided do not collide again.
-fn jittered_ms(max_ms: u64) -> u64 {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    max_ms / 2 + u64::from(nanos) % (max_ms / 2 + 1)
-}
-
 async fn read_results(
     s3: &aws_sdk_s3::Client,
     kind: TargetKind,
     manifest: &ResultLocation,
 ) -> Result<Vec<TargetResult>> {
+    Ok(read_entries(s3, manifest).await?.into_iter().map(|entry| target_of(kind, entry)).collect())
+}
+
+/// Every child execution's entry in the result files of one Map Run, from its ResultWriter manifest.
+pub async fn read_entries(s3: &aws_sdk_s3::Client, manifest: &ResultLocation) -> Result<Vec<ResultEntry>> {
     let bytes = aws::s3::get(s3, &manifest.bucket, &manifest.key).await?;
     let manifest_doc: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad_result(&manifest.key, e))?;
     let files = manifest_doc.result_files;
-    let mut results = Vec::new();
+    let mut entries = Vec::new();
     for file in files.succeeded.iter().chain(&files.failed).chain(&files.pending) {
         let bytes = aws::s3::get(s3, &manifest.bucket, &file.key).await?;
-        let entries: Vec<ResultEntry> = serde_json::from_slice(&bytes).map_err(|e| bad_result(&file.key, e))?;
-        results.extend(entries.into_iter().map(|entry| target_of(kind, entry)));
+        let more: Vec<ResultEntry> = serde_json::from_slice(&bytes).map_err(|e| bad_result(&file.key, e))?;
+        entries.extend(more);
     }
-    Ok(results)
+    Ok(entries)
 }
 
 fn bad_result(key: &str, e: serde_json::Error) -> Error {

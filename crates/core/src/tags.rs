@@ -43,6 +43,9 @@ pub const STACK_KEY: &str = "snapmgmt:Stack";
 /// On what the command line's `restore --run` makes (an EBS volume): the backup it came from. The operator
 /// restore policy lets only such a volume be attached.
 pub const RESTORED_FROM_KEY: &str = "snapmgmt:RestoredFrom";
+/// On what a verify run's restore test makes (an EBS volume): the run. Deleted after the check whatever it
+/// found, or by a later run's sweep; the verify role may delete nothing else.
+pub const RESTORE_TEST_KEY: &str = "snapmgmt:RestoreTest";
 
 /// Every key snapmgmt writes on the backups it makes.
 pub const BACKUP_KEYS: [&str; 11] = [
@@ -244,7 +247,8 @@ mod tests {
             let known = BACKUP_KEYS.contains(&key)
                 || key == crate::config::DEFAULT_TAG_KEY
                 || key == crate::adopt::CREATED_BY_KEY
-                || key == RESTORED_FROM_KEY;
+                || key == RESTORED_FROM_KEY
+                || key == RESTORE_TEST_KEY;
             assert!(known, "template.yaml names the tag {key:?}, which snapmgmt does not use");
         }
         // The ownership conditions compare with our value (a Null condition asks whether the tag is there).

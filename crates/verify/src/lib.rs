@@ -1,49 +1,77 @@
 //! verify: reads back an instance's newest snapshot set through the EBS direct APIs, without a restore:
 //! this round's share of each snapshot's blocks, each checked against its checksum, within a byte budget;
-//! and the bytes changed since the set before. It reads only: it never creates, changes or deletes anything.
+//! and the bytes changed since the set before. It reads only: it never creates, changes or deletes a backup.
+//! The verify state machine also runs its first and last steps here (`start`: the targets and their share
+//! of the budget; `record`: each target's lastVerified and the run's report).
 
 use lambda_runtime::LambdaEvent;
+use serde::Serialize;
 use serde_json::Value;
-use snapmgmt_core::aws::{aws_sdk_ebs, aws_sdk_ec2, SdkConfig};
+use snapmgmt_core::aws::{aws_sdk_ebs, aws_sdk_ec2, aws_sdk_s3, SdkConfig};
 use snapmgmt_core::config::VerifyConfig;
-use snapmgmt_core::model::VerifyEvent;
+use snapmgmt_core::model::{RunId, VerifyEvent, VerifyRequest, VerifyStarted, VerifySummary};
 use snapmgmt_core::serve::Function;
-use snapmgmt_core::verify::ebs::{self, Budget, InstanceCheck, Reading};
+use snapmgmt_core::verify::{self, ebs::InstanceCheck, run};
 use snapmgmt_core::Result;
 
 pub struct Verify {
     pub ec2: aws_sdk_ec2::Client,
     pub ebs: aws_sdk_ebs::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+/// What an invocation answers, by the request's action.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Check(InstanceCheck),
+    Started(VerifyStarted),
+    Recorded(VerifySummary),
 }
 
 impl Function for Verify {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
     type Settings = VerifyConfig;
-    type Output = InstanceCheck;
+    type Output = Answer;
 
     fn settings() -> Result<VerifyConfig> {
         VerifyConfig::from_env()
     }
 
     fn new(sdk: &SdkConfig, _: Option<&VerifyConfig>) -> Self {
-        Self { ec2: aws_sdk_ec2::Client::new(sdk), ebs: aws_sdk_ebs::Client::new(sdk) }
+        Self {
+            ec2: aws_sdk_ec2::Client::new(sdk),
+            ebs: aws_sdk_ebs::Client::new(sdk),
+            s3: snapmgmt_core::aws::s3::client(sdk),
+        }
     }
 
-    async fn handle(&self, settings: &VerifyConfig, event: LambdaEvent<Value>) -> Result<InstanceCheck> {
-        let event = VerifyEvent::parse(event.payload)?;
+    async fn handle(&self, settings: &VerifyConfig, event: LambdaEvent<Value>) -> Result<Answer> {
+        let request_id = event.context.request_id.clone();
+        match VerifyRequest::parse(event.payload)? {
+            VerifyRequest::Check(event) => self.check(settings, event, &request_id).await.map(Answer::Check),
+            VerifyRequest::Start(event) => run::start(&self.ec2, &self.s3, settings, &event).await.map(Answer::Started),
+            VerifyRequest::Record(event) => run::record(&self.s3, settings, &event).await.map(Answer::Recorded),
+        }
+    }
+}
+
+impl Verify {
+    async fn check(&self, settings: &VerifyConfig, event: VerifyEvent, request_id: &str) -> Result<InstanceCheck> {
+        // Only a restore test needs the run: its volumes are tagged with it.
+        let run = if event.restore { Some(RunId::or_request(event.run_id.as_ref(), request_id)?) } else { None };
+        let run_id = run.as_ref().map_or("", RunId::as_str);
         let now = snapmgmt_core::now_epoch_seconds();
-        let reading = Reading { fraction: settings.read_fraction, round: event.round.unwrap_or((now / 86_400) as u64) };
-        let budget = Budget::new(event.max_bytes.unwrap_or(u64::MAX).min(settings.max_bytes()));
-        let clients = ebs::Clients { ec2: &self.ec2, ebs: &self.ebs };
-        let check =
-            ebs::check_instance(clients, &event.instance_id, settings.stack.as_ref(), reading, &budget, now).await?;
+        let check = verify::check::instance(&self.ec2, &self.ebs, settings, &event, run_id, now).await?;
         tracing::info!(
             instance = %check.instance_id,
             outcome = ?check.outcome,
             blocks_read = check.blocks_read,
             bytes_read = check.bytes_read,
             bad_blocks = check.bad_blocks.len(),
+            restored = ?check.restore.as_ref().map(|r| r.restored),
             cost_usd = check.cost_usd,
+            duration_ms = check.duration_ms,
             "verified"
         );
         Ok(check)

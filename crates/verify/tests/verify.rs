@@ -2,22 +2,34 @@
 
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
-use snapmgmt_core::config::VerifyConfig;
+use snapmgmt_core::config::{TargetTag, VerifyConfig, DEFAULT_TAG_KEY, DEFAULT_TAG_VALUE};
 use snapmgmt_core::serve::invoke;
 use snapmgmt_core::tags::StackId;
 use snapmgmt_core::verify::blocks::BLOCK_BYTES;
 use snapmgmt_core::verify::ebs::{InstanceCheck, Outcome};
 use snapmgmt_core::{Error, Result};
 use snapmgmt_testkit as kit;
-use verify::Verify;
+use verify::{Answer, Verify};
 
 fn settings(fraction: u32, stack: Option<&str>) -> VerifyConfig {
-    VerifyConfig { read_fraction: fraction, max_gib_read: 100, stack: stack.map(|s| StackId::parse(s).unwrap()) }
+    VerifyConfig {
+        read_fraction: fraction,
+        max_gib_read: 100,
+        stack: stack.map(|s| StackId::parse(s).unwrap()),
+        inventory_bucket: None,
+        target_tag: TargetTag { key: DEFAULT_TAG_KEY.into(), value: DEFAULT_TAG_VALUE.into() },
+        stale_days: 14,
+        restore: false,
+        max_restores: 0,
+    }
 }
 
 async fn verify(settings: VerifyConfig, payload: Value) -> Result<InstanceCheck> {
-    let function = Verify { ec2: kit::ec2_client().await, ebs: kit::ebs_client().await };
-    invoke(&function, &Ok(settings), LambdaEvent::new(payload, Default::default())).await
+    let function = Verify { ec2: kit::ec2_client().await, ebs: kit::ebs_client().await, s3: kit::s3_client().await };
+    match invoke(&function, &Ok(settings), LambdaEvent::new(payload, Default::default())).await? {
+        Answer::Check(check) => Ok(check),
+        other => panic!("a check's event answered {other:?}"),
+    }
 }
 
 /// Every snapshot of the account, with its tags and state: what a verification must leave as it was.

@@ -304,5 +304,7 @@ fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 
+pub mod volumes;
+
 #[cfg(test)]
 mod tests;

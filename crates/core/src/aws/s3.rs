@@ -83,13 +83,58 @@ pub async fn get_json_or_default<T: Default + serde::de::DeserializeOwned>(
     key: &str,
 ) -> Result<T> {
     match get(client, bucket, key).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Aws {
-            service: SERVICE,
-            operation: "GetObject",
-            code: "InvalidResultFile".into(),
-            message: format!("{key}: {e}"),
-        }),
+        Ok(bytes) => parse_json(key, &bytes),
         Err(Error::NotFound { .. }) => Ok(T::default()),
         Err(e) => Err(e),
     }
+}
+
+/// Tries at a read-change-write before giving up: each attempt loses only to another writer in between.
+const UPDATE_ATTEMPTS: u32 = 8;
+
+/// A JSON object of the bucket (its type's empty value when there is none yet) changed by `update` and
+/// written back, safe against another writer at once (two runs finishing together): written only if
+/// unchanged since it was read (S3's If-Match on its ETag; If-None-Match for the first), else read again
+/// and changed again from the other's, after a jittered pause. Returns it before and after.
+pub async fn update_json<T>(client: &Client, bucket: &str, key: &str, update: impl Fn(&T) -> T) -> Result<(T, T)>
+where
+    T: Default + serde::Serialize + serde::de::DeserializeOwned,
+{
+    for attempt in 0..UPDATE_ATTEMPTS {
+        let (previous, etag) = match get_with_etag(client, bucket, key).await {
+            Ok((bytes, etag)) => (parse_json(key, &bytes)?, etag),
+            Err(Error::NotFound { .. }) => (T::default(), None),
+            Err(e) => return Err(e),
+        };
+        let next = update(&previous);
+        let body = serde_json::to_vec(&next).expect("a JSON document serialises");
+        if put_json_if(client, bucket, key, body, etag.as_deref()).await? {
+            return Ok((previous, next));
+        }
+        let pause_ms = jittered_ms(50u64 << attempt.min(6));
+        tracing::info!(key, attempt, pause_ms, "changed since it was read (another writer): reading it again");
+        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+    }
+    Err(Error::Aws {
+        service: SERVICE,
+        operation: "PutObject",
+        code: "PreconditionFailed".into(),
+        message: format!("{key} changed under each of {UPDATE_ATTEMPTS} updates: other writers keep writing it"),
+    })
+}
+
+/// Between half `max_ms` and `max_ms`, varied by the clock: two writers that collided do not collide again.
+fn jittered_ms(max_ms: u64) -> u64 {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    max_ms / 2 + u64::from(nanos) % (max_ms / 2 + 1)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Aws {
+        service: SERVICE,
+        operation: "GetObject",
+        code: "InvalidResultFile".into(),
+        message: format!("{key}: {e}"),
+    })
 }

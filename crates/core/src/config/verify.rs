@@ -1,6 +1,6 @@
 //! The verify function's settings.
 
-use super::{optional_number, Env, Source};
+use super::{bucket_name, flag, invalid, optional_number, Env, Source, TargetTag};
 use crate::error::Result;
 
 /// Settings of the verify function.
@@ -13,10 +13,23 @@ pub struct VerifyConfig {
     pub max_gib_read: u32,
     /// The stack whose backups it verifies (STACK_ID): only those it made.
     pub stack: Option<crate::tags::StackId>,
+    /// The stack's bucket (INVENTORY_BUCKET): a verify run's items, ledger and report. A single check
+    /// needs none.
+    pub inventory_bucket: Option<String>,
+    /// The instances a verify run verifies: the stack's targets (TARGET_TAG_KEY, TARGET_TAG_VALUE).
+    pub target_tag: TargetTag,
+    /// A target not verified good for more than this many days counts in TargetsNotVerifiedRecently.
+    pub stale_days: u32,
+    /// Restore tests (VERIFY_RESTORE): a run also restores some targets' sets to volumes, then deletes them.
+    pub restore: bool,
+    /// At most this many restore tests a run (VERIFY_MAX_RESTORES_PER_RUN).
+    pub max_restores: u32,
 }
 
 pub const DEFAULT_READ_FRACTION: u32 = 8;
 pub const DEFAULT_MAX_GIB_READ: u32 = 100;
+pub const DEFAULT_STALE_DAYS: u32 = 14;
+pub const DEFAULT_MAX_RESTORES_PER_RUN: u32 = 10;
 
 impl VerifyConfig {
     pub fn from_source(src: &impl Source) -> Result<Self> {
@@ -24,7 +37,21 @@ impl VerifyConfig {
             read_fraction: optional_number(src, "VERIFY_READ_FRACTION", DEFAULT_READ_FRACTION, 1, 1024)?,
             max_gib_read: optional_number(src, "VERIFY_MAX_GIB_READ", DEFAULT_MAX_GIB_READ, 1, 1_000_000)?,
             stack: super::backup::stack_id(src)?,
+            inventory_bucket: match src.get("INVENTORY_BUCKET") {
+                None => None,
+                Some(_) => Some(bucket_name(src, "INVENTORY_BUCKET")?),
+            },
+            target_tag: TargetTag::from_source(src)?,
+            stale_days: optional_number(src, "VERIFY_STALE_DAYS", DEFAULT_STALE_DAYS, 1, 3650)?,
+            restore: flag(src, "VERIFY_RESTORE")?,
+            max_restores: optional_number(src, "VERIFY_MAX_RESTORES_PER_RUN", DEFAULT_MAX_RESTORES_PER_RUN, 0, 1000)?,
         })
+    }
+
+    /// The stack's bucket, which a verify run's steps need.
+    pub fn bucket(&self) -> Result<&str> {
+        let missing = "is required by a verify run (start, record): the stack's bucket";
+        self.inventory_bucket.as_deref().ok_or_else(|| invalid("INVENTORY_BUCKET", "", missing))
     }
 
     pub fn from_env() -> Result<Self> {
@@ -44,7 +71,18 @@ mod tests {
     #[test]
     fn defaults_and_bad_values_named() {
         let config = VerifyConfig::from_source(&source(&[])).unwrap();
-        assert_eq!((config.read_fraction, config.max_gib_read, config.stack), (8, 100, None));
+        assert_eq!((config.read_fraction, config.max_gib_read, config.stack.clone()), (8, 100, None));
+        assert_eq!((config.inventory_bucket.as_deref(), config.stale_days), (None, 14));
+        assert!(config.bucket().unwrap_err().to_string().contains("INVENTORY_BUCKET"));
+        let bad = VerifyConfig::from_source(&source(&[("INVENTORY_BUCKET", "Not_A_Bucket")])).unwrap_err();
+        assert!(bad.to_string().contains("INVENTORY_BUCKET"), "{bad}");
+        assert_eq!((config.restore, config.max_restores), (false, 10));
+        let bad = VerifyConfig::from_source(&source(&[("VERIFY_RESTORE", "yes")])).unwrap_err();
+        assert!(bad.to_string().contains("VERIFY_RESTORE"), "{bad}");
+        let bad = VerifyConfig::from_source(&source(&[("VERIFY_MAX_RESTORES_PER_RUN", "1001")])).unwrap_err();
+        assert!(bad.to_string().contains("VERIFY_MAX_RESTORES_PER_RUN"), "{bad}");
+        let bad = VerifyConfig::from_source(&source(&[("VERIFY_STALE_DAYS", "0")])).unwrap_err();
+        assert!(bad.to_string().contains("VERIFY_STALE_DAYS"), "{bad}");
         let bad = VerifyConfig::from_source(&source(&[("VERIFY_READ_FRACTION", "0")])).unwrap_err();
         assert!(bad.to_string().contains("VERIFY_READ_FRACTION"), "{bad}");
         let bad = VerifyConfig::from_source(&source(&[("VERIFY_MAX_GIB_READ", "lots")])).unwrap_err();

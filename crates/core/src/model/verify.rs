@@ -1,9 +1,145 @@
-//! verify: the event that asks for one target's backup to be read back.
+//! verify: the events that ask for one target's backup to be read back, and for a verify run's first and
+//! last steps (list the targets and share the budget; record each target's result); what those steps answer.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{check_id, parse_event, Validate};
+use super::{check_id, parse_event, split_on, unknown_value, ResultLocation, RunId, Validate};
 use crate::error::{Error, Result};
+
+/// What the verify function is asked: with no `action`, one instance's check (the console's event and each
+/// item of the verify run's Map); `start` and `record`, the verify state machine's first and last steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyRequest {
+    Check(VerifyEvent),
+    Start(VerifyStart),
+    Record(VerifyRecord),
+}
+
+impl VerifyRequest {
+    pub fn parse(event: serde_json::Value) -> Result<Self> {
+        if event.get("action").is_none() {
+            return Ok(Self::Check(VerifyEvent::parse(event)?));
+        }
+        match split_on("action", event)? {
+            (action, rest) if action == "start" => Ok(Self::Start(parse_event(rest)?)),
+            (action, rest) if action == "record" => Ok(Self::Record(parse_event(rest)?)),
+            (action, _) => Err(unknown_value("action", &action, &["start", "record"])),
+        }
+    }
+}
+
+/// `start`: list the targets, choose this run's share of them within the byte budget, write them for the Map.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyStart {
+    pub run_id: RunId,
+}
+
+impl Validate for VerifyStart {
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// `record`: read every target's check from the Map's results, keep each target's `lastVerified`, write the
+/// run's report.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyRecord {
+    pub run_id: RunId,
+    /// The round the run read (its start's answer): the next run reads the one after.
+    pub round: u64,
+    pub results: ResultLocation,
+    #[serde(default)]
+    pub execution_id: Option<String>,
+}
+
+impl Validate for VerifyRecord {
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// One item of the verify run's Map: the instance, the round and its share of the run's byte budget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyItem {
+    pub instance_id: String,
+    pub round: u64,
+    pub max_bytes: u64,
+    /// Its turn for a restore test (VERIFY_RESTORE, at most VERIFY_MAX_RESTORES_PER_RUN a run).
+    pub restore: bool,
+}
+
+/// What `start` answers: the state machine's input to its Map and to `record`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyStarted {
+    pub run_id: String,
+    pub round: u64,
+    /// Targets listed, and how many of them this run verifies (all, unless the budget cannot give each a block).
+    pub targets: usize,
+    pub verifying: usize,
+    pub max_bytes_per_target: u64,
+    /// How many of them have a restore test this run.
+    pub restores: usize,
+    /// The Map's items ([`VerifyItem`]s).
+    pub items: ResultLocation,
+    /// Restore-test volumes an earlier run left (older than a day) deleted now, and any that could not be yet;
+    /// or why the sweep could not look (the run goes on).
+    pub swept: crate::verify::restore::Swept,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_error: Option<String>,
+}
+
+/// A verify run's totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyTotals {
+    pub targets: usize,
+    pub verified: usize,
+    pub failed: usize,
+    pub no_backup: usize,
+    /// Checks that could not run (an AWS error after the retries): not verified, named in the report.
+    pub errors: usize,
+    pub blocks_read: u64,
+    pub bytes_read: u64,
+    pub cost_usd: f64,
+    /// Restore tests run, those that did not restore, and those whose volumes are not all deleted yet (the
+    /// next run's sweep deletes them).
+    pub restore_tests: usize,
+    pub restore_tests_failed: usize,
+    pub restore_volumes_left: usize,
+}
+
+/// A target whose verification failed or could not run, for the execution's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnverifiedTarget {
+    pub instance_id: String,
+    pub reason: String,
+}
+
+/// A listed target that has not verified good within VERIFY_STALE_DAYS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotVerifiedRecently {
+    pub target: String,
+    /// When it last verified good; never, if absent.
+    pub last_good: Option<i64>,
+}
+
+/// What `record` answers: the execution's output (its size bounded whatever the fleet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifySummary {
+    pub run_id: String,
+    pub totals: VerifyTotals,
+    /// The first of them (the report has all): failed first, then errors.
+    pub failed_targets: Vec<UnverifiedTarget>,
+    pub not_verified_recently: usize,
+    pub report: ResultLocation,
+}
 
 /// Verify one instance's newest snapshot set.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -18,6 +154,12 @@ pub struct VerifyEvent {
     /// The bytes this verification may read; absent: the whole of VERIFY_MAX_GIB_READ. Never more than that.
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// Also restore the set to volumes, wait until they are available, delete them (VERIFY_RESTORE must be on).
+    #[serde(default)]
+    pub restore: bool,
+    /// The verify run (its restore-test volumes are tagged with it); this invocation's request id when absent.
+    #[serde(default)]
+    pub run_id: Option<RunId>,
 }
 
 impl VerifyEvent {
@@ -59,5 +201,22 @@ mod tests {
         assert!(bad.to_string().contains("extra"), "{bad}");
         let good = VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "round": 3})).unwrap();
         assert_eq!(good.round, Some(3));
+    }
+
+    #[test]
+    fn the_action_says_which_step_and_none_is_one_check() {
+        let check = VerifyRequest::parse(json!({"instanceId": "i-0123456789abcdef0"})).unwrap();
+        assert!(matches!(check, VerifyRequest::Check(_)));
+        let start = VerifyRequest::parse(json!({"action": "start", "runId": "verify-1"})).unwrap();
+        assert!(matches!(start, VerifyRequest::Start(VerifyStart { ref run_id }) if run_id.as_str() == "verify-1"));
+        let record = json!({"action": "record", "runId": "verify-1", "round": 2,
+                            "results": {"bucket": "b", "key": "results/m.json"}});
+        assert!(matches!(VerifyRequest::parse(record).unwrap(), VerifyRequest::Record(VerifyRecord { round: 2, .. })));
+        let bad = VerifyRequest::parse(json!({"action": "restore", "runId": "verify-1"})).unwrap_err();
+        assert!(bad.to_string().contains("`action`"), "{bad}");
+        let bad = VerifyRequest::parse(json!({"action": "record", "runId": "verify-1"})).unwrap_err();
+        assert!(bad.to_string().contains("round"), "{bad}");
+        let bad = VerifyRequest::parse(json!({"action": "start", "runId": "a:b"})).unwrap_err();
+        assert!(bad.to_string().contains("`runId`"), "{bad}");
     }
 }

@@ -127,16 +127,19 @@ pub async fn check_snapshot(
 pub enum Outcome {
     /// Every block read matched its checksum.
     Verified,
-    /// A block did not read back: the backup is not to be trusted.
+    /// A block did not read back, or its restore test did not restore: the backup is not to be trusted.
     Failed,
     /// No completed backup of ours to verify.
     #[default]
     NoBackup,
+    /// The check could not run (an AWS error after the retries): nothing is known of the backup.
+    Error,
 }
 
-/// An instance's verification: which set, each snapshot's check, the totals and their cost.
+/// An instance's verification: which set, each snapshot's check, the totals and their cost. Every field has
+/// a default: a check that could not run is read back from its child execution's error alone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct InstanceCheck {
     pub instance_id: String,
     pub outcome: Outcome,
@@ -153,6 +156,15 @@ pub struct InstanceCheck {
     pub budget_reached: bool,
     /// At the EBS direct APIs' list prices.
     pub cost_usd: f64,
+    pub duration_ms: u64,
+    /// The restore test of the set, when this check had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore: Option<super::restore::RestoreTest>,
+    /// Why the check could not run (outcome `error`): the error's name and its cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 pub struct Clients<'a> {
@@ -169,6 +181,7 @@ pub async fn check_instance(
     budget: &Budget,
     now: i64,
 ) -> Result<InstanceCheck> {
+    let started = std::time::Instant::now();
     let mut ours = vec![(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance_id)];
     ours.extend(stack.map(tags::StackId::tag));
     let snapshots = ec2_api::list_own_snapshots(clients.ec2, &ours, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
@@ -206,6 +219,7 @@ pub async fn check_instance(
         changed_bytes: (!previous.is_empty()).then(|| checked.iter().filter_map(|s| s.changed_bytes).sum()),
         budget_reached: checked.iter().any(|s| s.budget_reached),
         cost_usd: blocks::cost_usd(blocks_read, list_calls),
+        duration_ms: started.elapsed().as_millis() as u64,
         bad_blocks,
         previous,
         snapshots: checked,

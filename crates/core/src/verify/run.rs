@@ -1,0 +1,332 @@
+//! A verify run, the verify state machine's first and last steps. `start` lists the tagged instances, reads
+//! the round from the verify ledger, shares the run's byte budget among the targets and writes them as the
+//! Map's items; `record` reads every target's check from the Map's results, keeps each target's
+//! `lastVerified`, writes the run's report and its metrics. Between them, one child execution per target runs
+//! the check.
+
+use serde::Serialize;
+use tracing::info;
+
+use super::blocks::BLOCK_BYTES;
+use super::ebs::{InstanceCheck, Outcome};
+use super::ledger::{self, VerifyLedger, LEDGER_KEY};
+use super::restore;
+use crate::aws;
+use crate::config::VerifyConfig;
+use crate::error::{Error, Result};
+use crate::metrics::{Metric, Unit};
+use crate::model::{
+    NotVerifiedRecently, ResultLocation, UnverifiedTarget, VerifyItem, VerifyRecord, VerifyStart, VerifyStarted,
+    VerifySummary, VerifyTotals,
+};
+use crate::report::{read_entries, ResultEntry};
+
+/// Targets named in the execution's output; the report names them all.
+pub const FAILED_TARGETS_LISTED: usize = 20;
+
+/// The Map's items of a run, and every target it listed (`record` keeps their ledger entries).
+pub fn items_key(run_id: &str) -> String {
+    format!("inventory/verify/{run_id}/items.json")
+}
+
+pub fn listed_key(run_id: &str) -> String {
+    format!("inventory/verify/{run_id}/listed.json")
+}
+
+pub fn report_key(run_id: &str) -> String {
+    format!("reports/verify/{run_id}.json")
+}
+
+/// This run's targets and each one's bytes: the budget shared equally; when it cannot give every target a
+/// block, as many targets as it can, a different run of them each round (every target within
+/// ceil(targets / verifying) rounds).
+pub fn share(ids: &[String], round: u64, budget_bytes: u64) -> (Vec<String>, u64) {
+    if ids.is_empty() {
+        return (Vec::new(), 0);
+    }
+    let n = ids.len() as u64;
+    let verifying = n.min(budget_bytes / BLOCK_BYTES).max(1);
+    let start = (round.wrapping_mul(verifying) % n) as usize;
+    let chosen = ids.iter().cycle().skip(start).take(verifying as usize).cloned().collect();
+    (chosen, budget_bytes / verifying)
+}
+
+/// `start`: the targets, this run's round and share of them, written for the Map.
+pub async fn start(
+    ec2: &aws_sdk_ec2::Client,
+    s3: &aws_sdk_s3::Client,
+    config: &VerifyConfig,
+    event: &VerifyStart,
+) -> Result<VerifyStarted> {
+    let bucket = config.bucket()?;
+    let run_id = event.run_id.as_str();
+    let tag = &config.target_tag;
+    let mut ids: Vec<String> =
+        aws::ec2::list_tagged_instances(ec2, &tag.key, &tag.value).await?.into_iter().map(|i| i.id).collect();
+    ids.sort();
+    ids.dedup();
+    // Restore-test volumes a failed run left: never a reason not to verify.
+    let (swept, sweep_error) = match restore::sweep(ec2, config.stack.as_ref(), crate::now_epoch_seconds()).await {
+        Ok(swept) => (swept, None),
+        Err(e) => (Default::default(), Some(e.to_string())),
+    };
+    let ledger: VerifyLedger = aws::s3::get_json_or_default(s3, bucket, LEDGER_KEY).await?;
+    let round = ledger.next_round;
+    let (chosen, max_bytes) = share(&ids, round, config.max_bytes());
+    let max_restores = if config.restore { config.max_restores as usize } else { 0 };
+    let turns = restore::restore_turns(chosen.len(), round, max_restores);
+    let items: Vec<VerifyItem> = chosen
+        .iter()
+        .zip(turns)
+        .map(|(id, restore)| VerifyItem { instance_id: id.clone(), round, max_bytes, restore })
+        .collect();
+    let items_location = ResultLocation { bucket: bucket.to_string(), key: items_key(run_id) };
+    aws::s3::put_json(s3, bucket, &items_location.key, to_json(&items)).await?;
+    aws::s3::put_json(s3, bucket, &listed_key(run_id), to_json(&ids)).await?;
+    let restores = items.iter().filter(|i| i.restore).count();
+    info!(run_id, round, targets = ids.len(), verifying = items.len(), max_bytes, restores, "verify run started");
+    Ok(VerifyStarted {
+        run_id: run_id.to_string(),
+        round,
+        targets: ids.len(),
+        verifying: items.len(),
+        max_bytes_per_target: max_bytes,
+        restores,
+        items: items_location,
+        swept,
+        sweep_error,
+    })
+}
+
+/// A verify run's full report, in the stack's bucket.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub version: &'static str,
+    pub run_id: String,
+    pub execution_id: Option<String>,
+    pub round: u64,
+    pub totals: VerifyTotals,
+    pub checks: Vec<InstanceCheck>,
+    pub not_verified_recently: Vec<NotVerifiedRecently>,
+}
+
+/// `record`: every target's check from the Map's results into the ledger, the report and the metrics.
+pub async fn record(s3: &aws_sdk_s3::Client, config: &VerifyConfig, event: &VerifyRecord) -> Result<VerifySummary> {
+    let bucket = config.bucket()?;
+    if event.results.bucket != bucket {
+        let reason = format!("{:?} is not the stack's bucket {bucket:?}", event.results.bucket);
+        return Err(Error::invalid_event("results.bucket", reason));
+    }
+    let run_id = event.run_id.as_str();
+    let mut checks: Vec<InstanceCheck> = read_entries(s3, &event.results).await?.into_iter().map(check_of).collect();
+    checks.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+    let listed: Vec<String> = aws::s3::get_json_or_default(s3, bucket, &listed_key(run_id)).await?;
+    let now = crate::now_epoch_seconds();
+    let update = |previous: &VerifyLedger| ledger::updated(previous, now, run_id, event.round, &listed, &checks);
+    let (_, ledger) = aws::s3::update_json(s3, bucket, LEDGER_KEY, update).await?;
+    let report = VerifyReport {
+        version: crate::VERSION,
+        run_id: run_id.to_string(),
+        execution_id: event.execution_id.clone(),
+        round: event.round,
+        totals: totals(&checks),
+        not_verified_recently: ledger::not_verified_since(&ledger, now, config.stale_days),
+        checks,
+    };
+    crate::metrics::emit("verify", "record", run_id, false, &run_metrics(&report));
+    let location = ResultLocation { bucket: bucket.to_string(), key: report_key(run_id) };
+    aws::s3::put_json(s3, bucket, &location.key, to_json(&report)).await?;
+    let summary = VerifySummary {
+        run_id: run_id.to_string(),
+        totals: report.totals.clone(),
+        failed_targets: unverified(&report.checks).into_iter().take(FAILED_TARGETS_LISTED).collect(),
+        not_verified_recently: report.not_verified_recently.len(),
+        report: location,
+    };
+    info!(
+        run_id,
+        targets = summary.totals.targets,
+        verified = summary.totals.verified,
+        failed = summary.totals.failed,
+        errors = summary.totals.errors,
+        bytes_read = summary.totals.bytes_read,
+        not_verified_recently = summary.not_verified_recently,
+        report = %format!("s3://{}/{}", summary.report.bucket, summary.report.key),
+        "verify run recorded"
+    );
+    Ok(summary)
+}
+
+/// A target's check from its child execution's entry: its output, or the cause of its Fail state (a failed
+/// verification, or a check that could not run); a child that failed otherwise is named from its input.
+pub fn check_of(entry: ResultEntry) -> InstanceCheck {
+    let text = if entry.status == "SUCCEEDED" { entry.output.as_deref() } else { entry.cause.as_deref() };
+    if let Some(check) =
+        text.and_then(|t| serde_json::from_str::<InstanceCheck>(t).ok()).filter(|c| !c.instance_id.is_empty())
+    {
+        return check;
+    }
+    let instance_id = entry
+        .input
+        .as_deref()
+        .and_then(|input| serde_json::from_str::<serde_json::Value>(input).ok())
+        .and_then(|input| input.get("instanceId")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| "(unknown)".to_string());
+    InstanceCheck {
+        instance_id,
+        outcome: Outcome::Error,
+        error: Some(entry.error.unwrap_or(entry.status)),
+        cause: entry.cause,
+        ..Default::default()
+    }
+}
+
+pub fn totals(checks: &[InstanceCheck]) -> VerifyTotals {
+    let count = |outcome: Outcome| checks.iter().filter(|c| c.outcome == outcome).count();
+    VerifyTotals {
+        targets: checks.len(),
+        verified: count(Outcome::Verified),
+        failed: count(Outcome::Failed),
+        no_backup: count(Outcome::NoBackup),
+        errors: count(Outcome::Error),
+        blocks_read: checks.iter().map(|c| c.blocks_read).sum(),
+        bytes_read: checks.iter().map(|c| c.bytes_read).sum(),
+        cost_usd: checks.iter().map(|c| c.cost_usd).sum(),
+        restore_tests: checks.iter().filter(|c| c.restore.is_some()).count(),
+        restore_tests_failed: checks.iter().filter(|c| c.restore.as_ref().is_some_and(|r| !r.restored)).count(),
+        restore_volumes_left: checks
+            .iter()
+            .filter_map(|c| c.restore.as_ref())
+            .map(|r| r.volumes.iter().filter(|v| !v.deleted).count())
+            .sum(),
+    }
+}
+
+/// The targets that failed verification (first, each with its first bad block) or could not be checked.
+pub fn unverified(checks: &[InstanceCheck]) -> Vec<UnverifiedTarget> {
+    let failed = checks.iter().filter(|c| c.outcome == Outcome::Failed).map(|c| {
+        let failed_restore = c.restore.as_ref().filter(|r| !r.restored);
+        let reason = match (c.bad_blocks.first(), failed_restore) {
+            (Some(b), _) => format!(
+                "{} bad block(s); first: {} block {}: {}",
+                c.bad_blocks.len(),
+                b.snapshot_id,
+                b.block_index,
+                b.reason
+            ),
+            (None, Some(r)) => format!("restore test: {}", r.error.as_deref().unwrap_or("did not restore")),
+            (None, None) => "failed".to_string(),
+        };
+        UnverifiedTarget { instance_id: c.instance_id.clone(), reason }
+    });
+    let errors = checks.iter().filter(|c| c.outcome == Outcome::Error).map(|c| UnverifiedTarget {
+        instance_id: c.instance_id.clone(),
+        reason: format!("{}: {}", c.error.as_deref().unwrap_or("error"), c.cause.as_deref().unwrap_or("")),
+    });
+    failed.chain(errors).collect()
+}
+
+/// The verify run's metrics (Kind `verify`), two with an alarm: targets whose backup did not verify (or could
+/// not be checked), and targets not verified good within VERIFY_STALE_DAYS.
+pub fn run_metrics(report: &VerifyReport) -> [Metric<'static>; 4] {
+    let totals = &report.totals;
+    [
+        ("TargetsVerified", totals.verified as f64, Unit::Count),
+        ("VerificationsFailed", (totals.failed + totals.errors) as f64, Unit::Count),
+        ("TargetsNotVerifiedRecently", report.not_verified_recently.len() as f64, Unit::Count),
+        ("BytesVerified", totals.bytes_read as f64, Unit::Bytes),
+    ]
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("JSON serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::ebs::BadBlock;
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("i-{i:08x}")).collect()
+    }
+
+    #[test]
+    fn a_budget_for_every_target_is_shared_equally() {
+        let (chosen, each) = share(&ids(4), 3, 100 * BLOCK_BYTES);
+        assert_eq!((chosen.len(), each), (4, 25 * BLOCK_BYTES));
+        assert_eq!(share(&[], 0, BLOCK_BYTES), (Vec::new(), 0));
+    }
+
+    #[test]
+    fn a_budget_too_small_for_all_verifies_a_rotating_share_reaching_every_target() {
+        let all = ids(10);
+        let mut seen = std::collections::BTreeSet::new();
+        for round in 0..4 {
+            let (chosen, each) = share(&all, round, 3 * BLOCK_BYTES);
+            assert_eq!((chosen.len(), each), (3, BLOCK_BYTES), "one block each, never over the budget");
+            seen.extend(chosen);
+        }
+        assert_eq!(seen.len(), 10, "ceil(10 / 3) = 4 rounds reach every target");
+    }
+
+    fn entry(status: &str, input: &str, output: Option<&str>, error: Option<&str>, cause: Option<&str>) -> ResultEntry {
+        ResultEntry {
+            status: status.into(),
+            input: Some(input.into()),
+            output: output.map(Into::into),
+            error: error.map(Into::into),
+            cause: cause.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn each_childs_entry_gives_its_check_and_a_failure_names_its_target() {
+        let input = r#"{"instanceId":"i-0123456789abcdef0","round":1,"maxBytes":524288}"#;
+        let verified = r#"{"instanceId":"i-0123456789abcdef0","outcome":"verified","bytesRead":524288}"#;
+        let check = check_of(entry("SUCCEEDED", input, Some(verified), None, None));
+        assert_eq!((check.outcome, check.bytes_read), (Outcome::Verified, BLOCK_BYTES));
+        let failed = r#"{"instanceId":"i-0123456789abcdef0","outcome":"failed","badBlocks":[{"snapshotId":"snap-1","blockIndex":64,"reason":"checksum"}]}"#;
+        let check = check_of(entry("FAILED", input, None, Some("VerificationFailed"), Some(failed)));
+        assert_eq!(
+            check.bad_blocks,
+            vec![BadBlock { snapshot_id: "snap-1".into(), block_index: 64, reason: "checksum".into() }]
+        );
+        let caught =
+            r#"{"instanceId":"i-0123456789abcdef0","outcome":"error","error":"Throttled","cause":"slow down"}"#;
+        let check = check_of(entry("FAILED", input, None, Some("Throttled"), Some(caught)));
+        assert_eq!((check.outcome, check.error.as_deref()), (Outcome::Error, Some("Throttled")));
+        let timed_out = check_of(entry("TIMED_OUT", input, None, None, None));
+        assert_eq!((timed_out.instance_id.as_str(), timed_out.outcome), ("i-0123456789abcdef0", Outcome::Error));
+        assert_eq!(timed_out.error.as_deref(), Some("TIMED_OUT"));
+    }
+
+    #[test]
+    fn the_totals_count_each_outcome_and_failures_come_first_with_their_first_bad_block() {
+        let check =
+            |id: &str, outcome| InstanceCheck { instance_id: id.into(), outcome, bytes_read: 10, ..Default::default() };
+        let mut bad = check("i-b", Outcome::Failed);
+        bad.bad_blocks = vec![BadBlock { snapshot_id: "snap-9".into(), block_index: 3, reason: "checksum".into() }];
+        let mut error = check("i-a", Outcome::Error);
+        error.error = Some("Throttled".into());
+        let checks = vec![error, bad, check("i-c", Outcome::Verified), check("i-d", Outcome::NoBackup)];
+        let totals = totals(&checks);
+        assert_eq!((totals.targets, totals.verified, totals.failed, totals.no_backup, totals.errors), (4, 1, 1, 1, 1));
+        assert_eq!(totals.bytes_read, 40);
+        let named = unverified(&checks);
+        assert_eq!(named.iter().map(|t| t.instance_id.as_str()).collect::<Vec<_>>(), ["i-b", "i-a"]);
+        assert!(named[0].reason.contains("snap-9 block 3"), "{}", named[0].reason);
+        let report = VerifyReport {
+            version: "x",
+            run_id: "r".into(),
+            execution_id: None,
+            round: 0,
+            totals,
+            checks,
+            not_verified_recently: Vec::new(),
+        };
+        let metrics = run_metrics(&report);
+        assert_eq!(metrics[1], ("VerificationsFailed", 2.0, Unit::Count), "a failure and an error both alarm");
+    }
+}
