@@ -293,8 +293,11 @@ def test_a_failed_or_stale_verification_alarms_and_a_failed_verify_run_reaches_t
     machines = res["RunFailedRule"]["Properties"]["EventPattern"]["detail"]["stateMachineArn"]
     assert {"Ref": "VerifyStateMachine"} in machines
     # Weekly unless VerifySchedule is empty, which disables the schedule.
-    weekly = res["VerifyStateMachine"]["Properties"]["Events"]["Weekly"]["Properties"]
+    weekly = res["VerifyScheduleRule"]["Properties"]
     assert weekly["State"] == {"Fn::If": ["HasVerifySchedule", "ENABLED", "DISABLED"]}
+    assert weekly["Targets"][0]["Arn"] == {"Ref": "VerifyStateMachine"} and weekly["Targets"][0]["Input"] == "{}"
+    [start] = res["VerifyScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert (start["Action"], start["Resource"]) == ("states:StartExecution", {"Ref": "VerifyStateMachine"})
     assert parameters()["VerifySchedule"]["Default"].startswith("cron(")
 
 
