@@ -190,10 +190,7 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
                 .parameter("StaleAfterHours")
                 .and_then(|h| h.parse().ok())
                 .unwrap_or(status::DEFAULT_STALE_AFTER_HOURS);
-            let verified: VerifyLedger =
-                snapmgmt_core::aws::s3::get_json_or_default(&clients.s3, bucket, VERIFY_LEDGER_KEY)
-                    .await
-                    .map_err(|e| Failure::NoAnswer(format!("{VERIFY_LEDGER_KEY}: {e}")))?;
+            let verified: VerifyLedger = state(&clients.s3, bucket, VERIFY_LEDGER_KEY).await?;
             let status = status::build(&ledger, &verified, last.as_ref(), now, hours);
             Ok(Answer { text: render(options, &status, table::status)?, attention: status.needs_attention() })
         }
@@ -203,9 +200,14 @@ pub async fn run(clients: &Clients, options: &Options, now: i64) -> Result<Answe
 
 /// The freshness ledger; empty before the first real run.
 async fn ledger(s3: &S3Client, bucket: &str) -> Result<Ledger, Failure> {
-    snapmgmt_core::aws::s3::get_json_or_default(s3, bucket, LEDGER_KEY)
+    state(s3, bucket, LEDGER_KEY).await
+}
+
+/// One of the stack's state objects (the ledgers); empty before the run that first writes it.
+async fn state<T: Default + serde::de::DeserializeOwned>(s3: &S3Client, bucket: &str, key: &str) -> Result<T, Failure> {
+    snapmgmt_core::aws::s3::get_json_or_default(s3, bucket, key)
         .await
-        .map_err(|e| Failure::NoAnswer(format!("{LEDGER_KEY}: {e}")))
+        .map_err(|e| Failure::NoAnswer(format!("{key}: {e}")))
 }
 
 fn render<T: serde::Serialize + ?Sized>(

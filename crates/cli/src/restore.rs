@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use snapmgmt_core::aws::aws_sdk_backup::Client as BackupClient;
-use snapmgmt_core::aws::aws_sdk_ec2::types::{InstanceStateName, ResourceType, Tag, TagSpecification, VolumeState};
+use snapmgmt_core::aws::aws_sdk_ec2::types::InstanceStateName;
 use snapmgmt_core::aws::aws_sdk_ec2::Client as Ec2Client;
+use snapmgmt_core::aws::ec2::volumes as volume_api;
 use snapmgmt_core::aws::{ec2 as ec2_api, fsx as fsx_api};
 use snapmgmt_core::cleanup::Store;
 use snapmgmt_core::efs::{self, EfsStore};
@@ -169,19 +170,8 @@ async fn ebs(
     let mut made = Vec::new();
     if run {
         for snapshot in &ids {
-            let tags = TagSpecification::builder()
-                .resource_type(ResourceType::Volume)
-                .tags(Tag::builder().key(RESTORED_FROM_KEY).value(snapshot).build())
-                .build();
-            let volume = ec2
-                .create_volume()
-                .snapshot_id(snapshot)
-                .availability_zone(&zone)
-                .tag_specifications(tags)
-                .send()
-                .await
-                .map_err(|e| Failure::aws("ec2", "CreateVolume", e))?;
-            made.push(volume.volume_id().unwrap_or_default().to_string());
+            let tags = [(RESTORED_FROM_KEY, snapshot.as_str())];
+            made.push(volume_api::create_from_snapshot(ec2, snapshot, &zone, &tags).await.map_err(no_answer)?);
         }
         wait_for_volumes(ec2, &made).await?;
         if let Some(instance) = ask.instance {
@@ -200,22 +190,20 @@ async fn ebs(
     Ok(Restore { kind: ask.kind, resource: ask.resource.to_string(), backup: ids, created, steps, made })
 }
 
-async fn wait_for_volumes(ec2: &Ec2Client, volumes: &[String]) -> Result<(), Failure> {
+async fn wait_for_volumes(ec2: &Ec2Client, made: &[String]) -> Result<(), Failure> {
     for _ in 0..MAX_POLLS {
-        let out = ec2
-            .describe_volumes()
-            .set_volume_ids(Some(volumes.to_vec()))
-            .send()
-            .await
-            .map_err(|e| Failure::aws("ec2", "DescribeVolumes", e))?;
-        let ready = out.volumes().iter().filter(|v| v.state() == Some(&VolumeState::Available)).count();
-        eprintln!("restore: {ready} of {} volumes available", volumes.len());
-        if ready == volumes.len() {
+        let states = volume_api::states(ec2, made).await.map_err(|e| Failure::NoAnswer(e.to_string()))?;
+        if states.len() < made.len() {
+            return Err(Failure::NoAnswer(format!("the volumes {made:?} are not all there any more")));
+        }
+        let ready = states.iter().filter(|(_, state)| state == "available").count();
+        eprintln!("restore: {ready} of {} volumes available", made.len());
+        if ready == made.len() {
             return Ok(());
         }
         tokio::time::sleep(POLL).await;
     }
-    Err(Failure::NoAnswer(format!("the volumes {volumes:?} were not available in time")))
+    Err(Failure::NoAnswer(format!("the volumes {made:?} were not available in time")))
 }
 
 async fn efs_restore(
