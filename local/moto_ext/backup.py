@@ -5,7 +5,8 @@ message), and a completed job leaves a recovery point in its vault, tagged with 
 RecoveryPointTags (ListTags reads them). The same IdempotencyToken returns the same job. Recovery points
 are listed per vault (by resource, paginated as AWS does: at most 1000 a page), described and deleted; as
 on AWS, a locked vault refuses deletes, and one being restored is in an invalid state to delete. Restore
-jobs (StartRestoreJob, DescribeRestoreJob) run as their role and complete at once. Copy jobs (StartCopyJob,
+jobs (StartRestoreJob, DescribeRestoreJob) run as their role: into the source at once, or into a new file
+system over the same time as a backup job. Copy jobs (StartCopyJob,
 DescribeCopyJob) copy a completed point into a vault of another Region (or this one) with its tags, as their
 role (backup:CopyIntoBackupVault on the destination vault), over the same time as a backup job; the source
 cannot be deleted while it is copied."""
@@ -372,17 +373,38 @@ def list_tags(self):
     return 200, {}, json.dumps({"Tags": self.backup_backend.list_tags(arn)})
 
 
+def next_restores(backend) -> dict:
+    """recovery point ARN -> outcomes of its next restore jobs, e.g. {"status": "FAILED", "message": "..."}."""
+    return _state(backend).setdefault("next_restores", {})
+
+
+def _efs():
+    from moto.efs.models import efs_backends
+
+    return efs_backends[iam.ACCOUNT][iam.region()]
+
+
 def start_restore_job(self):
     """A restore of an EFS recovery point, run as the role it is given: into the file system it came from
-    (elasticfilesystem:Restore on it) or, with newFileSystem=true, into a new one (CreateFilesystem too).
-    It completes at once; a role that may not fails it with AWS's message."""
+    (elasticfilesystem:Restore on it), which completes at once; or, with newFileSystem=true, into a new one
+    (CreateFilesystem too), made at the start with the metadata's CreationToken, encryption and performance
+    mode and untagged (AWS Backup's restore cannot tag it), the job RUNNING over SNAPMGMT_EMULATOR_BACKUP_JOB_SECONDS
+    and then COMPLETED, naming the file system as its CreatedResourceArn. A test may script the next restores
+    of a point to fail (next-restores): the job FAILED with its message, and the file system it made left
+    behind and named (AWS does not say what a failed restore leaves: the case that must be cleaned up). The
+    same IdempotencyToken returns the same job."""
     params = json.loads(self.body or "{}")
     backend = self.backup_backend
+    state = _state(backend)
+    token = params.get("IdempotencyToken")
+    if token and token in state.setdefault("restore_tokens", {}):
+        return 200, {}, json.dumps({"RestoreJobId": state["restore_tokens"][token]["RestoreJobId"]})
     point = points(backend).get(params.get("RecoveryPointArn"))
     if point is None:
         raise ResourceNotFoundException(f"Recovery point {params.get('RecoveryPointArn')} does not exist")
     metadata = params.get("Metadata") or {}
     role = params.get("IamRoleArn")
+    new = str(metadata.get("newFileSystem", "false")).lower() == "true"
     job = {
         "RestoreJobId": str(uuid.uuid4()).upper(),
         "RecoveryPointArn": point["RecoveryPointArn"],
@@ -398,12 +420,44 @@ def start_restore_job(self):
             if not iam.trusts(role, "backup.amazonaws.com"):
                 raise iam.Denied(f"IAM Role {role} cannot be assumed by AWS Backup")
             iam.authorize(role, "elasticfilesystem:Restore", point["ResourceArn"])
-            if str(metadata.get("newFileSystem", "false")).lower() == "true":
+            if new:
                 iam.authorize(role, "elasticfilesystem:CreateFilesystem", "*")
         except iam.Denied as denied:
             job.update(Status="FAILED", StatusMessage=denied.message, CreatedResourceArn=None)
-    _state(backend).setdefault("restores", {})[job["RestoreJobId"]] = job
+    if new and job["Status"] != "FAILED":
+        made = _efs().create_file_system(
+            creation_token=metadata.get("CreationToken") or job["RestoreJobId"],
+            performance_mode=metadata.get("PerformanceMode", "generalPurpose"),
+            encrypted=str(metadata.get("Encrypted", "false")).lower() == "true",
+            kms_key_id=metadata.get("KmsKeyId"),
+            throughput_mode="bursting",
+            provisioned_throughput_in_mibps=None,
+            availability_zone_name=None,
+            backup=False,
+            tags=[],
+        )
+        scripted = next_restores(backend).get(point["RecoveryPointArn"]) or []
+        job.update(
+            Status="RUNNING",
+            CompletionDate=None,
+            CreatedResourceArn=None,
+            made=made.file_system_arn,
+            started=time.time(),
+            outcome=scripted.pop(0) if scripted else {"status": "COMPLETED"},
+        )
+    state.setdefault("restores", {})[job["RestoreJobId"]] = job
+    if token:
+        state["restore_tokens"][token] = job
     return 200, {}, json.dumps({"RestoreJobId": job["RestoreJobId"]})
+
+
+def _advance_restore(job: dict) -> None:
+    if job["Status"] != "RUNNING" or time.time() - job["started"] < JOB_SECONDS:
+        return
+    outcome = job["outcome"]
+    job.update(Status=outcome["status"], CompletionDate=unix_time(), CreatedResourceArn=job["made"])
+    if outcome["status"] != "COMPLETED":
+        job["StatusMessage"] = outcome.get("message", f"The restore job {outcome['status'].lower()} (emulator).")
 
 
 def describe_restore_job(self):
@@ -411,7 +465,9 @@ def describe_restore_job(self):
     job = _state(self.backup_backend).get("restores", {}).get(job_id)
     if job is None:
         raise ResourceNotFoundException(f"Restore job {job_id} does not exist")
-    return 200, {}, json.dumps({k: v for k, v in job.items() if v is not None})
+    _advance_restore(job)
+    hidden = ("made", "started", "outcome")
+    return 200, {}, json.dumps({k: v for k, v in job.items() if v is not None and k not in hidden})
 
 
 def install() -> None:

@@ -13,6 +13,9 @@ POST /moto-api/snapmgmt/ssm/snapshot-delay {"instanceId", "seconds", "error"?}: 
 POST /moto-api/snapmgmt/ec2/vss        {"instanceId", "components": "2.4.0" | null, "failure"?: "..."}: the
      AwsVssComponents version installed on a Windows instance, and a VSS failure of its next runs (vss.py)
 POST /moto-api/snapmgmt/backup/next-jobs {"resourceArn", "outcomes": [{"state": "FAILED", "message": "..."}]}
+POST /moto-api/snapmgmt/backup/next-restores {"recoveryPointArn", "outcomes": [{"status": "FAILED", "message"}]}:
+     how the next restores of a point into a new file system end (backup.py)
+POST /moto-api/snapmgmt/efs/file-system  {"fileSystemId", "creationTime"}: when a file system was made
 POST /moto-api/snapmgmt/backup/recovery-points {"vault", "resourceArn", "points": [{"tags", "creationDate",
      "status"?, "inUse"?}]}: recovery points as jobs leave them, aged; "inUse" as while a restore reads one
 POST /moto-api/snapmgmt/fsx/bulk-backups {"fileSystemId", "backups": [{"tags": {...}, "creationTime"}]}: AVAILABLE ones
@@ -192,6 +195,24 @@ def backup_next_jobs(request, full_url, headers):
     return _ok({"scripted": len(body.get("outcomes", []))})
 
 
+def backup_next_restores(request, full_url, headers):
+    body = _body(request)
+    outcomes = list(body.get("outcomes", []))
+    backup.next_restores(_backend(backup_backends, body))[body["recoveryPointArn"]] = outcomes
+    return _ok({"scripted": len(outcomes)})
+
+
+def efs_file_system(request, full_url, headers):
+    from moto.efs.models import efs_backends
+
+    body = _body(request)
+    file_system = _backend(efs_backends, body).file_systems_by_id.get(body.get("fileSystemId"))
+    if file_system is None:
+        return _error(404, f"no file system {body.get('fileSystemId')!r}")
+    file_system.creation_time = float(body["creationTime"])
+    return _ok({})
+
+
 def backup_recovery_points(request, full_url, headers):
     body = _body(request)
     backend = _backend(backup_backends, body)
@@ -341,6 +362,8 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
     "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,
+    "{0}/moto-api/snapmgmt/backup/next-restores": backup_next_restores,
+    "{0}/moto-api/snapmgmt/efs/file-system": efs_file_system,
     "{0}/moto-api/snapmgmt/ec2/sandbox": ec2_sandbox,
     "{0}/moto-api/snapmgmt/ec2/sandbox-run": ec2_sandbox_run,
     "{0}/moto-api/snapmgmt/ssm/snapshot-delay": ssm_snapshot_delay,

@@ -436,6 +436,14 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         return [(action, _stack_arn(first("StackName")), {})]
     if service == "stepfunctions" and operation in ("DescribeExecution", "ListMapRuns"):
         return [(action, body.get("executionArn", ""), {})]
+    if service == "efs" and operation in ("TagResource", "DeleteFileSystem"):
+        # POST /resource-tags/{id}, DELETE /file-systems/{id}: on the file system, by its tags (and the new ones).
+        fs_id = urllib.parse.unquote(path.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
+        arn = f"arn:aws:elasticfilesystem:{region()}:{ACCOUNT}:file-system/{fs_id}"
+        context = resource_tags(efs_tags(arn))
+        if operation == "TagResource":
+            context.update(request_tags({t["Key"]: t["Value"] for t in body.get("Tags", [])}))
+        return [(action, arn, context)]
     if service == "efs" and operation == "DescribeFileSystems":
         fs_id = first("FileSystemId")
         arn = f"arn:aws:elasticfilesystem:{region()}:{ACCOUNT}:file-system/{fs_id}" if fs_id else "*"

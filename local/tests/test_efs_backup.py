@@ -144,6 +144,10 @@ def test_the_readmes_restore_command_restores_with_the_stacks_backup_role(aws):
             RecoveryPointArn=point, IamRoleArn=deploy.BACKUP_ROLE_ARN, Metadata=metadata, ResourceType="EFS"
         )
         restore = backup.describe_restore_job(RestoreJobId=job["RestoreJobId"])
+        deadline = time.monotonic() + 30
+        while restore["Status"] == "RUNNING" and time.monotonic() < deadline:  # a new file system takes a while
+            time.sleep(0.5)
+            restore = backup.describe_restore_job(RestoreJobId=job["RestoreJobId"])
 
         assert restore["Status"] == "COMPLETED", restore
 

@@ -305,14 +305,25 @@ def test_the_verify_role_changes_no_backup_and_deletes_only_this_stacks_restore_
     granted = [(a, s) for s in statements(resources()["VerifyFunction"]) for a in actions(s)]
     changing = [(a, s) for a, s in granted if not a.split(":")[1].startswith(("Describe", "List", "Get"))]
     stack_tag = {"aws:ResourceTag/snapmgmt:Stack": {"Fn::Sub": "${AWS::StackName}@${AWS::Region}"}}
+    restore_tests = {"ec2:CreateVolume", "ec2:CreateTags", "ec2:DeleteVolume"}
+    restore_tests |= {"elasticfilesystem:TagResource", "elasticfilesystem:DeleteFileSystem"}
     for action, statement in changing:
         if action.startswith("s3:"):
             assert "verif" in resource_text(statement), statement
             continue
-        assert action in {"ec2:CreateVolume", "ec2:CreateTags", "ec2:DeleteVolume"}, action
+        if action == "backup:StartRestoreJob":
+            # Restores make new resources (the file systems below); no backup is changed by one.
+            assert "recovery-point:*" in resource_text(statement), statement
+            continue
+        assert action in restore_tests | {"iam:PassRole"}, action
         assert statement.get("Condition"), f"{action} unconditioned"
-    [delete] = [s for a, s in changing if a == "ec2:DeleteVolume"]
-    assert delete["Condition"]["StringEquals"] == stack_tag
-    assert delete["Condition"]["StringLike"] == {"aws:ResourceTag/snapmgmt:RestoreTest": "?*"}
+    for deleting in ("ec2:DeleteVolume", "elasticfilesystem:DeleteFileSystem"):
+        [delete] = [s for a, s in changing if a == deleting]
+        assert delete["Condition"]["StringEquals"] == stack_tag, deleting
+        assert delete["Condition"]["StringLike"] == {"aws:ResourceTag/snapmgmt:RestoreTest": "?*"}, deleting
+    # A file system is marked as this stack's restore test only when no stack has marked it.
+    [mark] = [s for a, s in changing if a == "elasticfilesystem:TagResource"]
+    assert mark["Condition"]["Null"] == {"aws:ResourceTag/snapmgmt:Stack": "true"}
+    assert mark["Condition"]["ForAllValues:StringEquals"] == {"aws:TagKeys": ["snapmgmt:RestoreTest", "snapmgmt:Stack"]}
     core = (ROOT / "crates" / "core" / "src" / "tags.rs").read_text()
     assert 'RESTORE_TEST_KEY: &str = "snapmgmt:RestoreTest"' in core

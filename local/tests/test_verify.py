@@ -4,17 +4,24 @@ named, another stack's snapshots neither picked nor readable, and nothing change
 (statemachine/verify.asl.json, as its role) over every target: each one's lastVerified kept, a corrupt block
 failing its target and the run, the next run reading the next round, and `snapmgmt status` showing it; its
 restore tests making a volume of each snapshot, deleting them whatever happened, a failed restore failing its
-target, and the sweep removing what a failed run of this stack left, nothing of another's."""
+target, and the sweep removing what a failed run of this stack left, nothing of another's. EFS file systems
+verified by restoring their newest recovery point of this stack into a new file system (AWS Backup, as the
+stack's backup role), which is deleted after, a failed restore's too; the sweep taking this stack's leftovers,
+tagged or only marked by their creation token."""
 
 import json
 import os
 import time
 
+import botocore.exceptions
+import conftest
 import deploy
+import pytest
 import stack
 import workflow
 from moto_ext.lambda_functions import FunctionInvoker
 from test_cli import snapmgmt
+from test_iam import as_function
 from test_sample_events import state_machine_arn
 
 DAY = 86_400
@@ -165,15 +172,111 @@ def test_restore_tests_delete_their_volumes_a_failed_restore_fails_its_target_an
     assert execution["status"] == "FAILED", execution
     assert bad in execution["cause"] and "restore test" in execution["cause"], execution["cause"]
     report = bucket_json(f"reports/verify/{execution['name']}.json")
-    checks = {c["instanceId"]: c for c in report["checks"]}
+    checks = {c["targetId"]: c for c in report["checks"]}
     restored = checks[good]["restore"]
     assert checks[good]["outcome"] == "verified" and restored["restored"] and restored["cleanedUp"]
-    assert sorted(v["snapshotId"] for v in restored["volumes"]) == good_set
-    assert all(v["state"] == "available" and v["deleted"] for v in restored["volumes"])
+    assert sorted(v["backupId"] for v in restored["resources"]) == good_set
+    assert all(v["state"] == "available" and v["deleted"] for v in restored["resources"])
     failed = checks[bad]["restore"]
     assert checks[bad]["outcome"] == "failed" and not failed["restored"] and failed["cleanedUp"], failed
-    assert [v["state"] for v in failed["volumes"] if v["snapshotId"] == bad_set[-1]] == ["error"]
+    assert [v["state"] for v in failed["resources"] if v["backupId"] == bad_set[-1]] == ["error"]
     assert (report["totals"]["restoreTests"], report["totals"]["restoreTestsFailed"]) == (2, 1)
     # Every volume the run made is gone, the old leftover of this stack swept, the rest untouched.
     assert volume_ids(ec2) == volumes_before and {running, another_stacks} <= volume_ids(ec2)
     assert inventory(ec2) == snapshots_before, "no backup changed"
+
+
+def fnv1a(text: str) -> int:
+    """The mark snapmgmt puts in a restore's creation token (verify/efs.rs)."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) % 2**32
+    return value
+
+
+def left_file_system(efs, token: str, age_days: float, tags: dict | None = None) -> str:
+    """A file system an earlier restore test made `age_days` ago and left behind."""
+    tag_list = [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
+    fs_id = efs.create_file_system(CreationToken=token, Tags=tag_list)["FileSystemId"]
+    stack.control(
+        "/moto-api/snapmgmt/efs/file-system", {"fileSystemId": fs_id, "creationTime": time.time() - age_days * DAY}
+    )
+    return fs_id
+
+
+def file_system_ids(efs) -> set:
+    return {f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]}
+
+
+def recovery_points() -> list:
+    points = stack.client("backup").list_recovery_points_by_backup_vault(BackupVaultName=deploy.BACKUP_VAULT)
+    return sorted(json.dumps(p, default=str, sort_keys=True) for p in points["RecoveryPoints"])
+
+
+def test_efs_targets_restore_into_a_new_file_system_that_is_deleted_and_a_failed_restore_fails_its_target(aws):
+    efs, sfn = stack.client("efs"), stack.client("stepfunctions")
+    good, bad = (stack.create_efs(efs) for _ in range(2))
+    stack.create_efs(efs, tagged=False)
+    [_, newest] = stack.create_recovery_points(deploy.BACKUP_VAULT, good, [2, 1])
+    [bad_point] = stack.create_recovery_points(deploy.BACKUP_VAULT, bad, [1])
+    stack.control(
+        "/moto-api/snapmgmt/backup/next-restores",
+        {"recoveryPointArn": bad_point, "outcomes": [{"status": "FAILED", "message": "restore failed: disk full"}]},
+    )
+    ours = f"snapmgmt-rt-{fnv1a(stack.STACK_ID):08x}-"
+    marked = left_file_system(efs, f"{ours}00000000-fs-0123456789", 2)
+    tagged = left_file_system(efs, "old", 2, {"snapmgmt:RestoreTest": "run-x", "snapmgmt:Stack": stack.STACK_ID})
+    recent = left_file_system(efs, f"{ours}00000000-fs-9876543210", 0.1)
+    another_stacks = left_file_system(efs, f"snapmgmt-rt-{fnv1a('other@us-east-1'):08x}-00000000-fs-01", 2)
+    before = file_system_ids(efs) - {marked, tagged}
+    points_before = recovery_points()
+
+    execution = verify_run(sfn)
+
+    assert execution["status"] == "FAILED", execution
+    assert bad["FileSystemId"] in execution["cause"] and "disk full" in execution["cause"], execution["cause"]
+    report = bucket_json(f"reports/verify/{execution['name']}.json")
+    checks = {c["targetId"]: c for c in report["checks"]}
+    assert {c["kind"] for c in checks.values()} == {"efs"} and len(checks) == 2
+    verified = checks[good["FileSystemId"]]
+    assert verified["outcome"] == "verified" and verified["backup"] == [newest], verified
+    [made] = verified["restore"]["resources"]
+    assert made["backupId"] == newest and made["state"] == "COMPLETED" and made["jobId"], made
+    assert made["resourceId"].startswith("fs-") and made["resourceId"] not in before and made["deleted"], made
+    failed = checks[bad["FileSystemId"]]["restore"]
+    assert not failed["restored"] and failed["cleanedUp"] and "disk full" in failed["error"], failed
+    assert failed["resources"][0]["deleted"], "a failed restore's file system is deleted too"
+    assert (report["totals"]["restoreTests"], report["totals"]["restoreTestsFailed"]) == (2, 1)
+    ledger = bucket_json("state/last-verified.json")
+    outcomes = {key: entry["outcome"] for key, entry in ledger["targets"].items()}
+    assert outcomes == {f"efs:{good['FileSystemId']}": "verified", f"efs:{bad['FileSystemId']}": "failed"}
+    # Every file system a restore made is gone, this stack's day-old leftovers swept (tagged, or only marked),
+    # a recent one and another stack's untouched; no recovery point changed.
+    assert file_system_ids(efs) == before and {recent, another_stacks} <= before
+    assert recovery_points() == points_before
+
+
+def test_the_verify_role_marks_only_unmarked_file_systems_and_deletes_only_its_restore_tests(aws):
+    efs = stack.client("efs")
+    theirs = {"snapmgmt:RestoreTest": "run-x", "snapmgmt:Stack": "other@us-east-1"}
+    another_stacks = left_file_system(efs, "theirs", 2, theirs)
+    unmarked = left_file_system(efs, "a-users", 2)
+    as_verify = as_function("efs", "verify")
+    ours = [{"Key": "snapmgmt:RestoreTest", "Value": "run-y"}, {"Key": "snapmgmt:Stack", "Value": stack.STACK_ID}]
+    refused = [
+        ("TagResource", another_stacks, lambda: as_verify.tag_resource(ResourceId=another_stacks, Tags=ours)),
+        (
+            "TagResource",
+            unmarked,
+            lambda: as_verify.tag_resource(ResourceId=unmarked, Tags=[*ours, {"Key": "Name", "Value": "x"}]),
+        ),
+        ("DeleteFileSystem", another_stacks, lambda: as_verify.delete_file_system(FileSystemId=another_stacks)),
+        ("DeleteFileSystem", unmarked, lambda: as_verify.delete_file_system(FileSystemId=unmarked)),
+    ]
+    for action, fs_id, call in refused:
+        arn = f"arn:aws:elasticfilesystem:{stack.REGION}:{stack.ACCOUNT_ID}:file-system/{fs_id}"
+        conftest.PROVOKED_DENIALS.add((f"elasticfilesystem:{action}", arn))
+        with pytest.raises(botocore.exceptions.ClientError) as denied:
+            call()
+        assert denied.value.response["Error"]["Code"] == "AccessDeniedException", (action, fs_id)
+    assert {another_stacks, unmarked} <= file_system_ids(efs)

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use snapmgmt_core::freshness::{self, Ledger};
 use snapmgmt_core::model::{DisappearedTarget, RunReport, Skipped, TargetKind, TargetResult};
-use snapmgmt_core::verify::ebs::Outcome;
 use snapmgmt_core::verify::ledger::{LastVerified, VerifyLedger};
+use snapmgmt_core::verify::Outcome;
 
 /// The template's default of StaleAfterHours, for a stack that does not report its parameters.
 pub const DEFAULT_STALE_AFTER_HOURS: u32 = 50;

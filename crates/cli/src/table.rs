@@ -159,7 +159,7 @@ pub fn status(status: &Status) -> String {
 
 /// When a target was last verified and what it found: `2026-12-06 04:00 verified`; `-` when never.
 fn last_verified(last: Option<&snapmgmt_core::verify::ledger::LastVerified>) -> String {
-    use snapmgmt_core::verify::ebs::Outcome;
+    use snapmgmt_core::verify::Outcome;
     let Some((at, outcome)) = last.and_then(|v| Some((v.at?, v.outcome?))) else {
         return "-".to_string();
     };

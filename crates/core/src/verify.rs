@@ -6,9 +6,12 @@
 pub mod blocks;
 pub mod check;
 pub mod ebs;
+pub mod efs;
 pub mod ledger;
 mod pick;
 pub mod restore;
 pub mod run;
+pub mod target;
 
 pub use pick::newest_completed;
+pub use target::{Outcome, RestoreTest, RestoredResource, TargetCheck};

@@ -1,22 +1,26 @@
 //! verify: reads back an instance's newest snapshot set through the EBS direct APIs, without a restore:
 //! this round's share of each snapshot's blocks, each checked against its checksum, within a byte budget;
-//! and the bytes changed since the set before. It reads only: it never creates, changes or deletes a backup.
+//! and the bytes changed since the set before; on its turn, restores the set to volumes. An EFS file
+//! system's newest recovery point it restores into a new file system. Whatever it restores it deletes; it
+//! never creates, changes or deletes a backup.
 //! The verify state machine also runs its first and last steps here (`start`: the targets and their share
 //! of the budget; `record`: each target's lastVerified and the run's report).
 
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use snapmgmt_core::aws::{aws_sdk_ebs, aws_sdk_ec2, aws_sdk_s3, SdkConfig};
+use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_ebs, aws_sdk_ec2, aws_sdk_efs, aws_sdk_s3, SdkConfig};
 use snapmgmt_core::config::VerifyConfig;
 use snapmgmt_core::model::{RunId, VerifyEvent, VerifyRequest, VerifyStarted, VerifySummary};
 use snapmgmt_core::serve::Function;
-use snapmgmt_core::verify::{self, ebs::InstanceCheck, run};
+use snapmgmt_core::verify::{self, run, TargetCheck};
 use snapmgmt_core::Result;
 
 pub struct Verify {
     pub ec2: aws_sdk_ec2::Client,
     pub ebs: aws_sdk_ebs::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub backup: aws_sdk_backup::Client,
     pub s3: aws_sdk_s3::Client,
 }
 
@@ -24,7 +28,7 @@ pub struct Verify {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
-    Check(InstanceCheck),
+    Check(TargetCheck),
     Started(VerifyStarted),
     Recorded(VerifySummary),
 }
@@ -42,6 +46,8 @@ impl Function for Verify {
         Self {
             ec2: aws_sdk_ec2::Client::new(sdk),
             ebs: aws_sdk_ebs::Client::new(sdk),
+            efs: aws_sdk_efs::Client::new(sdk),
+            backup: aws_sdk_backup::Client::new(sdk),
             s3: snapmgmt_core::aws::s3::client(sdk),
         }
     }
@@ -50,21 +56,26 @@ impl Function for Verify {
         let request_id = event.context.request_id.clone();
         match VerifyRequest::parse(event.payload)? {
             VerifyRequest::Check(event) => self.check(settings, event, &request_id).await.map(Answer::Check),
-            VerifyRequest::Start(event) => run::start(&self.ec2, &self.s3, settings, &event).await.map(Answer::Started),
+            VerifyRequest::Start(event) => {
+                let clients = run::StartClients { ec2: &self.ec2, efs: &self.efs, s3: &self.s3 };
+                run::start(clients, settings, &event).await.map(Answer::Started)
+            }
             VerifyRequest::Record(event) => run::record(&self.s3, settings, &event).await.map(Answer::Recorded),
         }
     }
 }
 
 impl Verify {
-    async fn check(&self, settings: &VerifyConfig, event: VerifyEvent, request_id: &str) -> Result<InstanceCheck> {
-        // Only a restore test needs the run: its volumes are tagged with it.
+    async fn check(&self, settings: &VerifyConfig, event: VerifyEvent, request_id: &str) -> Result<TargetCheck> {
+        // Only a restore test needs the run: what it makes is tagged with it.
         let run = if event.restore { Some(RunId::or_request(event.run_id.as_ref(), request_id)?) } else { None };
         let run_id = run.as_ref().map_or("", RunId::as_str);
         let now = snapmgmt_core::now_epoch_seconds();
-        let check = verify::check::instance(&self.ec2, &self.ebs, settings, &event, run_id, now).await?;
+        let clients = verify::check::Clients { ec2: &self.ec2, ebs: &self.ebs, efs: &self.efs, backup: &self.backup };
+        let check = verify::check::target(clients, settings, &event, run_id, now).await?;
         tracing::info!(
-            instance = %check.instance_id,
+            kind = check.kind.as_str(),
+            target = %check.target_id,
             outcome = ?check.outcome,
             blocks_read = check.blocks_read,
             bytes_read = check.bytes_read,

@@ -6,7 +6,7 @@ use snapmgmt_core::config::{TargetTag, VerifyConfig, DEFAULT_TAG_KEY, DEFAULT_TA
 use snapmgmt_core::serve::invoke;
 use snapmgmt_core::tags::StackId;
 use snapmgmt_core::verify::blocks::BLOCK_BYTES;
-use snapmgmt_core::verify::ebs::{InstanceCheck, Outcome};
+use snapmgmt_core::verify::{Outcome, TargetCheck};
 use snapmgmt_core::{Error, Result};
 use snapmgmt_testkit as kit;
 use verify::{Answer, Verify};
@@ -21,11 +21,18 @@ fn settings(fraction: u32, stack: Option<&str>) -> VerifyConfig {
         stale_days: 14,
         restore: false,
         max_restores: 0,
+        efs: None,
     }
 }
 
-async fn verify(settings: VerifyConfig, payload: Value) -> Result<InstanceCheck> {
-    let function = Verify { ec2: kit::ec2_client().await, ebs: kit::ebs_client().await, s3: kit::s3_client().await };
+async fn verify(settings: VerifyConfig, payload: Value) -> Result<TargetCheck> {
+    let function = Verify {
+        ec2: kit::ec2_client().await,
+        ebs: kit::ebs_client().await,
+        efs: kit::efs_client().await,
+        backup: kit::backup_client().await,
+        s3: kit::s3_client().await,
+    };
     match invoke(&function, &Ok(settings), LambdaEvent::new(payload, Default::default())).await? {
         Answer::Check(check) => Ok(check),
         other => panic!("a check's event answered {other:?}"),

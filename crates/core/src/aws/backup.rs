@@ -285,3 +285,65 @@ pub fn backup_info(point: &RecoveryPoint, tags: BTreeMap<String, String>) -> Bac
         aws_backup_managed: point.by_backup_plan,
     }
 }
+
+/// A restore of an EFS recovery point into a new file system, made by AWS Backup as `role_arn`, with the
+/// source's encryption and performance mode. AWS Backup cannot tag the file system it makes: `creation_token`
+/// is what tells it apart afterwards (and the same token returns the same job).
+#[derive(Debug, Clone, Copy)]
+pub struct EfsRestore<'a> {
+    pub recovery_point_arn: &'a str,
+    pub role_arn: &'a str,
+    pub source_file_system_id: &'a str,
+    pub encrypted: bool,
+    pub kms_key_id: Option<&'a str>,
+    pub performance_mode: &'a str,
+    pub creation_token: &'a str,
+}
+
+/// Starts the restore job; its id.
+pub async fn start_efs_restore(client: &Client, restore: EfsRestore<'_>) -> Result<String> {
+    let mut request = client
+        .start_restore_job()
+        .recovery_point_arn(restore.recovery_point_arn)
+        .iam_role_arn(restore.role_arn)
+        .resource_type("EFS")
+        .idempotency_token(restore.creation_token)
+        .metadata("file-system-id", restore.source_file_system_id)
+        .metadata("newFileSystem", "true")
+        .metadata("Encrypted", restore.encrypted.to_string())
+        .metadata("PerformanceMode", restore.performance_mode)
+        .metadata("CreationToken", restore.creation_token);
+    if let Some(key) = restore.kms_key_id {
+        request = request.metadata("KmsKeyId", key);
+    }
+    let out = request.send().await.map_err(|e| Error::aws(SERVICE, "StartRestoreJob", e))?;
+    out.restore_job_id.ok_or_else(|| Error::Aws {
+        service: SERVICE,
+        operation: "StartRestoreJob",
+        code: "EmptyResponse".into(),
+        message: "the response named no job".into(),
+    })
+}
+
+/// How a restore job stands: its status (`PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `ABORTED`), why it
+/// failed, and what it made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreJob {
+    pub status: String,
+    pub message: Option<String>,
+    pub created_resource_arn: Option<String>,
+}
+
+pub async fn describe_restore_job(client: &Client, job_id: &str) -> Result<RestoreJob> {
+    let out = client
+        .describe_restore_job()
+        .restore_job_id(job_id)
+        .send()
+        .await
+        .map_err(|e| Error::aws(SERVICE, "DescribeRestoreJob", e))?;
+    Ok(RestoreJob {
+        status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        message: out.status_message().map(str::to_string),
+        created_resource_arn: out.created_resource_arn().map(str::to_string),
+    })
+}

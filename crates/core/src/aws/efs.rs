@@ -39,3 +39,38 @@ pub async fn describe_file_system(client: &Client, file_system_id: &str) -> Resu
         Err(e) => Err(Error::aws(SERVICE, "DescribeFileSystems", e)),
     }
 }
+
+/// Every file system of the account and Region, all pages (with their tags and creation tokens).
+pub async fn list_file_systems(client: &Client) -> Result<Vec<FileSystemDescription>> {
+    let mut pages = client.describe_file_systems().into_paginator().send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        all.extend(page.map_err(|e| Error::aws(SERVICE, "DescribeFileSystems", e))?.file_systems.unwrap_or_default());
+    }
+    Ok(all)
+}
+
+pub async fn tag_file_system(client: &Client, file_system_id: &str, tags: &[(&str, &str)]) -> Result<()> {
+    let tags: Vec<aws_sdk_efs::types::Tag> = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_efs::types::Tag::builder().key(*k).value(*v).build())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::invalid_event("tags", e.to_string()))?;
+    client
+        .tag_resource()
+        .resource_id(file_system_id)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| Error::aws(SERVICE, "TagResource", e))?;
+    Ok(())
+}
+
+/// Deletes a file system; true when it is deleted or already gone.
+pub async fn delete_file_system(client: &Client, file_system_id: &str) -> Result<bool> {
+    match client.delete_file_system().file_system_id(file_system_id).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_file_system_not_found()) => Ok(true),
+        Err(e) => Err(Error::aws(SERVICE, "DeleteFileSystem", e)),
+    }
+}

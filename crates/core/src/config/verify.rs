@@ -22,8 +22,17 @@ pub struct VerifyConfig {
     pub stale_days: u32,
     /// Restore tests (VERIFY_RESTORE): a run also restores some targets' sets to volumes, then deletes them.
     pub restore: bool,
-    /// At most this many restore tests a run (VERIFY_MAX_RESTORES_PER_RUN).
+    /// At most this many restore tests a run (VERIFY_MAX_RESTORES_PER_RUN), every kind together.
     pub max_restores: u32,
+    /// EFS restore tests: the stack's vault and the role AWS Backup restores as (BACKUP_VAULT_NAME,
+    /// BACKUP_ROLE_ARN, both or neither). Without them a run verifies no file system.
+    pub efs: Option<EfsRestoreSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EfsRestoreSettings {
+    pub vault: String,
+    pub role_arn: String,
 }
 
 pub const DEFAULT_READ_FRACTION: u32 = 8;
@@ -45,6 +54,7 @@ impl VerifyConfig {
             stale_days: optional_number(src, "VERIFY_STALE_DAYS", DEFAULT_STALE_DAYS, 1, 3650)?,
             restore: flag(src, "VERIFY_RESTORE")?,
             max_restores: optional_number(src, "VERIFY_MAX_RESTORES_PER_RUN", DEFAULT_MAX_RESTORES_PER_RUN, 0, 1000)?,
+            efs: efs_restore(src)?,
         })
     }
 
@@ -58,8 +68,27 @@ impl VerifyConfig {
         Self::from_source(&Env)
     }
 
+    /// The EFS restore settings, which an EFS check needs.
+    pub fn efs(&self) -> Result<&EfsRestoreSettings> {
+        let missing = "is required to verify a file system: AWS Backup restores as the stack's role";
+        self.efs.as_ref().ok_or_else(|| invalid("BACKUP_ROLE_ARN", "", missing))
+    }
+
     pub fn max_bytes(&self) -> u64 {
         u64::from(self.max_gib_read) * 1024 * 1024 * 1024
+    }
+}
+
+fn efs_restore(src: &impl Source) -> Result<Option<EfsRestoreSettings>> {
+    let value = |name| src.get(name).filter(|v: &String| !v.trim().is_empty());
+    match (value("BACKUP_VAULT_NAME"), value("BACKUP_ROLE_ARN")) {
+        (None, None) => Ok(None),
+        (Some(vault), Some(role_arn)) if role_arn.starts_with("arn:") && role_arn.contains(":role/") => {
+            Ok(Some(EfsRestoreSettings { vault, role_arn }))
+        }
+        (Some(_), Some(role_arn)) => Err(invalid("BACKUP_ROLE_ARN", &role_arn, "is not an IAM role ARN")),
+        (Some(_), None) => Err(invalid("BACKUP_ROLE_ARN", "", "is required with BACKUP_VAULT_NAME")),
+        (None, Some(_)) => Err(invalid("BACKUP_VAULT_NAME", "", "is required with BACKUP_ROLE_ARN")),
     }
 }
 
@@ -87,5 +116,21 @@ mod tests {
         assert!(bad.to_string().contains("VERIFY_READ_FRACTION"), "{bad}");
         let bad = VerifyConfig::from_source(&source(&[("VERIFY_MAX_GIB_READ", "lots")])).unwrap_err();
         assert!(bad.to_string().contains("VERIFY_MAX_GIB_READ"), "{bad}");
+    }
+
+    #[test]
+    fn efs_restores_need_the_vault_and_a_role_together() {
+        assert_eq!(VerifyConfig::from_source(&source(&[])).unwrap().efs, None);
+        let role = "arn:aws:iam::123456789012:role/backup";
+        let both = VerifyConfig::from_source(&source(&[("BACKUP_VAULT_NAME", "v"), ("BACKUP_ROLE_ARN", role)]));
+        assert_eq!(both.unwrap().efs, Some(EfsRestoreSettings { vault: "v".into(), role_arn: role.into() }));
+        for (settings, named) in [
+            (&[("BACKUP_VAULT_NAME", "v")][..], "BACKUP_ROLE_ARN"),
+            (&[("BACKUP_ROLE_ARN", role)][..], "BACKUP_VAULT_NAME"),
+            (&[("BACKUP_VAULT_NAME", "v"), ("BACKUP_ROLE_ARN", "backup")][..], "BACKUP_ROLE_ARN"),
+        ] {
+            let bad = VerifyConfig::from_source(&source(settings)).unwrap_err();
+            assert!(bad.to_string().contains(named), "{bad}");
+        }
     }
 }

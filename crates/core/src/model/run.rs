@@ -7,10 +7,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::{CleanupReport, PerKind, Timing};
 
 /// The kinds of target, as the inventory and the report name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TargetKind {
     Fsx,
+    /// A record that names no kind predates the others in it (a verification before EFS had one): EC2.
+    #[default]
     Ec2,
     Efs,
 }

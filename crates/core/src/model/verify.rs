@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_id, parse_event, split_on, unknown_value, ResultLocation, RunId, Validate};
+use super::{check_id, parse_event, split_on, unknown_value, ResultLocation, RunId, TargetKind, Validate};
 use crate::error::{Error, Result};
 
 /// What the verify function is asked: with no `action`, one instance's check (the console's event and each
@@ -60,17 +60,6 @@ impl Validate for VerifyRecord {
     }
 }
 
-/// One item of the verify run's Map: the instance, the round and its share of the run's byte budget.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifyItem {
-    pub instance_id: String,
-    pub round: u64,
-    pub max_bytes: u64,
-    /// Its turn for a restore test (VERIFY_RESTORE, at most VERIFY_MAX_RESTORES_PER_RUN a run).
-    pub restore: bool,
-}
-
 /// What `start` answers: the state machine's input to its Map and to `record`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,10 +72,10 @@ pub struct VerifyStarted {
     pub max_bytes_per_target: u64,
     /// How many of them have a restore test this run.
     pub restores: usize,
-    /// The Map's items ([`VerifyItem`]s).
+    /// The Map's items ([`VerifyEvent`]s).
     pub items: ResultLocation,
-    /// Restore-test volumes an earlier run left (older than a day) deleted now, and any that could not be yet;
-    /// or why the sweep could not look (the run goes on).
+    /// Restore-test resources an earlier run left (older than a day) deleted now, and any that could not be
+    /// yet; or why the sweep could not look (the run goes on).
     pub swept: crate::verify::restore::Swept,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep_error: Option<String>,
@@ -116,7 +105,8 @@ pub struct VerifyTotals {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UnverifiedTarget {
-    pub instance_id: String,
+    pub kind: TargetKind,
+    pub target_id: String,
     pub reason: String,
 }
 
@@ -141,24 +131,30 @@ pub struct VerifySummary {
     pub report: ResultLocation,
 }
 
-/// Verify one instance's newest snapshot set.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Verify one target's newest backup: an instance's snapshot set (its blocks read back, and with `restore`
+/// restored to volumes), or an EFS file system's recovery point (restored into a new file system, which
+/// `restore` must say). Also each item of the verify run's Map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyEvent {
-    pub instance_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_system_id: Option<String>,
     /// The verification round: which share of each snapshot's blocks is read (blocks whose index agrees with
     /// it modulo VERIFY_READ_FRACTION). Absent: the day's number since the Unix epoch, so runs on different
     /// days read different shares.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<u64>,
     /// The bytes this verification may read; absent: the whole of VERIFY_MAX_GIB_READ. Never more than that.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u64>,
-    /// Also restore the set to volumes, wait until they are available, delete them (VERIFY_RESTORE must be on).
+    /// Restore the backup, wait until it is usable, delete what was made (an instance's: VERIFY_RESTORE
+    /// must be on).
     #[serde(default)]
     pub restore: bool,
-    /// The verify run (its restore-test volumes are tagged with it); this invocation's request id when absent.
-    #[serde(default)]
+    /// The verify run (what its restore tests make is tagged with it); this invocation's request id when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<RunId>,
 }
 
@@ -166,11 +162,39 @@ impl VerifyEvent {
     pub fn parse(event: serde_json::Value) -> Result<Self> {
         parse_event(event)
     }
+
+    /// The target it names (validated: exactly one).
+    pub fn target(&self) -> (TargetKind, &str) {
+        match (&self.instance_id, &self.file_system_id) {
+            (Some(id), _) => (TargetKind::Ec2, id),
+            (None, Some(id)) => (TargetKind::Efs, id),
+            (None, None) => (TargetKind::Ec2, ""),
+        }
+    }
 }
 
 impl Validate for VerifyEvent {
     fn validate(&self) -> Result<()> {
-        check_id("instanceId", &self.instance_id, "i-")?;
+        match (&self.instance_id, &self.file_system_id) {
+            (Some(instance), None) => check_id("instanceId", instance, "i-")?,
+            (None, Some(file_system)) => {
+                check_id("fileSystemId", file_system, "fs-")?;
+                if !self.restore {
+                    let reason = "an EFS backup is verified by restoring it into a new file system, which is then \
+                                  deleted: say so with \"restore\": true";
+                    return Err(Error::invalid_event("restore", reason));
+                }
+                if self.max_bytes.is_some() {
+                    return Err(Error::invalid_event("maxBytes", "only an instance's check reads blocks"));
+                }
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_event("fileSystemId", "name one target: instanceId or fileSystemId"))
+            }
+            (None, None) => {
+                return Err(Error::invalid_event("instanceId", "missing: name an instanceId or a fileSystemId"))
+            }
+        }
         // Less than a block would read nothing, and a verification that read nothing must not say verified.
         if self.max_bytes.is_some_and(|bytes| bytes < crate::verify::blocks::BLOCK_BYTES) {
             let reason =
@@ -200,7 +224,19 @@ mod tests {
         let bad = VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "extra": 1})).unwrap_err();
         assert!(bad.to_string().contains("extra"), "{bad}");
         let good = VerifyEvent::parse(json!({"instanceId": "i-0123456789abcdef0", "round": 3})).unwrap();
-        assert_eq!(good.round, Some(3));
+        assert_eq!((good.round, good.target()), (Some(3), (TargetKind::Ec2, "i-0123456789abcdef0")));
+        let efs = json!({"fileSystemId": "fs-0123456789abcdef0", "restore": true});
+        assert_eq!(VerifyEvent::parse(efs).unwrap().target(), (TargetKind::Efs, "fs-0123456789abcdef0"));
+        for (bad, field) in [
+            (json!({"fileSystemId": "fs-0123456789abcdef0"}), "`restore`"),
+            (json!({"fileSystemId": "fs-0123456789abcdef0", "restore": true, "maxBytes": 524_288}), "`maxBytes`"),
+            (json!({"fileSystemId": "fs-0123", "restore": true}), "`fileSystemId`"),
+            (json!({"instanceId": "i-0123456789abcdef0", "fileSystemId": "fs-0123456789abcdef0"}), "`fileSystemId`"),
+            (json!({"round": 1}), "`instanceId`"),
+        ] {
+            let error = VerifyEvent::parse(bad).unwrap_err().to_string();
+            assert!(error.contains(field), "{field}: {error}");
+        }
     }
 
     #[test]

@@ -9,9 +9,11 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::blocks::{self, BLOCK_BYTES};
+use super::target::{Outcome, TargetCheck};
 use crate::aws::ebs::{self as ebs_api, BlockRef, Read};
 use crate::aws::ec2 as ec2_api;
 use crate::error::Result;
+use crate::model::TargetKind;
 use crate::tags::{self, MANAGED_BY_KEY, MANAGED_BY_VALUE, TARGET_ID_KEY};
 
 /// Blocks read at once per snapshot: each is 512 KiB in memory while it is checked.
@@ -121,52 +123,6 @@ pub async fn check_snapshot(
     Ok(check)
 }
 
-/// What a verification of one target found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    /// Every block read matched its checksum.
-    Verified,
-    /// A block did not read back, or its restore test did not restore: the backup is not to be trusted.
-    Failed,
-    /// No completed backup of ours to verify.
-    #[default]
-    NoBackup,
-    /// The check could not run (an AWS error after the retries): nothing is known of the backup.
-    Error,
-}
-
-/// An instance's verification: which set, each snapshot's check, the totals and their cost. Every field has
-/// a default: a check that could not run is read back from its child execution's error alone.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct InstanceCheck {
-    pub instance_id: String,
-    pub outcome: Outcome,
-    /// The set verified (its snapshots) and when it was made; the set before it, for the changed bytes.
-    pub backup: Vec<String>,
-    pub created: Option<i64>,
-    pub previous: Vec<String>,
-    pub snapshots: Vec<SnapshotCheck>,
-    pub blocks_read: u64,
-    pub bytes_read: u64,
-    /// Bytes changed since the set before, all volumes (none when there is no set before).
-    pub changed_bytes: Option<u64>,
-    pub bad_blocks: Vec<BadBlock>,
-    pub budget_reached: bool,
-    /// At the EBS direct APIs' list prices.
-    pub cost_usd: f64,
-    pub duration_ms: u64,
-    /// The restore test of the set, when this check had one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub restore: Option<super::restore::RestoreTest>,
-    /// Why the check could not run (outcome `error`): the error's name and its cause.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
-}
-
 pub struct Clients<'a> {
     pub ec2: &'a aws_sdk_ec2::Client,
     pub ebs: &'a aws_sdk_ebs::Client,
@@ -180,7 +136,7 @@ pub async fn check_instance(
     reading: Reading,
     budget: &Budget,
     now: i64,
-) -> Result<InstanceCheck> {
+) -> Result<TargetCheck> {
     let started = std::time::Instant::now();
     let mut ours = vec![(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance_id)];
     ours.extend(stack.map(tags::StackId::tag));
@@ -188,7 +144,7 @@ pub async fn check_instance(
     let listed: Vec<_> = snapshots.iter().map(ec2_api::snapshot_info).collect();
     let volume_of: BTreeMap<&str, &str> =
         snapshots.iter().filter_map(|s| Some((s.snapshot_id()?, s.volume_id().unwrap_or_default()))).collect();
-    let no_backup = InstanceCheck { instance_id: instance_id.to_string(), ..Default::default() };
+    let no_backup = TargetCheck::new(TargetKind::Ec2, instance_id);
     let Some((set, created)) = super::newest_completed(&listed, now, true) else {
         return Ok(no_backup);
     };
@@ -210,7 +166,7 @@ pub async fn check_instance(
     let blocks_read = checked.iter().map(|s| s.blocks_read).sum();
     let list_calls = checked.iter().map(|s| s.list_calls).sum();
     let bad_blocks: Vec<BadBlock> = checked.iter().flat_map(|s| s.bad_blocks.iter().cloned()).collect();
-    let check = InstanceCheck {
+    let check = TargetCheck {
         outcome: if bad_blocks.is_empty() { Outcome::Verified } else { Outcome::Failed },
         backup: set,
         created: Some(created),

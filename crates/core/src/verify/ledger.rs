@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ebs::{InstanceCheck, Outcome};
+use super::target::{Outcome, TargetCheck};
 use crate::freshness::target_key;
-use crate::model::{NotVerifiedRecently, TargetKind};
+use crate::model::NotVerifiedRecently;
 
 /// Where the verify ledger lives in the stack's bucket.
 pub const LEDGER_KEY: &str = "state/last-verified.json";
@@ -41,7 +41,7 @@ pub struct LastVerified {
     pub last_good: Option<i64>,
 }
 
-/// The ledger after a run at `now` that read `round`: every target it listed is kept (verified this run or
+/// The ledger after a run at `now` that read `round`: every target it listed (`kind:id`) is kept (verified this run or
 /// not: a budget too small for all of them verifies a share each run), with this run's checks recorded; a
 /// target no longer listed is dropped (the nightly ledger is the one that follows targets that disappear).
 pub fn updated(
@@ -50,17 +50,16 @@ pub fn updated(
     run_id: &str,
     round: u64,
     listed: &[String],
-    checks: &[InstanceCheck],
+    checks: &[TargetCheck],
 ) -> VerifyLedger {
     let first = || LastVerified { first_seen: now, ..LastVerified::default() };
     let mut targets = BTreeMap::new();
-    for id in listed {
-        let key = target_key(TargetKind::Ec2, id);
-        let entry = previous.targets.get(&key).cloned().unwrap_or_else(first);
-        targets.insert(key, entry);
+    for key in listed {
+        let entry = previous.targets.get(key).cloned().unwrap_or_else(first);
+        targets.insert(key.clone(), entry);
     }
     for check in checks {
-        let entry = targets.entry(target_key(TargetKind::Ec2, &check.instance_id)).or_insert_with(first);
+        let entry = targets.entry(target_key(check.kind, &check.target_id)).or_insert_with(first);
         entry.at = Some(now);
         entry.run_id = Some(run_id.to_string());
         entry.outcome = Some(check.outcome);
@@ -95,12 +94,13 @@ pub fn not_verified_since(ledger: &VerifyLedger, now: i64, stale_days: u32) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TargetKind;
 
     const DAY: i64 = 86_400;
 
-    fn check(id: &str, outcome: Outcome) -> InstanceCheck {
-        InstanceCheck {
-            instance_id: id.into(),
+    fn check(id: &str, outcome: Outcome) -> TargetCheck {
+        TargetCheck {
+            target_id: id.into(),
             outcome,
             backup: vec!["snap-1".into()],
             created: Some(5),
@@ -112,12 +112,14 @@ mod tests {
 
     #[test]
     fn a_run_records_its_checks_keeps_its_listed_targets_and_drops_the_rest() {
-        let listed = ["i-1".to_string(), "i-2".to_string()];
+        let listed = ["ec2:i-1".to_string(), "ec2:i-2".to_string(), "efs:fs-1".to_string()];
         let gone = (target_key(TargetKind::Ec2, "i-gone"), LastVerified::default());
         let previous = VerifyLedger { next_round: 4, targets: [gone].into_iter().collect() };
-        let next = updated(&previous, 100, "run-a", 4, &listed, &[check("i-1", Outcome::Verified)]);
+        let file_system = TargetCheck { kind: TargetKind::Efs, ..check("fs-1", Outcome::Failed) };
+        let next = updated(&previous, 100, "run-a", 4, &listed, &[check("i-1", Outcome::Verified), file_system]);
         assert_eq!(next.next_round, 5);
-        assert_eq!(next.targets.keys().collect::<Vec<_>>(), ["ec2:i-1", "ec2:i-2"]);
+        assert_eq!(next.targets.keys().collect::<Vec<_>>(), ["ec2:i-1", "ec2:i-2", "efs:fs-1"]);
+        assert_eq!(next.targets["efs:fs-1"].outcome, Some(Outcome::Failed));
         let one = &next.targets["ec2:i-1"];
         assert_eq!(
             (one.at, one.outcome, one.last_good, one.bytes_read),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
+use super::target::{RestoreTest, RestoredResource};
 use crate::aws::ec2::volumes;
 use crate::error::Result;
 use crate::tags::{self, RESTORE_TEST_KEY};
@@ -26,31 +27,6 @@ pub const WAITING: Waiting = Waiting { poll: Duration::from_secs(3), timeout: Du
 /// A sweep deletes restore-test volumes older than this: a running test's are younger.
 pub const SWEEP_AFTER_SECONDS: i64 = 86_400;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RestoredVolume {
-    pub snapshot_id: String,
-    pub volume_id: String,
-    /// Its last state seen: `available` when it restored.
-    pub state: String,
-    pub deleted: bool,
-}
-
-/// What a restore test found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RestoreTest {
-    pub zone: String,
-    pub volumes: Vec<RestoredVolume>,
-    /// Every snapshot of the set made a volume that became available.
-    pub restored: bool,
-    pub duration_ms: u64,
-    /// Every volume it made is deleted (false: the next run's sweep deletes the rest).
-    pub cleaned_up: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
 /// Restores each snapshot of the set to a volume in `zone`, waits, and deletes every volume it made.
 /// Never fails: what went wrong is in the answer, after the clean-up.
 pub async fn restore_set(
@@ -67,11 +43,11 @@ pub async fn restore_set(
     labels.extend(stack.map(tags::StackId::tag));
     for snapshot_id in set {
         match volumes::create_from_snapshot(ec2, snapshot_id, zone, &labels).await {
-            Ok(volume_id) => test.volumes.push(RestoredVolume {
-                snapshot_id: snapshot_id.clone(),
-                volume_id,
+            Ok(volume_id) => test.resources.push(RestoredResource {
+                backup_id: snapshot_id.clone(),
+                resource_id: volume_id,
                 state: "creating".into(),
-                deleted: false,
+                ..Default::default()
             }),
             Err(e) => {
                 test.error = Some(format!("{snapshot_id}: {e}"));
@@ -84,13 +60,13 @@ pub async fn restore_set(
             test.error = Some(e.to_string());
         }
     }
-    test.restored = test.error.is_none() && test.volumes.iter().all(|v| v.state == "available");
+    test.restored = test.error.is_none() && test.resources.iter().all(|v| v.state == "available");
     if test.error.is_none() && !test.restored {
         let bad: Vec<String> = test
-            .volumes
+            .resources
             .iter()
             .filter(|v| v.state != "available")
-            .map(|v| format!("{} from {}: {}", v.volume_id, v.snapshot_id, v.state))
+            .map(|v| format!("{} from {}: {}", v.resource_id, v.backup_id, v.state))
             .collect();
         test.error = Some(format!("not available within {} s: {}", waiting.timeout.as_secs(), bad.join(", ")));
     }
@@ -103,16 +79,16 @@ pub async fn restore_set(
 async fn wait_for(ec2: &aws_sdk_ec2::Client, test: &mut RestoreTest, waiting: Waiting) -> Result<()> {
     let deadline = Instant::now() + waiting.timeout;
     loop {
-        let ids: Vec<String> = test.volumes.iter().map(|v| v.volume_id.clone()).collect();
+        let ids: Vec<String> = test.resources.iter().map(|v| v.resource_id.clone()).collect();
         let states = volumes::states(ec2, &ids).await?;
-        for volume in &mut test.volumes {
+        for volume in &mut test.resources {
             volume.state = states
                 .iter()
-                .find(|(id, _)| *id == volume.volume_id)
+                .find(|(id, _)| *id == volume.resource_id)
                 .map_or_else(|| "gone".to_string(), |(_, state)| state.clone());
         }
-        let settled = test.volumes.iter().all(|v| v.state == "available")
-            || test.volumes.iter().any(|v| v.state == "error" || v.state == "gone");
+        let settled = test.resources.iter().all(|v| v.state == "available")
+            || test.resources.iter().any(|v| v.state == "error" || v.state == "gone");
         if settled || Instant::now() >= deadline {
             return Ok(());
         }
@@ -125,13 +101,13 @@ async fn wait_for(ec2: &aws_sdk_ec2::Client, test: &mut RestoreTest, waiting: Wa
 async fn clean_up(ec2: &aws_sdk_ec2::Client, test: &mut RestoreTest, waiting: Waiting) {
     let deadline = Instant::now() + waiting.timeout;
     loop {
-        for volume in test.volumes.iter_mut().filter(|v| !v.deleted) {
-            match volumes::delete(ec2, &volume.volume_id).await {
+        for volume in test.resources.iter_mut().filter(|v| !v.deleted) {
+            match volumes::delete(ec2, &volume.resource_id).await {
                 Ok(deleted) => volume.deleted = deleted,
-                Err(e) => warn!(volume = %volume.volume_id, error = %e, "a restore-test volume was not deleted"),
+                Err(e) => warn!(volume = %volume.resource_id, error = %e, "a restore-test volume was not deleted"),
             }
         }
-        test.cleaned_up = test.volumes.iter().all(|v| v.deleted);
+        test.cleaned_up = test.resources.iter().all(|v| v.deleted);
         if test.cleaned_up || Instant::now() >= deadline {
             return;
         }
@@ -139,12 +115,19 @@ async fn clean_up(ec2: &aws_sdk_ec2::Client, test: &mut RestoreTest, waiting: Wa
     }
 }
 
-/// What a sweep found: the restore-test volumes of this stack older than a day, deleted or not yet.
+/// What a sweep found: the restore-test resources of this stack older than a day, deleted or not yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Swept {
     pub deleted: Vec<String>,
     pub left: Vec<String>,
+}
+
+impl Swept {
+    pub fn extend(&mut self, other: Swept) {
+        self.deleted.extend(other.deleted);
+        self.left.extend(other.left);
+    }
 }
 
 /// Deletes this stack's restore-test volumes made more than a day before `now` (a failed run's leftovers).

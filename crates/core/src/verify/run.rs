@@ -1,6 +1,6 @@
-//! A verify run, the verify state machine's first and last steps. `start` lists the tagged instances, reads
-//! the round from the verify ledger, shares the run's byte budget among the targets and writes them as the
-//! Map's items; `record` reads every target's check from the Map's results, keeps each target's
+//! A verify run, the verify state machine's first and last steps. `start` lists the tagged instances and
+//! file systems, reads the round from the verify ledger, shares the run's byte budget among the instances and
+//! its restore tests among all, and writes them as the Map's items; `record` reads every target's check from the Map's results, keeps each target's
 //! `lastVerified`, writes the run's report and its metrics. Between them, one child execution per target runs
 //! the check.
 
@@ -8,16 +8,17 @@ use serde::Serialize;
 use tracing::info;
 
 use super::blocks::BLOCK_BYTES;
-use super::ebs::{InstanceCheck, Outcome};
 use super::ledger::{self, VerifyLedger, LEDGER_KEY};
 use super::restore;
+use super::target::{Outcome, TargetCheck};
 use crate::aws;
 use crate::config::VerifyConfig;
 use crate::error::{Error, Result};
+use crate::freshness::target_key;
 use crate::metrics::{Metric, Unit};
 use crate::model::{
-    NotVerifiedRecently, ResultLocation, UnverifiedTarget, VerifyItem, VerifyRecord, VerifyStart, VerifyStarted,
-    VerifySummary, VerifyTotals,
+    NotVerifiedRecently, ResultLocation, RunId, TargetKind, UnverifiedTarget, VerifyEvent, VerifyRecord, VerifyStart,
+    VerifyStarted, VerifySummary, VerifyTotals,
 };
 use crate::report::{read_entries, ResultEntry};
 
@@ -51,51 +52,104 @@ pub fn share(ids: &[String], round: u64, budget_bytes: u64) -> (Vec<String>, u64
     (chosen, budget_bytes / verifying)
 }
 
+/// The clients a run's start needs: the targets, and the sweeps of what earlier runs left.
+#[derive(Clone, Copy)]
+pub struct StartClients<'a> {
+    pub ec2: &'a aws_sdk_ec2::Client,
+    pub efs: &'a aws_sdk_efs::Client,
+    pub s3: &'a aws_sdk_s3::Client,
+}
+
 /// `start`: the targets, this run's round and share of them, written for the Map.
-pub async fn start(
-    ec2: &aws_sdk_ec2::Client,
-    s3: &aws_sdk_s3::Client,
-    config: &VerifyConfig,
-    event: &VerifyStart,
-) -> Result<VerifyStarted> {
+pub async fn start(clients: StartClients<'_>, config: &VerifyConfig, event: &VerifyStart) -> Result<VerifyStarted> {
     let bucket = config.bucket()?;
     let run_id = event.run_id.as_str();
     let tag = &config.target_tag;
-    let mut ids: Vec<String> =
-        aws::ec2::list_tagged_instances(ec2, &tag.key, &tag.value).await?.into_iter().map(|i| i.id).collect();
-    ids.sort();
-    ids.dedup();
-    // Restore-test volumes a failed run left: never a reason not to verify.
-    let (swept, sweep_error) = match restore::sweep(ec2, config.stack.as_ref(), crate::now_epoch_seconds()).await {
-        Ok(swept) => (swept, None),
-        Err(e) => (Default::default(), Some(e.to_string())),
+    let mut instances: Vec<String> =
+        aws::ec2::list_tagged_instances(clients.ec2, &tag.key, &tag.value).await?.into_iter().map(|i| i.id).collect();
+    instances.sort();
+    instances.dedup();
+    // File systems are verified by restores, which need the stack's vault and backup role.
+    let mut file_systems = match config.efs {
+        Some(_) => aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value).await?,
+        None => Vec::new(),
     };
-    let ledger: VerifyLedger = aws::s3::get_json_or_default(s3, bucket, LEDGER_KEY).await?;
+    file_systems.sort();
+    // Restore-test resources a failed run left: never a reason not to verify.
+    let now = crate::now_epoch_seconds();
+    let stack = config.stack.as_ref();
+    let (mut swept, mut sweep_errors) = (restore::Swept::default(), Vec::new());
+    match restore::sweep(clients.ec2, stack, now).await {
+        Ok(volumes) => swept.extend(volumes),
+        Err(e) => sweep_errors.push(e.to_string()),
+    }
+    if config.efs.is_some() {
+        match super::efs::sweep(clients.efs, stack, now).await {
+            Ok(file_systems) => swept.extend(file_systems),
+            Err(e) => sweep_errors.push(e.to_string()),
+        }
+    }
+    let ledger: VerifyLedger = aws::s3::get_json_or_default(clients.s3, bucket, LEDGER_KEY).await?;
     let round = ledger.next_round;
-    let (chosen, max_bytes) = share(&ids, round, config.max_bytes());
-    let max_restores = if config.restore { config.max_restores as usize } else { 0 };
-    let turns = restore::restore_turns(chosen.len(), round, max_restores);
-    let items: Vec<VerifyItem> = chosen
-        .iter()
-        .zip(turns)
-        .map(|(id, restore)| VerifyItem { instance_id: id.clone(), round, max_bytes, restore })
-        .collect();
+    let items = plan(&instances, &file_systems, round, config, &event.run_id);
     let items_location = ResultLocation { bucket: bucket.to_string(), key: items_key(run_id) };
-    aws::s3::put_json(s3, bucket, &items_location.key, to_json(&items)).await?;
-    aws::s3::put_json(s3, bucket, &listed_key(run_id), to_json(&ids)).await?;
+    aws::s3::put_json(clients.s3, bucket, &items_location.key, to_json(&items)).await?;
+    let listed: Vec<String> = instances
+        .iter()
+        .map(|id| target_key(TargetKind::Ec2, id))
+        .chain(file_systems.iter().map(|id| target_key(TargetKind::Efs, id)))
+        .collect();
+    aws::s3::put_json(clients.s3, bucket, &listed_key(run_id), to_json(&listed)).await?;
     let restores = items.iter().filter(|i| i.restore).count();
-    info!(run_id, round, targets = ids.len(), verifying = items.len(), max_bytes, restores, "verify run started");
+    let max_bytes = items.iter().find_map(|i| i.max_bytes).unwrap_or(0);
+    info!(run_id, round, targets = listed.len(), verifying = items.len(), max_bytes, restores, "verify run started");
     Ok(VerifyStarted {
         run_id: run_id.to_string(),
         round,
-        targets: ids.len(),
+        targets: listed.len(),
         verifying: items.len(),
         max_bytes_per_target: max_bytes,
         restores,
         items: items_location,
         swept,
-        sweep_error,
+        sweep_error: (!sweep_errors.is_empty()).then(|| sweep_errors.join("; ")),
     })
+}
+
+/// The run's items: the instances within the byte budget (see [`share`]), then the file systems; the run's
+/// VERIFY_MAX_RESTORES_PER_RUN restore tests taken in turn across both (instances only with VERIFY_RESTORE),
+/// every one within ceil(n / max) rounds. A file system is verified only by its restore: one without its
+/// turn waits for it.
+pub fn plan(
+    instances: &[String],
+    file_systems: &[String],
+    round: u64,
+    config: &VerifyConfig,
+    run_id: &RunId,
+) -> Vec<VerifyEvent> {
+    let (chosen, max_bytes) = share(instances, round, config.max_bytes());
+    let restoring_instances = if config.restore { chosen.len() } else { 0 };
+    let turns = restore::restore_turns(restoring_instances + file_systems.len(), round, config.max_restores as usize);
+    let (instance_turns, file_system_turns) = turns.split_at(restoring_instances);
+    let event = |restore| VerifyEvent {
+        instance_id: None,
+        file_system_id: None,
+        round: Some(round),
+        max_bytes: None,
+        restore,
+        run_id: Some(run_id.clone()),
+    };
+    let instances = chosen.iter().enumerate().map(|(i, id)| VerifyEvent {
+        instance_id: Some(id.clone()),
+        max_bytes: Some(max_bytes),
+        ..event(instance_turns.get(i).copied().unwrap_or(false))
+    });
+    let file_systems = file_systems
+        .iter()
+        .zip(file_system_turns)
+        .filter(|(_, turn)| **turn)
+        .map(|(id, _)| VerifyEvent { file_system_id: Some(id.clone()), round: None, ..event(true) });
+    instances.chain(file_systems).collect()
 }
 
 /// A verify run's full report, in the stack's bucket.
@@ -107,7 +161,7 @@ pub struct VerifyReport {
     pub execution_id: Option<String>,
     pub round: u64,
     pub totals: VerifyTotals,
-    pub checks: Vec<InstanceCheck>,
+    pub checks: Vec<TargetCheck>,
     pub not_verified_recently: Vec<NotVerifiedRecently>,
 }
 
@@ -119,8 +173,8 @@ pub async fn record(s3: &aws_sdk_s3::Client, config: &VerifyConfig, event: &Veri
         return Err(Error::invalid_event("results.bucket", reason));
     }
     let run_id = event.run_id.as_str();
-    let mut checks: Vec<InstanceCheck> = read_entries(s3, &event.results).await?.into_iter().map(check_of).collect();
-    checks.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+    let mut checks: Vec<TargetCheck> = read_entries(s3, &event.results).await?.into_iter().map(check_of).collect();
+    checks.sort_by(|a, b| (a.kind, &a.target_id).cmp(&(b.kind, &b.target_id)));
     let listed: Vec<String> = aws::s3::get_json_or_default(s3, bucket, &listed_key(run_id)).await?;
     let now = crate::now_epoch_seconds();
     let update = |previous: &VerifyLedger| ledger::updated(previous, now, run_id, event.round, &listed, &checks);
@@ -159,30 +213,30 @@ pub async fn record(s3: &aws_sdk_s3::Client, config: &VerifyConfig, event: &Veri
 }
 
 /// A target's check from its child execution's entry: its output, or the cause of its Fail state (a failed
-/// verification, or a check that could not run); a child that failed otherwise is named from its input.
-pub fn check_of(entry: ResultEntry) -> InstanceCheck {
+/// verification, or a check that could not run, which names no target: its input does); a child that failed
+/// otherwise is named from its input.
+pub fn check_of(entry: ResultEntry) -> TargetCheck {
     let text = if entry.status == "SUCCEEDED" { entry.output.as_deref() } else { entry.cause.as_deref() };
-    if let Some(check) =
-        text.and_then(|t| serde_json::from_str::<InstanceCheck>(t).ok()).filter(|c| !c.instance_id.is_empty())
-    {
-        return check;
-    }
-    let instance_id = entry
-        .input
-        .as_deref()
-        .and_then(|input| serde_json::from_str::<serde_json::Value>(input).ok())
-        .and_then(|input| input.get("instanceId")?.as_str().map(str::to_string))
-        .unwrap_or_else(|| "(unknown)".to_string());
-    InstanceCheck {
-        instance_id,
+    // A check's answer says its outcome; anything else (a Lambda error's JSON) is not one.
+    let answered = text
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .filter(|v| v.get("outcome").is_some())
+        .and_then(|v| serde_json::from_value::<TargetCheck>(v).ok());
+    let mut check = answered.unwrap_or_else(|| TargetCheck {
         outcome: Outcome::Error,
-        error: Some(entry.error.unwrap_or(entry.status)),
-        cause: entry.cause,
+        error: Some(entry.error.clone().unwrap_or_else(|| entry.status.clone())),
+        cause: entry.cause.clone(),
         ..Default::default()
+    });
+    if check.target_id.is_empty() {
+        let input = entry.input.as_deref().and_then(|input| serde_json::from_str::<VerifyEvent>(input).ok());
+        let (kind, id) = input.as_ref().map_or((TargetKind::Ec2, "(unknown)"), VerifyEvent::target);
+        (check.kind, check.target_id) = (kind, id.to_string());
     }
+    check
 }
 
-pub fn totals(checks: &[InstanceCheck]) -> VerifyTotals {
+pub fn totals(checks: &[TargetCheck]) -> VerifyTotals {
     let count = |outcome: Outcome| checks.iter().filter(|c| c.outcome == outcome).count();
     VerifyTotals {
         targets: checks.len(),
@@ -198,13 +252,13 @@ pub fn totals(checks: &[InstanceCheck]) -> VerifyTotals {
         restore_volumes_left: checks
             .iter()
             .filter_map(|c| c.restore.as_ref())
-            .map(|r| r.volumes.iter().filter(|v| !v.deleted).count())
+            .map(|r| r.resources.iter().filter(|v| !v.deleted).count())
             .sum(),
     }
 }
 
 /// The targets that failed verification (first, each with its first bad block) or could not be checked.
-pub fn unverified(checks: &[InstanceCheck]) -> Vec<UnverifiedTarget> {
+pub fn unverified(checks: &[TargetCheck]) -> Vec<UnverifiedTarget> {
     let failed = checks.iter().filter(|c| c.outcome == Outcome::Failed).map(|c| {
         let failed_restore = c.restore.as_ref().filter(|r| !r.restored);
         let reason = match (c.bad_blocks.first(), failed_restore) {
@@ -218,10 +272,11 @@ pub fn unverified(checks: &[InstanceCheck]) -> Vec<UnverifiedTarget> {
             (None, Some(r)) => format!("restore test: {}", r.error.as_deref().unwrap_or("did not restore")),
             (None, None) => "failed".to_string(),
         };
-        UnverifiedTarget { instance_id: c.instance_id.clone(), reason }
+        UnverifiedTarget { kind: c.kind, target_id: c.target_id.clone(), reason }
     });
     let errors = checks.iter().filter(|c| c.outcome == Outcome::Error).map(|c| UnverifiedTarget {
-        instance_id: c.instance_id.clone(),
+        kind: c.kind,
+        target_id: c.target_id.clone(),
         reason: format!("{}: {}", c.error.as_deref().unwrap_or("error"), c.cause.as_deref().unwrap_or("")),
     });
     failed.chain(errors).collect()
@@ -284,28 +339,65 @@ mod tests {
     #[test]
     fn each_childs_entry_gives_its_check_and_a_failure_names_its_target() {
         let input = r#"{"instanceId":"i-0123456789abcdef0","round":1,"maxBytes":524288}"#;
-        let verified = r#"{"instanceId":"i-0123456789abcdef0","outcome":"verified","bytesRead":524288}"#;
+        let verified = r#"{"kind":"ec2","targetId":"i-0123456789abcdef0","outcome":"verified","bytesRead":524288}"#;
         let check = check_of(entry("SUCCEEDED", input, Some(verified), None, None));
         assert_eq!((check.outcome, check.bytes_read), (Outcome::Verified, BLOCK_BYTES));
-        let failed = r#"{"instanceId":"i-0123456789abcdef0","outcome":"failed","badBlocks":[{"snapshotId":"snap-1","blockIndex":64,"reason":"checksum"}]}"#;
+        let failed = r#"{"targetId":"i-0123456789abcdef0","outcome":"failed","badBlocks":[{"snapshotId":"snap-1","blockIndex":64,"reason":"checksum"}]}"#;
         let check = check_of(entry("FAILED", input, None, Some("VerificationFailed"), Some(failed)));
         assert_eq!(
             check.bad_blocks,
             vec![BadBlock { snapshot_id: "snap-1".into(), block_index: 64, reason: "checksum".into() }]
         );
-        let caught =
-            r#"{"instanceId":"i-0123456789abcdef0","outcome":"error","error":"Throttled","cause":"slow down"}"#;
-        let check = check_of(entry("FAILED", input, None, Some("Throttled"), Some(caught)));
+        // A check that could not run is caught without its target: the input names it, whatever its kind.
+        let caught = r#"{"outcome":"error","error":"Throttled","cause":"slow down"}"#;
+        let efs_input = r#"{"fileSystemId":"fs-0123456789abcdef0","restore":true,"runId":"verify-1"}"#;
+        let check = check_of(entry("FAILED", efs_input, None, Some("VerificationFailed"), Some(caught)));
         assert_eq!((check.outcome, check.error.as_deref()), (Outcome::Error, Some("Throttled")));
+        assert_eq!((check.kind, check.target_id.as_str()), (TargetKind::Efs, "fs-0123456789abcdef0"));
+        // A Lambda error's JSON is no check's answer, however few fields a check needs.
+        let lambda_error = r#"{"errorType":"InvalidEvent","errorMessage":"bad"}"#;
+        let check = check_of(entry("FAILED", input, None, Some("InvalidEvent"), Some(lambda_error)));
+        assert_eq!((check.outcome, check.error.as_deref()), (Outcome::Error, Some("InvalidEvent")));
         let timed_out = check_of(entry("TIMED_OUT", input, None, None, None));
-        assert_eq!((timed_out.instance_id.as_str(), timed_out.outcome), ("i-0123456789abcdef0", Outcome::Error));
+        assert_eq!((timed_out.target_id.as_str(), timed_out.outcome), ("i-0123456789abcdef0", Outcome::Error));
         assert_eq!(timed_out.error.as_deref(), Some("TIMED_OUT"));
+    }
+
+    fn config(restore: bool, max_restores: u32, max_gib_read: u32) -> VerifyConfig {
+        let mut config = VerifyConfig::from_source(&crate::config::test_support::source(&[])).unwrap();
+        (config.restore, config.max_restores, config.max_gib_read) = (restore, max_restores, max_gib_read);
+        config
+    }
+
+    #[test]
+    fn a_plan_restores_in_turn_across_kinds_and_a_file_system_waits_for_its_turn() {
+        let run = RunId::new("runId", "verify-1").unwrap();
+        let (instances, file_systems) = (ids(2), vec!["fs-1".to_string(), "fs-2".to_string(), "fs-3".to_string()]);
+        let mut restored = std::collections::BTreeMap::new();
+        for round in 0..5 {
+            let items = plan(&instances, &file_systems, round, &config(true, 2, 100), &run);
+            assert_eq!(items.iter().filter(|i| i.restore).count(), 2, "round {round}: the cap, across kinds");
+            assert_eq!(items.iter().filter(|i| i.instance_id.is_some()).count(), 2, "every instance reads blocks");
+            assert!(items.iter().filter(|i| i.file_system_id.is_some()).all(|i| i.restore && i.max_bytes.is_none()));
+            for item in items.iter().filter(|i| i.restore) {
+                *restored.entry(item.target().1.to_string()).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(restored.len(), 5, "ceil(5 / 2) = 3 rounds give every target a turn: {restored:?}");
+        let no_volume_restores = plan(&instances, &file_systems, 0, &config(false, 2, 100), &run);
+        assert!(no_volume_restores.iter().filter(|i| i.instance_id.is_some()).all(|i| !i.restore));
+        assert_eq!(no_volume_restores.iter().filter(|i| i.file_system_id.is_some()).count(), 2);
+        assert!(plan(&[], &file_systems, 0, &config(true, 0, 100), &run).is_empty(), "no restores: no file system");
+        for item in plan(&instances, &file_systems, 0, &config(true, 2, 100), &run) {
+            let json = serde_json::to_value(&item).unwrap();
+            assert_eq!(VerifyEvent::parse(json).unwrap(), item, "an item is the event its child reads");
+        }
     }
 
     #[test]
     fn the_totals_count_each_outcome_and_failures_come_first_with_their_first_bad_block() {
         let check =
-            |id: &str, outcome| InstanceCheck { instance_id: id.into(), outcome, bytes_read: 10, ..Default::default() };
+            |id: &str, outcome| TargetCheck { target_id: id.into(), outcome, bytes_read: 10, ..Default::default() };
         let mut bad = check("i-b", Outcome::Failed);
         bad.bad_blocks = vec![BadBlock { snapshot_id: "snap-9".into(), block_index: 3, reason: "checksum".into() }];
         let mut error = check("i-a", Outcome::Error);
@@ -315,7 +407,7 @@ mod tests {
         assert_eq!((totals.targets, totals.verified, totals.failed, totals.no_backup, totals.errors), (4, 1, 1, 1, 1));
         assert_eq!(totals.bytes_read, 40);
         let named = unverified(&checks);
-        assert_eq!(named.iter().map(|t| t.instance_id.as_str()).collect::<Vec<_>>(), ["i-b", "i-a"]);
+        assert_eq!(named.iter().map(|t| t.target_id.as_str()).collect::<Vec<_>>(), ["i-b", "i-a"]);
         assert!(named[0].reason.contains("snap-9 block 3"), "{}", named[0].reason);
         let report = VerifyReport {
             version: "x",

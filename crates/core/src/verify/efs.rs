@@ -1,0 +1,275 @@
+//! An EFS file system's newest recovery point of ours, proven by a restore: AWS Backup restores it into a
+//! new file system (as the stack's backup role), the job is followed until it completes, and the file system
+//! it made is deleted whatever happened.
+//!
+//! AWS Backup cannot tag the file system a restore makes. What tells it apart is the restore's creation
+//! token, which names this stack and run: the file system the job names is deleted only when its creation
+//! token is ours, after it is tagged as this stack's restore test (the only file systems the verify role may
+//! delete). A file system a failed run left, tagged or not yet, the next run's sweep finds by the same marks.
+
+use std::time::Instant;
+
+use aws_sdk_efs::types::FileSystemDescription;
+use tracing::{info, warn};
+
+use super::restore::{Swept, Waiting, SWEEP_AFTER_SECONDS};
+use super::target::{Outcome, RestoreTest, RestoredResource, TargetCheck};
+use crate::aws::backup::{self as backup_api, EfsRestore};
+use crate::aws::efs as efs_api;
+use crate::cleanup::Store;
+use crate::config::VerifyConfig;
+use crate::efs::{Clients, EfsStore};
+use crate::error::{Error, Result};
+use crate::model::TargetKind;
+use crate::retention::BackupInfo;
+use crate::tags::{self, MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORE_TEST_KEY};
+
+/// Verifies the file system's newest completed recovery point of ours (made by the settings' stack) by
+/// restoring it into a new file system.
+pub async fn check_file_system(
+    clients: Clients<'_>,
+    settings: &VerifyConfig,
+    file_system_id: &str,
+    run_id: &str,
+    waiting: Waiting,
+    now: i64,
+) -> Result<TargetCheck> {
+    let restore = settings.efs()?;
+    let started = Instant::now();
+    let mut check = TargetCheck::new(TargetKind::Efs, file_system_id);
+    let store = EfsStore { clients, vault: &restore.vault, lifecycle_days: None };
+    let stack = settings.stack.as_ref();
+    let ours: Vec<BackupInfo> =
+        store.list_ours(file_system_id).await?.into_iter().filter(|p| made_by(p, stack)).collect();
+    let Some((points, created)) = super::newest_completed(&ours, now, false) else {
+        return Ok(check);
+    };
+    // A source deleted since its backup: restored as AWS Backup's defaults have it.
+    let source = match efs_api::describe_file_system(clients.efs, file_system_id).await {
+        Ok(source) => Some(source),
+        Err(Error::NotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let token = creation_token(stack, run_id, file_system_id);
+    let ask = EfsRestore {
+        recovery_point_arn: &points[0],
+        role_arn: &restore.role_arn,
+        source_file_system_id: file_system_id,
+        encrypted: source.as_ref().and_then(|s| s.encrypted()).unwrap_or(false),
+        kms_key_id: source.as_ref().and_then(|s| s.kms_key_id()),
+        performance_mode: source.as_ref().map_or("generalPurpose", |s| s.performance_mode().as_str()),
+        creation_token: &token,
+    };
+    let test = restore_point(clients, ask, run_id, stack, waiting).await;
+    check.outcome = if test.restored { Outcome::Verified } else { Outcome::Failed };
+    check.backup = points;
+    check.created = Some(created);
+    check.restore = Some(test);
+    check.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(check)
+}
+
+/// Made by snapmgmt (and by this stack, when it has an id).
+fn made_by(point: &BackupInfo, stack: Option<&tags::StackId>) -> bool {
+    let has = |(key, value): (&str, &str)| point.tags.get(key).map(String::as_str) == Some(value);
+    has((MANAGED_BY_KEY, MANAGED_BY_VALUE)) && stack.is_none_or(|s| has(s.tag()))
+}
+
+/// A restore's creation token: this stack's mark (the sweep's prefix), the run's, and the source file system
+/// (at most 64 characters, as EFS allows).
+pub fn creation_token(stack: Option<&tags::StackId>, run_id: &str, file_system_id: &str) -> String {
+    format!("{}{:08x}-{file_system_id}", token_prefix(stack), fnv1a(run_id))
+}
+
+fn token_prefix(stack: Option<&tags::StackId>) -> String {
+    format!("snapmgmt-rt-{:08x}-", fnv1a(stack.map_or("", tags::StackId::as_str)))
+}
+
+/// FNV-1a: a short mark that is the same in every build (the standard library's hasher promises no such
+/// thing), for tokens a later run must recognise.
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
+}
+
+/// Starts the restore, follows the job, and deletes the file system it made. Never fails: what went wrong
+/// is in the answer, after the clean-up.
+async fn restore_point(
+    clients: Clients<'_>,
+    ask: EfsRestore<'_>,
+    run_id: &str,
+    stack: Option<&tags::StackId>,
+    waiting: Waiting,
+) -> RestoreTest {
+    let started = Instant::now();
+    let mut test = RestoreTest { cleaned_up: true, ..Default::default() };
+    let job_id = match backup_api::start_efs_restore(clients.backup, ask).await {
+        Ok(id) => id,
+        Err(e) => {
+            test.error = Some(e.to_string());
+            return test;
+        }
+    };
+    let mut made = RestoredResource {
+        backup_id: ask.recovery_point_arn.to_string(),
+        job_id: Some(job_id.clone()),
+        ..Default::default()
+    };
+    let job = follow(clients.backup, &job_id, waiting).await;
+    match &job {
+        Ok(job) => {
+            made.state = job.status.clone();
+            made.resource_id = job.created_resource_arn.as_deref().map(file_system_of).unwrap_or_default().to_string();
+            test.restored = job.status == "COMPLETED";
+            if !test.restored {
+                let why = job.message.as_deref().unwrap_or("no message");
+                test.error = Some(match job.status.as_str() {
+                    "FAILED" | "ABORTED" => format!("restore job {job_id} {}: {why}", job.status),
+                    status => format!("restore job {job_id} still {status} after {} s", waiting.timeout.as_secs()),
+                });
+            }
+        }
+        Err(e) => test.error = Some(e.to_string()),
+    }
+    if !made.resource_id.is_empty() {
+        match clean_up(clients.efs, &made.resource_id, ask, run_id, stack).await {
+            Ok(()) => made.deleted = true,
+            Err(e) => {
+                warn!(file_system = %made.resource_id, error = %e, "a restore-test file system was not deleted");
+                test.error.get_or_insert_with(|| format!("{} not deleted: {e}", made.resource_id));
+            }
+        }
+    }
+    // A job that did not finish may still make its file system: the sweep finds it by its creation token.
+    let finished = job.is_ok_and(|j| matches!(j.status.as_str(), "COMPLETED" | "FAILED" | "ABORTED"));
+    test.cleaned_up = made.deleted || (made.resource_id.is_empty() && finished);
+    test.resources.push(made);
+    test.duration_ms = started.elapsed().as_millis() as u64;
+    test
+}
+
+/// Until the job completes, fails or is aborted, or the time is up.
+async fn follow(backup: &aws_sdk_backup::Client, job_id: &str, waiting: Waiting) -> Result<backup_api::RestoreJob> {
+    let deadline = Instant::now() + waiting.timeout;
+    loop {
+        let job = backup_api::describe_restore_job(backup, job_id).await?;
+        if matches!(job.status.as_str(), "COMPLETED" | "FAILED" | "ABORTED") || Instant::now() >= deadline {
+            return Ok(job);
+        }
+        tokio::time::sleep(waiting.poll).await;
+    }
+}
+
+/// The id at the end of a file system's ARN.
+fn file_system_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Deletes the file system the job made, once its creation token shows it is this restore's (never the
+/// source, never another's), tagged first as this stack's restore test.
+async fn clean_up(
+    efs: &aws_sdk_efs::Client,
+    file_system_id: &str,
+    ask: EfsRestore<'_>,
+    run_id: &str,
+    stack: Option<&tags::StackId>,
+) -> Result<()> {
+    let made = efs_api::describe_file_system(efs, file_system_id).await;
+    let made = match made {
+        Err(Error::NotFound { .. }) => return Ok(()),
+        other => other?,
+    };
+    if file_system_id == ask.source_file_system_id || made.creation_token() != ask.creation_token {
+        let reason = format!(
+            "the restore job names {file_system_id}, whose creation token {:?} is not this restore's: left alone",
+            made.creation_token()
+        );
+        return Err(Error::invalid_event("createdResourceArn", reason));
+    }
+    mark_and_delete(efs, &made, run_id, stack).await.map(|_| ())
+}
+
+/// Tags a restore-test file system as this stack's (unless it is already) and deletes it.
+async fn mark_and_delete(
+    efs: &aws_sdk_efs::Client,
+    file_system: &FileSystemDescription,
+    run_id: &str,
+    stack: Option<&tags::StackId>,
+) -> Result<bool> {
+    let id = file_system.file_system_id();
+    let tagged = efs_api::tag_map(file_system.tags()).contains_key(RESTORE_TEST_KEY);
+    if !tagged {
+        let mut marks = vec![(RESTORE_TEST_KEY, run_id)];
+        marks.extend(stack.map(tags::StackId::tag));
+        efs_api::tag_file_system(efs, id, &marks).await?;
+    }
+    efs_api::delete_file_system(efs, id).await
+}
+
+/// Deletes this stack's restore-test file systems made more than a day before `now`: tagged as its restore
+/// tests, or (a run that stopped before tagging) bearing its creation-token mark. Without a stack id it
+/// touches nothing: it could not tell its own from another stack's.
+pub async fn sweep(efs: &aws_sdk_efs::Client, stack: Option<&tags::StackId>, now: i64) -> Result<Swept> {
+    let Some(stack) = stack else {
+        return Ok(Swept::default());
+    };
+    let prefix = token_prefix(Some(stack));
+    let (stack_key, stack_value) = stack.tag();
+    let mut swept = Swept::default();
+    for file_system in efs_api::list_file_systems(efs).await? {
+        let tags = efs_api::tag_map(file_system.tags());
+        let tagged_ours =
+            tags.contains_key(RESTORE_TEST_KEY) && tags.get(stack_key).map(String::as_str) == Some(stack_value);
+        let marked_ours = file_system.creation_token().starts_with(&prefix);
+        let age = now - file_system.creation_time().secs();
+        if !(tagged_ours || marked_ours) || age <= SWEEP_AFTER_SECONDS {
+            continue;
+        }
+        let id = file_system.file_system_id().to_string();
+        if mark_and_delete(efs, &file_system, "sweep", Some(stack)).await? {
+            swept.deleted.push(id);
+        } else {
+            swept.left.push(id);
+        }
+    }
+    if !swept.deleted.is_empty() {
+        info!(deleted = ?swept.deleted, "restore-test file systems left by an earlier run swept");
+    }
+    Ok(swept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_creation_token_marks_the_stack_and_fits_efs() {
+        let stack =
+            tags::StackId::parse("a-very-long-stack-name-of-one-hundred-and-more-characters@eu-west-1").unwrap();
+        let token = creation_token(Some(&stack), "verify-20261207T040000Z", "fs-0123456789abcdef0");
+        assert!(token.len() <= 64, "{token}");
+        assert!(token.starts_with(&token_prefix(Some(&stack))) && token.ends_with("-fs-0123456789abcdef0"));
+        let other = tags::StackId::parse("other@eu-west-1").unwrap();
+        assert!(!token.starts_with(&token_prefix(Some(&other))), "another stack's sweep does not take it");
+        assert_ne!(token, creation_token(Some(&stack), "verify-2", "fs-0123456789abcdef0"), "a run of its own");
+        assert_eq!(fnv1a("a"), 0xe40c_292c, "the same mark in every build");
+    }
+
+    #[test]
+    fn only_our_stacks_points_are_verified() {
+        let stack = tags::StackId::parse("s@us-east-1").unwrap();
+        let point = |tags: &[(&str, &str)]| BackupInfo {
+            id: "arn:aws:backup:us-east-1:123456789012:recovery-point:1".into(),
+            owner_account: None,
+            source_id: None,
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            created_at: Some(1),
+            state: crate::retention::BackupState::Completed,
+            in_use: false,
+            aws_backup_managed: false,
+        };
+        assert!(made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE), stack.tag()]), Some(&stack)));
+        assert!(!made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), Some(&stack)));
+        assert!(made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), None));
+        assert!(!made_by(&point(&[stack.tag()]), Some(&stack)));
+    }
+}
