@@ -1,7 +1,9 @@
 """Test-control routes, beside moto's own /moto-api/ ones: set what a test cannot set through AWS.
 
 POST /moto-api/snapmgmt/fsx/backup       {"backupId", "creationTime"?, "lifecycle"?, "type"?, "ownerId"?}
-POST /moto-api/snapmgmt/fsx/file-system  {"fileSystemId", "lifecycle"?}
+POST /moto-api/snapmgmt/fsx/file-system  {"fileSystemId", "lifecycle"?, "creationTime"?}
+POST /moto-api/snapmgmt/fsx/next-restores {"backupId", "outcomes": [{"lifecycle": "FAILED", "message"}]}: how the next
+     file systems or volumes made from that backup end (fsx.py)
 POST /moto-api/snapmgmt/fsx/next-backups {"fileSystemId", "outcomes": [{"lifecycle": "FAILED", "seconds": 5}]}
 POST /moto-api/snapmgmt/ec2/snapshot     {"snapshotId", "startTime"?, "state"?, "ownerId"?, "inUseBy"?}
 POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"status": "Failed", "snapshots": true}]}
@@ -110,7 +112,15 @@ def fsx_file_system(request, full_url, headers):
         return _error(404, f"no file system {body.get('fileSystemId')!r}")
     if "lifecycle" in body:
         fs.lifecycle = body["lifecycle"]
+    if "creationTime" in body:
+        fs.creation_time = float(body["creationTime"])
     return _ok(fs.to_dict())
+
+
+def fsx_next_restores(request, full_url, headers):
+    body = _body(request)
+    fsx.next_restores(_fsx_backend(body))[body["backupId"]] = list(body.get("outcomes", []))
+    return _ok({"scripted": len(body.get("outcomes", []))})
 
 
 def fsx_next_backups(request, full_url, headers):
@@ -359,6 +369,7 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/fsx/backup": fsx_backup,
     "{0}/moto-api/snapmgmt/fsx/file-system": fsx_file_system,
     "{0}/moto-api/snapmgmt/fsx/next-backups": fsx_next_backups,
+    "{0}/moto-api/snapmgmt/fsx/next-restores": fsx_next_restores,
     "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
     "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,

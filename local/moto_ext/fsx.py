@@ -4,7 +4,10 @@ moto 5.2 leaves out: a file system's Lifecycle and OwnerId; a backup's Type, Own
 backups leaving CREATING; ClientRequestToken idempotency; the one-backup-at-a-time rule
 (BackupInProgress); BackupNotFound / FileSystemNotFound for unknown ids; ONTAP storage virtual machines
 and volumes, and backups taken per volume; CopyBackup between Regions (at most five copies in progress to a
-destination Region, a source being copied cannot be deleted). This module adds them.
+destination Region, a source being copied cannot be deleted); restores (CreateFileSystemFromBackup,
+CreateVolumeFromBackup: CREATING for SNAPMGMT_EMULATOR_FSX_RESTORE_SECONDS, then AVAILABLE / CREATED, or FAILED
+as a test scripts it; tagged at creation); deletes that take a final backup unless told to skip it, and refuse
+what is still being made (DeleteFileSystem, DeleteVolume). This module adds them.
 """
 
 import json
@@ -18,6 +21,8 @@ from moto.fsx.exceptions import FileSystemNotFound
 
 # How long a new backup stays CREATING before it reaches its outcome (AVAILABLE unless a test set FAILED).
 BACKUP_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_FSX_BACKUP_SECONDS", "1"))
+# How long a file system or volume made from a backup stays CREATING.
+RESTORE_SECONDS = float(os.environ.get("SNAPMGMT_EMULATOR_FSX_RESTORE_SECONDS", "2"))
 IN_PROGRESS = ("CREATING", "PENDING", "TRANSFERRING", "COPYING")
 # FSx: "You can have up to five backup copy requests in progress to a single destination Region per account."
 COPIES_IN_FLIGHT = 5
@@ -79,6 +84,7 @@ class Volume:
             backend.tagger.tag_resource(self.resource_arn, tags)
 
     def to_dict(self) -> dict:
+        _advance(self, "CREATED")
         return {
             "VolumeId": self.volume_id,
             "FileSystemId": self.file_system_id,
@@ -219,11 +225,22 @@ def _fs_init(self, *args, **kwargs):
     self.creation_time = time.time()
 
 
+def _advance(made, ready: str) -> None:
+    """A file system or volume made from a backup: CREATING until its time is up, then ready or FAILED."""
+    if made.lifecycle == "CREATING" and time.time() >= getattr(made, "ready_at", 0):
+        outcome = getattr(made, "outcome", {})
+        made.lifecycle = outcome.get("lifecycle", ready)
+        made.failure_message = outcome.get("message", "The restore failed (emulator).")
+
+
 def _fs_to_dict(self):
+    _advance(self, "AVAILABLE")
     d = _original_fs_to_dict(self)
     d["Lifecycle"] = self.lifecycle
     d["OwnerId"] = self.owner_id
     d["CreationTime"] = self.creation_time
+    if self.lifecycle == "FAILED":
+        d["FailureDetails"] = {"Message": self.failure_message}
     return d
 
 
@@ -382,6 +399,137 @@ def _response_copy_backup(self):
     return json.dumps({"Backup": copy.to_dict()})
 
 
+def next_restores(backend):
+    """Per backup, the scripted outcomes of its next restores: [{"lifecycle": "FAILED", "message": ...}]."""
+    if not hasattr(backend, "snapmgmt_next_restores"):
+        backend.snapmgmt_next_restores = {}
+        backend.snapmgmt_restore_tokens = {}
+    return backend.snapmgmt_next_restores
+
+
+def _restorable(backend, backup_id: str, of_volume: bool):
+    backup = backend.backups.get(backup_id)
+    if backup is None:
+        raise BackupNotFound(backup_id)
+    if backup.lifecycle != "AVAILABLE":
+        raise BadRequest(f"Backup {backup_id} is {backup.lifecycle}: only an AVAILABLE backup can be restored.")
+    if bool(backup.volume_id) != of_volume:
+        how = "CreateVolumeFromBackup" if backup.volume_id else "CreateFileSystemFromBackup"
+        raise BadRequest(f"Backup {backup_id} is restored with {how}.")
+    return backup
+
+
+def _being_made(backend, made, backup_id: str) -> None:
+    scripted = next_restores(backend).get(backup_id) or []
+    made.lifecycle = "CREATING"
+    made.ready_at = time.time() + RESTORE_SECONDS
+    made.outcome = scripted.pop(0) if scripted else {}
+
+
+def _response_create_file_system_from_backup(self):
+    params = json.loads(self.body)
+    backend = self.fsx_backend
+    backup = _restorable(backend, params["BackupId"], of_volume=False)
+    tokens = (next_restores(backend), backend.snapmgmt_restore_tokens)[1]
+    token = params.get("ClientRequestToken")
+    if token and token in tokens:
+        return json.dumps({"FileSystem": backend.file_systems[tokens[token]].to_dict()})
+    source = backend.file_systems.get(backup.file_system_id)
+    fs = backend.create_file_system(
+        client_request_token=token,
+        file_system_type=backup.file_system_info["FileSystemType"],
+        storage_capacity=params.get("StorageCapacity") or (source.storage_capacity if source else 1200),
+        storage_type=params.get("StorageType", "SSD"),
+        subnet_ids=params["SubnetIds"],
+        security_group_ids=params.get("SecurityGroupIds") or [],
+        tags=params.get("Tags"),
+        kms_key_id=params.get("KmsKeyId"),
+        windows_configuration=params.get("WindowsConfiguration"),
+        lustre_configuration=params.get("LustreConfiguration"),
+        ontap_configuration=None,
+        file_system_type_version=params.get("FileSystemTypeVersion"),
+        open_zfs_configuration=params.get("OpenZFSConfiguration"),
+    )
+    _being_made(backend, fs, backup.backup_id)
+    if token:
+        tokens[token] = fs.file_system_id
+    return json.dumps({"FileSystem": fs.to_dict()})
+
+
+def _response_create_volume_from_backup(self):
+    params = json.loads(self.body)
+    backend = self.fsx_backend
+    backup = _restorable(backend, params["BackupId"], of_volume=True)
+    tokens = (next_restores(backend), backend.snapmgmt_restore_tokens)[1]
+    token = params.get("ClientRequestToken")
+    if token and token in tokens:
+        return json.dumps({"Volume": volumes(backend)[tokens[token]].to_dict()})
+    volume = create_volume(backend, "ONTAP", params["Name"], params.get("OntapConfiguration"), params.get("Tags"))
+    _being_made(backend, volume, backup.backup_id)
+    if token:
+        tokens[token] = volume.volume_id
+    return json.dumps({"Volume": volume.to_dict()})
+
+
+def _final_backup(backend, file_system_id: str, volume_id: str | None, skip: bool) -> str | None:
+    """Unless told to skip it, FSx takes a final backup of what it deletes: a backup no one else asked for."""
+    if skip:
+        return None
+    backup = _original_create_backup(backend, file_system_id, None, volume_id, [{"Key": "Name", "Value": "final"}])
+    backup.owner_id, backup.backup_type, backup.outcome, backup.ready_at = (
+        backend.account_id,
+        "USER_INITIATED",
+        "AVAILABLE",
+        0,
+    )
+    source = backend.file_systems.get(file_system_id)
+    backup.file_system_info = {
+        "FileSystemId": file_system_id,
+        "FileSystemType": source.file_system_type if source else "",
+    }
+    return backup.backup_id
+
+
+def _response_delete_file_system(self):
+    params = json.loads(self.body)
+    backend = self.fsx_backend
+    fs = backend.file_systems.get(params.get("FileSystemId"))
+    if fs is None:
+        raise FileSystemNotFound(params.get("FileSystemId"))
+    if fs.lifecycle == "CREATING":
+        raise BadRequest(f"File system {fs.file_system_id} is still being created: it cannot be deleted yet.")
+    config = (
+        params.get(
+            {"WINDOWS": "WindowsConfiguration", "LUSTRE": "LustreConfiguration", "OPENZFS": "OpenZFSConfiguration"}.get(
+                fs.file_system_type, ""
+            )
+        )
+        or {}
+    )
+    final = _final_backup(
+        backend, fs.file_system_id, None, fs.file_system_type == "ONTAP" or config.get("SkipFinalBackup")
+    )
+    backend.file_systems.pop(fs.file_system_id)
+    return json.dumps(
+        {"FileSystemId": fs.file_system_id, "Lifecycle": "DELETING", **({"FinalBackupId": final} if final else {})}
+    )
+
+
+def _response_delete_volume(self):
+    params = json.loads(self.body)
+    backend = self.fsx_backend
+    volume = volumes(backend).get(params.get("VolumeId"))
+    if volume is None:
+        raise VolumeNotFound(params.get("VolumeId"))
+    if volume.lifecycle == "CREATING":
+        raise BadRequest(f"Volume {volume.volume_id} is still being created: it cannot be deleted yet.")
+    skip = (params.get("OntapConfiguration") or {}).get("SkipFinalBackup")
+    _final_backup(backend, volume.file_system_id, volume.volume_id, skip)
+    volumes(backend).pop(volume.volume_id)
+    backend.tagger.delete_all_tags_for_resource(volume.resource_arn)
+    return json.dumps({"VolumeId": volume.volume_id, "Lifecycle": "DELETING"})
+
+
 def next_outcomes(backend):
     """Per file system, the scripted outcomes of its next backups: [{"lifecycle": ..., "seconds": ...}]."""
     if not hasattr(backend, "snapmgmt_next_outcomes"):
@@ -405,3 +553,7 @@ def install() -> None:
     FSxResponse.create_volume = _response_create_volume
     FSxResponse.describe_volumes = _response_describe_volumes
     FSxResponse.copy_backup = _response_copy_backup
+    FSxResponse.create_file_system_from_backup = _response_create_file_system_from_backup
+    FSxResponse.create_volume_from_backup = _response_create_volume_from_backup
+    FSxResponse.delete_file_system = _response_delete_file_system
+    FSxResponse.delete_volume = _response_delete_volume

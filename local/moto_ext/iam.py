@@ -378,6 +378,44 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         if tags:
             calls.append(("fsx:TagResource", f"{fsx_prefix}:backup/*", request_tags(tags)))
         return calls
+    if service == "fsx" and operation in ("CreateFileSystemFromBackup", "CreateVolumeFromBackup"):
+        # The backup restored (by its tags), what is made (by the tags asked for), and tagging it at creation;
+        # a volume also in its storage virtual machine.
+        tags = {t["Key"]: t["Value"] for t in body.get("Tags", [])}
+        backup_id = body.get("BackupId", "")
+        backup = _fsx().backups.get(backup_id)
+        calls = [
+            (action, f"{fsx_prefix}:backup/{backup_id}", {**request_tags(tags), **resource_tags(_fsx_tags(backup))})
+        ]
+        if operation == "CreateFileSystemFromBackup":
+            made = f"{fsx_prefix}:file-system/*"
+        else:
+            from . import fsx
+
+            svm_id = (body.get("OntapConfiguration") or {}).get("StorageVirtualMachineId", "")
+            svm = fsx.svms(_fsx()).get(svm_id, {})
+            calls.append(
+                (
+                    action,
+                    f"{fsx_prefix}:storage-virtual-machine/{svm.get('FileSystemId', '*')}/{svm_id}",
+                    request_tags(tags),
+                )
+            )
+            made = f"{fsx_prefix}:volume/{svm.get('FileSystemId', '*')}/*"
+        calls.append((action, made, request_tags(tags)))
+        if tags:
+            calls.append(("fsx:TagResource", made, request_tags(tags)))
+        return calls
+    if service == "fsx" and operation == "DeleteFileSystem":
+        fs_id = body.get("FileSystemId", "")
+        fs = _fsx().file_systems.get(fs_id)
+        return [(action, f"{fsx_prefix}:file-system/{fs_id}", resource_tags(_fsx_tags(fs)))]
+    if service == "fsx" and operation == "DeleteVolume":
+        from . import fsx
+
+        volume = fsx.volumes(_fsx()).get(body.get("VolumeId", ""))
+        arn = volume.resource_arn if volume else f"{fsx_prefix}:volume/*/{body.get('VolumeId', '')}"
+        return [(action, arn, resource_tags(_fsx_tags(volume)))]
     if service == "fsx" and operation == "DeleteBackup":
         backup_id = body.get("BackupId", "")
         backup = _fsx().backups.get(backup_id)

@@ -41,6 +41,9 @@ STACK_PARAMETERS = {
     # Verify runs restore-test their targets too (test_verify.py), so that the verify role's volume grants are
     # exercised, IAM enforced.
     "VerifyRestore": "true",
+    # And every FSx kind: its restore grants exercised too; a restore looked at every second.
+    "VerifyFsxRestore": "WINDOWS,LUSTRE,OPENZFS,ONTAP",
+    "VerifyRestorePollSeconds": "1",
 }
 # The calls tests make to be refused, (action, resource): every other denial fails the suite (test_zz_iam.py).
 PROVOKED_DENIALS = set()

@@ -307,9 +307,15 @@ def test_the_verify_role_changes_no_backup_and_deletes_only_this_stacks_restore_
     stack_tag = {"aws:ResourceTag/snapmgmt:Stack": {"Fn::Sub": "${AWS::StackName}@${AWS::Region}"}}
     restore_tests = {"ec2:CreateVolume", "ec2:CreateTags", "ec2:DeleteVolume"}
     restore_tests |= {"elasticfilesystem:TagResource", "elasticfilesystem:DeleteFileSystem"}
+    restore_tests |= {"fsx:CreateFileSystemFromBackup", "fsx:CreateVolumeFromBackup", "fsx:TagResource"}
+    restore_tests |= {"fsx:DeleteFileSystem", "fsx:DeleteVolume"}
     for action, statement in changing:
         if action.startswith("s3:"):
             assert "verif" in resource_text(statement), statement
+            continue
+        if action.startswith("ds:"):
+            # A restored Windows file system joins its source's directory: no backup is in a directory.
+            assert "directory/*" in resource_text(statement), statement
             continue
         if action == "backup:StartRestoreJob":
             # Restores make new resources (the file systems below); no backup is changed by one.
@@ -317,7 +323,12 @@ def test_the_verify_role_changes_no_backup_and_deletes_only_this_stacks_restore_
             continue
         assert action in restore_tests | {"iam:PassRole"}, action
         assert statement.get("Condition"), f"{action} unconditioned"
-    for deleting in ("ec2:DeleteVolume", "elasticfilesystem:DeleteFileSystem"):
+    for deleting in (
+        "ec2:DeleteVolume",
+        "elasticfilesystem:DeleteFileSystem",
+        "fsx:DeleteFileSystem",
+        "fsx:DeleteVolume",
+    ):
         [delete] = [s for a, s in changing if a == deleting]
         assert delete["Condition"]["StringEquals"] == stack_tag, deleting
         assert delete["Condition"]["StringLike"] == {"aws:ResourceTag/snapmgmt:RestoreTest": "?*"}, deleting

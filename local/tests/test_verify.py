@@ -7,7 +7,9 @@ restore tests making a volume of each snapshot, deleting them whatever happened,
 target, and the sweep removing what a failed run of this stack left, nothing of another's. EFS file systems
 verified by restoring their newest recovery point of this stack into a new file system (AWS Backup, as the
 stack's backup role), which is deleted after, a failed restore's too; the sweep taking this stack's leftovers,
-tagged or only marked by their creation token."""
+tagged or only marked by their creation token. FSx targets of the kinds opted into restored into a new file
+system, or an ONTAP volume into a new volume, made as the source is, deleted without a final backup, a failed
+restore failing its target; the sweep taking this stack's day-old ones."""
 
 import json
 import os
@@ -280,3 +282,67 @@ def test_the_verify_role_marks_only_unmarked_file_systems_and_deletes_only_its_r
             call()
         assert denied.value.response["Error"]["Code"] == "AccessDeniedException", (action, fs_id)
     assert {another_stacks, unmarked} <= file_system_ids(efs)
+
+
+def fsx_inventory(fsx) -> dict:
+    """Every FSx file system, volume and backup by id: what a verify run must leave as it found it."""
+    return {
+        "fileSystems": {f["FileSystemId"] for f in fsx.describe_file_systems()["FileSystems"]},
+        "volumes": {v["VolumeId"] for v in fsx.describe_volumes()["Volumes"]},
+        "backups": sorted(json.dumps(b, default=str, sort_keys=True) for b in fsx.describe_backups()["Backups"]),
+    }
+
+
+def fsx_leftover(fsx, stack_id: str, age_days: float) -> str:
+    """A file system a restore test of `stack_id` made `age_days` ago and left behind."""
+    fs_id = stack.create_file_system(fsx, tagged=False, name="left")
+    tags = [{"Key": "snapmgmt:RestoreTest", "Value": "an-old-run"}, {"Key": "snapmgmt:Stack", "Value": stack_id}]
+    arn = fsx.describe_file_systems(FileSystemIds=[fs_id])["FileSystems"][0]["ResourceARN"]
+    fsx.tag_resource(ResourceARN=arn, Tags=tags)
+    stack.control(
+        "/moto-api/snapmgmt/fsx/file-system", {"fileSystemId": fs_id, "creationTime": time.time() - age_days * DAY}
+    )
+    return fs_id
+
+
+def test_fsx_targets_restore_as_made_and_are_deleted_without_a_final_backup_a_failed_restore_fails_its_target(aws):
+    fsx, sfn = aws, stack.client("stepfunctions")
+    windows = stack.create_file_system(fsx)
+    lustre = stack.create_file_system(
+        fsx, "LUSTRE", LustreConfiguration={"DeploymentType": "PERSISTENT_1", "PerUnitStorageThroughput": 50}
+    )
+    _, volume = stack.create_ontap_volume(fsx)
+    windows_backup = stack.create_backup(fsx, windows, 1, ours=True)
+    stack.create_backup(fsx, windows, 2, ours=False)
+    lustre_backup = stack.create_backup(fsx, lustre, 1, ours=True)
+    volume_backup = stack.create_backup(fsx, volume, 1, ours=True)
+    stack.control(
+        "/moto-api/snapmgmt/fsx/next-restores",
+        {"backupId": lustre_backup, "outcomes": [{"lifecycle": "FAILED", "message": "out of capacity"}]},
+    )
+    leftover = fsx_leftover(fsx, stack.STACK_ID, 2)
+    recent = fsx_leftover(fsx, stack.STACK_ID, 0.1)
+    another_stacks = fsx_leftover(fsx, "other@us-east-1", 2)
+    before = fsx_inventory(fsx)
+
+    execution = verify_run(sfn)
+
+    assert execution["status"] == "FAILED", execution
+    assert lustre in execution["cause"] and "out of capacity" in execution["cause"], execution["cause"]
+    report = bucket_json(f"reports/verify/{execution['name']}.json")
+    checks = {c["targetId"]: c for c in report["checks"]}
+    assert {c["kind"] for c in checks.values()} == {"fsx"} and set(checks) == {windows, lustre, volume}, checks
+    for target, backup, ready in ((windows, windows_backup, "AVAILABLE"), (volume, volume_backup, "CREATED")):
+        check = checks[target]
+        [made] = check["restore"]["resources"]
+        assert check["outcome"] == "verified" and check["backup"] == [backup], check
+        assert made["state"] == ready and made["deleted"] and made["resourceId"] not in before["fileSystems"], made
+        assert made["resourceId"].startswith("fsvol-" if target == volume else "fs-"), made
+    failed = checks[lustre]["restore"]
+    assert not failed["restored"] and failed["cleanedUp"] and "out of capacity" in failed["error"], failed
+    # Everything a restore made is gone, without a final backup; this stack's day-old leftover swept, the rest
+    # untouched; no backup changed.
+    after = fsx_inventory(fsx)
+    assert after["fileSystems"] == before["fileSystems"] - {leftover}
+    assert {recent, another_stacks} <= after["fileSystems"] and after["volumes"] == before["volumes"]
+    assert after["backups"] == before["backups"], "no backup made, changed or deleted"

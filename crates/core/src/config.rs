@@ -17,7 +17,7 @@ pub use efs_backup::EfsBackupConfig;
 pub use report::{ReportConfig, DEFAULT_STALE_AFTER_HOURS};
 pub use snapshot::{SnapshotConfig, MAX_FREEZE_SECONDS};
 pub use trigger::{TargetTag, TriggerConfig, DEFAULT_TAG_KEY, DEFAULT_TAG_VALUE};
-pub use verify::{VerifyConfig, DEFAULT_MAX_GIB_READ, DEFAULT_READ_FRACTION, DEFAULT_STALE_DAYS};
+pub use verify::{FsxKind, VerifyConfig, DEFAULT_MAX_GIB_READ, DEFAULT_READ_FRACTION, DEFAULT_STALE_DAYS};
 
 use crate::error::{Error, Result};
 

@@ -9,7 +9,7 @@
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_ebs, aws_sdk_ec2, aws_sdk_efs, aws_sdk_s3, SdkConfig};
+use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_ebs, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_s3, SdkConfig};
 use snapmgmt_core::config::VerifyConfig;
 use snapmgmt_core::model::{RunId, VerifyEvent, VerifyRequest, VerifyStarted, VerifySummary};
 use snapmgmt_core::serve::Function;
@@ -21,6 +21,7 @@ pub struct Verify {
     pub ebs: aws_sdk_ebs::Client,
     pub efs: aws_sdk_efs::Client,
     pub backup: aws_sdk_backup::Client,
+    pub fsx: aws_sdk_fsx::Client,
     pub s3: aws_sdk_s3::Client,
 }
 
@@ -28,7 +29,7 @@ pub struct Verify {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
-    Check(TargetCheck),
+    Check(Box<TargetCheck>),
     Started(VerifyStarted),
     Recorded(VerifySummary),
 }
@@ -48,6 +49,7 @@ impl Function for Verify {
             ebs: aws_sdk_ebs::Client::new(sdk),
             efs: aws_sdk_efs::Client::new(sdk),
             backup: aws_sdk_backup::Client::new(sdk),
+            fsx: aws_sdk_fsx::Client::new(sdk),
             s3: snapmgmt_core::aws::s3::client(sdk),
         }
     }
@@ -55,12 +57,16 @@ impl Function for Verify {
     async fn handle(&self, settings: &VerifyConfig, event: LambdaEvent<Value>) -> Result<Answer> {
         let request_id = event.context.request_id.clone();
         match VerifyRequest::parse(event.payload)? {
-            VerifyRequest::Check(event) => self.check(settings, event, &request_id).await.map(Answer::Check),
+            VerifyRequest::Check(event) => Ok(Answer::Check(Box::new(self.check(settings, event, &request_id).await?))),
             VerifyRequest::Start(event) => {
-                let clients = run::StartClients { ec2: &self.ec2, efs: &self.efs, s3: &self.s3 };
+                let clients = run::StartClients { ec2: &self.ec2, efs: &self.efs, fsx: &self.fsx, s3: &self.s3 };
                 run::start(clients, settings, &event).await.map(Answer::Started)
             }
             VerifyRequest::Record(event) => run::record(&self.s3, settings, &event).await.map(Answer::Recorded),
+            VerifyRequest::Follow(event) => {
+                let check = verify::check::follow(self.clients(), settings, *event.check).await?;
+                Ok(Answer::Check(Box::new(logged(check))))
+            }
         }
     }
 }
@@ -71,20 +77,28 @@ impl Verify {
         let run = if event.restore { Some(RunId::or_request(event.run_id.as_ref(), request_id)?) } else { None };
         let run_id = run.as_ref().map_or("", RunId::as_str);
         let now = snapmgmt_core::now_epoch_seconds();
-        let clients = verify::check::Clients { ec2: &self.ec2, ebs: &self.ebs, efs: &self.efs, backup: &self.backup };
-        let check = verify::check::target(clients, settings, &event, run_id, now).await?;
-        tracing::info!(
-            kind = check.kind.as_str(),
-            target = %check.target_id,
-            outcome = ?check.outcome,
-            blocks_read = check.blocks_read,
-            bytes_read = check.bytes_read,
-            bad_blocks = check.bad_blocks.len(),
-            restored = ?check.restore.as_ref().map(|r| r.restored),
-            cost_usd = check.cost_usd,
-            duration_ms = check.duration_ms,
-            "verified"
-        );
-        Ok(check)
+        let check = verify::check::target(self.clients(), settings, &event, run_id, now).await?;
+        Ok(logged(check))
     }
+
+    fn clients(&self) -> verify::check::Clients<'_> {
+        verify::check::Clients { ec2: &self.ec2, ebs: &self.ebs, efs: &self.efs, backup: &self.backup, fsx: &self.fsx }
+    }
+}
+
+fn logged(check: TargetCheck) -> TargetCheck {
+    tracing::info!(
+        kind = check.kind.as_str(),
+        target = %check.target_id,
+        outcome = ?check.outcome,
+        blocks_read = check.blocks_read,
+        bytes_read = check.bytes_read,
+        bad_blocks = check.bad_blocks.len(),
+        restored = ?check.restore.as_ref().map(|r| r.restored),
+        cost_usd = check.cost_usd,
+        duration_ms = check.duration_ms,
+        pending = check.restore.as_ref().is_some_and(|r| r.pending),
+        "verified"
+    );
+    check
 }

@@ -22,6 +22,9 @@ fn settings(fraction: u32, stack: Option<&str>) -> VerifyConfig {
         restore: false,
         max_restores: 0,
         efs: None,
+        fsx_restore: Default::default(),
+        restore_poll_seconds: 60,
+        ontap_volumes_of_tagged_file_systems: false,
     }
 }
 
@@ -31,10 +34,11 @@ async fn verify(settings: VerifyConfig, payload: Value) -> Result<TargetCheck> {
         ebs: kit::ebs_client().await,
         efs: kit::efs_client().await,
         backup: kit::backup_client().await,
+        fsx: kit::fsx_client().await,
         s3: kit::s3_client().await,
     };
     match invoke(&function, &Ok(settings), LambdaEvent::new(payload, Default::default())).await? {
-        Answer::Check(check) => Ok(check),
+        Answer::Check(check) => Ok(*check),
         other => panic!("a check's event answered {other:?}"),
     }
 }

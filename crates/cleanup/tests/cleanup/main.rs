@@ -536,8 +536,9 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
     let fsx = kit::fsx_client().await;
     let (fs, new, expired) = expired_inventory(&fsx, 20).await;
     let proxy = kit::fault_proxy();
-    // Deletes take 3 s each, 4 at a time, and the budget ends 5 s from now: the first deletes start,
-    // the last ones cannot, however slow the machine.
+    // Deletes take 3 s each, 4 at a time (five rounds: 15 s), and the budget ends 8 s from now: the listing
+    // before them has most of it on a loaded machine (5 s was once not enough under CI's parallel tests), the
+    // first deletes start, the last ones cannot.
     proxy.set_rules(vec![Rule::new("DeleteBackup", Fault::Delay).delay_ms(3_000)], 1);
     let via = FsxClient::new(&kit::sdk_config_at(proxy.url(), CallPattern::Bursty).await);
     let new_backup = [new.clone()];
@@ -548,7 +549,7 @@ async fn when_the_time_budget_runs_out_the_report_is_partial_and_true() {
         run_id: Some(kit::SEEDED_RUN),
         dry_run: false,
         now: snapmgmt_core::now_epoch_seconds(),
-        budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),
+        budget_end: Some(std::time::Instant::now() + std::time::Duration::from_secs(8)),
         orphan: false,
         adopt: false,
         policy_override: None,

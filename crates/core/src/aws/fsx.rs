@@ -297,3 +297,141 @@ fn filter(name: FilterName, value: &str) -> Filter {
 
 #[cfg(test)]
 mod tests;
+
+/// A restore test's new file system from `backup_id`, as the source is made: its deployment type, subnets
+/// (and preferred subnet), security groups, storage type and throughput; tagged at creation. Its id.
+/// Windows file systems joined to a self-managed Active Directory cannot be: the join needs the directory's
+/// service account password, which snapmgmt does not hold.
+pub async fn restore_file_system(
+    client: &Client,
+    source: &FileSystem,
+    backup_id: &str,
+    security_group_ids: Vec<String>,
+    token: &str,
+    tags: &[(&str, &str)],
+) -> Result<String> {
+    use aws_sdk_fsx::types::{
+        CreateFileSystemLustreConfiguration, CreateFileSystemOpenZfsConfiguration,
+        CreateFileSystemWindowsConfiguration, FileSystemType,
+    };
+    let mut request = client
+        .create_file_system_from_backup()
+        .backup_id(backup_id)
+        .client_request_token(token)
+        .set_subnet_ids(Some(source.subnet_ids().to_vec()))
+        .set_security_group_ids((!security_group_ids.is_empty()).then_some(security_group_ids))
+        .set_storage_type(source.storage_type().cloned())
+        .set_tags(Some(sdk_tags(tags)));
+    let unsupported =
+        |why: &str| Error::invalid_event("fsxId", format!("{}: {why}", source.file_system_id().unwrap_or("")));
+    match source.file_system_type() {
+        Some(FileSystemType::Windows) => {
+            let w = source.windows_configuration().ok_or_else(|| unsupported("no Windows configuration"))?;
+            if w.self_managed_active_directory_configuration().is_some() {
+                return Err(unsupported(
+                    "joined to a self-managed Active Directory: a restore needs the directory's service account \
+                     password, which snapmgmt does not hold",
+                ));
+            }
+            request = request.windows_configuration(
+                CreateFileSystemWindowsConfiguration::builder()
+                    .set_active_directory_id(w.active_directory_id().map(str::to_string))
+                    .set_deployment_type(w.deployment_type().cloned())
+                    .set_preferred_subnet_id(w.preferred_subnet_id().map(str::to_string))
+                    .set_throughput_capacity(w.throughput_capacity())
+                    .build(),
+            );
+        }
+        Some(FileSystemType::Lustre) => {
+            let l = source.lustre_configuration().ok_or_else(|| unsupported("no Lustre configuration"))?;
+            request = request.lustre_configuration(
+                CreateFileSystemLustreConfiguration::builder()
+                    .set_deployment_type(l.deployment_type().cloned())
+                    .set_per_unit_storage_throughput(l.per_unit_storage_throughput())
+                    .build(),
+            );
+        }
+        Some(FileSystemType::Openzfs) => {
+            let z = source.open_zfs_configuration().ok_or_else(|| unsupported("no OpenZFS configuration"))?;
+            request = request.open_zfs_configuration(
+                CreateFileSystemOpenZfsConfiguration::builder()
+                    .set_deployment_type(z.deployment_type().cloned())
+                    .set_throughput_capacity(z.throughput_capacity())
+                    .set_preferred_subnet_id(z.preferred_subnet_id().map(str::to_string))
+                    .build(),
+            );
+        }
+        _ => return Err(unsupported("FSx backs ONTAP up per volume: its volumes are the targets")),
+    }
+    let out = request.send().await.map_err(|e| Error::aws(SERVICE, "CreateFileSystemFromBackup", e))?;
+    Ok(out.file_system().and_then(|f| f.file_system_id()).unwrap_or_default().to_string())
+}
+
+/// A restore test's new ONTAP volume from `backup_id`, in the source's storage virtual machine, named and
+/// mounted as `name`; tagged at creation. Its id.
+pub async fn restore_volume(
+    client: &Client,
+    source: &Volume,
+    backup_id: &str,
+    name: &str,
+    token: &str,
+    tags: &[(&str, &str)],
+) -> Result<String> {
+    let svm = source.ontap_configuration().and_then(|o| o.storage_virtual_machine_id()).unwrap_or_default();
+    let ontap = aws_sdk_fsx::types::CreateOntapVolumeConfiguration::builder()
+        .storage_virtual_machine_id(svm)
+        .junction_path(format!("/{name}"))
+        .set_size_in_bytes(source.ontap_configuration().and_then(|o| o.size_in_bytes()))
+        .build();
+    let out = client
+        .create_volume_from_backup()
+        .backup_id(backup_id)
+        .name(name)
+        .client_request_token(token)
+        .ontap_configuration(ontap)
+        .set_tags(Some(sdk_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| Error::aws(SERVICE, "CreateVolumeFromBackup", e))?;
+    Ok(out.volume().and_then(|v| v.volume_id()).unwrap_or_default().to_string())
+}
+
+/// Deletes a restore test's file system without a final backup (FSx would otherwise make one, a backup no
+/// one asked for); true when it is deleted or already gone.
+pub async fn delete_restored_file_system(client: &Client, file_system: &FileSystem) -> Result<bool> {
+    use aws_sdk_fsx::types::{
+        DeleteFileSystemLustreConfiguration, DeleteFileSystemOpenZfsConfiguration, DeleteFileSystemOpenZfsOption,
+        DeleteFileSystemWindowsConfiguration, FileSystemType,
+    };
+    let id = file_system.file_system_id().unwrap_or_default();
+    let mut request = client.delete_file_system().file_system_id(id);
+    request = match file_system.file_system_type() {
+        Some(FileSystemType::Windows) => request
+            .windows_configuration(DeleteFileSystemWindowsConfiguration::builder().skip_final_backup(true).build()),
+        Some(FileSystemType::Lustre) => {
+            request.lustre_configuration(DeleteFileSystemLustreConfiguration::builder().skip_final_backup(true).build())
+        }
+        Some(FileSystemType::Openzfs) => request.open_zfs_configuration(
+            DeleteFileSystemOpenZfsConfiguration::builder()
+                .skip_final_backup(true)
+                .options(DeleteFileSystemOpenZfsOption::DeleteChildVolumesAndSnapshots)
+                .build(),
+        ),
+        _ => request,
+    };
+    match request.send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_file_system_not_found()) => Ok(true),
+        Err(e) => Err(Error::aws(SERVICE, "DeleteFileSystem", e)),
+    }
+}
+
+/// Deletes a restore test's ONTAP volume without a final backup; true when it is deleted or already gone.
+pub async fn delete_restored_volume(client: &Client, volume_id: &str) -> Result<bool> {
+    let ontap = aws_sdk_fsx::types::DeleteVolumeOntapConfiguration::builder().skip_final_backup(true).build();
+    match client.delete_volume().volume_id(volume_id).ontap_configuration(ontap).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_volume_not_found()) => Ok(true),
+        Err(e) => Err(Error::aws(SERVICE, "DeleteVolume", e)),
+    }
+}

@@ -1,5 +1,7 @@
 //! The verify function's settings.
 
+use std::collections::BTreeSet;
+
 use super::{bucket_name, flag, invalid, optional_number, Env, Source, TargetTag};
 use crate::error::Result;
 
@@ -27,7 +29,42 @@ pub struct VerifyConfig {
     /// EFS restore tests: the stack's vault and the role AWS Backup restores as (BACKUP_VAULT_NAME,
     /// BACKUP_ROLE_ARN, both or neither). Without them a run verifies no file system.
     pub efs: Option<EfsRestoreSettings>,
+    /// The FSx kinds restore-tested (VERIFY_FSX_RESTORE: WINDOWS, LUSTRE, OPENZFS, ONTAP; empty: none). A
+    /// restored FSx file system costs for the hour or so it exists, so each kind is opted into.
+    pub fsx_restore: BTreeSet<FsxKind>,
+    /// How long the verify state machine waits between looks at a restore in progress (VERIFY_RESTORE_POLL_SECONDS).
+    pub restore_poll_seconds: u32,
+    /// ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS: the FSx targets are those the nightly run backs up.
+    pub ontap_volumes_of_tagged_file_systems: bool,
 }
+
+/// The FSx file system types, as FSx names them (ONTAP: its volumes, which FSx backs up one by one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FsxKind {
+    Windows,
+    Lustre,
+    Openzfs,
+    Ontap,
+}
+
+impl FsxKind {
+    pub const ALL: [FsxKind; 4] = [FsxKind::Windows, FsxKind::Lustre, FsxKind::Openzfs, FsxKind::Ontap];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsxKind::Windows => "WINDOWS",
+            FsxKind::Lustre => "LUSTRE",
+            FsxKind::Openzfs => "OPENZFS",
+            FsxKind::Ontap => "ONTAP",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+pub const DEFAULT_RESTORE_POLL_SECONDS: u32 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EfsRestoreSettings {
@@ -55,6 +92,15 @@ impl VerifyConfig {
             restore: flag(src, "VERIFY_RESTORE")?,
             max_restores: optional_number(src, "VERIFY_MAX_RESTORES_PER_RUN", DEFAULT_MAX_RESTORES_PER_RUN, 0, 1000)?,
             efs: efs_restore(src)?,
+            fsx_restore: fsx_kinds(src)?,
+            restore_poll_seconds: optional_number(
+                src,
+                "VERIFY_RESTORE_POLL_SECONDS",
+                DEFAULT_RESTORE_POLL_SECONDS,
+                1,
+                3600,
+            )?,
+            ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
         })
     }
 
@@ -77,6 +123,18 @@ impl VerifyConfig {
     pub fn max_bytes(&self) -> u64 {
         u64::from(self.max_gib_read) * 1024 * 1024 * 1024
     }
+}
+
+fn fsx_kinds(src: &impl Source) -> Result<BTreeSet<FsxKind>> {
+    let text = src.get("VERIFY_FSX_RESTORE").unwrap_or_default();
+    let mut kinds = BTreeSet::new();
+    for name in text.split([',', ' ']).map(str::trim).filter(|n| !n.is_empty()) {
+        let kind = FsxKind::parse(&name.to_ascii_uppercase()).ok_or_else(|| {
+            invalid("VERIFY_FSX_RESTORE", &text, "names WINDOWS, LUSTRE, OPENZFS or ONTAP, comma-separated")
+        })?;
+        kinds.insert(kind);
+    }
+    Ok(kinds)
 }
 
 fn efs_restore(src: &impl Source) -> Result<Option<EfsRestoreSettings>> {
@@ -116,6 +174,18 @@ mod tests {
         assert!(bad.to_string().contains("VERIFY_READ_FRACTION"), "{bad}");
         let bad = VerifyConfig::from_source(&source(&[("VERIFY_MAX_GIB_READ", "lots")])).unwrap_err();
         assert!(bad.to_string().contains("VERIFY_MAX_GIB_READ"), "{bad}");
+    }
+
+    #[test]
+    fn fsx_restores_are_opted_into_per_kind() {
+        let none = VerifyConfig::from_source(&source(&[])).unwrap();
+        assert!(none.fsx_restore.is_empty() && none.restore_poll_seconds == 60);
+        let some = VerifyConfig::from_source(&source(&[("VERIFY_FSX_RESTORE", "ontap, Windows")])).unwrap();
+        assert_eq!(some.fsx_restore.into_iter().collect::<Vec<_>>(), [FsxKind::Windows, FsxKind::Ontap]);
+        let bad = VerifyConfig::from_source(&source(&[("VERIFY_FSX_RESTORE", "WINDOWS,NETAPP")])).unwrap_err();
+        assert!(bad.to_string().contains("VERIFY_FSX_RESTORE"), "{bad}");
+        let bad = VerifyConfig::from_source(&source(&[("VERIFY_RESTORE_POLL_SECONDS", "0")])).unwrap_err();
+        assert!(bad.to_string().contains("VERIFY_RESTORE_POLL_SECONDS"), "{bad}");
     }
 
     #[test]

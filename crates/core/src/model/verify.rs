@@ -3,16 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_id, parse_event, split_on, unknown_value, ResultLocation, RunId, TargetKind, Validate};
+use super::{
+    check_fsx_id, check_id, parse_event, split_on, unknown_value, ResultLocation, RunId, TargetKind, Validate,
+};
 use crate::error::{Error, Result};
 
 /// What the verify function is asked: with no `action`, one instance's check (the console's event and each
 /// item of the verify run's Map); `start` and `record`, the verify state machine's first and last steps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum VerifyRequest {
     Check(VerifyEvent),
     Start(VerifyStart),
     Record(VerifyRecord),
+    Follow(VerifyFollow),
 }
 
 impl VerifyRequest {
@@ -23,8 +26,27 @@ impl VerifyRequest {
         match split_on("action", event)? {
             (action, rest) if action == "start" => Ok(Self::Start(parse_event(rest)?)),
             (action, rest) if action == "record" => Ok(Self::Record(parse_event(rest)?)),
-            (action, _) => Err(unknown_value("action", &action, &["start", "record"])),
+            (action, rest) if action == "follow" => Ok(Self::Follow(parse_event(rest)?)),
+            (action, _) => Err(unknown_value("action", &action, &["start", "record", "follow"])),
         }
+    }
+}
+
+/// `follow`: look again at a restore a check started (its answer, `restore.pending`), and when it is made,
+/// or its time is up, delete what it made and give the check's outcome.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyFollow {
+    pub check: Box<crate::verify::TargetCheck>,
+}
+
+impl Validate for VerifyFollow {
+    fn validate(&self) -> Result<()> {
+        let pending = self.check.restore.as_ref().is_some_and(|r| r.pending && !r.resources.is_empty());
+        if !pending {
+            return Err(Error::invalid_event("check.restore.pending", "follows a check whose restore is pending"));
+        }
+        Ok(())
     }
 }
 
@@ -141,6 +163,9 @@ pub struct VerifyEvent {
     pub instance_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_system_id: Option<String>,
+    /// An FSx file system or ONTAP volume (VERIFY_FSX_RESTORE must name its kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsx_id: Option<String>,
     /// The verification round: which share of each snapshot's blocks is read (blocks whose index agrees with
     /// it modulo VERIFY_READ_FRACTION). Absent: the day's number since the Unix epoch, so runs on different
     /// days read different shares.
@@ -165,34 +190,40 @@ impl VerifyEvent {
 
     /// The target it names (validated: exactly one).
     pub fn target(&self) -> (TargetKind, &str) {
-        match (&self.instance_id, &self.file_system_id) {
-            (Some(id), _) => (TargetKind::Ec2, id),
-            (None, Some(id)) => (TargetKind::Efs, id),
-            (None, None) => (TargetKind::Ec2, ""),
+        match (&self.instance_id, &self.file_system_id, &self.fsx_id) {
+            (Some(id), _, _) => (TargetKind::Ec2, id),
+            (None, Some(id), _) => (TargetKind::Efs, id),
+            (None, None, Some(id)) => (TargetKind::Fsx, id),
+            (None, None, None) => (TargetKind::Ec2, ""),
         }
     }
 }
 
 impl Validate for VerifyEvent {
     fn validate(&self) -> Result<()> {
-        match (&self.instance_id, &self.file_system_id) {
-            (Some(instance), None) => check_id("instanceId", instance, "i-")?,
-            (None, Some(file_system)) => {
-                check_id("fileSystemId", file_system, "fs-")?;
+        let named = [&self.instance_id, &self.file_system_id, &self.fsx_id].iter().filter(|id| id.is_some()).count();
+        if named != 1 {
+            let field = if named == 0 { "instanceId" } else { "fileSystemId" };
+            let reason =
+                "name one target: instanceId, fileSystemId (EFS) or fsxId (an FSx file system or ONTAP volume)";
+            return Err(Error::invalid_event(field, reason));
+        }
+        match self.target() {
+            (TargetKind::Ec2, instance) => check_id("instanceId", instance, "i-")?,
+            (kind, id) => {
+                if kind == TargetKind::Efs {
+                    check_id("fileSystemId", id, "fs-")?;
+                } else {
+                    check_fsx_id("fsxId", id)?;
+                }
                 if !self.restore {
-                    let reason = "an EFS backup is verified by restoring it into a new file system, which is then \
+                    let reason = "a file system's backup is verified by restoring it into a new one, which is then \
                                   deleted: say so with \"restore\": true";
                     return Err(Error::invalid_event("restore", reason));
                 }
                 if self.max_bytes.is_some() {
                     return Err(Error::invalid_event("maxBytes", "only an instance's check reads blocks"));
                 }
-            }
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid_event("fileSystemId", "name one target: instanceId or fileSystemId"))
-            }
-            (None, None) => {
-                return Err(Error::invalid_event("instanceId", "missing: name an instanceId or a fileSystemId"))
             }
         }
         // Less than a block would read nothing, and a verification that read nothing must not say verified.
@@ -227,12 +258,16 @@ mod tests {
         assert_eq!((good.round, good.target()), (Some(3), (TargetKind::Ec2, "i-0123456789abcdef0")));
         let efs = json!({"fileSystemId": "fs-0123456789abcdef0", "restore": true});
         assert_eq!(VerifyEvent::parse(efs).unwrap().target(), (TargetKind::Efs, "fs-0123456789abcdef0"));
+        let ontap = json!({"fsxId": "fsvol-0123456789abcdef0", "restore": true});
+        assert_eq!(VerifyEvent::parse(ontap).unwrap().target(), (TargetKind::Fsx, "fsvol-0123456789abcdef0"));
         for (bad, field) in [
             (json!({"fileSystemId": "fs-0123456789abcdef0"}), "`restore`"),
             (json!({"fileSystemId": "fs-0123456789abcdef0", "restore": true, "maxBytes": 524_288}), "`maxBytes`"),
             (json!({"fileSystemId": "fs-0123", "restore": true}), "`fileSystemId`"),
             (json!({"instanceId": "i-0123456789abcdef0", "fileSystemId": "fs-0123456789abcdef0"}), "`fileSystemId`"),
             (json!({"round": 1}), "`instanceId`"),
+            (json!({"fsxId": "fsvol-0123456789abcdef0"}), "`restore`"),
+            (json!({"fsxId": "vol-0123456789abcdef0", "restore": true}), "`fsxId`"),
         ] {
             let error = VerifyEvent::parse(bad).unwrap_err().to_string();
             assert!(error.contains(field), "{field}: {error}");

@@ -1,9 +1,11 @@
 //! One target's check, as the verify run's child (or an operator by hand) asks it. An instance: the blocks of
 //! its newest snapshot set read back against their checksums; then, when the event asks for it (its turn
 //! among the run's VERIFY_MAX_RESTORES_PER_RUN), that set restored to volumes in the instance's zone and
-//! deleted. A file system: its newest recovery point restored into a new file system, then deleted.
+//! deleted. A file system (EFS; FSx, by kind, opted into): its newest backup restored into a new file system
+//! (an ONTAP volume: a new volume), followed while it is made (`follow`), then deleted.
 
 use super::ebs::{self, Budget, Reading};
+use super::pending;
 use super::restore::{self, WAITING};
 use super::target::{Outcome, TargetCheck};
 use crate::aws;
@@ -18,6 +20,7 @@ pub struct Clients<'a> {
     pub ebs: &'a aws_sdk_ebs::Client,
     pub efs: &'a aws_sdk_efs::Client,
     pub backup: &'a aws_sdk_backup::Client,
+    pub fsx: &'a aws_sdk_fsx::Client,
 }
 
 /// The event's target, checked as its kind is.
@@ -28,16 +31,37 @@ pub async fn target(
     run_id: &str,
     now: i64,
 ) -> Result<TargetCheck> {
-    match event.target() {
-        (TargetKind::Efs, file_system_id) => {
-            if settings.max_restores == 0 {
-                let reason = "VERIFY_MAX_RESTORES_PER_RUN is 0 for this stack: it restores nothing";
-                return Err(Error::invalid_event("fileSystemId", reason));
-            }
+    let (kind, id) = event.target();
+    if kind != TargetKind::Ec2 && settings.max_restores == 0 {
+        let field = if kind == TargetKind::Efs { "fileSystemId" } else { "fsxId" };
+        return Err(Error::invalid_event(
+            field,
+            "VERIFY_MAX_RESTORES_PER_RUN is 0 for this stack: it restores nothing",
+        ));
+    }
+    match kind {
+        TargetKind::Efs => {
             let efs_clients = crate::efs::Clients { efs: clients.efs, backup: clients.backup };
-            super::efs::check_file_system(efs_clients, settings, file_system_id, run_id, WAITING, now).await
+            super::efs::check_file_system(efs_clients, settings, id, run_id, now).await
         }
-        (_, instance_id) => instance(clients, settings, event, instance_id, run_id, now).await,
+        TargetKind::Fsx => super::fsx::check_fsx(clients.fsx, clients.ec2, settings, id, run_id, now).await,
+        TargetKind::Ec2 => instance(clients, settings, event, id, run_id, now).await,
+    }
+}
+
+/// One look at a file system check's pending restore (see [`super::pending`]).
+pub async fn follow(clients: Clients<'_>, settings: &VerifyConfig, check: TargetCheck) -> Result<TargetCheck> {
+    match check.kind {
+        TargetKind::Efs => {
+            let restorer = super::efs::EfsRestorer {
+                clients: crate::efs::Clients { efs: clients.efs, backup: clients.backup },
+                source_file_system_id: &check.target_id.clone(),
+                stack: settings.stack.as_ref(),
+            };
+            pending::follow(&restorer, check).await
+        }
+        TargetKind::Fsx => pending::follow(&super::fsx::FsxRestorer { fsx: clients.fsx }, check).await,
+        TargetKind::Ec2 => Err(Error::invalid_event("check.kind", "an instance's restore test is never pending")),
     }
 }
 

@@ -1,19 +1,18 @@
 //! An EFS file system's newest recovery point of ours, proven by a restore: AWS Backup restores it into a
-//! new file system (as the stack's backup role), the job is followed until it completes, and the file system
-//! it made is deleted whatever happened.
+//! new file system (as the stack's backup role), the job is followed until it completes (the verify state
+//! machine's loop, [`super::pending`]), and the file system it made is deleted whatever happened.
 //!
 //! AWS Backup cannot tag the file system a restore makes. What tells it apart is the restore's creation
 //! token, which names this stack and run: the file system the job names is deleted only when its creation
 //! token is ours, after it is tagged as this stack's restore test (the only file systems the verify role may
 //! delete). A file system a failed run left, tagged or not yet, the next run's sweep finds by the same marks.
 
-use std::time::Instant;
-
 use aws_sdk_efs::types::FileSystemDescription;
-use tracing::{info, warn};
+use tracing::info;
 
-use super::restore::{Swept, Waiting, SWEEP_AFTER_SECONDS};
-use super::target::{Outcome, RestoreTest, RestoredResource, TargetCheck};
+use super::pending::{self, Progress, Restorer};
+use super::restore::{Swept, SWEEP_AFTER_SECONDS};
+use super::target::{Outcome, RestoredResource, TargetCheck};
 use crate::aws::backup::{self as backup_api, EfsRestore};
 use crate::aws::efs as efs_api;
 use crate::cleanup::Store;
@@ -24,18 +23,20 @@ use crate::model::TargetKind;
 use crate::retention::BackupInfo;
 use crate::tags::{self, MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORE_TEST_KEY};
 
+/// How long an EFS restore may take before its check fails (AWS Backup restores EFS at hundreds of MB/s to
+/// a few GB/s: a few TiB within it).
+pub const RESTORE_TIMEOUT_SECONDS: i64 = 6 * 3600;
+
 /// Verifies the file system's newest completed recovery point of ours (made by the settings' stack) by
-/// restoring it into a new file system.
+/// restoring it into a new file system: the restore started, its check pending (see [`super::pending`]).
 pub async fn check_file_system(
     clients: Clients<'_>,
     settings: &VerifyConfig,
     file_system_id: &str,
     run_id: &str,
-    waiting: Waiting,
     now: i64,
 ) -> Result<TargetCheck> {
     let restore = settings.efs()?;
-    let started = Instant::now();
     let mut check = TargetCheck::new(TargetKind::Efs, file_system_id);
     let store = EfsStore { clients, vault: &restore.vault, lifecycle_days: None };
     let stack = settings.stack.as_ref();
@@ -60,13 +61,61 @@ pub async fn check_file_system(
         performance_mode: source.as_ref().map_or("generalPurpose", |s| s.performance_mode().as_str()),
         creation_token: &token,
     };
-    let test = restore_point(clients, ask, run_id, stack, waiting).await;
-    check.outcome = if test.restored { Outcome::Verified } else { Outcome::Failed };
-    check.backup = points;
-    check.created = Some(created);
-    check.restore = Some(test);
-    check.duration_ms = started.elapsed().as_millis() as u64;
+    let mut made = RestoredResource { backup_id: points[0].clone(), ..Default::default() };
+    check.restore = Some(match backup_api::start_efs_restore(clients.backup, ask).await {
+        Ok(job_id) => {
+            (made.job_id, made.state) = (Some(job_id), "PENDING".to_string());
+            pending::started(made, settings, run_id, RESTORE_TIMEOUT_SECONDS)
+        }
+        Err(e) => {
+            check.outcome = Outcome::Failed;
+            pending::not_started(made, e)
+        }
+    });
+    (check.backup, check.created) = (points, Some(created));
     Ok(check)
+}
+
+/// Follows an EFS restore job; deletes the file system it made, once its creation token shows it is this
+/// restore's (never the source, never another's).
+pub struct EfsRestorer<'a> {
+    pub clients: Clients<'a>,
+    pub source_file_system_id: &'a str,
+    pub stack: Option<&'a tags::StackId>,
+}
+
+impl Restorer for EfsRestorer<'_> {
+    async fn look(&self, resource: &mut RestoredResource) -> Result<Progress> {
+        let job_id = resource.job_id.clone().unwrap_or_default();
+        let job = backup_api::describe_restore_job(self.clients.backup, &job_id).await?;
+        resource.state = job.status.clone();
+        if let Some(arn) = &job.created_resource_arn {
+            resource.resource_id = file_system_of(arn).to_string();
+        }
+        let why = job.message.as_deref().unwrap_or("no message");
+        Ok(match job.status.as_str() {
+            "COMPLETED" => Progress::Made,
+            "FAILED" | "ABORTED" => Progress::Failed(format!("restore job {job_id} {}: {why}", job.status)),
+            _ => Progress::Pending,
+        })
+    }
+
+    async fn remove(&self, resource: &RestoredResource, run_id: &str) -> Result<bool> {
+        let token = creation_token(self.stack, run_id, self.source_file_system_id);
+        let made = match efs_api::describe_file_system(self.clients.efs, &resource.resource_id).await {
+            Err(Error::NotFound { .. }) => return Ok(true),
+            other => other?,
+        };
+        if resource.resource_id == self.source_file_system_id || made.creation_token() != token {
+            let reason = format!(
+                "the restore job names {}, whose creation token {:?} is not this restore's: left alone",
+                resource.resource_id,
+                made.creation_token()
+            );
+            return Err(Error::invalid_event("createdResourceArn", reason));
+        }
+        mark_and_delete(self.clients.efs, &made, run_id, self.stack).await
+    }
 }
 
 /// Made by snapmgmt (and by this stack, when it has an id).
@@ -87,105 +136,13 @@ fn token_prefix(stack: Option<&tags::StackId>) -> String {
 
 /// FNV-1a: a short mark that is the same in every build (the standard library's hasher promises no such
 /// thing), for tokens a later run must recognise.
-fn fnv1a(text: &str) -> u32 {
+pub(super) fn fnv1a(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
-}
-
-/// Starts the restore, follows the job, and deletes the file system it made. Never fails: what went wrong
-/// is in the answer, after the clean-up.
-async fn restore_point(
-    clients: Clients<'_>,
-    ask: EfsRestore<'_>,
-    run_id: &str,
-    stack: Option<&tags::StackId>,
-    waiting: Waiting,
-) -> RestoreTest {
-    let started = Instant::now();
-    let mut test = RestoreTest { cleaned_up: true, ..Default::default() };
-    let job_id = match backup_api::start_efs_restore(clients.backup, ask).await {
-        Ok(id) => id,
-        Err(e) => {
-            test.error = Some(e.to_string());
-            return test;
-        }
-    };
-    let mut made = RestoredResource {
-        backup_id: ask.recovery_point_arn.to_string(),
-        job_id: Some(job_id.clone()),
-        ..Default::default()
-    };
-    let job = follow(clients.backup, &job_id, waiting).await;
-    match &job {
-        Ok(job) => {
-            made.state = job.status.clone();
-            made.resource_id = job.created_resource_arn.as_deref().map(file_system_of).unwrap_or_default().to_string();
-            test.restored = job.status == "COMPLETED";
-            if !test.restored {
-                let why = job.message.as_deref().unwrap_or("no message");
-                test.error = Some(match job.status.as_str() {
-                    "FAILED" | "ABORTED" => format!("restore job {job_id} {}: {why}", job.status),
-                    status => format!("restore job {job_id} still {status} after {} s", waiting.timeout.as_secs()),
-                });
-            }
-        }
-        Err(e) => test.error = Some(e.to_string()),
-    }
-    if !made.resource_id.is_empty() {
-        match clean_up(clients.efs, &made.resource_id, ask, run_id, stack).await {
-            Ok(()) => made.deleted = true,
-            Err(e) => {
-                warn!(file_system = %made.resource_id, error = %e, "a restore-test file system was not deleted");
-                test.error.get_or_insert_with(|| format!("{} not deleted: {e}", made.resource_id));
-            }
-        }
-    }
-    // A job that did not finish may still make its file system: the sweep finds it by its creation token.
-    let finished = job.is_ok_and(|j| matches!(j.status.as_str(), "COMPLETED" | "FAILED" | "ABORTED"));
-    test.cleaned_up = made.deleted || (made.resource_id.is_empty() && finished);
-    test.resources.push(made);
-    test.duration_ms = started.elapsed().as_millis() as u64;
-    test
-}
-
-/// Until the job completes, fails or is aborted, or the time is up.
-async fn follow(backup: &aws_sdk_backup::Client, job_id: &str, waiting: Waiting) -> Result<backup_api::RestoreJob> {
-    let deadline = Instant::now() + waiting.timeout;
-    loop {
-        let job = backup_api::describe_restore_job(backup, job_id).await?;
-        if matches!(job.status.as_str(), "COMPLETED" | "FAILED" | "ABORTED") || Instant::now() >= deadline {
-            return Ok(job);
-        }
-        tokio::time::sleep(waiting.poll).await;
-    }
 }
 
 /// The id at the end of a file system's ARN.
 fn file_system_of(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
-}
-
-/// Deletes the file system the job made, once its creation token shows it is this restore's (never the
-/// source, never another's), tagged first as this stack's restore test.
-async fn clean_up(
-    efs: &aws_sdk_efs::Client,
-    file_system_id: &str,
-    ask: EfsRestore<'_>,
-    run_id: &str,
-    stack: Option<&tags::StackId>,
-) -> Result<()> {
-    let made = efs_api::describe_file_system(efs, file_system_id).await;
-    let made = match made {
-        Err(Error::NotFound { .. }) => return Ok(()),
-        other => other?,
-    };
-    if file_system_id == ask.source_file_system_id || made.creation_token() != ask.creation_token {
-        let reason = format!(
-            "the restore job names {file_system_id}, whose creation token {:?} is not this restore's: left alone",
-            made.creation_token()
-        );
-        return Err(Error::invalid_event("createdResourceArn", reason));
-    }
-    mark_and_delete(efs, &made, run_id, stack).await.map(|_| ())
 }
 
 /// Tags a restore-test file system as this stack's (unless it is already) and deletes it.

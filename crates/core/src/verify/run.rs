@@ -12,7 +12,7 @@ use super::ledger::{self, VerifyLedger, LEDGER_KEY};
 use super::restore;
 use super::target::{Outcome, TargetCheck};
 use crate::aws;
-use crate::config::VerifyConfig;
+use crate::config::{FsxKind, VerifyConfig};
 use crate::error::{Error, Result};
 use crate::freshness::target_key;
 use crate::metrics::{Metric, Unit};
@@ -57,6 +57,7 @@ pub fn share(ids: &[String], round: u64, budget_bytes: u64) -> (Vec<String>, u64
 pub struct StartClients<'a> {
     pub ec2: &'a aws_sdk_ec2::Client,
     pub efs: &'a aws_sdk_efs::Client,
+    pub fsx: &'a aws_sdk_fsx::Client,
     pub s3: &'a aws_sdk_s3::Client,
 }
 
@@ -69,11 +70,17 @@ pub async fn start(clients: StartClients<'_>, config: &VerifyConfig, event: &Ver
         aws::ec2::list_tagged_instances(clients.ec2, &tag.key, &tag.value).await?.into_iter().map(|i| i.id).collect();
     instances.sort();
     instances.dedup();
-    // File systems are verified by restores, which need the stack's vault and backup role.
-    let mut file_systems = match config.efs {
-        Some(_) => aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value).await?,
+    // File systems are verified by restores: EFS ones need the stack's vault and backup role, FSx ones their
+    // kind named in VERIFY_FSX_RESTORE.
+    let mut file_systems: Vec<(TargetKind, String)> = match config.efs {
+        Some(_) => aws::efs::list_tagged_file_systems(clients.efs, &tag.key, &tag.value)
+            .await?
+            .into_iter()
+            .map(|id| (TargetKind::Efs, id))
+            .collect(),
         None => Vec::new(),
     };
+    file_systems.extend(fsx_targets(clients.fsx, config).await?.into_iter().map(|id| (TargetKind::Fsx, id)));
     file_systems.sort();
     // Restore-test resources a failed run left: never a reason not to verify.
     let now = crate::now_epoch_seconds();
@@ -89,6 +96,12 @@ pub async fn start(clients: StartClients<'_>, config: &VerifyConfig, event: &Ver
             Err(e) => sweep_errors.push(e.to_string()),
         }
     }
+    if !config.fsx_restore.is_empty() {
+        match super::fsx::sweep(clients.fsx, stack, now).await {
+            Ok(file_systems) => swept.extend(file_systems),
+            Err(e) => sweep_errors.push(e.to_string()),
+        }
+    }
     let ledger: VerifyLedger = aws::s3::get_json_or_default(clients.s3, bucket, LEDGER_KEY).await?;
     let round = ledger.next_round;
     let items = plan(&instances, &file_systems, round, config, &event.run_id);
@@ -97,7 +110,7 @@ pub async fn start(clients: StartClients<'_>, config: &VerifyConfig, event: &Ver
     let listed: Vec<String> = instances
         .iter()
         .map(|id| target_key(TargetKind::Ec2, id))
-        .chain(file_systems.iter().map(|id| target_key(TargetKind::Efs, id)))
+        .chain(file_systems.iter().map(|(kind, id)| target_key(*kind, id)))
         .collect();
     aws::s3::put_json(clients.s3, bucket, &listed_key(run_id), to_json(&listed)).await?;
     let restores = items.iter().filter(|i| i.restore).count();
@@ -116,13 +129,32 @@ pub async fn start(clients: StartClients<'_>, config: &VerifyConfig, event: &Ver
     })
 }
 
-/// The run's items: the instances within the byte budget (see [`share`]), then the file systems; the run's
-/// VERIFY_MAX_RESTORES_PER_RUN restore tests taken in turn across both (instances only with VERIFY_RESTORE),
-/// every one within ceil(n / max) rounds. A file system is verified only by its restore: one without its
-/// turn waits for it.
+/// The FSx targets the nightly run backs up whose kind VERIFY_FSX_RESTORE names.
+async fn fsx_targets(fsx: &aws_sdk_fsx::Client, config: &VerifyConfig) -> Result<Vec<String>> {
+    if config.fsx_restore.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (file_systems, volumes) = tokio::try_join!(aws::fsx::list_file_systems(fsx), aws::fsx::list_volumes(fsx))?;
+    let tag = &config.target_tag;
+    let (targets, _) =
+        crate::fsx::targets::select(&file_systems, &volumes, tag, config.ontap_volumes_of_tagged_file_systems);
+    let kind_of = |id: &str| match aws::fsx::Source::of(id) {
+        aws::fsx::Source::Volume(_) => Some(FsxKind::Ontap),
+        aws::fsx::Source::FileSystem(_) => file_systems
+            .iter()
+            .find(|f| f.file_system_id() == Some(id))
+            .and_then(|f| FsxKind::parse(f.file_system_type()?.as_str())),
+    };
+    Ok(targets.into_iter().filter(|id| kind_of(id).is_some_and(|k| config.fsx_restore.contains(&k))).collect())
+}
+
+/// The run's items: the instances within the byte budget (see [`share`]), then the file systems (EFS, FSx);
+/// the run's VERIFY_MAX_RESTORES_PER_RUN restore tests taken in turn across all (instances only with
+/// VERIFY_RESTORE), every one within ceil(n / max) rounds. A file system is verified only by its restore: one
+/// without its turn waits for it.
 pub fn plan(
     instances: &[String],
-    file_systems: &[String],
+    file_systems: &[(TargetKind, String)],
     round: u64,
     config: &VerifyConfig,
     run_id: &RunId,
@@ -134,6 +166,7 @@ pub fn plan(
     let event = |restore| VerifyEvent {
         instance_id: None,
         file_system_id: None,
+        fsx_id: None,
         round: Some(round),
         max_bytes: None,
         restore,
@@ -144,11 +177,10 @@ pub fn plan(
         max_bytes: Some(max_bytes),
         ..event(instance_turns.get(i).copied().unwrap_or(false))
     });
-    let file_systems = file_systems
-        .iter()
-        .zip(file_system_turns)
-        .filter(|(_, turn)| **turn)
-        .map(|(id, _)| VerifyEvent { file_system_id: Some(id.clone()), round: None, ..event(true) });
+    let file_systems = file_systems.iter().zip(file_system_turns).filter(|(_, turn)| **turn).map(|((kind, id), _)| {
+        let (efs, fsx) = if *kind == TargetKind::Efs { (Some(id.clone()), None) } else { (None, Some(id.clone())) };
+        VerifyEvent { file_system_id: efs, fsx_id: fsx, round: None, ..event(true) }
+    });
     instances.chain(file_systems).collect()
 }
 
@@ -372,13 +404,18 @@ mod tests {
     #[test]
     fn a_plan_restores_in_turn_across_kinds_and_a_file_system_waits_for_its_turn() {
         let run = RunId::new("runId", "verify-1").unwrap();
-        let (instances, file_systems) = (ids(2), vec!["fs-1".to_string(), "fs-2".to_string(), "fs-3".to_string()]);
+        let file_systems = vec![
+            (TargetKind::Efs, "fs-1".to_string()),
+            (TargetKind::Efs, "fs-2".to_string()),
+            (TargetKind::Fsx, "fsvol-3".to_string()),
+        ];
+        let instances = ids(2);
         let mut restored = std::collections::BTreeMap::new();
         for round in 0..5 {
             let items = plan(&instances, &file_systems, round, &config(true, 2, 100), &run);
             assert_eq!(items.iter().filter(|i| i.restore).count(), 2, "round {round}: the cap, across kinds");
             assert_eq!(items.iter().filter(|i| i.instance_id.is_some()).count(), 2, "every instance reads blocks");
-            assert!(items.iter().filter(|i| i.file_system_id.is_some()).all(|i| i.restore && i.max_bytes.is_none()));
+            assert!(items.iter().filter(|i| i.instance_id.is_none()).all(|i| i.restore && i.max_bytes.is_none()));
             for item in items.iter().filter(|i| i.restore) {
                 *restored.entry(item.target().1.to_string()).or_insert(0) += 1;
             }
@@ -386,7 +423,10 @@ mod tests {
         assert_eq!(restored.len(), 5, "ceil(5 / 2) = 3 rounds give every target a turn: {restored:?}");
         let no_volume_restores = plan(&instances, &file_systems, 0, &config(false, 2, 100), &run);
         assert!(no_volume_restores.iter().filter(|i| i.instance_id.is_some()).all(|i| !i.restore));
-        assert_eq!(no_volume_restores.iter().filter(|i| i.file_system_id.is_some()).count(), 2);
+        let restoring = |items: &[VerifyEvent]| items.iter().filter(|i| i.instance_id.is_none()).count();
+        assert_eq!(restoring(&no_volume_restores), 2);
+        let fsx = plan(&[], &file_systems, 2, &config(false, 3, 100), &run);
+        assert_eq!(fsx.iter().filter_map(|i| i.fsx_id.as_deref()).collect::<Vec<_>>(), ["fsvol-3"]);
         assert!(plan(&[], &file_systems, 0, &config(true, 0, 100), &run).is_empty(), "no restores: no file system");
         for item in plan(&instances, &file_systems, 0, &config(true, 2, 100), &run) {
             let json = serde_json::to_value(&item).unwrap();

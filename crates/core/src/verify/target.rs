@@ -94,4 +94,18 @@ pub struct RestoreTest {
     pub cleaned_up: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Still being made: the verify state machine waits `poll_seconds` and follows it (a file system takes
+    /// minutes to hours, longer than a function may run), until it is made or `deadline` (epoch seconds) passes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_seconds: Option<u64>,
+    /// When the restore started (epoch milliseconds): its duration counts from there across the follows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_ms: Option<i64>,
+    /// The verify run it belongs to (what it made is tagged, or its creation token marked, with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }

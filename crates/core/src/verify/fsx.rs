@@ -1,0 +1,237 @@
+//! An FSx target's newest backup of ours, proven by a restore (VERIFY_FSX_RESTORE names the kinds: a
+//! restored file system costs for the hour or so it exists): a new file system made from the backup as the
+//! source is made (deployment type, subnets, security groups, storage type, throughput), or for an ONTAP
+//! volume a new volume in its storage virtual machine; tagged at creation as this stack's restore test,
+//! followed until it is available (the verify state machine's loop, [`super::pending`]), then deleted without
+//! a final backup, whatever happened. The verify role may delete no other file system or volume.
+
+use aws_sdk_fsx::types::{FileSystemLifecycle, VolumeLifecycle};
+use tracing::info;
+
+use super::pending::{self, Progress, Restorer};
+use super::restore::{Swept, SWEEP_AFTER_SECONDS};
+use super::target::{Outcome, RestoredResource, TargetCheck};
+use crate::aws::fsx::{self as fsx_api, Source};
+use crate::cleanup::Store;
+use crate::config::{FsxKind, VerifyConfig};
+use crate::error::{Error, Result};
+use crate::fsx::FsxStore;
+use crate::model::TargetKind;
+use crate::retention::{BackupInfo, BackupState};
+use crate::tags::{self, MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORE_TEST_KEY};
+
+/// How long an FSx restore may take before its check fails: FSx makes a file system from a backup in tens of
+/// minutes, a large one in hours.
+pub const RESTORE_TIMEOUT_SECONDS: i64 = 4 * 3600;
+
+/// The kind of FSx target an id names: an ONTAP volume, or the file system's type.
+pub async fn kind_of(fsx: &aws_sdk_fsx::Client, target_id: &str) -> Result<Option<FsxKind>> {
+    if let Source::Volume(_) = Source::of(target_id) {
+        return Ok(Some(FsxKind::Ontap));
+    }
+    let fs = fsx_api::describe_file_system(fsx, target_id).await?;
+    Ok(fs.file_system_type().and_then(|t| FsxKind::parse(t.as_str())))
+}
+
+/// Restores the target's newest available backup of ours (made by the settings' stack): the restore started,
+/// its check pending.
+pub async fn check_fsx(
+    fsx: &aws_sdk_fsx::Client,
+    ec2: &aws_sdk_ec2::Client,
+    settings: &VerifyConfig,
+    target_id: &str,
+    run_id: &str,
+    now: i64,
+) -> Result<TargetCheck> {
+    let kind = kind_of(fsx, target_id).await?;
+    if !kind.is_some_and(|k| settings.fsx_restore.contains(&k)) {
+        let named = kind.map_or("its kind", FsxKind::as_str);
+        let reason = format!("VERIFY_FSX_RESTORE (the VerifyFsxRestore parameter) does not name {named}");
+        return Err(Error::invalid_event("fsxId", reason));
+    }
+    let mut check = TargetCheck::new(TargetKind::Fsx, target_id);
+    let store = FsxStore { client: fsx, sources: fsx };
+    let stack = settings.stack.as_ref();
+    let ours: Vec<BackupInfo> = store.list_ours(target_id).await?.into_iter().filter(|b| made_by(b, stack)).collect();
+    let Some((backups, created)) = super::newest_completed(&ours, now, false) else {
+        return Ok(check);
+    };
+    let backup_id = &backups[0];
+    let mut labels = vec![(RESTORE_TEST_KEY, run_id), ("Name", "snapmgmt restore test")];
+    labels.extend(stack.map(tags::StackId::tag));
+    let name = restored_name(run_id, target_id);
+    let made = match Source::of(target_id) {
+        Source::Volume(id) => {
+            let source = fsx_api::describe_volume(fsx, id).await?;
+            fsx_api::restore_volume(fsx, &source, backup_id, &name, &name, &labels).await
+        }
+        Source::FileSystem(id) => {
+            let source = fsx_api::describe_file_system(fsx, id).await?;
+            let groups = security_groups(ec2, source.network_interface_ids()).await?;
+            fsx_api::restore_file_system(fsx, &source, backup_id, groups, &name, &labels).await
+        }
+    };
+    let resource = RestoredResource { backup_id: backup_id.clone(), ..Default::default() };
+    check.restore = Some(match made {
+        Ok(id) => {
+            let resource = RestoredResource { resource_id: id, state: "CREATING".into(), ..resource };
+            pending::started(resource, settings, run_id, RESTORE_TIMEOUT_SECONDS)
+        }
+        Err(e @ Error::InvalidEvent { .. }) => return Err(e),
+        Err(e) => {
+            check.outcome = Outcome::Failed;
+            pending::not_started(resource, e)
+        }
+    });
+    (check.backup, check.created) = (backups, Some(created));
+    Ok(check)
+}
+
+/// Made by snapmgmt (and by this stack, when it has an id), and available.
+fn made_by(backup: &BackupInfo, stack: Option<&tags::StackId>) -> bool {
+    let has = |(key, value): (&str, &str)| backup.tags.get(key).map(String::as_str) == Some(value);
+    backup.state == BackupState::Completed
+        && has((MANAGED_BY_KEY, MANAGED_BY_VALUE))
+        && stack.is_none_or(|s| has(s.tag()))
+}
+
+/// A restored volume's name (and junction path, and the request's token): ONTAP allows letters, digits and
+/// underscores; unique per run and target.
+fn restored_name(run_id: &str, target_id: &str) -> String {
+    format!("snapmgmt_rt_{:08x}", super::efs::fnv1a(&format!("{run_id}/{target_id}")))
+}
+
+/// The security groups of the source's network interfaces (FSx reports the interfaces, not the groups).
+async fn security_groups(ec2: &aws_sdk_ec2::Client, interfaces: &[String]) -> Result<Vec<String>> {
+    if interfaces.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = ec2
+        .describe_network_interfaces()
+        .set_network_interface_ids(Some(interfaces.to_vec()))
+        .send()
+        .await
+        .map_err(|e| Error::aws("ec2", "DescribeNetworkInterfaces", e))?;
+    let mut groups: Vec<String> = out
+        .network_interfaces()
+        .iter()
+        .flat_map(|i| i.groups())
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect();
+    groups.sort();
+    groups.dedup();
+    Ok(groups)
+}
+
+/// Follows an FSx restore: the new file system until AVAILABLE, the new volume until CREATED.
+pub struct FsxRestorer<'a> {
+    pub fsx: &'a aws_sdk_fsx::Client,
+}
+
+impl Restorer for FsxRestorer<'_> {
+    async fn look(&self, resource: &mut RestoredResource) -> Result<Progress> {
+        let gone = |id: &str| Progress::Failed(format!("{id} is gone: it was deleted while it was being made"));
+        match Source::of(&resource.resource_id) {
+            Source::Volume(id) => {
+                let volume = match fsx_api::describe_volume(self.fsx, id).await {
+                    Err(Error::NotFound { .. }) => return Ok(gone(id)),
+                    other => other?,
+                };
+                let lifecycle = volume.lifecycle().cloned().unwrap_or(VolumeLifecycle::Pending);
+                resource.state = lifecycle.as_str().to_string();
+                let why = volume.lifecycle_transition_reason().and_then(|r| r.message()).unwrap_or("no message");
+                Ok(match lifecycle {
+                    VolumeLifecycle::Created | VolumeLifecycle::Available => Progress::Made,
+                    VolumeLifecycle::Failed | VolumeLifecycle::Misconfigured => {
+                        Progress::Failed(format!("{id} {}: {why}", lifecycle.as_str()))
+                    }
+                    _ => Progress::Pending,
+                })
+            }
+            Source::FileSystem(id) => {
+                let fs = match fsx_api::describe_file_system(self.fsx, id).await {
+                    Err(Error::NotFound { .. }) => return Ok(gone(id)),
+                    other => other?,
+                };
+                let lifecycle = fs.lifecycle().cloned().unwrap_or(FileSystemLifecycle::Creating);
+                resource.state = lifecycle.as_str().to_string();
+                let why = fs.failure_details().and_then(|f| f.message()).unwrap_or("no message");
+                Ok(match lifecycle {
+                    FileSystemLifecycle::Available => Progress::Made,
+                    FileSystemLifecycle::Failed
+                    | FileSystemLifecycle::Misconfigured
+                    | FileSystemLifecycle::MisconfiguredUnavailable => {
+                        Progress::Failed(format!("{id} {}: {why}", lifecycle.as_str()))
+                    }
+                    _ => Progress::Pending,
+                })
+            }
+        }
+    }
+
+    async fn remove(&self, resource: &RestoredResource, _run_id: &str) -> Result<bool> {
+        remove(self.fsx, &resource.resource_id).await
+    }
+}
+
+async fn remove(fsx: &aws_sdk_fsx::Client, id: &str) -> Result<bool> {
+    match Source::of(id) {
+        Source::Volume(id) => fsx_api::delete_restored_volume(fsx, id).await,
+        Source::FileSystem(id) => match fsx_api::describe_file_system(fsx, id).await {
+            Ok(fs) => fsx_api::delete_restored_file_system(fsx, &fs).await,
+            Err(Error::NotFound { .. }) => Ok(true),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Deletes this stack's restore-test file systems and volumes made more than a day before `now` (a failed
+/// run's leftovers). Without a stack id it touches nothing.
+pub async fn sweep(fsx: &aws_sdk_fsx::Client, stack: Option<&tags::StackId>, now: i64) -> Result<Swept> {
+    let Some(stack) = stack else {
+        return Ok(Swept::default());
+    };
+    let (file_systems, volumes) = tokio::try_join!(fsx_api::list_file_systems(fsx), fsx_api::list_volumes(fsx))?;
+    let ours = |tags: &[aws_sdk_fsx::types::Tag], created: Option<&aws_sdk_fsx::primitives::DateTime>| {
+        let tags = fsx_api::tag_map(tags);
+        let (key, value) = stack.tag();
+        tags.contains_key(RESTORE_TEST_KEY)
+            && tags.get(key).map(String::as_str) == Some(value)
+            && created.is_some_and(|c| now - c.secs() > SWEEP_AFTER_SECONDS)
+    };
+    let leftovers: Vec<String> = file_systems
+        .iter()
+        .filter(|f| ours(f.tags(), f.creation_time()))
+        .filter_map(|f| f.file_system_id().map(str::to_string))
+        .chain(
+            volumes
+                .iter()
+                .filter(|v| ours(v.tags(), v.creation_time()))
+                .filter_map(|v| v.volume_id().map(str::to_string)),
+        )
+        .collect();
+    let mut swept = Swept::default();
+    for id in leftovers {
+        if remove(fsx, &id).await? {
+            swept.deleted.push(id);
+        } else {
+            swept.left.push(id);
+        }
+    }
+    if !swept.deleted.is_empty() {
+        info!(deleted = ?swept.deleted, "restore-test FSx file systems and volumes left by an earlier run swept");
+    }
+    Ok(swept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restored_volumes_name_is_ontaps_and_its_runs_own() {
+        let name = restored_name("verify-1", "fsvol-0123456789abcdef0");
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && name.len() <= 203, "{name}");
+        assert_ne!(name, restored_name("verify-2", "fsvol-0123456789abcdef0"));
+    }
+}
