@@ -138,3 +138,29 @@ impl Store for FsxStore<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// The FSx file system types, as FSx names them (ONTAP: its volumes, which FSx backs up one by one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FsxKind {
+    Windows,
+    Lustre,
+    Openzfs,
+    Ontap,
+}
+
+impl FsxKind {
+    pub const ALL: [FsxKind; 4] = [FsxKind::Windows, FsxKind::Lustre, FsxKind::Openzfs, FsxKind::Ontap];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsxKind::Windows => "WINDOWS",
+            FsxKind::Lustre => "LUSTRE",
+            FsxKind::Openzfs => "OPENZFS",
+            FsxKind::Ontap => "ONTAP",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}

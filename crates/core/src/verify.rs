@@ -15,5 +15,5 @@ pub mod restore;
 pub mod run;
 pub mod target;
 
-pub use pick::newest_completed;
+pub use pick::{chosen, newest_completed, Pick};
 pub use target::{Outcome, RestoreTest, RestoredResource, TargetCheck};

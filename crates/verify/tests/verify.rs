@@ -25,6 +25,7 @@ fn settings(fraction: u32, stack: Option<&str>) -> VerifyConfig {
         fsx_restore: Default::default(),
         restore_poll_seconds: 60,
         ontap_volumes_of_tagged_file_systems: false,
+        random_within_days: 0,
     }
 }
 
@@ -43,9 +44,11 @@ async fn verify(settings: VerifyConfig, payload: Value) -> Result<TargetCheck> {
     }
 }
 
-/// Every snapshot of the account, with its tags and state: what a verification must leave as it was.
-async fn inventory(ec2: &kit::aws_sdk_ec2::Client) -> Vec<String> {
-    let out = ec2.describe_snapshots().owner_ids("self").send().await.expect("describe snapshots");
+/// Every snapshot of the instance, with its tags and state: what a verification must leave as it was (the
+/// account's others are other tests', made meanwhile).
+async fn inventory(ec2: &kit::aws_sdk_ec2::Client, instance: &str) -> Vec<String> {
+    let of_instance = kit::aws_sdk_ec2::types::Filter::builder().name("tag:snapmgmt:TargetId").values(instance).build();
+    let out = ec2.describe_snapshots().owner_ids("self").filters(of_instance).send().await.expect("describe snapshots");
     let mut all: Vec<String> = out.snapshots().iter().map(|s| format!("{s:?}")).collect();
     all.sort();
     all
@@ -57,7 +60,7 @@ async fn the_newest_set_reads_back_and_its_changes_since_the_set_before_are_coun
     let instance = kit::create_instance(&ec2, &[], 2).await;
     let older = kit::create_snapshot_set(&ec2, &instance, "run-a", &[], 3.0).await;
     let newest = kit::create_snapshot_set(&ec2, &instance, "run-b", &[], 1.0).await;
-    let before = inventory(&ec2).await;
+    let before = inventory(&ec2, &instance).await;
 
     let check = verify(settings(8, None), json!({"instanceId": instance, "round": 5})).await.unwrap();
 
@@ -74,7 +77,8 @@ async fn the_newest_set_reads_back_and_its_changes_since_the_set_before_are_coun
     }
     assert_eq!(check.bytes_read, check.snapshots.iter().map(|s| s.bytes_read).sum::<u64>());
     assert!(check.cost_usd > 0.0);
-    assert_eq!(inventory(&ec2).await, before, "a verification changes nothing");
+    assert!(!before.is_empty());
+    assert_eq!(inventory(&ec2, &instance).await, before, "a verification changes nothing");
 }
 
 #[tokio::test]
@@ -154,4 +158,29 @@ async fn only_this_stacks_completed_backups_are_verified() {
 async fn a_bad_event_names_its_field_and_reads_nothing() {
     let err = verify(settings(8, None), json!({"instanceId": "i-nope"})).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidEvent { field, .. } if field == "instanceId"), "{err}");
+}
+
+#[tokio::test]
+async fn with_a_window_a_whole_set_from_within_it_is_drawn_by_the_run_and_the_newest_is_not_always_it() {
+    let ec2 = kit::ec2_client().await;
+    let instance = kit::create_instance(&ec2, &[], 1).await;
+    let outside = kit::create_snapshot_set(&ec2, &instance, "run-old", &[], 20.0).await;
+    let mut within = Vec::new();
+    for (run, age) in [("run-a", 5.0), ("run-b", 3.0), ("run-c", 1.0)] {
+        within.push(kit::create_snapshot_set(&ec2, &instance, run, &[], age).await);
+    }
+    let windowed = VerifyConfig { random_within_days: 7, ..settings(8, None) };
+
+    let mut drawn = std::collections::BTreeSet::new();
+    for round in 0..12 {
+        let event = json!({"instanceId": instance, "round": round, "runId": "verify-1"});
+        let check = verify(windowed.clone(), event.clone()).await.unwrap();
+        assert_eq!(check.outcome, Outcome::Verified, "{check:?}");
+        assert!(within.contains(&check.backup), "a whole set of the window: {:?}", check.backup);
+        let again = verify(windowed.clone(), event).await.unwrap();
+        assert_eq!(again.backup, check.backup, "the same run and round draw the same set");
+        drawn.insert(check.backup);
+    }
+    assert!(drawn.len() >= 2, "not always the newest: {drawn:?}");
+    assert!(!drawn.contains(&outside));
 }

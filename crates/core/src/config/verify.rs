@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use super::{bucket_name, flag, invalid, optional_number, Env, Source, TargetTag};
 use crate::error::Result;
+pub use crate::fsx::FsxKind;
 
 /// Settings of the verify function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,32 +37,9 @@ pub struct VerifyConfig {
     pub restore_poll_seconds: u32,
     /// ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS: the FSx targets are those the nightly run backs up.
     pub ontap_volumes_of_tagged_file_systems: bool,
-}
-
-/// The FSx file system types, as FSx names them (ONTAP: its volumes, which FSx backs up one by one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FsxKind {
-    Windows,
-    Lustre,
-    Openzfs,
-    Ontap,
-}
-
-impl FsxKind {
-    pub const ALL: [FsxKind; 4] = [FsxKind::Windows, FsxKind::Lustre, FsxKind::Openzfs, FsxKind::Ontap];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FsxKind::Windows => "WINDOWS",
-            FsxKind::Lustre => "LUSTRE",
-            FsxKind::Openzfs => "OPENZFS",
-            FsxKind::Ontap => "ONTAP",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == name)
-    }
+    /// VERIFY_RANDOM_WITHIN_DAYS: verify a backup drawn from those of the last this many days, not the newest
+    /// (0: the newest), so that older backups are proven too.
+    pub random_within_days: u32,
 }
 
 pub const DEFAULT_RESTORE_POLL_SECONDS: u32 = 60;
@@ -101,6 +79,7 @@ impl VerifyConfig {
                 3600,
             )?,
             ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
+            random_within_days: optional_number(src, "VERIFY_RANDOM_WITHIN_DAYS", 0, 0, 3650)?,
         })
     }
 
@@ -184,6 +163,9 @@ mod tests {
         assert_eq!(some.fsx_restore.into_iter().collect::<Vec<_>>(), [FsxKind::Windows, FsxKind::Ontap]);
         let bad = VerifyConfig::from_source(&source(&[("VERIFY_FSX_RESTORE", "WINDOWS,NETAPP")])).unwrap_err();
         assert!(bad.to_string().contains("VERIFY_FSX_RESTORE"), "{bad}");
+        assert_eq!(none.random_within_days, 0, "the newest backup by default");
+        let bad = VerifyConfig::from_source(&source(&[("VERIFY_RANDOM_WITHIN_DAYS", "-1")])).unwrap_err();
+        assert!(bad.to_string().contains("VERIFY_RANDOM_WITHIN_DAYS"), "{bad}");
         let bad = VerifyConfig::from_source(&source(&[("VERIFY_RESTORE_POLL_SECONDS", "0")])).unwrap_err();
         assert!(bad.to_string().contains("VERIFY_RESTORE_POLL_SECONDS"), "{bad}");
     }

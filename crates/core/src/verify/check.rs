@@ -8,6 +8,7 @@ use super::ebs::{self, Budget, Reading};
 use super::pending;
 use super::restore::{self, WAITING};
 use super::target::{Outcome, TargetCheck};
+use super::Pick;
 use crate::aws;
 use crate::config::VerifyConfig;
 use crate::error::{Error, Result};
@@ -32,6 +33,10 @@ pub async fn target(
     now: i64,
 ) -> Result<TargetCheck> {
     let (kind, id) = event.target();
+    // A random pick is drawn by the run (a check by hand: its round, else its time) and the target.
+    let run = event.run_id.as_ref().map_or(run_id, |r| r.as_str());
+    let seed = format!("{run}/{}/{id}", event.round.unwrap_or(now as u64));
+    let pick = Pick { window_days: settings.random_within_days, seed: &seed };
     if kind != TargetKind::Ec2 && settings.max_restores == 0 {
         let field = if kind == TargetKind::Efs { "fileSystemId" } else { "fsxId" };
         return Err(Error::invalid_event(
@@ -42,10 +47,10 @@ pub async fn target(
     match kind {
         TargetKind::Efs => {
             let efs_clients = crate::efs::Clients { efs: clients.efs, backup: clients.backup };
-            super::efs::check_file_system(efs_clients, settings, id, run_id, now).await
+            super::efs::check_file_system(efs_clients, settings, id, run_id, pick, now).await
         }
-        TargetKind::Fsx => super::fsx::check_fsx(clients.fsx, clients.ec2, settings, id, run_id, now).await,
-        TargetKind::Ec2 => instance(clients, settings, event, id, run_id, now).await,
+        TargetKind::Fsx => super::fsx::check_fsx(clients.fsx, clients.ec2, settings, id, run_id, pick, now).await,
+        TargetKind::Ec2 => instance(clients, settings, event, id, run_id, pick, now).await,
     }
 }
 
@@ -71,6 +76,7 @@ async fn instance(
     event: &VerifyEvent,
     instance_id: &str,
     run_id: &str,
+    pick: Pick<'_>,
     now: i64,
 ) -> Result<TargetCheck> {
     if event.restore && !settings.restore {
@@ -81,7 +87,7 @@ async fn instance(
     let budget = Budget::new(event.max_bytes.unwrap_or(u64::MAX).min(settings.max_bytes()));
     let ebs_clients = ebs::Clients { ec2: clients.ec2, ebs: clients.ebs };
     let mut check =
-        ebs::check_instance(ebs_clients, instance_id, settings.stack.as_ref(), reading, &budget, now).await?;
+        ebs::check_instance(ebs_clients, instance_id, settings.stack.as_ref(), reading, &budget, pick, now).await?;
     if !event.restore || check.outcome == Outcome::NoBackup {
         return Ok(check);
     }

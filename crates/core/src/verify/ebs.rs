@@ -135,6 +135,7 @@ pub async fn check_instance(
     stack: Option<&tags::StackId>,
     reading: Reading,
     budget: &Budget,
+    pick: super::Pick<'_>,
     now: i64,
 ) -> Result<TargetCheck> {
     let started = std::time::Instant::now();
@@ -145,7 +146,7 @@ pub async fn check_instance(
     let volume_of: BTreeMap<&str, &str> =
         snapshots.iter().filter_map(|s| Some((s.snapshot_id()?, s.volume_id().unwrap_or_default()))).collect();
     let no_backup = TargetCheck::new(TargetKind::Ec2, instance_id);
-    let Some((set, created)) = super::newest_completed(&listed, now, true) else {
+    let Some((set, created)) = super::chosen(&listed, now, true, pick) else {
         return Ok(no_backup);
     };
     let previous = super::newest_completed(&listed, created - 1, true).map(|(ids, _)| ids).unwrap_or_default();

@@ -34,6 +34,7 @@ pub async fn check_file_system(
     settings: &VerifyConfig,
     file_system_id: &str,
     run_id: &str,
+    pick: super::Pick<'_>,
     now: i64,
 ) -> Result<TargetCheck> {
     let restore = settings.efs()?;
@@ -42,7 +43,7 @@ pub async fn check_file_system(
     let stack = settings.stack.as_ref();
     let ours: Vec<BackupInfo> =
         store.list_ours(file_system_id).await?.into_iter().filter(|p| made_by(p, stack)).collect();
-    let Some((points, created)) = super::newest_completed(&ours, now, false) else {
+    let Some((points, created)) = super::chosen(&ours, now, false, pick) else {
         return Ok(check);
     };
     // A source deleted since its backup: restored as AWS Backup's defaults have it.

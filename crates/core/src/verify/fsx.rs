@@ -41,6 +41,7 @@ pub async fn check_fsx(
     settings: &VerifyConfig,
     target_id: &str,
     run_id: &str,
+    pick: super::Pick<'_>,
     now: i64,
 ) -> Result<TargetCheck> {
     let kind = kind_of(fsx, target_id).await?;
@@ -53,7 +54,7 @@ pub async fn check_fsx(
     let store = FsxStore { client: fsx, sources: fsx };
     let stack = settings.stack.as_ref();
     let ours: Vec<BackupInfo> = store.list_ours(target_id).await?.into_iter().filter(|b| made_by(b, stack)).collect();
-    let Some((backups, created)) = super::newest_completed(&ours, now, false) else {
+    let Some((backups, created)) = super::chosen(&ours, now, false, pick) else {
         return Ok(check);
     };
     let backup_id = &backups[0];
