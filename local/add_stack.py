@@ -60,6 +60,8 @@ class Stack:
             SNAPMGMT_FUNCTION_ENV_DIR=str(functions),
             PATH=f"{LOCAL / 'watch-cargo'}:{os.environ['PATH']}",
         )
+        # A function's Lambda calls go to the emulator, as they would to Lambda: not to the first stack's watch.
+        watch_env.pop("AWS_ENDPOINT_URL_LAMBDA", None)
         log = open(self.state / f"stack-{self.name}.log", "ab")
         self.process = subprocess.Popen(
             [

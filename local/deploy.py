@@ -98,6 +98,7 @@ def deploy(url: str = None) -> dict:
     deploy_notifications(url)
     deploy_stack_record(url)
     deploy_function_records(url)
+    deploy_validation_hook(url)
     roles = principals()["stateMachines"]
     sfn = stack.client("stepfunctions", url)
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
@@ -113,6 +114,17 @@ def deploy(url: str = None) -> dict:
             created = sfn.create_state_machine(name=name, definition=definition, roleArn=role)
             deployed[name] = created["stateMachineArn"]
     return deployed
+
+
+def deploy_validation_hook(url: str = None) -> None:
+    """The operator's validation hook the stack names (VerifyValidationFunctionArn), if any: a function of
+    theirs, not the stack's, so here one that answers valid until a test scripts otherwise (its calls kept)."""
+    template = iam_template.transformed_template()
+    arn = str(iam_template.Resolver(template).resolve({"Ref": "VerifyValidationFunctionArn"}) or "")
+    if arn:
+        stack.control(
+            "/moto-api/snapmgmt/lambda/answers", {"function": arn.split(":function:")[-1], "answers": []}, url
+        )
 
 
 def deploy_stack_record(url: str = None) -> None:

@@ -62,10 +62,11 @@ wait_for 10 "the fault proxy" test -s "$state/fault-proxy.url"
 proxy="$(head -n1 "$state/fault-proxy.url")"
 echo "export SNAPMGMT_FAULT_PROXY=$proxy" >>"$state/env"
 # Each function's settings come from its file of $state/functions (the watch's cargo loads it); the watch
-# gives every function only what Lambda itself would: the endpoint, the Region, credentials, the log format.
+# gives every function only what Lambda itself would: the endpoint, the Region, credentials, the log format
+# (not this shell's Lambda endpoint, the watch itself: a function's Lambda calls go to the emulator).
 SNAPMGMT_REAL_CARGO="$(command -v cargo)" SNAPMGMT_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" \
   SNAPMGMT_FUNCTION_ENV_DIR="$state/functions" PATH="$here/watch-cargo:$PATH" \
-  nohup "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
+  nohup env -u AWS_ENDPOINT_URL_LAMBDA "$here/.tools/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
   -A 127.0.0.1 -P "${lambda_endpoint##*:}" \
   --env-var "AWS_ENDPOINT_URL=$proxy,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local" \
   --env-var "AWS_EC2_METADATA_DISABLED=true,AWS_LAMBDA_LOG_FORMAT=Text" \

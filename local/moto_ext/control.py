@@ -34,6 +34,8 @@ POST /moto-api/snapmgmt/ebs/block-faults {"snapshotId", "blockIndex", "fault": "
 POST /moto-api/snapmgmt/ec2/volume     {"volumeId", "createTime"}: when a volume was made (epoch seconds)
 POST /moto-api/snapmgmt/ec2/volume-faults {"snapshotId", "fault": "error" | null}: volumes made from that snapshot
      end in `error` instead of `available` (volumes.py)
+POST /moto-api/snapmgmt/lambda/answers {"function", "answers"}; GET /moto-api/snapmgmt/lambda/calls?function=NAME:
+     an operator's function a stack calls, scripted, and its calls (lambda_functions.py)
 GET  /moto-api/snapmgmt/sfn/map-runs?executionArn=ARN: each Map Run's children (status, history events, largest
      payload, the states each entered), as the Step Functions console shows child executions
 Every body may also name "accountId" and "region" (default 123456789012 / us-east-1).
@@ -316,6 +318,18 @@ def iam_principals(request, full_url, headers):
     return _ok({})
 
 
+def lambda_answers(request, full_url, headers):
+    lambda_functions.script(_body(request))
+    return _ok({})
+
+
+def lambda_calls(request, full_url, headers):
+    from urllib.parse import parse_qs, urlparse
+
+    name = parse_qs(urlparse(full_url).query).get("function", [""])[0]
+    return _ok({"calls": lambda_functions.calls_of(name)})
+
+
 def lambda_functions_route(request, full_url, headers):
     lambda_functions.register(_body(request))
     return _ok({})
@@ -384,6 +398,8 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/iam/principals": iam_principals,
     "{0}/moto-api/snapmgmt/iam/decisions": iam_decisions,
     "{0}/moto-api/snapmgmt/lambda/functions": lambda_functions_route,
+    "{0}/moto-api/snapmgmt/lambda/answers": lambda_answers,
+    "{0}/moto-api/snapmgmt/lambda/calls": lambda_calls,
     "{0}/moto-api/snapmgmt/validation": validation_refusals,
     "{0}/moto-api/snapmgmt/ec2/throttle": ec2_throttle,
     "{0}/moto-api/snapmgmt/ebs/block-faults": ebs_block_faults,

@@ -467,6 +467,9 @@ def authorizations(service: str, operation: str, query: dict, body: dict, path: 
         return [(action, body.get("stateMachineArn", ""), {})]
     if service == "stepfunctions" and operation == "ListExecutions":
         return [(action, body.get("stateMachineArn", ""), {})]
+    if service in ("lambda", "awslambda") and operation == "Invoke":
+        name = urllib.parse.unquote(path.split("/functions/", 1)[1].split("/", 1)[0]).split(":function:")[-1]
+        return [("lambda:InvokeFunction", f"arn:aws:lambda:{region()}:{ACCOUNT}:function:{name.split(':')[0]}", {})]
     if service in ("lambda", "awslambda") and operation == "GetFunctionConfiguration":
         name = urllib.parse.unquote(path.split("/functions/", 1)[1].split("/", 1)[0]).split(":function:")[-1]
         return [(action, f"arn:aws:lambda:{region()}:{ACCOUNT}:function:{name}", {})]

@@ -11,6 +11,15 @@ A second stack deployed beside the first (local/add_stack.py) has functions of i
 `cargo lambda watch` of its own (with its own environments) under their binaries' names; it registers them:
 
 POST /moto-api/snapmgmt/lambda/functions {"endpoint", "region", "functions": {name: binary}}
+
+A stack may also call a function of the operator's own (a verify run's validation hook). Such a function is
+not snapmgmt's to build: a test scripts what it answers, and each call is kept with what it was given and
+which of the restored resources it names existed when it was called (Invoke through moto's Lambda API, the
+caller's role authorized for lambda:InvokeFunction on it):
+
+POST /moto-api/snapmgmt/lambda/answers {"function", "answers": [{"valid": false, "message": "..."}, ...]}: its
+     next answers, in order ({"errorType", "errorMessage"}: a function error), then {"valid": true}
+GET  /moto-api/snapmgmt/lambda/calls?function=NAME: its calls, {"event", "existing": {resourceId: bool}}
 """
 
 import io
@@ -38,6 +47,60 @@ def register(body: dict) -> None:
     with _lock:
         for name, binary in body["functions"].items():
             _routes[name] = (body["endpoint"].rstrip("/"), body["region"], binary)
+
+
+# The operator's functions a test scripts: name -> {"answers": [...], "calls": [...]}.
+_scripted: dict = {}
+
+
+def script(body: dict) -> None:
+    with _lock:
+        _scripted[body["function"]] = {"answers": list(body.get("answers", [])), "calls": []}
+
+
+def calls_of(name: str) -> list:
+    with _lock:
+        return list(_scripted.get(name, {}).get("calls", []))
+
+
+def _exists(resource_id: str) -> bool:
+    """Whether a restored resource exists in the emulator now: a volume, an EFS or FSx file system, an ONTAP
+    volume."""
+    from moto.ec2.models import ec2_backends
+    from moto.efs.models import efs_backends
+    from moto.fsx.models import fsx_backends
+
+    from . import fsx
+
+    if resource_id.startswith("vol-"):
+        return resource_id in ec2_backends[iam.ACCOUNT][iam.region()].volumes
+    if resource_id.startswith("fsvol-"):
+        return resource_id in fsx.volumes(fsx_backends[iam.ACCOUNT][iam.region()])
+    return (
+        resource_id in efs_backends[iam.ACCOUNT][iam.region()].file_systems_by_id
+        or resource_id in fsx_backends[iam.ACCOUNT][iam.region()].file_systems
+    )
+
+
+def _invoke_scripted(original):
+    def invoke(self, *args, **kwargs):
+        name = urllib.parse.unquote(self.path.split("/functions/", 1)[1].split("/", 1)[0])
+        name = name.split(":function:")[-1].split(":")[0]
+        with _lock:
+            entry = _scripted.get(name)
+        if entry is None:
+            return original(self, *args, **kwargs)
+        event = json.loads(self.body or "{}")
+        restored = [r.get("resourceId", "") for r in event.get("restored", []) if isinstance(r, dict)]
+        with _lock:
+            entry["calls"].append({"event": event, "existing": {r: _exists(r) for r in restored}})
+            answer = entry["answers"].pop(0) if entry["answers"] else {"valid": True}
+        headers = {"X-Amz-Executed-Version": "$LATEST"}
+        if "errorType" in answer:
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        return 200, headers, json.dumps(answer)
+
+    return invoke
 
 
 def route(name: str, default_endpoint: str) -> tuple:
@@ -101,3 +164,6 @@ def install() -> None:
         return original(region=region, service=service, state_credentials=state_credentials)
 
     lambda_eval_utils.boto_client_for = boto_client_for
+    from moto.awslambda.responses import LambdaResponse
+
+    LambdaResponse.invoke = _invoke_scripted(LambdaResponse.invoke)

@@ -44,6 +44,8 @@ STACK_PARAMETERS = {
     # And every FSx kind: its restore grants exercised too; a restore looked at every second.
     "VerifyFsxRestore": "WINDOWS,LUSTRE,OPENZFS,ONTAP",
     "VerifyRestorePollSeconds": "1",
+    # And a validation hook, an operator's function (the emulator scripts its answers: deploy.py).
+    "VerifyValidationFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:restore-validation",
 }
 # The calls tests make to be refused, (action, resource): every other denial fails the suite (test_zz_iam.py).
 PROVOKED_DENIALS = set()

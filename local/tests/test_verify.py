@@ -256,6 +256,9 @@ def test_efs_targets_restore_into_a_new_file_system_that_is_deleted_and_a_failed
     # a recent one and another stack's untouched; no recovery point changed.
     assert file_system_ids(efs) == before and {recent, another_stacks} <= before
     assert recovery_points() == points_before
+    # The validation hook was asked about the restored file system while it existed (the failed one: never).
+    [call] = hook_calls()
+    assert call["event"]["targetId"] == good["FileSystemId"] and call["existing"] == {made["resourceId"]: True}
 
 
 def test_the_verify_role_marks_only_unmarked_file_systems_and_deletes_only_its_restore_tests(aws):
@@ -346,3 +349,32 @@ def test_fsx_targets_restore_as_made_and_are_deleted_without_a_final_backup_a_fa
     assert after["fileSystems"] == before["fileSystems"] - {leftover}
     assert {recent, another_stacks} <= after["fileSystems"] and after["volumes"] == before["volumes"]
     assert after["backups"] == before["backups"], "no backup made, changed or deleted"
+
+
+def hook_calls() -> list:
+    return stack.control_get("/moto-api/snapmgmt/lambda/calls?function=restore-validation")["calls"]
+
+
+def test_the_validation_hooks_answer_is_the_result_and_a_hook_that_fails_fails_the_test(aws):
+    fsx, sfn = aws, stack.client("stepfunctions")
+    targets = [stack.create_file_system(fsx) for _ in range(2)]
+    backups = {stack.create_backup(fsx, fs, 1, ours=True): fs for fs in targets}
+    answers = [{"valid": False, "message": "the share is empty"}, {"errorType": "Crash", "errorMessage": "no disk"}]
+    stack.control("/moto-api/snapmgmt/lambda/answers", {"function": "restore-validation", "answers": answers})
+    before = fsx_inventory(fsx)
+
+    execution = verify_run(sfn)
+
+    assert execution["status"] == "FAILED", execution
+    checks = bucket_json(f"reports/verify/{execution['name']}.json")["checks"]
+    errors = sorted(c["restore"]["error"] for c in checks)
+    assert [c["outcome"] for c in checks] == ["failed", "failed"], checks
+    assert "not valid: the share is empty" in errors[0] and "restore-validation failed" in errors[1], errors
+    assert all(c["restore"]["resources"][0]["deleted"] and not c["restore"]["restored"] for c in checks)
+    # The hook saw each restored file system, of its target's backup, while it existed; then it was deleted.
+    calls = hook_calls()
+    assert sorted(c["event"]["targetId"] for c in calls) == sorted(targets)
+    for call in calls:
+        assert call["event"]["kind"] == "fsx" and backups[call["event"]["backup"][0]] == call["event"]["targetId"]
+        assert list(call["existing"].values()) == [True], call
+    assert fsx_inventory(fsx) == before

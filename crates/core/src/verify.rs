@@ -14,6 +14,7 @@ mod pick;
 pub mod restore;
 pub mod run;
 pub mod target;
+pub mod validate;
 
 pub use pick::{chosen, newest_completed, Pick};
 pub use target::{Outcome, RestoreTest, RestoredResource, TargetCheck};

@@ -9,7 +9,9 @@
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use snapmgmt_core::aws::{aws_sdk_backup, aws_sdk_ebs, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_s3, SdkConfig};
+use snapmgmt_core::aws::{
+    aws_sdk_backup, aws_sdk_ebs, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_lambda, aws_sdk_s3, SdkConfig,
+};
 use snapmgmt_core::config::VerifyConfig;
 use snapmgmt_core::model::{RunId, VerifyEvent, VerifyRequest, VerifyStarted, VerifySummary};
 use snapmgmt_core::serve::Function;
@@ -22,6 +24,7 @@ pub struct Verify {
     pub efs: aws_sdk_efs::Client,
     pub backup: aws_sdk_backup::Client,
     pub fsx: aws_sdk_fsx::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub s3: aws_sdk_s3::Client,
 }
 
@@ -50,6 +53,7 @@ impl Function for Verify {
             efs: aws_sdk_efs::Client::new(sdk),
             backup: aws_sdk_backup::Client::new(sdk),
             fsx: aws_sdk_fsx::Client::new(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
             s3: snapmgmt_core::aws::s3::client(sdk),
         }
     }
@@ -82,7 +86,14 @@ impl Verify {
     }
 
     fn clients(&self) -> verify::check::Clients<'_> {
-        verify::check::Clients { ec2: &self.ec2, ebs: &self.ebs, efs: &self.efs, backup: &self.backup, fsx: &self.fsx }
+        verify::check::Clients {
+            ec2: &self.ec2,
+            ebs: &self.ebs,
+            efs: &self.efs,
+            backup: &self.backup,
+            fsx: &self.fsx,
+            lambda: &self.lambda,
+        }
     }
 }
 

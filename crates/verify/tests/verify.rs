@@ -26,6 +26,7 @@ fn settings(fraction: u32, stack: Option<&str>) -> VerifyConfig {
         restore_poll_seconds: 60,
         ontap_volumes_of_tagged_file_systems: false,
         random_within_days: 0,
+        validation_function: None,
     }
 }
 
@@ -36,6 +37,7 @@ async fn verify(settings: VerifyConfig, payload: Value) -> Result<TargetCheck> {
         efs: kit::efs_client().await,
         backup: kit::backup_client().await,
         fsx: kit::fsx_client().await,
+        lambda: snapmgmt_core::aws::aws_sdk_lambda::Client::new(&kit::sdk_config().await),
         s3: kit::s3_client().await,
     };
     match invoke(&function, &Ok(settings), LambdaEvent::new(payload, Default::default())).await? {

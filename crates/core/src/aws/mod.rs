@@ -10,7 +10,10 @@ pub mod sfn;
 pub mod ssm;
 
 // The SDK crates, so that the Lambda crates name one dependency.
-pub use {aws_sdk_backup, aws_sdk_ebs, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_s3, aws_sdk_sfn, aws_sdk_ssm};
+pub use {
+    aws_sdk_backup, aws_sdk_ebs, aws_sdk_ec2, aws_sdk_efs, aws_sdk_fsx, aws_sdk_lambda, aws_sdk_s3, aws_sdk_sfn,
+    aws_sdk_ssm,
+};
 
 use std::time::Duration;
 

@@ -40,6 +40,9 @@ pub struct VerifyConfig {
     /// VERIFY_RANDOM_WITHIN_DAYS: verify a backup drawn from those of the last this many days, not the newest
     /// (0: the newest), so that older backups are proven too.
     pub random_within_days: u32,
+    /// VERIFY_VALIDATION_FUNCTION: the operator's function that validates what a restore test made (a name or
+    /// an ARN); none: a restore that is made is valid.
+    pub validation_function: Option<String>,
 }
 
 pub const DEFAULT_RESTORE_POLL_SECONDS: u32 = 60;
@@ -80,6 +83,7 @@ impl VerifyConfig {
             )?,
             ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
             random_within_days: optional_number(src, "VERIFY_RANDOM_WITHIN_DAYS", 0, 0, 3650)?,
+            validation_function: src.get("VERIFY_VALIDATION_FUNCTION").filter(|f| !f.trim().is_empty()),
         })
     }
 

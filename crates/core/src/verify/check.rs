@@ -8,6 +8,7 @@ use super::ebs::{self, Budget, Reading};
 use super::pending;
 use super::restore::{self, WAITING};
 use super::target::{Outcome, TargetCheck};
+use super::validate::Hook;
 use super::Pick;
 use crate::aws;
 use crate::config::VerifyConfig;
@@ -22,6 +23,14 @@ pub struct Clients<'a> {
     pub efs: &'a aws_sdk_efs::Client,
     pub backup: &'a aws_sdk_backup::Client,
     pub fsx: &'a aws_sdk_fsx::Client,
+    pub lambda: &'a aws_sdk_lambda::Client,
+}
+
+impl<'a> Clients<'a> {
+    /// The stack's validation hook, when it has one.
+    fn hook(&self, settings: &'a VerifyConfig) -> Option<Hook<'a>> {
+        settings.validation_function.as_deref().map(|function| Hook { lambda: self.lambda, function })
+    }
 }
 
 /// The event's target, checked as its kind is.
@@ -63,9 +72,11 @@ pub async fn follow(clients: Clients<'_>, settings: &VerifyConfig, check: Target
                 source_file_system_id: &check.target_id.clone(),
                 stack: settings.stack.as_ref(),
             };
-            pending::follow(&restorer, check).await
+            pending::follow(&restorer, check, clients.hook(settings)).await
         }
-        TargetKind::Fsx => pending::follow(&super::fsx::FsxRestorer { fsx: clients.fsx }, check).await,
+        TargetKind::Fsx => {
+            pending::follow(&super::fsx::FsxRestorer { fsx: clients.fsx }, check, clients.hook(settings)).await
+        }
         TargetKind::Ec2 => Err(Error::invalid_event("check.kind", "an instance's restore test is never pending")),
     }
 }
@@ -97,7 +108,9 @@ async fn instance(
         Err(Error::NotFound { .. }) => return Ok(check),
         Err(e) => return Err(e),
     };
-    let test = restore::restore_set(clients.ec2, &check.backup, &zone, run_id, settings.stack.as_ref(), WAITING).await;
+    let hook = clients.hook(settings).map(|hook| (hook, instance_id));
+    let test =
+        restore::restore_set(clients.ec2, &check.backup, &zone, run_id, settings.stack.as_ref(), WAITING, hook).await;
     if !test.restored {
         check.outcome = Outcome::Failed;
     }

@@ -8,6 +8,7 @@ use std::future::Future;
 use tracing::warn;
 
 use super::target::{Outcome, RestoreTest, RestoredResource, TargetCheck};
+use super::validate::Hook;
 use crate::config::VerifyConfig;
 use crate::error::{Error, Result};
 
@@ -51,7 +52,8 @@ pub fn not_started(resource: RestoredResource, error: Error) -> RestoreTest {
 
 /// One look at the check's pending restore; when it is settled (or late), its resource deleted and the
 /// check's outcome given. A check whose restore is not pending comes back as it was.
-pub async fn follow(restorer: &impl Restorer, mut check: TargetCheck) -> Result<TargetCheck> {
+pub async fn follow(restorer: &impl Restorer, mut check: TargetCheck, hook: Option<Hook<'_>>) -> Result<TargetCheck> {
+    let (kind, target_id, backup) = (check.kind, check.target_id.clone(), check.backup.clone());
     let Some(test) = check.restore.as_mut().filter(|t| t.pending && !t.resources.is_empty()) else {
         return Ok(check);
     };
@@ -73,6 +75,10 @@ pub async fn follow(restorer: &impl Restorer, mut check: TargetCheck) -> Result<
     test.pending = false;
     test.restored = error.is_none();
     test.error = error;
+    if let Some(hook) = hook.filter(|_| test.restored) {
+        super::validate::validate(hook, kind, &target_id, &backup, test).await;
+    }
+    let resource = &mut test.resources[0];
     if !resource.resource_id.is_empty() {
         match restorer.remove(resource, test.run_id.as_deref().unwrap_or_default()).await {
             Ok(deleted) => resource.deleted = deleted,

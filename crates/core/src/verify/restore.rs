@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use super::target::{RestoreTest, RestoredResource};
+use super::validate::Hook;
 use crate::aws::ec2::volumes;
 use crate::error::Result;
+use crate::model::TargetKind;
 use crate::tags::{self, RESTORE_TEST_KEY};
 
 /// How a restore test waits: the state of its volumes every `poll`, for at most `timeout`.
@@ -36,9 +38,10 @@ pub async fn restore_set(
     run_id: &str,
     stack: Option<&tags::StackId>,
     waiting: Waiting,
+    hook: Option<(Hook<'_>, &str)>,
 ) -> RestoreTest {
     let started = Instant::now();
-    let mut test = RestoreTest { zone: zone.to_string(), ..Default::default() };
+    let mut test = RestoreTest { zone: zone.to_string(), run_id: Some(run_id.to_string()), ..Default::default() };
     let mut labels = vec![(RESTORE_TEST_KEY, run_id), ("Name", "snapmgmt restore test")];
     labels.extend(stack.map(tags::StackId::tag));
     for snapshot_id in set {
@@ -69,6 +72,9 @@ pub async fn restore_set(
             .map(|v| format!("{} from {}: {}", v.resource_id, v.backup_id, v.state))
             .collect();
         test.error = Some(format!("not available within {} s: {}", waiting.timeout.as_secs(), bad.join(", ")));
+    }
+    if let Some((hook, instance_id)) = hook.filter(|_| test.restored) {
+        super::validate::validate(hook, TargetKind::Ec2, instance_id, set, &mut test).await;
     }
     clean_up(ec2, &mut test, waiting).await;
     test.duration_ms = started.elapsed().as_millis() as u64;

@@ -108,4 +108,7 @@ pub struct RestoreTest {
     /// The verify run it belongs to (what it made is tagged, or its creation token marked, with it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// The validation hook's answer (VERIFY_VALIDATION_FUNCTION), asked once what was restored was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<super::validate::Validation>,
 }
