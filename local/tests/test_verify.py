@@ -378,3 +378,33 @@ def test_the_validation_hooks_answer_is_the_result_and_a_hook_that_fails_fails_t
         assert call["event"]["kind"] == "fsx" and backups[call["event"]["backup"][0]] == call["event"]["targetId"]
         assert list(call["existing"].values()) == [True], call
     assert fsx_inventory(fsx) == before
+
+
+def test_an_instances_newest_copy_in_the_copy_region_is_read_back_and_a_bad_block_there_fails_it(aws):
+    ec2, there = stack.client("ec2"), stack.client("ec2", region=conftest.COPY_REGION)
+    instance = stack.create_instance(ec2, volumes=1)
+    [source] = snapshot_set(ec2, instance, "run-a", 1)
+    tags = {t["Key"]: t["Value"] for t in ec2.describe_snapshots(SnapshotIds=[source])["Snapshots"][0]["Tags"]}
+    tags |= {"snapmgmt:SourceId": source, "snapmgmt:SourceRegion": stack.REGION}
+    spec = [{"ResourceType": "snapshot", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+    copy = there.copy_snapshot(SourceRegion=stack.REGION, SourceSnapshotId=source, TagSpecifications=spec)["SnapshotId"]
+    deadline = time.monotonic() + 60
+    while there.describe_snapshots(SnapshotIds=[copy])["Snapshots"][0]["State"] != "completed":
+        assert time.monotonic() < deadline, "the copy did not complete"
+        time.sleep(0.5)
+
+    good = invoke({"instanceId": instance, "round": 0})
+
+    assert good["outcome"] == "verified" and good["backup"] == [source], good
+    assert good["copy"]["region"] == conftest.COPY_REGION and good["copy"]["backup"] == [copy], good["copy"]
+    assert good["copy"]["blocksRead"] > 0 and good["blocksRead"] > good["copy"]["blocksRead"]
+
+    blocks = stack.client("ebs", region=conftest.COPY_REGION).list_snapshot_blocks(SnapshotId=copy)["Blocks"]
+    corrupt = next(b["BlockIndex"] for b in blocks if b["BlockIndex"] % 8 == 0)  # round 0's share
+    stack.control(
+        "/moto-api/snapmgmt/ebs/block-faults", {"snapshotId": copy, "blockIndex": corrupt, "fault": "corrupt"}
+    )
+    failed = invoke({"instanceId": instance, "round": 0})
+
+    assert failed["outcome"] == "failed" and failed["badBlocks"] == [], failed
+    assert [(b["snapshotId"], b["blockIndex"]) for b in failed["copy"]["badBlocks"]] == [(copy, corrupt)]

@@ -15,7 +15,7 @@ use snapmgmt_core::aws::{
 use snapmgmt_core::config::VerifyConfig;
 use snapmgmt_core::model::{RunId, VerifyEvent, VerifyRequest, VerifyStarted, VerifySummary};
 use snapmgmt_core::serve::Function;
-use snapmgmt_core::verify::{self, run, TargetCheck};
+use snapmgmt_core::verify::{self, ebs, run, TargetCheck};
 use snapmgmt_core::Result;
 
 pub struct Verify {
@@ -26,6 +26,14 @@ pub struct Verify {
     pub fsx: aws_sdk_fsx::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub s3: aws_sdk_s3::Client,
+    /// The copy Region's, when the stack copies: its newest copies are read back too.
+    pub copy: Option<CopyRegion>,
+}
+
+pub struct CopyRegion {
+    pub region: String,
+    pub ec2: aws_sdk_ec2::Client,
+    pub ebs: aws_sdk_ebs::Client,
 }
 
 /// What an invocation answers, by the request's action.
@@ -46,7 +54,11 @@ impl Function for Verify {
         VerifyConfig::from_env()
     }
 
-    fn new(sdk: &SdkConfig, _: Option<&VerifyConfig>) -> Self {
+    fn new(sdk: &SdkConfig, settings: Option<&VerifyConfig>) -> Self {
+        let copy = settings.and_then(|s| s.copy_region.clone()).map(|region| {
+            let there = snapmgmt_core::aws::config_in(sdk, &region);
+            CopyRegion { ec2: aws_sdk_ec2::Client::new(&there), ebs: aws_sdk_ebs::Client::new(&there), region }
+        });
         Self {
             ec2: aws_sdk_ec2::Client::new(sdk),
             ebs: aws_sdk_ebs::Client::new(sdk),
@@ -55,6 +67,7 @@ impl Function for Verify {
             fsx: aws_sdk_fsx::Client::new(sdk),
             lambda: aws_sdk_lambda::Client::new(sdk),
             s3: snapmgmt_core::aws::s3::client(sdk),
+            copy,
         }
     }
 
@@ -93,6 +106,7 @@ impl Verify {
             backup: &self.backup,
             fsx: &self.fsx,
             lambda: &self.lambda,
+            copy: self.copy.as_ref().map(|c| (c.region.as_str(), ebs::Clients { ec2: &c.ec2, ebs: &c.ebs })),
         }
     }
 }

@@ -27,6 +27,7 @@ fn settings(fraction: u32, stack: Option<&str>) -> VerifyConfig {
         ontap_volumes_of_tagged_file_systems: false,
         random_within_days: 0,
         validation_function: None,
+        copy_region: None,
     }
 }
 
@@ -39,6 +40,7 @@ async fn verify(settings: VerifyConfig, payload: Value) -> Result<TargetCheck> {
         fsx: kit::fsx_client().await,
         lambda: snapmgmt_core::aws::aws_sdk_lambda::Client::new(&kit::sdk_config().await),
         s3: kit::s3_client().await,
+        copy: None,
     };
     match invoke(&function, &Ok(settings), LambdaEvent::new(payload, Default::default())).await? {
         Answer::Check(check) => Ok(*check),

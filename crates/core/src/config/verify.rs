@@ -43,6 +43,8 @@ pub struct VerifyConfig {
     /// VERIFY_VALIDATION_FUNCTION: the operator's function that validates what a restore test made (a name or
     /// an ARN); none: a restore that is made is valid.
     pub validation_function: Option<String>,
+    /// The copy Region (COPY_REGION): an instance's newest copy there is read back too.
+    pub copy_region: Option<String>,
 }
 
 pub const DEFAULT_RESTORE_POLL_SECONDS: u32 = 60;
@@ -84,6 +86,7 @@ impl VerifyConfig {
             ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
             random_within_days: optional_number(src, "VERIFY_RANDOM_WITHIN_DAYS", 0, 0, 3650)?,
             validation_function: src.get("VERIFY_VALIDATION_FUNCTION").filter(|f| !f.trim().is_empty()),
+            copy_region: super::CopySettings::from_source(src)?.region,
         })
     }
 

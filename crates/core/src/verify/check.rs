@@ -24,6 +24,8 @@ pub struct Clients<'a> {
     pub backup: &'a aws_sdk_backup::Client,
     pub fsx: &'a aws_sdk_fsx::Client,
     pub lambda: &'a aws_sdk_lambda::Client,
+    /// The copy Region and its clients, when the stack copies (COPY_REGION).
+    pub copy: Option<(&'a str, ebs::Clients<'a>)>,
 }
 
 impl<'a> Clients<'a> {
@@ -99,6 +101,17 @@ async fn instance(
     let ebs_clients = ebs::Clients { ec2: clients.ec2, ebs: clients.ebs };
     let mut check =
         ebs::check_instance(ebs_clients, instance_id, settings.stack.as_ref(), reading, &budget, pick, now).await?;
+    if let Some((region, copy_clients)) = clients.copy {
+        let copy =
+            ebs::check_copy(copy_clients, region, instance_id, settings.stack.as_ref(), reading, &budget, now).await?;
+        if !copy.bad_blocks.is_empty() {
+            check.outcome = Outcome::Failed;
+        }
+        check.blocks_read += copy.blocks_read;
+        check.bytes_read += copy.bytes_read;
+        check.cost_usd += copy.cost_usd;
+        check.copy = Some(copy);
+    }
     if !event.restore || check.outcome == Outcome::NoBackup {
         return Ok(check);
     }

@@ -123,6 +123,7 @@ pub async fn check_snapshot(
     Ok(check)
 }
 
+#[derive(Clone, Copy)]
 pub struct Clients<'a> {
     pub ec2: &'a aws_sdk_ec2::Client,
     pub ebs: &'a aws_sdk_ebs::Client,
@@ -183,4 +184,56 @@ pub async fn check_instance(
         ..no_backup
     };
     Ok(check)
+}
+
+/// The newest completed copy of the instance's sets in the copy Region (made by `stack`, when given), read
+/// back as a set of this Region is: this round's share of each snapshot's blocks within the same budget. None
+/// when there is no copy yet (copies follow the nightly run: a missing one is that run's to report).
+pub async fn check_copy(
+    clients: Clients<'_>,
+    region: &str,
+    instance_id: &str,
+    stack: Option<&tags::StackId>,
+    reading: Reading,
+    budget: &Budget,
+    now: i64,
+) -> Result<CopyCheck> {
+    let mut ours = vec![(MANAGED_BY_KEY, MANAGED_BY_VALUE), (TARGET_ID_KEY, instance_id)];
+    ours.extend(stack.map(tags::StackId::tag));
+    let snapshots = ec2_api::list_own_snapshots(clients.ec2, &ours, ec2_api::SNAPSHOT_PAGE_SIZE).await?;
+    let listed: Vec<_> = snapshots.iter().map(ec2_api::snapshot_info).collect();
+    let mut copy = CopyCheck { region: region.to_string(), ..Default::default() };
+    let Some((set, created)) = super::newest_completed(&listed, now, true) else {
+        return Ok(copy);
+    };
+    for snapshot_id in &set {
+        let volume_id = snapshots
+            .iter()
+            .find(|s| s.snapshot_id() == Some(snapshot_id.as_str()))
+            .and_then(|s| s.volume_id())
+            .unwrap_or_default();
+        copy.snapshots.push(check_snapshot(clients.ebs, snapshot_id, volume_id, reading, budget).await?);
+    }
+    copy.blocks_read = copy.snapshots.iter().map(|s| s.blocks_read).sum();
+    copy.bytes_read = copy.snapshots.iter().map(|s| s.bytes_read).sum();
+    copy.bad_blocks = copy.snapshots.iter().flat_map(|s| s.bad_blocks.iter().cloned()).collect();
+    let list_calls = copy.snapshots.iter().map(|s| s.list_calls).sum();
+    copy.cost_usd = blocks::cost_usd(copy.blocks_read, list_calls);
+    (copy.backup, copy.created) = (set, Some(created));
+    Ok(copy)
+}
+
+/// The copy Region's newest copy of a set, read back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CopyCheck {
+    pub region: String,
+    /// The copies read (empty: none yet) and when their source set was made.
+    pub backup: Vec<String>,
+    pub created: Option<i64>,
+    pub snapshots: Vec<SnapshotCheck>,
+    pub blocks_read: u64,
+    pub bytes_read: u64,
+    pub bad_blocks: Vec<BadBlock>,
+    pub cost_usd: f64,
 }

@@ -293,16 +293,17 @@ pub fn totals(checks: &[TargetCheck]) -> VerifyTotals {
 pub fn unverified(checks: &[TargetCheck]) -> Vec<UnverifiedTarget> {
     let failed = checks.iter().filter(|c| c.outcome == Outcome::Failed).map(|c| {
         let failed_restore = c.restore.as_ref().filter(|r| !r.restored);
-        let reason = match (c.bad_blocks.first(), failed_restore) {
-            (Some(b), _) => format!(
-                "{} bad block(s); first: {} block {}: {}",
-                c.bad_blocks.len(),
-                b.snapshot_id,
-                b.block_index,
-                b.reason
-            ),
-            (None, Some(r)) => format!("restore test: {}", r.error.as_deref().unwrap_or("did not restore")),
-            (None, None) => "failed".to_string(),
+        let bad_copy = c.copy.as_ref().filter(|copy| !copy.bad_blocks.is_empty());
+        let bad = |blocks: &[super::ebs::BadBlock]| {
+            let first = &blocks[0];
+            let n = blocks.len();
+            format!("{n} bad block(s); first: {} block {}: {}", first.snapshot_id, first.block_index, first.reason)
+        };
+        let reason = match (c.bad_blocks.is_empty(), bad_copy, failed_restore) {
+            (false, _, _) => bad(&c.bad_blocks),
+            (true, Some(copy), _) => format!("its copy in {}: {}", copy.region, bad(&copy.bad_blocks)),
+            (true, None, Some(r)) => format!("restore test: {}", r.error.as_deref().unwrap_or("did not restore")),
+            (true, None, None) => "failed".to_string(),
         };
         UnverifiedTarget { kind: c.kind, target_id: c.target_id.clone(), reason }
     });

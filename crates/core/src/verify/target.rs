@@ -46,6 +46,9 @@ pub struct TargetCheck {
     /// At the EBS direct APIs' list prices.
     pub cost_usd: f64,
     pub duration_ms: u64,
+    /// An instance's newest copy in the copy Region (COPY_REGION), read back too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<super::ebs::CopyCheck>,
     /// The restore test of the backup, when this check had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreTest>,
