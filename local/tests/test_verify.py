@@ -408,3 +408,30 @@ def test_an_instances_newest_copy_in_the_copy_region_is_read_back_and_a_bad_bloc
 
     assert failed["outcome"] == "failed" and failed["badBlocks"] == [], failed
     assert [(b["snapshotId"], b["blockIndex"]) for b in failed["copy"]["badBlocks"]] == [(copy, corrupt)]
+
+
+def test_a_verify_run_over_every_kind_succeeds_and_records_each_ones_last_verification(aws):
+    fsx, ec2, efs, sfn = aws, stack.client("ec2"), stack.client("efs"), stack.client("stepfunctions")
+    instance = stack.create_instance(ec2, volumes=1)
+    instance_set = snapshot_set(ec2, instance, "run-a", 1)
+    file_system = stack.create_efs(efs)
+    [point] = stack.create_recovery_points(deploy.BACKUP_VAULT, file_system, [1])
+    windows = stack.create_file_system(fsx)
+    fsx_backup = stack.create_backup(fsx, windows, 1, ours=True)
+    _, volume = stack.create_ontap_volume(fsx)
+    volume_backup = stack.create_backup(fsx, volume, 1, ours=True)
+
+    execution = verify_run(sfn)
+
+    assert execution["status"] == "SUCCEEDED", execution
+    totals = json.loads(execution["output"])["totals"]
+    assert (totals["targets"], totals["verified"], totals["restoreTests"], totals["restoreTestsFailed"]) == (4, 4, 4, 0)
+    ledger = bucket_json("state/last-verified.json")["targets"]
+    expected = {
+        f"ec2:{instance}": instance_set,
+        f"efs:{file_system['FileSystemId']}": [point],
+        f"fsx:{windows}": [fsx_backup],
+        f"fsx:{volume}": [volume_backup],
+    }
+    assert {key: entry["backup"] for key, entry in ledger.items()} == expected
+    assert all(entry["outcome"] == "verified" and entry["lastGood"] == entry["at"] for entry in ledger.values())
