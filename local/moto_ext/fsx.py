@@ -426,17 +426,28 @@ def _being_made(backend, made, backup_id: str) -> None:
     made.outcome = scripted.pop(0) if scripted else {}
 
 
-def _response_create_file_system_from_backup(self):
+def _restore(self, of_volume: bool, make):
+    """One restore request: `make(backend, backup, params)` makes the file system or volume from an AVAILABLE
+    backup of its kind, CREATING for a while; the same ClientRequestToken returns what it made before."""
     params = json.loads(self.body)
     backend = self.fsx_backend
-    backup = _restorable(backend, params["BackupId"], of_volume=False)
-    tokens = (next_restores(backend), backend.snapmgmt_restore_tokens)[1]
+    backup = _restorable(backend, params["BackupId"], of_volume)
+    next_restores(backend)
+    tokens = backend.snapmgmt_restore_tokens
     token = params.get("ClientRequestToken")
-    if token and token in tokens:
-        return json.dumps({"FileSystem": backend.file_systems[tokens[token]].to_dict()})
+    made = tokens.get(token) if token else None
+    if made is None:
+        made = make(backend, backup, params)
+        _being_made(backend, made, backup.backup_id)
+        if token:
+            tokens[token] = made
+    return json.dumps({"Volume" if of_volume else "FileSystem": made.to_dict()})
+
+
+def _new_file_system(backend, backup, params):
     source = backend.file_systems.get(backup.file_system_id)
-    fs = backend.create_file_system(
-        client_request_token=token,
+    return backend.create_file_system(
+        client_request_token=params.get("ClientRequestToken"),
         file_system_type=backup.file_system_info["FileSystemType"],
         storage_capacity=params.get("StorageCapacity") or (source.storage_capacity if source else 1200),
         storage_type=params.get("StorageType", "SSD"),
@@ -450,25 +461,18 @@ def _response_create_file_system_from_backup(self):
         file_system_type_version=params.get("FileSystemTypeVersion"),
         open_zfs_configuration=params.get("OpenZFSConfiguration"),
     )
-    _being_made(backend, fs, backup.backup_id)
-    if token:
-        tokens[token] = fs.file_system_id
-    return json.dumps({"FileSystem": fs.to_dict()})
+
+
+def _new_volume(backend, backup, params):
+    return create_volume(backend, "ONTAP", params["Name"], params.get("OntapConfiguration"), params.get("Tags"))
+
+
+def _response_create_file_system_from_backup(self):
+    return _restore(self, False, _new_file_system)
 
 
 def _response_create_volume_from_backup(self):
-    params = json.loads(self.body)
-    backend = self.fsx_backend
-    backup = _restorable(backend, params["BackupId"], of_volume=True)
-    tokens = (next_restores(backend), backend.snapmgmt_restore_tokens)[1]
-    token = params.get("ClientRequestToken")
-    if token and token in tokens:
-        return json.dumps({"Volume": volumes(backend)[tokens[token]].to_dict()})
-    volume = create_volume(backend, "ONTAP", params["Name"], params.get("OntapConfiguration"), params.get("Tags"))
-    _being_made(backend, volume, backup.backup_id)
-    if token:
-        tokens[token] = volume.volume_id
-    return json.dumps({"Volume": volume.to_dict()})
+    return _restore(self, True, _new_volume)
 
 
 def _final_backup(backend, file_system_id: str, volume_id: str | None, skip: bool) -> str | None:

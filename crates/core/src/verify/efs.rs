@@ -182,12 +182,8 @@ pub async fn sweep(efs: &aws_sdk_efs::Client, stack: Option<&tags::StackId>, now
         if !(tagged_ours || marked_ours) || age <= SWEEP_AFTER_SECONDS {
             continue;
         }
-        let id = file_system.file_system_id().to_string();
-        if mark_and_delete(efs, &file_system, "sweep", Some(stack)).await? {
-            swept.deleted.push(id);
-        } else {
-            swept.left.push(id);
-        }
+        let deleted = mark_and_delete(efs, &file_system, "sweep", Some(stack)).await?;
+        swept.record(file_system.file_system_id().to_string(), deleted);
     }
     if !swept.deleted.is_empty() {
         info!(deleted = ?swept.deleted, "restore-test file systems left by an earlier run swept");

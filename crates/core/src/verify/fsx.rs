@@ -213,11 +213,8 @@ pub async fn sweep(fsx: &aws_sdk_fsx::Client, stack: Option<&tags::StackId>, now
         .collect();
     let mut swept = Swept::default();
     for id in leftovers {
-        if remove(fsx, &id).await? {
-            swept.deleted.push(id);
-        } else {
-            swept.left.push(id);
-        }
+        let deleted = remove(fsx, &id).await?;
+        swept.record(id, deleted);
     }
     if !swept.deleted.is_empty() {
         info!(deleted = ?swept.deleted, "restore-test FSx file systems and volumes left by an earlier run swept");

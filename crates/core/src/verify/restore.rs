@@ -130,6 +130,15 @@ pub struct Swept {
 }
 
 impl Swept {
+    /// One leftover the sweep tried to delete.
+    pub fn record(&mut self, id: String, deleted: bool) {
+        if deleted {
+            self.deleted.push(id);
+        } else {
+            self.left.push(id);
+        }
+    }
+
     pub fn extend(&mut self, other: Swept) {
         self.deleted.extend(other.deleted);
         self.left.extend(other.left);
@@ -145,11 +154,8 @@ pub async fn sweep(ec2: &aws_sdk_ec2::Client, stack: Option<&tags::StackId>, now
     let found = volumes::list_tagged(ec2, RESTORE_TEST_KEY, &[stack.tag()]).await?;
     let mut swept = Swept::default();
     for (volume_id, _) in found.into_iter().filter(|(_, created)| now - created > SWEEP_AFTER_SECONDS) {
-        if volumes::delete(ec2, &volume_id).await? {
-            swept.deleted.push(volume_id);
-        } else {
-            swept.left.push(volume_id);
-        }
+        let deleted = volumes::delete(ec2, &volume_id).await?;
+        swept.record(volume_id, deleted);
     }
     if !swept.deleted.is_empty() || !swept.left.is_empty() {
         info!(deleted = ?swept.deleted, left = ?swept.left, "restore-test volumes left by an earlier run swept");
