@@ -226,8 +226,9 @@ def _fs_init(self, *args, **kwargs):
 
 
 def _advance(made, ready: str) -> None:
-    """A file system or volume made from a backup: CREATING until its time is up, then ready or FAILED."""
-    if made.lifecycle == "CREATING" and time.time() >= getattr(made, "ready_at", 0):
+    """A file system or volume made from a backup: CREATING until its time is up, then ready or FAILED. (One a
+    test set CREATING through the control route stays so.)"""
+    if made.lifecycle == "CREATING" and hasattr(made, "ready_at") and time.time() >= made.ready_at:
         outcome = getattr(made, "outcome", {})
         made.lifecycle = outcome.get("lifecycle", ready)
         made.failure_message = outcome.get("message", "The restore failed (emulator).")
