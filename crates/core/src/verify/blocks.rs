@@ -19,6 +19,17 @@ pub fn read_in_round(index: i32, round: u64, fraction: u32) -> bool {
     u64::from(index.unsigned_abs()) % fraction == round % fraction
 }
 
+/// Where in a round's share of a snapshot's blocks this run starts reading, when its budget affords only
+/// `affordable` of the `chosen`: a different part each time the round comes back (every `fraction` runs, its
+/// `cycle`), so that a budget too small for a round still reads every block over the cycles, not the first
+/// ones each time.
+pub fn share_start(chosen: usize, affordable: usize, cycle: u64) -> usize {
+    if affordable == 0 || affordable >= chosen {
+        return 0;
+    }
+    ((cycle % chosen as u64) as usize * affordable) % chosen
+}
+
 /// Whether the data read is what its checksum says: the EBS direct APIs' SHA256, base64-encoded.
 pub fn checksum_matches(data: &[u8], algorithm: Option<&str>, checksum: Option<&str>) -> Result<(), String> {
     match (algorithm, checksum) {
@@ -43,6 +54,19 @@ pub fn cost_usd(blocks: u64, list_calls: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_budget_reads_the_whole_share_over_the_cycles() {
+        for (chosen, affordable) in [(10_usize, 3_usize), (7, 7), (12, 4), (5, 1)] {
+            let mut seen = std::collections::BTreeSet::new();
+            for cycle in 0..chosen.div_ceil(affordable) as u64 {
+                let start = share_start(chosen, affordable, cycle);
+                seen.extend((0..affordable).map(|i| (start + i) % chosen));
+            }
+            assert_eq!(seen.len(), chosen, "{chosen} blocks, {affordable} a run");
+        }
+        assert_eq!(share_start(5, 0, 3), 0);
+    }
     use proptest::prelude::*;
 
     #[test]

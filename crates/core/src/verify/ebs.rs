@@ -82,8 +82,12 @@ pub async fn check_snapshot(
     budget: &Budget,
 ) -> Result<SnapshotCheck> {
     let (listed, list_calls) = ebs_api::list_blocks(client, snapshot_id).await?;
-    let chosen: Vec<&BlockRef> =
+    let mut chosen: Vec<&BlockRef> =
         listed.iter().filter(|b| blocks::read_in_round(b.index, reading.round, reading.fraction)).collect();
+    let affordable = usize::try_from(budget.left() / BLOCK_BYTES).unwrap_or(usize::MAX);
+    let cycle = reading.round / u64::from(reading.fraction.max(1));
+    let start = blocks::share_start(chosen.len(), affordable, cycle);
+    chosen.rotate_left(start);
     let mut check = SnapshotCheck {
         snapshot_id: snapshot_id.to_string(),
         volume_id: volume_id.to_string(),
