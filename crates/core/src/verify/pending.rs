@@ -95,3 +95,64 @@ pub async fn follow(restorer: &impl Restorer, mut check: TargetCheck, hook: Opti
     check.duration_ms = test.duration_ms;
     Ok(check)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::model::TargetKind;
+
+    /// A restore that answers one look as scripted, and counts its removals.
+    struct Scripted {
+        progress: Progress,
+        removed: AtomicUsize,
+    }
+
+    impl Restorer for Scripted {
+        async fn look(&self, resource: &mut RestoredResource) -> Result<Progress> {
+            resource.state = "CREATING".into();
+            Ok(self.progress.clone())
+        }
+
+        async fn remove(&self, _: &RestoredResource, _: &str) -> Result<bool> {
+            self.removed.fetch_add(1, Ordering::SeqCst);
+            Ok(true)
+        }
+    }
+
+    fn pending_check(deadline_from_now: i64) -> TargetCheck {
+        let resource =
+            RestoredResource { backup_id: "backup-1".into(), resource_id: "fs-1".into(), ..Default::default() };
+        let settings = VerifyConfig::from_source(&crate::config::test_support::source(&[])).unwrap();
+        let mut test = started(resource, &settings, "run-1", 0);
+        test.deadline = Some(crate::now_epoch_seconds() + deadline_from_now);
+        TargetCheck { restore: Some(test), ..TargetCheck::new(TargetKind::Fsx, "fs-source") }
+    }
+
+    async fn follow_with(progress: Progress, deadline_from_now: i64) -> (TargetCheck, usize) {
+        let restorer = Scripted { progress, removed: AtomicUsize::new(0) };
+        let check = follow(&restorer, pending_check(deadline_from_now), None).await.unwrap();
+        (check, restorer.removed.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_restore_is_followed_until_made_failed_or_late_then_always_removed() {
+        let (still, removed) = follow_with(Progress::Pending, 3600).await;
+        assert!(still.restore.as_ref().unwrap().pending && removed == 0, "still being made, in time: look again");
+
+        let (late, removed) = follow_with(Progress::Pending, -1).await;
+        let test = late.restore.unwrap();
+        assert_eq!((late.outcome, test.pending, test.restored, removed), (Outcome::Failed, false, false, 1));
+        assert!(test.error.unwrap().contains("fs-1 still CREATING"), "late: failed, and what it made removed");
+        assert!(test.cleaned_up);
+
+        let (failed, removed) = follow_with(Progress::Failed("out of capacity".into()), 3600).await;
+        assert_eq!((failed.outcome, removed), (Outcome::Failed, 1));
+        assert_eq!(failed.restore.unwrap().error.as_deref(), Some("out of capacity"));
+
+        let (made, removed) = follow_with(Progress::Made, 3600).await;
+        let test = made.restore.unwrap();
+        assert_eq!((made.outcome, test.restored, test.cleaned_up, removed), (Outcome::Verified, true, true, 1));
+    }
+}
