@@ -10,7 +10,7 @@ pub mod efs;
 pub mod fsx;
 pub mod ledger;
 pub mod pending;
-mod pick;
+pub(crate) mod pick;
 pub mod restore;
 pub mod run;
 pub mod target;

@@ -21,7 +21,7 @@ use crate::efs::{Clients, EfsStore};
 use crate::error::{Error, Result};
 use crate::model::TargetKind;
 use crate::retention::BackupInfo;
-use crate::tags::{self, MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORE_TEST_KEY};
+use crate::tags::{self, RESTORE_TEST_KEY};
 
 /// How long an EFS restore may take before its check fails (AWS Backup restores EFS at hundreds of MB/s to
 /// a few GB/s: a few TiB within it).
@@ -42,7 +42,7 @@ pub async fn check_file_system(
     let store = EfsStore { clients, vault: &restore.vault, lifecycle_days: None };
     let stack = settings.stack.as_ref();
     let ours: Vec<BackupInfo> =
-        store.list_ours(file_system_id).await?.into_iter().filter(|p| made_by(p, stack)).collect();
+        store.list_ours(file_system_id).await?.into_iter().filter(|p| super::pick::made_by(p, stack)).collect();
     let Some((points, created)) = super::chosen(&ours, now, false, pick) else {
         return Ok(check);
     };
@@ -119,12 +119,6 @@ impl Restorer for EfsRestorer<'_> {
     }
 }
 
-/// Made by snapmgmt (and by this stack, when it has an id).
-fn made_by(point: &BackupInfo, stack: Option<&tags::StackId>) -> bool {
-    let has = |(key, value): (&str, &str)| point.tags.get(key).map(String::as_str) == Some(value);
-    has((MANAGED_BY_KEY, MANAGED_BY_VALUE)) && stack.is_none_or(|s| has(s.tag()))
-}
-
 /// A restore's creation token: this stack's mark (the sweep's prefix), the run's, and the source file system
 /// (at most 64 characters, as EFS allows).
 pub fn creation_token(stack: Option<&tags::StackId>, run_id: &str, file_system_id: &str) -> String {
@@ -194,6 +188,7 @@ pub async fn sweep(efs: &aws_sdk_efs::Client, stack: Option<&tags::StackId>, now
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 
     #[test]
     fn a_creation_token_marks_the_stack_and_fits_efs() {
@@ -221,9 +216,9 @@ mod tests {
             in_use: false,
             aws_backup_managed: false,
         };
-        assert!(made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE), stack.tag()]), Some(&stack)));
-        assert!(!made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), Some(&stack)));
-        assert!(made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), None));
-        assert!(!made_by(&point(&[stack.tag()]), Some(&stack)));
+        assert!(super::super::pick::made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE), stack.tag()]), Some(&stack)));
+        assert!(!super::super::pick::made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), Some(&stack)));
+        assert!(super::super::pick::made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), None));
+        assert!(!super::super::pick::made_by(&point(&[stack.tag()]), Some(&stack)));
     }
 }

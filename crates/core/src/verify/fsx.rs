@@ -17,8 +17,8 @@ use crate::config::{FsxKind, VerifyConfig};
 use crate::error::{Error, Result};
 use crate::fsx::FsxStore;
 use crate::model::TargetKind;
-use crate::retention::{BackupInfo, BackupState};
-use crate::tags::{self, MANAGED_BY_KEY, MANAGED_BY_VALUE, RESTORE_TEST_KEY};
+use crate::retention::BackupInfo;
+use crate::tags::{self, RESTORE_TEST_KEY};
 
 /// How long an FSx restore may take before its check fails: FSx makes a file system from a backup in tens of
 /// minutes, a large one in hours.
@@ -53,7 +53,8 @@ pub async fn check_fsx(
     let mut check = TargetCheck::new(TargetKind::Fsx, target_id);
     let store = FsxStore { client: fsx, sources: fsx };
     let stack = settings.stack.as_ref();
-    let ours: Vec<BackupInfo> = store.list_ours(target_id).await?.into_iter().filter(|b| made_by(b, stack)).collect();
+    let ours: Vec<BackupInfo> =
+        store.list_ours(target_id).await?.into_iter().filter(|b| super::pick::made_by(b, stack)).collect();
     let Some((backups, created)) = super::chosen(&ours, now, false, pick) else {
         return Ok(check);
     };
@@ -86,14 +87,6 @@ pub async fn check_fsx(
     });
     (check.backup, check.created) = (backups, Some(created));
     Ok(check)
-}
-
-/// Made by snapmgmt (and by this stack, when it has an id), and available.
-fn made_by(backup: &BackupInfo, stack: Option<&tags::StackId>) -> bool {
-    let has = |(key, value): (&str, &str)| backup.tags.get(key).map(String::as_str) == Some(value);
-    backup.state == BackupState::Completed
-        && has((MANAGED_BY_KEY, MANAGED_BY_VALUE))
-        && stack.is_none_or(|s| has(s.tag()))
 }
 
 /// A restored volume's name (and junction path, and the request's token): ONTAP allows letters, digits and

@@ -61,6 +61,12 @@ fn whole(usable: &[&BackupInfo], one: &BackupInfo, sets: bool) -> (Vec<String>, 
     (ids, created)
 }
 
+/// Made by snapmgmt (and by this stack, when it has an id): a backup a verification may prove.
+pub fn made_by(backup: &BackupInfo, stack: Option<&crate::tags::StackId>) -> bool {
+    let has = |(key, value): (&str, &str)| backup.tags.get(key).map(String::as_str) == Some(value);
+    has((crate::tags::MANAGED_BY_KEY, crate::tags::MANAGED_BY_VALUE)) && stack.is_none_or(|s| has(s.tag()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
