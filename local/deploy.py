@@ -92,6 +92,7 @@ def deploy(url: str = None) -> dict:
     if BACKUP_VAULT not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
         backup.create_backup_vault(BackupVaultName=BACKUP_VAULT)
     deploy_copy_vault(url)
+    deploy_copy_svm(url)
     deploy_instance_roles(url)
     # Every principal of the template acts with exactly its policy from here on.
     stack.control("/moto-api/snapmgmt/iam/principals", principals(), url)
@@ -227,6 +228,25 @@ def deploy_copy_vault(url: str = None) -> None:
     backup = stack.client("backup", url, region=region)
     if name not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]:
         backup.create_backup_vault(BackupVaultName=name)
+
+
+def deploy_copy_svm(url: str = None) -> None:
+    """The storage virtual machine in the copy Region where ONTAP volumes' copies are restore-tested
+    (VerifyCopySvmId): an operator's existing one there, with the id the parameter names."""
+    parameters = json.loads(os.environ.get("SNAPMGMT_STACK_PARAMETERS") or "{}")
+    region, svm_id = parameters.get("CopyRegion"), parameters.get("VerifyCopySvmId")
+    if not (region and svm_id):
+        return
+    fsx = stack.client("fsx", url, region=region)
+    file_system = fsx.create_file_system(
+        FileSystemType="ONTAP",
+        StorageCapacity=1024,
+        SubnetIds=["subnet-0123456789abcdef0"],
+        OntapConfiguration={"DeploymentType": "SINGLE_AZ_1", "ThroughputCapacity": 128},
+        Tags=[{"Key": "Name", "Value": "restore tests of copies"}],
+    )["FileSystem"]["FileSystemId"]
+    body = {"region": region, "fileSystemId": file_system, "name": "restores", "storageVirtualMachineId": svm_id}
+    stack.control("/moto-api/snapmgmt/fsx/storage-virtual-machine", body, url)
 
 
 def deploy_notifications(url: str = None) -> None:

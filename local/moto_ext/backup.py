@@ -419,23 +419,16 @@ def start_restore_job(self):
         try:
             if not iam.trusts(role, "backup.amazonaws.com"):
                 raise iam.Denied(f"IAM Role {role} cannot be assumed by AWS Backup")
-            iam.authorize(role, "elasticfilesystem:Restore", point["ResourceArn"])
-            if new:
-                iam.authorize(role, "elasticfilesystem:CreateFilesystem", "*")
+            # Into the source it came from; a new file system is authorized once it has its ARN.
+            iam.authorize(
+                role,
+                "elasticfilesystem:CreateFilesystem" if new else "elasticfilesystem:Restore",
+                "*" if new else point["ResourceArn"],
+            )
         except iam.Denied as denied:
             job.update(Status="FAILED", StatusMessage=denied.message, CreatedResourceArn=None)
-    if new and job["Status"] != "FAILED":
-        made = _efs().create_file_system(
-            creation_token=metadata.get("CreationToken") or job["RestoreJobId"],
-            performance_mode=metadata.get("PerformanceMode", "generalPurpose"),
-            encrypted=str(metadata.get("Encrypted", "false")).lower() == "true",
-            kms_key_id=metadata.get("KmsKeyId"),
-            throughput_mode="bursting",
-            provisioned_throughput_in_mibps=None,
-            availability_zone_name=None,
-            backup=False,
-            tags=[],
-        )
+    made = _new_file_system(role, job, metadata) if new and job["Status"] != "FAILED" else None
+    if made is not None:
         scripted = next_restores(backend).get(point["RecoveryPointArn"]) or []
         job.update(
             Status="RUNNING",
@@ -449,6 +442,30 @@ def start_restore_job(self):
     if token:
         state["restore_tokens"][token] = job
     return 200, {}, json.dumps({"RestoreJobId": job["RestoreJobId"]})
+
+
+def _new_file_system(role: str, job: dict, metadata: dict):
+    """The new file system a restore fills, made at its start. AWS Backup restores into it as the role, in the
+    Region the job runs in (a copy's: the copy Region): when the role may not, the job FAILED and none made."""
+    made = _efs().create_file_system(
+        creation_token=metadata.get("CreationToken") or job["RestoreJobId"],
+        performance_mode=metadata.get("PerformanceMode", "generalPurpose"),
+        encrypted=str(metadata.get("Encrypted", "false")).lower() == "true",
+        kms_key_id=metadata.get("KmsKeyId"),
+        throughput_mode="bursting",
+        provisioned_throughput_in_mibps=None,
+        availability_zone_name=None,
+        backup=False,
+        tags=[],
+    )
+    if iam.governs(role):
+        try:
+            iam.authorize(role, "elasticfilesystem:Restore", made.file_system_arn)
+        except iam.Denied as denied:
+            _efs().delete_file_system(made.file_system_id)
+            job.update(Status="FAILED", StatusMessage=denied.message, CreatedResourceArn=None)
+            return None
+    return made
 
 
 def _advance_restore(job: dict) -> None:

@@ -5,6 +5,8 @@ POST /moto-api/snapmgmt/fsx/file-system  {"fileSystemId", "lifecycle"?, "creatio
 POST /moto-api/snapmgmt/fsx/next-restores {"backupId", "outcomes": [{"lifecycle": "FAILED", "message"}]}: how the next
      file systems or volumes made from that backup end (fsx.py)
 POST /moto-api/snapmgmt/fsx/next-backups {"fileSystemId", "outcomes": [{"lifecycle": "FAILED", "seconds": 5}]}
+POST /moto-api/snapmgmt/fsx/storage-virtual-machine {"fileSystemId", "name", "storageVirtualMachineId", "region"?}:
+     an SVM with a known id, as an operator's existing one that a stack parameter names before it starts
 POST /moto-api/snapmgmt/ec2/snapshot     {"snapshotId", "startTime"?, "state"?, "ownerId"?, "inUseBy"?}
 POST /moto-api/snapmgmt/ssm/next-automations {"instanceId", "outcomes": [{"status": "Failed", "snapshots": true}]}
 POST /moto-api/snapmgmt/ec2/sandbox    {"instanceId", "volumes": [{"mount", "fstype"}], "binds"?: [[from, to]]}: the
@@ -123,6 +125,15 @@ def fsx_next_restores(request, full_url, headers):
     body = _body(request)
     fsx.next_restores(_fsx_backend(body))[body["backupId"]] = list(body.get("outcomes", []))
     return _ok({"scripted": len(body.get("outcomes", []))})
+
+
+def fsx_storage_virtual_machine(request, full_url, headers):
+    body = _body(request)
+    backend = _fsx_backend(body)
+    svm_id = body["storageVirtualMachineId"]
+    if svm_id in fsx.svms(backend):
+        return _ok(fsx.svms(backend)[svm_id])
+    return _ok(fsx.create_storage_virtual_machine(backend, body["fileSystemId"], body["name"], None, svm_id))
 
 
 def fsx_next_backups(request, full_url, headers):
@@ -384,6 +395,7 @@ ROUTES = {
     "{0}/moto-api/snapmgmt/fsx/file-system": fsx_file_system,
     "{0}/moto-api/snapmgmt/fsx/next-backups": fsx_next_backups,
     "{0}/moto-api/snapmgmt/fsx/next-restores": fsx_next_restores,
+    "{0}/moto-api/snapmgmt/fsx/storage-virtual-machine": fsx_storage_virtual_machine,
     "{0}/moto-api/snapmgmt/ec2/snapshot": ec2_snapshot,
     "{0}/moto-api/snapmgmt/ssm/next-automations": ssm_next_automations,
     "{0}/moto-api/snapmgmt/backup/next-jobs": backup_next_jobs,

@@ -110,13 +110,14 @@ def svms(backend) -> dict:
     return backend.snapmgmt_svms
 
 
-def create_storage_virtual_machine(backend, file_system_id: str, name: str, tags) -> dict:
+def create_storage_virtual_machine(backend, file_system_id: str, name: str, tags, svm_id: str = None) -> dict:
+    """An SVM of an ONTAP file system; `svm_id` only through the control route (an operator's existing one)."""
     fs = backend.file_systems.get(file_system_id)
     if fs is None:
         raise FileSystemNotFound(file_system_id)
     if fs.file_system_type != "ONTAP":
         raise BadRequest("Storage virtual machines are an FSx for ONTAP feature.")
-    svm_id = _long_id("svm")
+    svm_id = svm_id or _long_id("svm")
     svms(backend)[svm_id] = {"StorageVirtualMachineId": svm_id, "FileSystemId": file_system_id, "Name": name}
     # Like FSx, an SVM comes with its root volume.
     root = Volume(backend, fs, svm_id, f"{name}_root", {}, None, root=True)

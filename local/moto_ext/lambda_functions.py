@@ -63,22 +63,23 @@ def calls_of(name: str) -> list:
         return list(_scripted.get(name, {}).get("calls", []))
 
 
-def _exists(resource_id: str) -> bool:
-    """Whether a restored resource exists in the emulator now: a volume, an EFS or FSx file system, an ONTAP
-    volume."""
+def _exists(resource_id: str, region: str = None) -> bool:
+    """Whether a restored resource exists in the emulator now, in its Region (a copy's: the copy Region): a
+    volume, an EFS or FSx file system, an ONTAP volume."""
     from moto.ec2.models import ec2_backends
     from moto.efs.models import efs_backends
     from moto.fsx.models import fsx_backends
 
     from . import fsx
 
+    region = region or iam.region()
     if resource_id.startswith("vol-"):
-        return resource_id in ec2_backends[iam.ACCOUNT][iam.region()].volumes
+        return resource_id in ec2_backends[iam.ACCOUNT][region].volumes
     if resource_id.startswith("fsvol-"):
-        return resource_id in fsx.volumes(fsx_backends[iam.ACCOUNT][iam.region()])
+        return resource_id in fsx.volumes(fsx_backends[iam.ACCOUNT][region])
     return (
-        resource_id in efs_backends[iam.ACCOUNT][iam.region()].file_systems_by_id
-        or resource_id in fsx_backends[iam.ACCOUNT][iam.region()].file_systems
+        resource_id in efs_backends[iam.ACCOUNT][region].file_systems_by_id
+        or resource_id in fsx_backends[iam.ACCOUNT][region].file_systems
     )
 
 
@@ -91,9 +92,10 @@ def _invoke_scripted(original):
         if entry is None:
             return original(self, *args, **kwargs)
         event = json.loads(self.body or "{}")
-        restored = [r.get("resourceId", "") for r in event.get("restored", []) if isinstance(r, dict)]
+        restored = [r for r in event.get("restored", []) if isinstance(r, dict)]
+        existing = {r.get("resourceId", ""): _exists(r.get("resourceId", ""), r.get("region")) for r in restored}
         with _lock:
-            entry["calls"].append({"event": event, "existing": {r: _exists(r) for r in restored}})
+            entry["calls"].append({"event": event, "existing": existing})
             answer = entry["answers"].pop(0) if entry["answers"] else {"valid": True}
         headers = {"X-Amz-Executed-Version": "$LATEST"}
         if "errorType" in answer:

@@ -27,6 +27,8 @@ RETENTION_DAYS = 7
 COPY_REGION = "us-west-2"
 # The vault in the copy Region that EFS recovery points are copied into (deploy.py makes it there).
 COPY_BACKUP_VAULT = "snapmgmt-copies"
+# The storage virtual machine in the copy Region that ONTAP volumes' copies are restore-tested into.
+COPY_SVM = "svm-0123456789abcdef1"
 STACK_PARAMETERS = {
     "RetentionDays": str(RETENTION_DAYS),
     "MinKeep": "1",
@@ -44,6 +46,11 @@ STACK_PARAMETERS = {
     # And every FSx kind: its restore grants exercised too; a restore looked at every second.
     "VerifyFsxRestore": "WINDOWS,LUSTRE,OPENZFS,ONTAP",
     "VerifyRestorePollSeconds": "1",
+    # And the copies in the copy Region: FSx ones restored into these subnets there, ONTAP volumes' into this
+    # SVM (deploy.py makes it there, as an operator's existing one).
+    "VerifyCopySubnetIds": "subnet-0123456789abcdef1",
+    "VerifyCopySecurityGroupIds": "sg-0123456789abcdef1",
+    "VerifyCopySvmId": COPY_SVM,
     # And a validation hook, an operator's function (the emulator scripts its answers: deploy.py).
     "VerifyValidationFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:restore-validation",
 }

@@ -344,3 +344,34 @@ def test_the_verify_role_changes_no_backup_and_deletes_only_this_stacks_restore_
     assert mark["Condition"]["ForAllValues:StringEquals"] == {"aws:TagKeys": ["snapmgmt:RestoreTest", "snapmgmt:Stack"]}
     core = (ROOT / "crates" / "core" / "src" / "tags.rs").read_text()
     assert 'RESTORE_TEST_KEY: &str = "snapmgmt:RestoreTest"' in core
+
+
+def test_every_roles_policies_fit_iams_size_quotas_with_every_option_on(monkeypatch):
+    """IAM refuses a role whose inline policies total over 10,240 characters, or a managed policy over 6,144
+    (whitespace not counted): a deploy with every option that adds a grant must still be accepted."""
+    import iam_template
+
+    every_option = {
+        "CopyRegion": "us-west-2",
+        "CopyBackupVaultName": "snapmgmt-copies-of-a-long-vault-name",
+        "CopyKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/0123abcd-4567-89ab-cdef-0123456789ab",
+        "VerifyValidationFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:" + "v" * 64,
+        "VerifyCopySubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+        "VerifyCopySvmId": "svm-0123456789abcdef0",
+        "NotificationEmail": "ops@example.com",
+        "AdoptOriginalSampleBackups": "true",
+    }
+    monkeypatch.setenv("SNAPMGMT_STACK_PARAMETERS", json.dumps(every_option))
+    managed = {name for name, r in resources().items() if r["Type"] == "AWS::IAM::ManagedPolicy"}
+    for role in iam_template.principals()["roles"].values():
+        documents = {}
+        for s in role["statements"]:
+            documents.setdefault(s["policy"], []).append(s["statement"])
+        size = {
+            name: len(json.dumps({"Version": "2012-10-17", "Statement": listed}, separators=(",", ":")))
+            for name, listed in documents.items()
+        }
+        for name in size.keys() & managed:
+            assert size[name] <= 6_144, f"{role['logicalId']}: the managed policy {name} is {size[name]} characters"
+        inline = sum(n for name, n in size.items() if name not in managed)
+        assert inline <= 10_240, f"{role['logicalId']}: its inline policies total {inline} characters"

@@ -9,7 +9,9 @@ verified by restoring their newest recovery point of this stack into a new file 
 stack's backup role), which is deleted after, a failed restore's too; the sweep taking this stack's leftovers,
 tagged or only marked by their creation token. FSx targets of the kinds opted into restored into a new file
 system, or an ONTAP volume into a new volume, made as the source is, deleted without a final backup, a failed
-restore failing its target; the sweep taking this stack's day-old ones."""
+restore failing its target; the sweep taking this stack's day-old ones. With copies, each file system's newest
+copy in the copy Region restored there too (EFS from the copy vault, FSx where the stack's VerifyCopy*
+parameters say) and deleted, a failed one failing its target named by its Region, the sweep there too."""
 
 import json
 import os
@@ -196,13 +198,12 @@ def fnv1a(text: str) -> int:
     return value
 
 
-def left_file_system(efs, token: str, age_days: float, tags: dict | None = None) -> str:
-    """A file system an earlier restore test made `age_days` ago and left behind."""
+def left_file_system(efs, token: str, age_days: float, tags: dict | None = None, region: str = stack.REGION) -> str:
+    """A file system an earlier restore test made `age_days` ago and left behind (in `efs`'s `region`)."""
     tag_list = [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
     fs_id = efs.create_file_system(CreationToken=token, Tags=tag_list)["FileSystemId"]
-    stack.control(
-        "/moto-api/snapmgmt/efs/file-system", {"fileSystemId": fs_id, "creationTime": time.time() - age_days * DAY}
-    )
+    aged = {"fileSystemId": fs_id, "creationTime": time.time() - age_days * DAY, "region": region}
+    stack.control("/moto-api/snapmgmt/efs/file-system", aged)
     return fs_id
 
 
@@ -408,6 +409,70 @@ def test_an_instances_newest_copy_in_the_copy_region_is_read_back_and_a_bad_bloc
 
     assert failed["outcome"] == "failed" and failed["badBlocks"] == [], failed
     assert [(b["snapshotId"], b["blockIndex"]) for b in failed["copy"]["badBlocks"]] == [(copy, corrupt)]
+
+
+def copied_fsx_backup(fsx_there, backup_id: str) -> str:
+    """The copy of a backup in the copy Region, as the nightly run makes it (the source's tags, ours among
+    them), AVAILABLE."""
+    copy = fsx_there.copy_backup(SourceBackupId=backup_id, SourceRegion=stack.REGION, CopyTags=True)["Backup"]
+    body = {"backupId": copy["BackupId"], "lifecycle": "AVAILABLE", "region": conftest.COPY_REGION}
+    stack.control("/moto-api/snapmgmt/fsx/backup", body)
+    return copy["BackupId"]
+
+
+def test_the_newest_copies_in_the_copy_region_are_restored_there_and_deleted_a_failed_one_fails_its_target(aws):
+    there = conftest.COPY_REGION
+    fsx, efs, sfn = aws, stack.client("efs"), stack.client("stepfunctions")
+    fsx_there, efs_there = stack.client("fsx", region=there), stack.client("efs", region=there)
+    good, bad = (stack.create_efs(efs) for _ in range(2))
+    for file_system in (good, bad):
+        stack.create_recovery_points(deploy.BACKUP_VAULT, file_system, [1])
+    [_, copy] = stack.create_recovery_points(conftest.COPY_BACKUP_VAULT, good, [3, 1], region=there)
+    [bad_copy] = stack.create_recovery_points(conftest.COPY_BACKUP_VAULT, bad, [1], region=there)
+    failure = [{"status": "FAILED", "message": "restore failed: the copy is unreadable"}]
+    stack.control(
+        "/moto-api/snapmgmt/backup/next-restores", {"recoveryPointArn": bad_copy, "outcomes": failure, "region": there}
+    )
+    windows = stack.create_file_system(fsx)
+    windows_copy = copied_fsx_backup(fsx_there, stack.create_backup(fsx, windows, 1, ours=True))
+    _, volume = stack.create_ontap_volume(fsx)
+    volume_copy = copied_fsx_backup(fsx_there, stack.create_backup(fsx, volume, 1, ours=True))
+    ours = f"snapmgmt-rt-{fnv1a(stack.STACK_ID):08x}-"
+    leftover = left_file_system(efs_there, f"{ours}00000000-fs-0123456789", 2, region=there)
+    before = (file_system_ids(efs_there) - {leftover}, fsx_inventory(fsx_there), fsx_inventory(fsx))
+
+    execution = verify_run(sfn)
+
+    assert execution["status"] == "FAILED", execution
+    assert bad["FileSystemId"] in execution["cause"] and f"its copy in {there}" in execution["cause"], execution
+    checks = {c["targetId"]: c for c in bucket_json(f"reports/verify/{execution['name']}.json")["checks"]}
+    for target, copy_id, ready in (
+        (good["FileSystemId"], copy, "COMPLETED"),
+        (windows, windows_copy, "AVAILABLE"),
+        (volume, volume_copy, "CREATED"),
+    ):
+        check = checks[target]
+        [here, made] = check["restore"]["resources"]
+        assert check["outcome"] == "verified" and "region" not in here and here["deleted"], check
+        assert (made["region"], made["backupId"], made["state"]) == (there, copy_id, ready), made
+        assert made["deleted"] and made["resourceId"] and made["resourceId"] != here["resourceId"], made
+    failed = checks[bad["FileSystemId"]]
+    assert failed["outcome"] == "failed" and failed["restore"]["cleanedUp"], failed
+    assert (
+        failed["restore"]["error"]
+        == f"its copy in {there}: restore job "
+        + failed["restore"]["resources"][1]["jobId"]
+        + " FAILED: restore failed: the copy is unreadable"
+    ), failed["restore"]
+    assert all(r["deleted"] for r in failed["restore"]["resources"]), "both file systems deleted"
+    # Everything restored there is gone (the day-old leftover too), no backup there or here changed; the hook
+    # was asked about each copy's while it existed, in its Region.
+    assert (file_system_ids(efs_there), fsx_inventory(fsx_there), fsx_inventory(fsx)) == before
+    calls = {c["event"]["targetId"]: c for c in hook_calls()}
+    for target in (good["FileSystemId"], windows, volume):
+        restored = calls[target]["event"]["restored"]
+        assert [r.get("region") for r in restored] == [None, there], restored
+        assert all(calls[target]["existing"].values()), calls[target]
 
 
 def test_a_verify_run_over_every_kind_succeeds_and_records_each_ones_last_verification(aws):

@@ -1,8 +1,9 @@
 //! verify: reads back an instance's newest snapshot set through the EBS direct APIs, without a restore:
 //! this round's share of each snapshot's blocks, each checked against its checksum, within a byte budget;
 //! and the bytes changed since the set before; on its turn, restores the set to volumes. An EFS file
-//! system's newest recovery point it restores into a new file system. Whatever it restores it deletes; it
-//! never creates, changes or deletes a backup.
+//! system's newest recovery point it restores into a new file system, an FSx target's backup (by kind) too;
+//! with copies, the newest copy in the copy Region as well. Whatever it restores it deletes; it never
+//! creates, changes or deletes a backup.
 //! The verify state machine also runs its first and last steps here (`start`: the targets and their share
 //! of the budget; `record`: each target's lastVerified and the run's report).
 
@@ -15,7 +16,7 @@ use snapmgmt_core::aws::{
 use snapmgmt_core::config::VerifyConfig;
 use snapmgmt_core::model::{RunId, VerifyEvent, VerifyRequest, VerifyStarted, VerifySummary};
 use snapmgmt_core::serve::Function;
-use snapmgmt_core::verify::{self, ebs, run, TargetCheck};
+use snapmgmt_core::verify::{self, run, TargetCheck};
 use snapmgmt_core::Result;
 
 pub struct Verify {
@@ -34,6 +35,9 @@ pub struct CopyRegion {
     pub region: String,
     pub ec2: aws_sdk_ec2::Client,
     pub ebs: aws_sdk_ebs::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub backup: aws_sdk_backup::Client,
+    pub fsx: aws_sdk_fsx::Client,
 }
 
 /// What an invocation answers, by the request's action.
@@ -57,7 +61,14 @@ impl Function for Verify {
     fn new(sdk: &SdkConfig, settings: Option<&VerifyConfig>) -> Self {
         let copy = settings.and_then(|s| s.copy_region.clone()).map(|region| {
             let there = snapmgmt_core::aws::config_in(sdk, &region);
-            CopyRegion { ec2: aws_sdk_ec2::Client::new(&there), ebs: aws_sdk_ebs::Client::new(&there), region }
+            CopyRegion {
+                ec2: aws_sdk_ec2::Client::new(&there),
+                ebs: aws_sdk_ebs::Client::new(&there),
+                efs: aws_sdk_efs::Client::new(&there),
+                backup: aws_sdk_backup::Client::new(&there),
+                fsx: aws_sdk_fsx::Client::new(&there),
+                region,
+            }
         });
         Self {
             ec2: aws_sdk_ec2::Client::new(sdk),
@@ -76,7 +87,13 @@ impl Function for Verify {
         match VerifyRequest::parse(event.payload)? {
             VerifyRequest::Check(event) => Ok(Answer::Check(Box::new(self.check(settings, event, &request_id).await?))),
             VerifyRequest::Start(event) => {
-                let clients = run::StartClients { ec2: &self.ec2, efs: &self.efs, fsx: &self.fsx, s3: &self.s3 };
+                let clients = run::StartClients {
+                    ec2: &self.ec2,
+                    efs: &self.efs,
+                    fsx: &self.fsx,
+                    s3: &self.s3,
+                    copy: self.copy.as_ref().map(|c| (&c.efs, &c.fsx)),
+                };
                 run::start(clients, settings, &event).await.map(Answer::Started)
             }
             VerifyRequest::Record(event) => run::record(&self.s3, settings, &event).await.map(Answer::Recorded),
@@ -106,7 +123,14 @@ impl Verify {
             backup: &self.backup,
             fsx: &self.fsx,
             lambda: &self.lambda,
-            copy: self.copy.as_ref().map(|c| (c.region.as_str(), ebs::Clients { ec2: &c.ec2, ebs: &c.ebs })),
+            copy: self.copy.as_ref().map(|c| verify::check::CopyClients {
+                region: c.region.as_str(),
+                ec2: &c.ec2,
+                ebs: &c.ebs,
+                efs: &c.efs,
+                backup: &c.backup,
+                fsx: &c.fsx,
+            }),
         }
     }
 }

@@ -28,6 +28,8 @@ fn settings(fraction: u32, stack: Option<&str>) -> VerifyConfig {
         random_within_days: 0,
         validation_function: None,
         copy_region: None,
+        copy_vault: None,
+        copy_network: Default::default(),
     }
 }
 

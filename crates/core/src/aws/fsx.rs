@@ -298,15 +298,69 @@ fn filter(name: FilterName, value: &str) -> Filter {
 #[cfg(test)]
 mod tests;
 
-/// A restore test's new file system from `backup_id`, as the source is made: its deployment type, subnets
-/// (and preferred subnet), security groups, storage type and throughput; tagged at creation. Its id.
+/// Where a restored file system goes: its subnets (a Multi-AZ deployment's two, the preferred one named) and
+/// security groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    pub subnet_ids: Vec<String>,
+    pub preferred_subnet_id: Option<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+impl Placement {
+    /// The source's own subnets and preferred subnet, with the security groups of its network interfaces.
+    pub fn of_source(source: &FileSystem, security_group_ids: Vec<String>) -> Self {
+        let preferred = source
+            .windows_configuration()
+            .and_then(|w| w.preferred_subnet_id())
+            .or_else(|| source.open_zfs_configuration().and_then(|z| z.preferred_subnet_id()));
+        Self {
+            subnet_ids: source.subnet_ids().to_vec(),
+            preferred_subnet_id: preferred.map(str::to_string),
+            security_group_ids,
+        }
+    }
+
+    /// Another Region's `subnet_ids` (the first one preferred) and groups, as many subnets as the source has
+    /// (a Multi-AZ deployment: two); fails naming `setting` when it names too few.
+    pub fn elsewhere(
+        source: &FileSystem,
+        subnet_ids: &[String],
+        security_group_ids: &[String],
+        setting: &'static str,
+    ) -> Result<Self> {
+        let wanted = source.subnet_ids().len().max(1);
+        if subnet_ids.len() < wanted {
+            return Err(Error::InvalidSetting {
+                name: setting,
+                value: subnet_ids.join(","),
+                reason: format!(
+                    "names {} subnet(s); {} is in {wanted} (a Multi-AZ deployment), so its copy needs as many",
+                    subnet_ids.len(),
+                    source.file_system_id().unwrap_or_default()
+                ),
+            });
+        }
+        let preferred = (source.windows_configuration().and_then(|w| w.preferred_subnet_id()).is_some()
+            || source.open_zfs_configuration().and_then(|z| z.preferred_subnet_id()).is_some())
+        .then(|| subnet_ids[0].clone());
+        Ok(Self {
+            subnet_ids: subnet_ids[..wanted].to_vec(),
+            preferred_subnet_id: preferred,
+            security_group_ids: security_group_ids.to_vec(),
+        })
+    }
+}
+
+/// A restore test's new file system from `backup_id`, as the source is made (its deployment type, storage
+/// type and throughput), where `placement` says; tagged at creation. Its id.
 /// Windows file systems joined to a self-managed Active Directory cannot be: the join needs the directory's
 /// service account password, which snapmgmt does not hold.
 pub async fn restore_file_system(
     client: &Client,
     source: &FileSystem,
     backup_id: &str,
-    security_group_ids: Vec<String>,
+    placement: &Placement,
     token: &str,
     tags: &[(&str, &str)],
 ) -> Result<String> {
@@ -318,8 +372,10 @@ pub async fn restore_file_system(
         .create_file_system_from_backup()
         .backup_id(backup_id)
         .client_request_token(token)
-        .set_subnet_ids(Some(source.subnet_ids().to_vec()))
-        .set_security_group_ids((!security_group_ids.is_empty()).then_some(security_group_ids))
+        .set_subnet_ids(Some(placement.subnet_ids.clone()))
+        .set_security_group_ids(
+            (!placement.security_group_ids.is_empty()).then(|| placement.security_group_ids.clone()),
+        )
         .set_storage_type(source.storage_type().cloned())
         .set_tags(Some(sdk_tags(tags)));
     let unsupported =
@@ -337,7 +393,7 @@ pub async fn restore_file_system(
                 CreateFileSystemWindowsConfiguration::builder()
                     .set_active_directory_id(w.active_directory_id().map(str::to_string))
                     .set_deployment_type(w.deployment_type().cloned())
-                    .set_preferred_subnet_id(w.preferred_subnet_id().map(str::to_string))
+                    .set_preferred_subnet_id(placement.preferred_subnet_id.clone())
                     .set_throughput_capacity(w.throughput_capacity())
                     .build(),
             );
@@ -357,7 +413,7 @@ pub async fn restore_file_system(
                 CreateFileSystemOpenZfsConfiguration::builder()
                     .set_deployment_type(z.deployment_type().cloned())
                     .set_throughput_capacity(z.throughput_capacity())
-                    .set_preferred_subnet_id(z.preferred_subnet_id().map(str::to_string))
+                    .set_preferred_subnet_id(placement.preferred_subnet_id.clone())
                     .build(),
             );
         }
@@ -367,17 +423,17 @@ pub async fn restore_file_system(
     Ok(out.file_system().and_then(|f| f.file_system_id()).unwrap_or_default().to_string())
 }
 
-/// A restore test's new ONTAP volume from `backup_id`, in the source's storage virtual machine, named and
-/// mounted as `name`; tagged at creation. Its id.
+/// A restore test's new ONTAP volume from `backup_id`, in storage virtual machine `svm` (the source's, or the
+/// copy Region's), named and mounted as `name`, token `name`; tagged at creation. Its id.
 pub async fn restore_volume(
     client: &Client,
     source: &Volume,
     backup_id: &str,
+    svm: &str,
     name: &str,
-    token: &str,
     tags: &[(&str, &str)],
 ) -> Result<String> {
-    let svm = source.ontap_configuration().and_then(|o| o.storage_virtual_machine_id()).unwrap_or_default();
+    let token = name;
     let ontap = aws_sdk_fsx::types::CreateOntapVolumeConfiguration::builder()
         .storage_virtual_machine_id(svm)
         .junction_path(format!("/{name}"))

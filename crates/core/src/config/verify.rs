@@ -43,8 +43,23 @@ pub struct VerifyConfig {
     /// VERIFY_VALIDATION_FUNCTION: the operator's function that validates what a restore test made (a name or
     /// an ARN); none: a restore that is made is valid.
     pub validation_function: Option<String>,
-    /// The copy Region (COPY_REGION): an instance's newest copy there is read back too.
+    /// The copy Region (COPY_REGION): the newest copy there is verified too, as its kind is: an instance's
+    /// read back, an EFS file system's restored from the copy vault (COPY_BACKUP_VAULT_NAME), an FSx target's
+    /// restored where `copy_network` says.
     pub copy_region: Option<String>,
+    pub copy_vault: Option<String>,
+    pub copy_network: CopyNetwork,
+}
+
+/// Where an FSx copy is restored in the copy Region: the source's subnets and security groups are its own
+/// Region's, so the copy Region's are named (VERIFY_COPY_SUBNET_IDS, the first of them the preferred one of a
+/// Multi-AZ file system; VERIFY_COPY_SECURITY_GROUP_IDS), and for ONTAP volumes a storage virtual machine
+/// there (VERIFY_COPY_SVM_ID). Without them, FSx copies are not restored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyNetwork {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub svm_id: Option<String>,
 }
 
 pub const DEFAULT_RESTORE_POLL_SECONDS: u32 = 60;
@@ -62,6 +77,8 @@ pub const DEFAULT_MAX_RESTORES_PER_RUN: u32 = 10;
 
 impl VerifyConfig {
     pub fn from_source(src: &impl Source) -> Result<Self> {
+        let copies = super::CopySettings::from_source(src)?;
+        let copy_network = copy_network(src, copies.region.is_some())?;
         Ok(Self {
             read_fraction: optional_number(src, "VERIFY_READ_FRACTION", DEFAULT_READ_FRACTION, 1, 1024)?,
             max_gib_read: optional_number(src, "VERIFY_MAX_GIB_READ", DEFAULT_MAX_GIB_READ, 1, 1_000_000)?,
@@ -86,7 +103,9 @@ impl VerifyConfig {
             ontap_volumes_of_tagged_file_systems: flag(src, "ONTAP_VOLUMES_OF_TAGGED_FILE_SYSTEMS")?,
             random_within_days: optional_number(src, "VERIFY_RANDOM_WITHIN_DAYS", 0, 0, 3650)?,
             validation_function: src.get("VERIFY_VALIDATION_FUNCTION").filter(|f| !f.trim().is_empty()),
-            copy_region: super::CopySettings::from_source(src)?.region,
+            copy_region: copies.region,
+            copy_vault: copies.backup_vault_name,
+            copy_network,
         })
     }
 
@@ -121,6 +140,44 @@ fn fsx_kinds(src: &impl Source) -> Result<BTreeSet<FsxKind>> {
         kinds.insert(kind);
     }
     Ok(kinds)
+}
+
+fn copy_network(src: &impl Source, copies: bool) -> Result<CopyNetwork> {
+    let ids = |name: &'static str, prefix: &str| -> Result<Vec<String>> {
+        let text = src.get(name).unwrap_or_default();
+        let ids: Vec<String> =
+            text.split([',', ' ']).map(str::trim).filter(|i| !i.is_empty()).map(String::from).collect();
+        match ids.iter().find(|id| !resource_id(id, prefix)) {
+            Some(bad) => Err(invalid(name, &text, &format!("{bad} is not an id such as {prefix}-0123456789abcdef0"))),
+            None => Ok(ids),
+        }
+    };
+    let network = CopyNetwork {
+        subnet_ids: ids("VERIFY_COPY_SUBNET_IDS", "subnet")?,
+        security_group_ids: ids("VERIFY_COPY_SECURITY_GROUP_IDS", "sg")?,
+        svm_id: ids("VERIFY_COPY_SVM_ID", "svm")?.into_iter().next(),
+    };
+    if network.subnet_ids.is_empty() && !network.security_group_ids.is_empty() {
+        let text = network.security_group_ids.join(",");
+        return Err(invalid(
+            "VERIFY_COPY_SECURITY_GROUP_IDS",
+            &text,
+            "needs VERIFY_COPY_SUBNET_IDS: the subnets are theirs",
+        ));
+    }
+    if !copies && (!network.subnet_ids.is_empty() || network.svm_id.is_some()) {
+        let text = network.subnet_ids.first().or(network.svm_id.as_ref()).cloned().unwrap_or_default();
+        let name = if network.subnet_ids.is_empty() { "VERIFY_COPY_SVM_ID" } else { "VERIFY_COPY_SUBNET_IDS" };
+        return Err(invalid(name, &text, "names where copies are restored, but COPY_REGION is empty: there are none"));
+    }
+    Ok(network)
+}
+
+/// An EC2 or FSx id: the prefix, a dash, 8 or 17 hex digits.
+fn resource_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('-')).is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 fn efs_restore(src: &impl Source) -> Result<Option<EfsRestoreSettings>> {
@@ -175,6 +232,38 @@ mod tests {
         assert!(bad.to_string().contains("VERIFY_RANDOM_WITHIN_DAYS"), "{bad}");
         let bad = VerifyConfig::from_source(&source(&[("VERIFY_RESTORE_POLL_SECONDS", "0")])).unwrap_err();
         assert!(bad.to_string().contains("VERIFY_RESTORE_POLL_SECONDS"), "{bad}");
+    }
+
+    #[test]
+    fn fsx_copies_are_restored_where_the_settings_name_and_only_with_copies() {
+        let none = VerifyConfig::from_source(&source(&[("COPY_REGION", "us-west-2")])).unwrap();
+        assert_eq!(none.copy_network, CopyNetwork::default(), "not restored unless named");
+        let named = VerifyConfig::from_source(&source(&[
+            ("COPY_REGION", "us-west-2"),
+            ("COPY_BACKUP_VAULT_NAME", "dr"),
+            ("VERIFY_COPY_SUBNET_IDS", "subnet-0123456789abcdef0, subnet-12345678"),
+            ("VERIFY_COPY_SECURITY_GROUP_IDS", "sg-0123456789abcdef0"),
+            ("VERIFY_COPY_SVM_ID", "svm-0123456789abcdef0"),
+        ]))
+        .unwrap();
+        assert_eq!(named.copy_network.subnet_ids, ["subnet-0123456789abcdef0", "subnet-12345678"]);
+        assert_eq!(named.copy_network.svm_id.as_deref(), Some("svm-0123456789abcdef0"));
+        assert_eq!((named.copy_region.as_deref(), named.copy_vault.as_deref()), (Some("us-west-2"), Some("dr")));
+        for (settings, named) in [
+            (
+                &[("COPY_REGION", "us-west-2"), ("VERIFY_COPY_SUBNET_IDS", "sg-0123456789abcdef0")][..],
+                "VERIFY_COPY_SUBNET_IDS",
+            ),
+            (&[("COPY_REGION", "us-west-2"), ("VERIFY_COPY_SVM_ID", "svm-xyz")][..], "VERIFY_COPY_SVM_ID"),
+            (
+                &[("COPY_REGION", "us-west-2"), ("VERIFY_COPY_SECURITY_GROUP_IDS", "sg-12345678")][..],
+                "VERIFY_COPY_SECURITY_GROUP_IDS",
+            ),
+            (&[("VERIFY_COPY_SUBNET_IDS", "subnet-12345678")][..], "VERIFY_COPY_SUBNET_IDS"),
+        ] {
+            let bad = VerifyConfig::from_source(&source(settings)).unwrap_err();
+            assert!(bad.to_string().contains(named), "{bad}");
+        }
     }
 
     #[test]

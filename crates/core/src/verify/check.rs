@@ -2,12 +2,13 @@
 //! its newest snapshot set read back against their checksums; then, when the event asks for it (its turn
 //! among the run's VERIFY_MAX_RESTORES_PER_RUN), that set restored to volumes in the instance's zone and
 //! deleted. A file system (EFS; FSx, by kind, opted into): its newest backup restored into a new file system
-//! (an ONTAP volume: a new volume), followed while it is made (`follow`), then deleted.
+//! (an ONTAP volume: a new volume), and with copies its newest copy in the copy Region there, followed while
+//! they are made (`follow`), then deleted.
 
 use super::ebs::{self, Budget, Reading};
 use super::pending;
 use super::restore::{self, WAITING};
-use super::target::{Outcome, TargetCheck};
+use super::target::{Outcome, RestoredResource, TargetCheck};
 use super::validate::Hook;
 use super::Pick;
 use crate::aws;
@@ -24,14 +25,42 @@ pub struct Clients<'a> {
     pub backup: &'a aws_sdk_backup::Client,
     pub fsx: &'a aws_sdk_fsx::Client,
     pub lambda: &'a aws_sdk_lambda::Client,
-    /// The copy Region and its clients, when the stack copies (COPY_REGION).
-    pub copy: Option<(&'a str, ebs::Clients<'a>)>,
+    /// The copy Region's, when the stack copies (COPY_REGION).
+    pub copy: Option<CopyClients<'a>>,
+}
+
+/// The copy Region and its clients: the newest copies there are verified too.
+#[derive(Clone, Copy)]
+pub struct CopyClients<'a> {
+    pub region: &'a str,
+    pub ec2: &'a aws_sdk_ec2::Client,
+    pub ebs: &'a aws_sdk_ebs::Client,
+    pub efs: &'a aws_sdk_efs::Client,
+    pub backup: &'a aws_sdk_backup::Client,
+    pub fsx: &'a aws_sdk_fsx::Client,
+}
+
+/// The client of the Region a restored resource is in: the stack's, or the copy Region's for a copy's.
+pub fn in_region<'a, C>(resource: &RestoredResource, here: &'a C, copy: Option<(&str, &'a C)>) -> Result<&'a C> {
+    match (&resource.region, copy) {
+        (None, _) => Ok(here),
+        (Some(region), Some((copy_region, there))) if region == copy_region => Ok(there),
+        (Some(region), _) => Err(Error::invalid_event(
+            "check.restore.resources.region",
+            format!("{region} is not this stack's copy Region (COPY_REGION)"),
+        )),
+    }
 }
 
 impl<'a> Clients<'a> {
     /// The stack's validation hook, when it has one.
     fn hook(&self, settings: &'a VerifyConfig) -> Option<Hook<'a>> {
         settings.validation_function.as_deref().map(|function| Hook { lambda: self.lambda, function })
+    }
+
+    /// EFS and AWS Backup in the stack's Region.
+    pub fn efs_clients(&self) -> crate::efs::Clients<'a> {
+        crate::efs::Clients { efs: self.efs, backup: self.backup }
     }
 }
 
@@ -56,11 +85,8 @@ pub async fn target(
         ));
     }
     match kind {
-        TargetKind::Efs => {
-            let efs_clients = crate::efs::Clients { efs: clients.efs, backup: clients.backup };
-            super::efs::check_file_system(efs_clients, settings, id, run_id, pick, now).await
-        }
-        TargetKind::Fsx => super::fsx::check_fsx(clients.fsx, clients.ec2, settings, id, run_id, pick, now).await,
+        TargetKind::Efs => super::efs::check_file_system(clients, settings, id, run_id, pick, now).await,
+        TargetKind::Fsx => super::fsx::check_fsx(clients, settings, id, run_id, pick, now).await,
         TargetKind::Ec2 => instance(clients, settings, event, id, run_id, pick, now).await,
     }
 }
@@ -70,14 +96,16 @@ pub async fn follow(clients: Clients<'_>, settings: &VerifyConfig, check: Target
     match check.kind {
         TargetKind::Efs => {
             let restorer = super::efs::EfsRestorer {
-                clients: crate::efs::Clients { efs: clients.efs, backup: clients.backup },
+                clients: clients.efs_clients(),
+                copy: clients.copy.map(|c| (c.region, crate::efs::Clients { efs: c.efs, backup: c.backup })),
                 source_file_system_id: &check.target_id.clone(),
                 stack: settings.stack.as_ref(),
             };
             pending::follow(&restorer, check, clients.hook(settings)).await
         }
         TargetKind::Fsx => {
-            pending::follow(&super::fsx::FsxRestorer { fsx: clients.fsx }, check, clients.hook(settings)).await
+            let restorer = super::fsx::FsxRestorer { fsx: clients.fsx, copy: clients.copy.map(|c| (c.region, c.fsx)) };
+            pending::follow(&restorer, check, clients.hook(settings)).await
         }
         TargetKind::Ec2 => Err(Error::invalid_event("check.kind", "an instance's restore test is never pending")),
     }
@@ -101,9 +129,11 @@ async fn instance(
     let ebs_clients = ebs::Clients { ec2: clients.ec2, ebs: clients.ebs };
     let mut check =
         ebs::check_instance(ebs_clients, instance_id, settings.stack.as_ref(), reading, &budget, pick, now).await?;
-    if let Some((region, copy_clients)) = clients.copy {
+    if let Some(there) = clients.copy {
+        let copy_clients = ebs::Clients { ec2: there.ec2, ebs: there.ebs };
         let copy =
-            ebs::check_copy(copy_clients, region, instance_id, settings.stack.as_ref(), reading, &budget, now).await?;
+            ebs::check_copy(copy_clients, there.region, instance_id, settings.stack.as_ref(), reading, &budget, now)
+                .await?;
         if !copy.bad_blocks.is_empty() {
             check.outcome = Outcome::Failed;
         }

@@ -12,7 +12,7 @@ use tracing::info;
 
 use super::pending::{self, Progress, Restorer};
 use super::restore::{Swept, SWEEP_AFTER_SECONDS};
-use super::target::{Outcome, RestoredResource, TargetCheck};
+use super::target::{RestoredResource, TargetCheck};
 use crate::aws::backup::{self as backup_api, EfsRestore};
 use crate::aws::efs as efs_api;
 use crate::cleanup::Store;
@@ -28,9 +28,10 @@ use crate::tags::{self, RESTORE_TEST_KEY};
 pub const RESTORE_TIMEOUT_SECONDS: i64 = 6 * 3600;
 
 /// Verifies the file system's newest completed recovery point of ours (made by the settings' stack) by
-/// restoring it into a new file system: the restore started, its check pending (see [`super::pending`]).
+/// restoring it into a new file system, and with copies its newest copy in the copy Region's vault
+/// (COPY_BACKUP_VAULT_NAME) there too: the restores started, its check pending (see [`super::pending`]).
 pub async fn check_file_system(
-    clients: Clients<'_>,
+    clients: super::check::Clients<'_>,
     settings: &VerifyConfig,
     file_system_id: &str,
     run_id: &str,
@@ -39,15 +40,21 @@ pub async fn check_file_system(
 ) -> Result<TargetCheck> {
     let restore = settings.efs()?;
     let mut check = TargetCheck::new(TargetKind::Efs, file_system_id);
-    let store = EfsStore { clients, vault: &restore.vault, lifecycle_days: None };
     let stack = settings.stack.as_ref();
-    let ours: Vec<BackupInfo> =
-        store.list_ours(file_system_id).await?.into_iter().filter(|p| super::pick::made_by(p, stack)).collect();
-    let Some((points, created)) = super::chosen(&ours, now, false, pick) else {
+    let here = clients.efs_clients();
+    let Some((points, created)) = newest_of_ours(here, &restore.vault, file_system_id, stack, pick, now).await? else {
         return Ok(check);
     };
+    // Copies follow the nightly run: none there yet is none to verify.
+    let copy = match (clients.copy, settings.copy_vault.as_deref()) {
+        (Some(there), Some(vault)) => {
+            let copy_clients = Clients { efs: there.efs, backup: there.backup };
+            newest_of_ours(copy_clients, vault, file_system_id, stack, pick, now).await?.map(|(p, _)| (there, p))
+        }
+        _ => None,
+    };
     // A source deleted since its backup: restored as AWS Backup's defaults have it.
-    let source = match efs_api::describe_file_system(clients.efs, file_system_id).await {
+    let source = match efs_api::describe_file_system(here.efs, file_system_id).await {
         Ok(source) => Some(source),
         Err(Error::NotFound { .. }) => None,
         Err(e) => return Err(e),
@@ -62,33 +69,67 @@ pub async fn check_file_system(
         performance_mode: source.as_ref().map_or("generalPurpose", |s| s.performance_mode().as_str()),
         creation_token: &token,
     };
-    let mut made = RestoredResource { backup_id: points[0].clone(), ..Default::default() };
-    check.restore = Some(match backup_api::start_efs_restore(clients.backup, ask).await {
-        Ok(job_id) => {
-            (made.job_id, made.state) = (Some(job_id), "PENDING".to_string());
-            pending::started(made, settings, run_id, RESTORE_TIMEOUT_SECONDS)
-        }
-        Err(e) => {
-            check.outcome = Outcome::Failed;
-            pending::not_started(made, e)
-        }
-    });
+    let mut resources = vec![start(here.backup, ask, None).await];
+    if let Some((there, copies)) = &copy {
+        // The source's key is its own Region's: the copy's file system takes the copy Region's EFS key.
+        let ask = EfsRestore { recovery_point_arn: &copies[0], kms_key_id: None, ..ask };
+        resources.push(start(there.backup, ask, Some(there.region)).await);
+    }
+    pending::begin(&mut check, resources, settings, run_id, RESTORE_TIMEOUT_SECONDS);
     (check.backup, check.created) = (points, Some(created));
     Ok(check)
+}
+
+/// The file system's newest completed recovery point made by this stack in `vault`.
+async fn newest_of_ours(
+    clients: Clients<'_>,
+    vault: &str,
+    file_system_id: &str,
+    stack: Option<&tags::StackId>,
+    pick: super::Pick<'_>,
+    now: i64,
+) -> Result<Option<(Vec<String>, i64)>> {
+    let store = EfsStore { clients, vault, lifecycle_days: None };
+    let ours: Vec<BackupInfo> =
+        store.list_ours(file_system_id).await?.into_iter().filter(|p| super::pick::made_by(p, stack)).collect();
+    Ok(super::chosen(&ours, now, false, pick))
+}
+
+/// The restore job, started (its file system named by a later look) or refused.
+async fn start(backup: &aws_sdk_backup::Client, ask: EfsRestore<'_>, region: Option<&str>) -> RestoredResource {
+    match backup_api::start_efs_restore(backup, ask).await {
+        Ok(job_id) => RestoredResource {
+            backup_id: ask.recovery_point_arn.to_string(),
+            job_id: Some(job_id),
+            state: "PENDING".into(),
+            region: region.map(str::to_string),
+            ..Default::default()
+        },
+        Err(e) => pending::refused(ask.recovery_point_arn, region, &e),
+    }
 }
 
 /// Follows an EFS restore job; deletes the file system it made, once its creation token shows it is this
 /// restore's (never the source, never another's).
 pub struct EfsRestorer<'a> {
     pub clients: Clients<'a>,
+    /// The copy Region's, for a copy's restore there.
+    pub copy: Option<(&'a str, Clients<'a>)>,
     pub source_file_system_id: &'a str,
     pub stack: Option<&'a tags::StackId>,
+}
+
+impl EfsRestorer<'_> {
+    fn clients_for(&self, resource: &RestoredResource) -> Result<Clients<'_>> {
+        let copy = self.copy.as_ref().map(|(region, clients)| (*region, clients));
+        super::check::in_region(resource, &self.clients, copy).copied()
+    }
 }
 
 impl Restorer for EfsRestorer<'_> {
     async fn look(&self, resource: &mut RestoredResource) -> Result<Progress> {
         let job_id = resource.job_id.clone().unwrap_or_default();
-        let job = backup_api::describe_restore_job(self.clients.backup, &job_id).await?;
+        let job = backup_api::describe_restore_job(self.clients_for(resource)?.backup, &job_id).await?;
         resource.state = job.status.clone();
         if let Some(arn) = &job.created_resource_arn {
             resource.resource_id = file_system_of(arn).to_string();
@@ -103,7 +144,8 @@ impl Restorer for EfsRestorer<'_> {
 
     async fn remove(&self, resource: &RestoredResource, run_id: &str) -> Result<bool> {
         let token = creation_token(self.stack, run_id, self.source_file_system_id);
-        let made = match efs_api::describe_file_system(self.clients.efs, &resource.resource_id).await {
+        let efs = self.clients_for(resource)?.efs;
+        let made = match efs_api::describe_file_system(efs, &resource.resource_id).await {
             Err(Error::NotFound { .. }) => return Ok(true),
             other => other?,
         };
@@ -115,7 +157,7 @@ impl Restorer for EfsRestorer<'_> {
             );
             return Err(Error::invalid_event("createdResourceArn", reason));
         }
-        mark_and_delete(self.clients.efs, &made, run_id, self.stack).await
+        mark_and_delete(efs, &made, run_id, self.stack).await
     }
 }
 

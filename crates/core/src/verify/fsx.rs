@@ -10,8 +10,8 @@ use tracing::info;
 
 use super::pending::{self, Progress, Restorer};
 use super::restore::{Swept, SWEEP_AFTER_SECONDS};
-use super::target::{Outcome, RestoredResource, TargetCheck};
-use crate::aws::fsx::{self as fsx_api, Source};
+use super::target::{RestoredResource, TargetCheck};
+use crate::aws::fsx::{self as fsx_api, Placement, Source};
 use crate::cleanup::Store;
 use crate::config::{FsxKind, VerifyConfig};
 use crate::error::{Error, Result};
@@ -33,17 +33,17 @@ pub async fn kind_of(fsx: &aws_sdk_fsx::Client, target_id: &str) -> Result<Optio
     Ok(fs.file_system_type().and_then(|t| FsxKind::parse(t.as_str())))
 }
 
-/// Restores the target's newest available backup of ours (made by the settings' stack): the restore started,
-/// its check pending.
+/// Restores the target's newest available backup of ours (made by the settings' stack), and with copies its
+/// newest copy in the copy Region where VERIFY_COPY_* say: the restores started, its check pending.
 pub async fn check_fsx(
-    fsx: &aws_sdk_fsx::Client,
-    ec2: &aws_sdk_ec2::Client,
+    clients: super::check::Clients<'_>,
     settings: &VerifyConfig,
     target_id: &str,
     run_id: &str,
     pick: super::Pick<'_>,
     now: i64,
 ) -> Result<TargetCheck> {
+    let fsx = clients.fsx;
     let kind = kind_of(fsx, target_id).await?;
     if !kind.is_some_and(|k| settings.fsx_restore.contains(&k)) {
         let named = kind.map_or("its kind", FsxKind::as_str);
@@ -51,42 +51,97 @@ pub async fn check_fsx(
         return Err(Error::invalid_event("fsxId", reason));
     }
     let mut check = TargetCheck::new(TargetKind::Fsx, target_id);
-    let store = FsxStore { client: fsx, sources: fsx };
     let stack = settings.stack.as_ref();
-    let ours: Vec<BackupInfo> =
-        store.list_ours(target_id).await?.into_iter().filter(|b| super::pick::made_by(b, stack)).collect();
-    let Some((backups, created)) = super::chosen(&ours, now, false, pick) else {
+    let Some((backups, created)) = newest_of_ours(fsx, target_id, stack, pick, now).await? else {
         return Ok(check);
+    };
+    let network = &settings.copy_network;
+    let restored_there = match Source::of(target_id) {
+        Source::Volume(_) => network.svm_id.is_some(),
+        Source::FileSystem(_) => !network.subnet_ids.is_empty(),
+    };
+    // Copies follow the nightly run: none there yet is none to verify.
+    let copy = match clients.copy.filter(|_| restored_there) {
+        Some(there) => newest_of_ours(there.fsx, target_id, stack, pick, now).await?.map(|(ids, _)| (there, ids)),
+        None => None,
     };
     let backup_id = &backups[0];
     let mut labels = vec![(RESTORE_TEST_KEY, run_id), ("Name", "snapmgmt restore test")];
     labels.extend(stack.map(tags::StackId::tag));
     let name = restored_name(run_id, target_id);
-    let made = match Source::of(target_id) {
+    let mut resources = Vec::new();
+    match Source::of(target_id) {
         Source::Volume(id) => {
             let source = fsx_api::describe_volume(fsx, id).await?;
-            fsx_api::restore_volume(fsx, &source, backup_id, &name, &name, &labels).await
+            let svm = source.ontap_configuration().and_then(|o| o.storage_virtual_machine_id()).unwrap_or_default();
+            let made = fsx_api::restore_volume(fsx, &source, backup_id, svm, &name, &labels).await;
+            resources.push(started(made, backup_id, None)?);
+            if let (Some((there, copy_ids)), Some(svm)) = (&copy, &network.svm_id) {
+                let made = fsx_api::restore_volume(there.fsx, &source, &copy_ids[0], svm, &name, &labels).await;
+                resources.push(copy_started(made, &copy_ids[0], there.region));
+            }
         }
         Source::FileSystem(id) => {
             let source = fsx_api::describe_file_system(fsx, id).await?;
-            let groups = security_groups(ec2, source.network_interface_ids()).await?;
-            fsx_api::restore_file_system(fsx, &source, backup_id, groups, &name, &labels).await
+            let groups = security_groups(clients.ec2, source.network_interface_ids()).await?;
+            let here = Placement::of_source(&source, groups);
+            // Named before anything is made: a setting that cannot place the copy changes nothing.
+            let there = match &copy {
+                Some(_) => Some(Placement::elsewhere(
+                    &source,
+                    &network.subnet_ids,
+                    &network.security_group_ids,
+                    "VERIFY_COPY_SUBNET_IDS",
+                )?),
+                None => None,
+            };
+            let made = fsx_api::restore_file_system(fsx, &source, backup_id, &here, &name, &labels).await;
+            resources.push(started(made, backup_id, None)?);
+            if let (Some((copy_region, copy_ids)), Some(there)) = (&copy, &there) {
+                let copy_id = &copy_ids[0];
+                let made = fsx_api::restore_file_system(copy_region.fsx, &source, copy_id, there, &name, &labels).await;
+                resources.push(copy_started(made, copy_id, copy_region.region));
+            }
         }
-    };
-    let resource = RestoredResource { backup_id: backup_id.clone(), ..Default::default() };
-    check.restore = Some(match made {
-        Ok(id) => {
-            let resource = RestoredResource { resource_id: id, state: "CREATING".into(), ..resource };
-            pending::started(resource, settings, run_id, RESTORE_TIMEOUT_SECONDS)
-        }
-        Err(e @ Error::InvalidEvent { .. }) => return Err(e),
-        Err(e) => {
-            check.outcome = Outcome::Failed;
-            pending::not_started(resource, e)
-        }
-    });
+    }
+    pending::begin(&mut check, resources, settings, run_id, RESTORE_TIMEOUT_SECONDS);
     (check.backup, check.created) = (backups, Some(created));
     Ok(check)
+}
+
+/// The newest available backup of the target made by this stack, among those FSx lists there.
+async fn newest_of_ours(
+    fsx: &aws_sdk_fsx::Client,
+    target_id: &str,
+    stack: Option<&tags::StackId>,
+    pick: super::Pick<'_>,
+    now: i64,
+) -> Result<Option<(Vec<String>, i64)>> {
+    let store = FsxStore { client: fsx, sources: fsx };
+    let ours: Vec<BackupInfo> =
+        store.list_ours(target_id).await?.into_iter().filter(|b| super::pick::made_by(b, stack)).collect();
+    Ok(super::chosen(&ours, now, false, pick))
+}
+
+/// The backup's restore, started: being made; refused by FSx: failed, nothing made. A source snapmgmt cannot
+/// restore (its settings) is the check's error.
+fn started(made: Result<String>, backup_id: &str, region: Option<&str>) -> Result<RestoredResource> {
+    match made {
+        Ok(id) => Ok(RestoredResource {
+            backup_id: backup_id.to_string(),
+            resource_id: id,
+            state: "CREATING".into(),
+            region: region.map(str::to_string),
+            ..Default::default()
+        }),
+        Err(e @ Error::InvalidEvent { .. }) => Err(e),
+        Err(e) => Ok(pending::refused(backup_id, region, &e)),
+    }
+}
+
+/// The copy's restore, started or refused (the backup's already is: whatever stops the copy's fails it only).
+fn copy_started(made: Result<String>, copy_id: &str, region: &str) -> RestoredResource {
+    started(made, copy_id, Some(region)).unwrap_or_else(|e| pending::refused(copy_id, Some(region), &e))
 }
 
 /// A restored volume's name (and junction path, and the request's token): ONTAP allows letters, digits and
@@ -117,17 +172,26 @@ async fn security_groups(ec2: &aws_sdk_ec2::Client, interfaces: &[String]) -> Re
     Ok(groups)
 }
 
-/// Follows an FSx restore: the new file system until AVAILABLE, the new volume until CREATED.
+/// Follows an FSx restore: the new file system until AVAILABLE, the new volume until CREATED; in the stack's
+/// Region, or a copy's in the copy Region.
 pub struct FsxRestorer<'a> {
     pub fsx: &'a aws_sdk_fsx::Client,
+    pub copy: Option<(&'a str, &'a aws_sdk_fsx::Client)>,
+}
+
+impl FsxRestorer<'_> {
+    fn client_for(&self, resource: &RestoredResource) -> Result<&aws_sdk_fsx::Client> {
+        super::check::in_region(resource, self.fsx, self.copy)
+    }
 }
 
 impl Restorer for FsxRestorer<'_> {
     async fn look(&self, resource: &mut RestoredResource) -> Result<Progress> {
+        let fsx = self.client_for(resource)?;
         let gone = |id: &str| Progress::Failed(format!("{id} is gone: it was deleted while it was being made"));
         match Source::of(&resource.resource_id) {
             Source::Volume(id) => {
-                let volume = match fsx_api::describe_volume(self.fsx, id).await {
+                let volume = match fsx_api::describe_volume(fsx, id).await {
                     Err(Error::NotFound { .. }) => return Ok(gone(id)),
                     other => other?,
                 };
@@ -143,7 +207,7 @@ impl Restorer for FsxRestorer<'_> {
                 })
             }
             Source::FileSystem(id) => {
-                let fs = match fsx_api::describe_file_system(self.fsx, id).await {
+                let fs = match fsx_api::describe_file_system(fsx, id).await {
                     Err(Error::NotFound { .. }) => return Ok(gone(id)),
                     other => other?,
                 };
@@ -164,7 +228,7 @@ impl Restorer for FsxRestorer<'_> {
     }
 
     async fn remove(&self, resource: &RestoredResource, _run_id: &str) -> Result<bool> {
-        remove(self.fsx, &resource.resource_id).await
+        remove(self.client_for(resource)?, &resource.resource_id).await
     }
 }
 

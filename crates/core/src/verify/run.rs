@@ -59,6 +59,8 @@ pub struct StartClients<'a> {
     pub efs: &'a aws_sdk_efs::Client,
     pub fsx: &'a aws_sdk_fsx::Client,
     pub s3: &'a aws_sdk_s3::Client,
+    /// The copy Region's EFS and FSx, whose copies' restore tests are swept there too.
+    pub copy: Option<(&'a aws_sdk_efs::Client, &'a aws_sdk_fsx::Client)>,
 }
 
 /// `start`: the targets, this run's round and share of them, written for the Map.
@@ -90,16 +92,25 @@ pub async fn start(clients: StartClients<'_>, config: &VerifyConfig, event: &Ver
         Ok(volumes) => swept.extend(volumes),
         Err(e) => sweep_errors.push(e.to_string()),
     }
+    let copy = clients.copy;
     if config.efs.is_some() {
-        match super::efs::sweep(clients.efs, stack, now).await {
-            Ok(file_systems) => swept.extend(file_systems),
-            Err(e) => sweep_errors.push(e.to_string()),
+        let there = copy.filter(|_| config.copy_vault.is_some()).map(|(efs, _)| efs);
+        for efs in std::iter::once(clients.efs).chain(there) {
+            match super::efs::sweep(efs, stack, now).await {
+                Ok(file_systems) => swept.extend(file_systems),
+                Err(e) => sweep_errors.push(e.to_string()),
+            }
         }
     }
     if !config.fsx_restore.is_empty() {
-        match super::fsx::sweep(clients.fsx, stack, now).await {
-            Ok(file_systems) => swept.extend(file_systems),
-            Err(e) => sweep_errors.push(e.to_string()),
+        let network = &config.copy_network;
+        let restored_there = !network.subnet_ids.is_empty() || network.svm_id.is_some();
+        let there = copy.filter(|_| restored_there).map(|(_, fsx)| fsx);
+        for fsx in std::iter::once(clients.fsx).chain(there) {
+            match super::fsx::sweep(fsx, stack, now).await {
+                Ok(file_systems) => swept.extend(file_systems),
+                Err(e) => sweep_errors.push(e.to_string()),
+            }
         }
     }
     let ledger: VerifyLedger = aws::s3::get_json_or_default(clients.s3, bucket, LEDGER_KEY).await?;

@@ -80,6 +80,12 @@ pub struct RestoredResource {
     /// restored.
     pub state: String,
     pub deleted: bool,
+    /// The copy Region, for a restore of the newest copy there (none: the stack's own Region).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Why it did not restore: its restore refused, failed or late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What a restore test found.

@@ -2,7 +2,8 @@
 //! restore test made while it still exists (as AWS Backup's restore testing lets a function validate a
 //! restored resource), whose answer becomes the test's result: a restore that is made but not valid fails.
 //!
-//! It is given `{"kind", "targetId", "backup", "runId", "restored": [{"backupId", "resourceId"}]}` and answers
+//! It is given `{"kind", "targetId", "backup", "runId", "restored": [{"backupId", "resourceId", "region"?}]}`
+//! (`region`: a copy's, restored in the copy Region) and answers
 //! `{"valid": true | false, "message"?: "..."}`. A hook that fails, or answers anything else, fails the test
 //! with why: a validation that could not run proves nothing.
 
@@ -32,8 +33,17 @@ pub struct Validation {
 /// Asks the hook about what `test` made of `backup` for the target; records its answer, and a test it does not
 /// find valid is not restored.
 pub async fn validate(hook: Hook<'_>, kind: TargetKind, target_id: &str, backup: &[String], test: &mut RestoreTest) {
-    let restored: Vec<_> =
-        test.resources.iter().map(|r| json!({"backupId": r.backup_id, "resourceId": r.resource_id})).collect();
+    let restored: Vec<_> = test
+        .resources
+        .iter()
+        .map(|r| {
+            let mut one = json!({"backupId": r.backup_id, "resourceId": r.resource_id});
+            if let Some(region) = &r.region {
+                one["region"] = json!(region);
+            }
+            one
+        })
+        .collect();
     let event = json!({
         "kind": kind,
         "targetId": target_id,

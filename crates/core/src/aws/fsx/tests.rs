@@ -164,3 +164,31 @@ async fn listing_filters_on_the_server() {
     list_backups(&client, Source::of("fs-01234567"), Some(BackupType::UserInitiated), None).await.unwrap();
     assert_eq!(rule.num_calls(), 1);
 }
+
+#[test]
+fn a_copy_is_placed_in_the_copy_regions_subnets_as_many_as_the_source_has_the_first_preferred() {
+    use aws_sdk_fsx::types::WindowsFileSystemConfiguration;
+    let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let multi_az = FileSystem::builder()
+        .file_system_id("fs-1")
+        .set_subnet_ids(Some(ids(&["subnet-a", "subnet-b"])))
+        .windows_configuration(WindowsFileSystemConfiguration::builder().preferred_subnet_id("subnet-b").build())
+        .build();
+    let here = Placement::of_source(&multi_az, ids(&["sg-here"]));
+    assert_eq!(
+        (here.subnet_ids.clone(), here.preferred_subnet_id.as_deref()),
+        (ids(&["subnet-a", "subnet-b"]), Some("subnet-b"))
+    );
+    let there =
+        Placement::elsewhere(&multi_az, &ids(&["subnet-x", "subnet-y", "subnet-z"]), &ids(&["sg-there"]), "S").unwrap();
+    assert_eq!(there.subnet_ids, ids(&["subnet-x", "subnet-y"]), "as many as the source has");
+    assert_eq!(
+        (there.preferred_subnet_id.as_deref(), there.security_group_ids),
+        (Some("subnet-x"), ids(&["sg-there"]))
+    );
+    let too_few = Placement::elsewhere(&multi_az, &ids(&["subnet-x"]), &[], "VERIFY_COPY_SUBNET_IDS").unwrap_err();
+    assert!(too_few.to_string().contains("VERIFY_COPY_SUBNET_IDS"), "{too_few}");
+    let lustre = FileSystem::builder().file_system_id("fs-2").set_subnet_ids(Some(ids(&["subnet-a"]))).build();
+    let there = Placement::elsewhere(&lustre, &ids(&["subnet-x", "subnet-y"]), &[], "S").unwrap();
+    assert_eq!((there.subnet_ids, there.preferred_subnet_id), (ids(&["subnet-x"]), None), "no preferred subnet");
+}
