@@ -83,6 +83,30 @@ def test_the_newest_set_of_this_stack_reads_back_and_a_corrupt_block_is_named(aw
     assert [(b["snapshotId"], b["blockIndex"]) for b in failed["badBlocks"]] == [(snapshot, corrupt)]
 
 
+def test_an_instances_restore_by_hand_answers_pending_and_is_followed_until_its_volumes_are_deleted(aws):
+    ec2 = stack.client("ec2")
+    instance = stack.create_instance(ec2, volumes=2)
+    newest = snapshot_set(ec2, instance, "run-a", 1)
+    volumes_before = volume_ids(ec2)
+
+    check = invoke({"instanceId": instance, "restore": True, "runId": "verify-by-hand"})
+
+    test = check["restore"]
+    assert test["pending"] and sorted(r["backupId"] for r in test["resources"]) == newest, check
+    assert check["blocksRead"] > 0, "its blocks are read before its volumes are made"
+    made = {r["resourceId"] for r in test["resources"]}
+    assert made <= volume_ids(ec2) - volumes_before, "being made, in the instance's zone"
+    for _ in range(60):
+        check = invoke({"action": "follow", "check": check})
+        if not check["restore"].get("pending"):
+            break
+        time.sleep(test["pollSeconds"])
+    test = check["restore"]
+    assert check["outcome"] == "verified" and test["restored"] and test["cleanedUp"], check
+    assert all(r["state"] == "available" and r["deleted"] for r in test["resources"]), test
+    assert volume_ids(ec2) == volumes_before, "every volume it made is gone"
+
+
 def verify_run(sfn) -> dict:
     started = sfn.start_execution(stateMachineArn=state_machine_arn("snapmgmt-verify"), input="{}")
     return workflow.wait_for(sfn, started["executionArn"], timeout=120)

@@ -1,13 +1,13 @@
 //! One target's check, as the verify run's child (or an operator by hand) asks it. An instance: the blocks of
 //! its newest snapshot set read back against their checksums; then, when the event asks for it (its turn
-//! among the run's VERIFY_MAX_RESTORES_PER_RUN), that set restored to volumes in the instance's zone and
-//! deleted. A file system (EFS; FSx, by kind, opted into): its newest backup restored into a new file system
-//! (an ONTAP volume: a new volume), and with copies its newest copy in the copy Region there, followed while
-//! they are made (`follow`), then deleted.
+//! among the run's VERIFY_MAX_RESTORES_PER_RUN), that set restored to volumes in the instance's zone. A file
+//! system (EFS; FSx, by kind, opted into): its newest backup restored into a new file system (an ONTAP volume:
+//! a new volume), and with copies its newest copy in the copy Region there. Whatever a check restores is
+//! followed while it is made (`follow`), then deleted.
 
 use super::ebs::{self, Budget, Reading};
 use super::pending;
-use super::restore::{self, WAITING};
+use super::restore;
 use super::target::{Outcome, RestoredResource, TargetCheck};
 use super::validate::Hook;
 use super::Pick;
@@ -107,7 +107,10 @@ pub async fn follow(clients: Clients<'_>, settings: &VerifyConfig, check: Target
             let restorer = super::fsx::FsxRestorer { fsx: clients.fsx, copy: clients.copy.map(|c| (c.region, c.fsx)) };
             pending::follow(&restorer, check, clients.hook(settings)).await
         }
-        TargetKind::Ec2 => Err(Error::invalid_event("check.kind", "an instance's restore test is never pending")),
+        TargetKind::Ec2 => {
+            let restorer = restore::VolumeRestorer { ec2: clients.ec2 };
+            pending::follow(&restorer, check, clients.hook(settings)).await
+        }
     }
 }
 
@@ -151,12 +154,10 @@ async fn instance(
         Err(Error::NotFound { .. }) => return Ok(check),
         Err(e) => return Err(e),
     };
-    let hook = clients.hook(settings).map(|hook| (hook, instance_id));
-    let test =
-        restore::restore_set(clients.ec2, &check.backup, &zone, run_id, settings.stack.as_ref(), WAITING, hook).await;
-    if !test.restored {
-        check.outcome = Outcome::Failed;
+    let resources = restore::start_set(clients.ec2, &check.backup, &zone, run_id, settings.stack.as_ref()).await;
+    pending::begin(&mut check, resources, settings, run_id, restore::RESTORE_TIMEOUT_SECONDS);
+    if let Some(test) = check.restore.as_mut() {
+        test.zone = zone;
     }
-    check.restore = Some(test);
     Ok(check)
 }

@@ -1,6 +1,6 @@
-//! A restore that outlasts a function's run. A file system takes minutes (EFS) to an hour or more (FSx) to
-//! make, longer than a function may run: the check starts the restore and answers `pending`; the verify
-//! state machine waits and asks the function to follow it, one look a time, until it is made, has failed or
+//! A restore that outlasts a function's run. A volume takes seconds to minutes, a file system minutes (EFS)
+//! to an hour or more (FSx) to make, longer than a function may run: the check starts the restore and
+//! answers `pending`; the verify state machine waits and asks the function to follow it, one look a time, until it is made, has failed or
 //! its time is up; then what it made is deleted, whatever happened, and the check has its outcome.
 
 use std::future::Future;
@@ -139,8 +139,9 @@ pub async fn follow(restorer: &impl Restorer, mut check: TargetCheck, hook: Opti
         .zip(&looks)
         .all(|(r, progress)| r.deleted || (r.resource_id.is_empty() && *progress != Progress::Pending));
     test.duration_ms = (now_ms - test.started_ms.unwrap_or(now_ms)).max(0) as u64;
-    check.outcome = if test.restored { Outcome::Verified } else { Outcome::Failed };
-    check.duration_ms = test.duration_ms;
+    // An instance's blocks were read before its restore: a bad one still fails it.
+    check.outcome = if test.restored && check.outcome != Outcome::Failed { Outcome::Verified } else { Outcome::Failed };
+    check.duration_ms += test.duration_ms;
     Ok(check)
 }
 
@@ -231,6 +232,15 @@ mod tests {
 
         let (verified, _) = follow_with(&[("fs-here", Progress::Made), ("fs-there", Progress::Made)], both()).await;
         assert_eq!(verified.outcome, Outcome::Verified);
+    }
+
+    #[tokio::test]
+    async fn an_instance_whose_blocks_failed_stays_failed_after_its_restore_and_its_reading_time_counts() {
+        let mut check = pending_check(vec![made("vol-1", None)], 3600);
+        (check.kind, check.outcome, check.duration_ms) = (TargetKind::Ec2, Outcome::Failed, 5_000);
+        let (after, removed) = follow_with(&[("vol-1", Progress::Made)], check).await;
+        assert_eq!((after.outcome, after.restore.unwrap().restored, removed.len()), (Outcome::Failed, true, 1));
+        assert!(after.duration_ms >= 5_000, "the read's time and the restore's");
     }
 
     #[tokio::test]

@@ -1,123 +1,75 @@
 //! A restore test of an instance's snapshot set (VERIFY_RESTORE): a volume made from each snapshot in the
-//! instance's Availability Zone, followed until it is available, then deleted whatever happened. Each volume
-//! carries `snapmgmt:RestoreTest` (the run) and this stack's tag from its creation: the verify role may delete
-//! no other volume, and a later run's sweep deletes any a failed run left behind.
-
-use std::time::{Duration, Instant};
+//! instance's Availability Zone, followed until it is available (the verify state machine's loop,
+//! [`super::pending`]), then deleted whatever happened. Each volume carries `snapmgmt:RestoreTest` (the run)
+//! and this stack's tag from its creation: the verify role may delete no other volume, and a later run's
+//! sweep deletes any a failed run left behind.
 
 use serde::{Deserialize, Serialize};
-use tracing::{info, warn};
+use tracing::info;
 
-use super::target::{RestoreTest, RestoredResource};
-use super::validate::Hook;
+use super::pending::{self, Progress, Restorer};
+use super::target::RestoredResource;
 use crate::aws::ec2::volumes;
 use crate::error::Result;
-use crate::model::TargetKind;
 use crate::tags::{self, RESTORE_TEST_KEY};
 
-/// How a restore test waits: the state of its volumes every `poll`, for at most `timeout`.
-#[derive(Debug, Clone, Copy)]
-pub struct Waiting {
-    pub poll: Duration,
-    pub timeout: Duration,
-}
-
-/// AWS makes a volume from a snapshot in seconds to minutes (its blocks load lazily after): ten minutes leave
-/// the check's share of the function's 15 minutes.
-pub const WAITING: Waiting = Waiting { poll: Duration::from_secs(3), timeout: Duration::from_secs(600) };
+/// How long an instance's restore may take before its check fails: AWS makes a volume from a snapshot in
+/// seconds to minutes (its blocks load lazily after).
+pub const RESTORE_TIMEOUT_SECONDS: i64 = 1800;
 
 /// A sweep deletes restore-test volumes older than this: a running test's are younger.
 pub const SWEEP_AFTER_SECONDS: i64 = 86_400;
 
-/// Restores each snapshot of the set to a volume in `zone`, waits, and deletes every volume it made.
-/// Never fails: what went wrong is in the answer, after the clean-up.
-pub async fn restore_set(
+/// Starts a volume from each snapshot of the set in `zone`, tagged as this stack's restore test at creation:
+/// the volumes being made; one EC2 refused ends the list with why.
+pub async fn start_set(
     ec2: &aws_sdk_ec2::Client,
     set: &[String],
     zone: &str,
     run_id: &str,
     stack: Option<&tags::StackId>,
-    waiting: Waiting,
-    hook: Option<(Hook<'_>, &str)>,
-) -> RestoreTest {
-    let started = Instant::now();
-    let mut test = RestoreTest { zone: zone.to_string(), run_id: Some(run_id.to_string()), ..Default::default() };
+) -> Vec<RestoredResource> {
     let mut labels = vec![(RESTORE_TEST_KEY, run_id), ("Name", "snapmgmt restore test")];
     labels.extend(stack.map(tags::StackId::tag));
+    let mut made = Vec::with_capacity(set.len());
     for snapshot_id in set {
         match volumes::create_from_snapshot(ec2, snapshot_id, zone, &labels).await {
-            Ok(volume_id) => test.resources.push(RestoredResource {
+            Ok(volume_id) => made.push(RestoredResource {
                 backup_id: snapshot_id.clone(),
                 resource_id: volume_id,
                 state: "creating".into(),
                 ..Default::default()
             }),
             Err(e) => {
-                test.error = Some(format!("{snapshot_id}: {e}"));
+                made.push(pending::refused(snapshot_id, None, &e));
                 break;
             }
         }
     }
-    if test.error.is_none() {
-        if let Err(e) = wait_for(ec2, &mut test, waiting).await {
-            test.error = Some(e.to_string());
-        }
-    }
-    test.restored = test.error.is_none() && test.resources.iter().all(|v| v.state == "available");
-    if test.error.is_none() && !test.restored {
-        let bad: Vec<String> = test
-            .resources
-            .iter()
-            .filter(|v| v.state != "available")
-            .map(|v| format!("{} from {}: {}", v.resource_id, v.backup_id, v.state))
-            .collect();
-        test.error = Some(format!("not available within {} s: {}", waiting.timeout.as_secs(), bad.join(", ")));
-    }
-    if let Some((hook, instance_id)) = hook.filter(|_| test.restored) {
-        super::validate::validate(hook, TargetKind::Ec2, instance_id, set, &mut test).await;
-    }
-    clean_up(ec2, &mut test, waiting).await;
-    test.duration_ms = started.elapsed().as_millis() as u64;
-    test
+    made
 }
 
-/// Until every volume is available, or one ends in `error`, or the time is up.
-async fn wait_for(ec2: &aws_sdk_ec2::Client, test: &mut RestoreTest, waiting: Waiting) -> Result<()> {
-    let deadline = Instant::now() + waiting.timeout;
-    loop {
-        let ids: Vec<String> = test.resources.iter().map(|v| v.resource_id.clone()).collect();
-        let states = volumes::states(ec2, &ids).await?;
-        for volume in &mut test.resources {
-            volume.state = states
-                .iter()
-                .find(|(id, _)| *id == volume.resource_id)
-                .map_or_else(|| "gone".to_string(), |(_, state)| state.clone());
-        }
-        let settled = test.resources.iter().all(|v| v.state == "available")
-            || test.resources.iter().any(|v| v.state == "error" || v.state == "gone");
-        if settled || Instant::now() >= deadline {
-            return Ok(());
-        }
-        tokio::time::sleep(waiting.poll).await;
-    }
+/// Follows a restore-test volume until it is `available` (or in `error`, or gone), and deletes it.
+pub struct VolumeRestorer<'a> {
+    pub ec2: &'a aws_sdk_ec2::Client,
 }
 
-/// Deletes every volume made; one still being made is waited for (a volume is deleted once it is available
-/// or has failed), within the same time again. What is left, the sweep takes.
-async fn clean_up(ec2: &aws_sdk_ec2::Client, test: &mut RestoreTest, waiting: Waiting) {
-    let deadline = Instant::now() + waiting.timeout;
-    loop {
-        for volume in test.resources.iter_mut().filter(|v| !v.deleted) {
-            match volumes::delete(ec2, &volume.resource_id).await {
-                Ok(deleted) => volume.deleted = deleted,
-                Err(e) => warn!(volume = %volume.resource_id, error = %e, "a restore-test volume was not deleted"),
+impl Restorer for VolumeRestorer<'_> {
+    async fn look(&self, resource: &mut RestoredResource) -> Result<Progress> {
+        let states = volumes::states(self.ec2, std::slice::from_ref(&resource.resource_id)).await?;
+        resource.state = states.into_iter().next().map_or_else(|| "gone".to_string(), |(_, state)| state);
+        Ok(match resource.state.as_str() {
+            "available" => Progress::Made,
+            "error" | "gone" => {
+                Progress::Failed(format!("{} from {}: {}", resource.resource_id, resource.backup_id, resource.state))
             }
-        }
-        test.cleaned_up = test.resources.iter().all(|v| v.deleted);
-        if test.cleaned_up || Instant::now() >= deadline {
-            return;
-        }
-        tokio::time::sleep(waiting.poll).await;
+            _ => Progress::Pending,
+        })
+    }
+
+    /// False while it cannot be deleted yet (still being made): the sweep takes it.
+    async fn remove(&self, resource: &RestoredResource, _run_id: &str) -> Result<bool> {
+        volumes::delete(self.ec2, &resource.resource_id).await
     }
 }
 
