@@ -15,12 +15,10 @@ use super::restore::{Swept, SWEEP_AFTER_SECONDS};
 use super::target::{RestoredResource, TargetCheck};
 use crate::aws::backup::{self as backup_api, EfsRestore};
 use crate::aws::efs as efs_api;
-use crate::cleanup::Store;
 use crate::config::VerifyConfig;
 use crate::efs::{Clients, EfsStore};
 use crate::error::{Error, Result};
 use crate::model::TargetKind;
-use crate::retention::BackupInfo;
 use crate::tags::{self, RESTORE_TEST_KEY};
 
 /// How long an EFS restore may take before its check fails (AWS Backup restores EFS at hundreds of MB/s to
@@ -42,14 +40,16 @@ pub async fn check_file_system(
     let mut check = TargetCheck::new(TargetKind::Efs, file_system_id);
     let stack = settings.stack.as_ref();
     let here = clients.efs_clients();
-    let Some((points, created)) = newest_of_ours(here, &restore.vault, file_system_id, stack, pick, now).await? else {
+    let in_vault = EfsStore { clients: here, vault: &restore.vault, lifecycle_days: None };
+    let Some((points, created)) = super::pick::ours_chosen(&in_vault, file_system_id, stack, pick, now).await? else {
         return Ok(check);
     };
     // Copies follow the nightly run: none there yet is none to verify.
     let copy = match (clients.copy, settings.copy_vault.as_deref()) {
         (Some(there), Some(vault)) => {
-            let copy_clients = Clients { efs: there.efs, backup: there.backup };
-            newest_of_ours(copy_clients, vault, file_system_id, stack, pick, now).await?.map(|(p, _)| (there, p))
+            let copy_vault =
+                EfsStore { clients: Clients { efs: there.efs, backup: there.backup }, vault, lifecycle_days: None };
+            super::pick::ours_chosen(&copy_vault, file_system_id, stack, pick, now).await?.map(|(p, _)| (there, p))
         }
         _ => None,
     };
@@ -78,21 +78,6 @@ pub async fn check_file_system(
     pending::begin(&mut check, resources, settings, run_id, RESTORE_TIMEOUT_SECONDS);
     (check.backup, check.created) = (points, Some(created));
     Ok(check)
-}
-
-/// The file system's newest completed recovery point made by this stack in `vault`.
-async fn newest_of_ours(
-    clients: Clients<'_>,
-    vault: &str,
-    file_system_id: &str,
-    stack: Option<&tags::StackId>,
-    pick: super::Pick<'_>,
-    now: i64,
-) -> Result<Option<(Vec<String>, i64)>> {
-    let store = EfsStore { clients, vault, lifecycle_days: None };
-    let ours: Vec<BackupInfo> =
-        store.list_ours(file_system_id).await?.into_iter().filter(|p| super::pick::made_by(p, stack)).collect();
-    Ok(super::chosen(&ours, now, false, pick))
 }
 
 /// The restore job, started (its file system named by a later look) or refused.
@@ -230,7 +215,6 @@ pub async fn sweep(efs: &aws_sdk_efs::Client, stack: Option<&tags::StackId>, now
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 
     #[test]
     fn a_creation_token_marks_the_stack_and_fits_efs() {
@@ -243,24 +227,5 @@ mod tests {
         assert!(!token.starts_with(&token_prefix(Some(&other))), "another stack's sweep does not take it");
         assert_ne!(token, creation_token(Some(&stack), "verify-2", "fs-0123456789abcdef0"), "a run of its own");
         assert_eq!(fnv1a("a"), 0xe40c_292c, "the same mark in every build");
-    }
-
-    #[test]
-    fn only_our_stacks_points_are_verified() {
-        let stack = tags::StackId::parse("s@us-east-1").unwrap();
-        let point = |tags: &[(&str, &str)]| BackupInfo {
-            id: "arn:aws:backup:us-east-1:123456789012:recovery-point:1".into(),
-            owner_account: None,
-            source_id: None,
-            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            created_at: Some(1),
-            state: crate::retention::BackupState::Completed,
-            in_use: false,
-            aws_backup_managed: false,
-        };
-        assert!(super::super::pick::made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE), stack.tag()]), Some(&stack)));
-        assert!(!super::super::pick::made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), Some(&stack)));
-        assert!(super::super::pick::made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), None));
-        assert!(!super::super::pick::made_by(&point(&[stack.tag()]), Some(&stack)));
     }
 }

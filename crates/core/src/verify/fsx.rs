@@ -12,12 +12,10 @@ use super::pending::{self, Progress, Restorer};
 use super::restore::{Swept, SWEEP_AFTER_SECONDS};
 use super::target::{RestoredResource, TargetCheck};
 use crate::aws::fsx::{self as fsx_api, Placement, Source};
-use crate::cleanup::Store;
 use crate::config::{FsxKind, VerifyConfig};
 use crate::error::{Error, Result};
 use crate::fsx::FsxStore;
 use crate::model::TargetKind;
-use crate::retention::BackupInfo;
 use crate::tags::{self, RESTORE_TEST_KEY};
 
 /// How long an FSx restore may take before its check fails: FSx makes a file system from a backup in tens of
@@ -109,7 +107,7 @@ pub async fn check_fsx(
     Ok(check)
 }
 
-/// The newest available backup of the target made by this stack, among those FSx lists there.
+/// The backup of the target made by this stack a verification takes, among those FSx lists in `fsx`'s Region.
 async fn newest_of_ours(
     fsx: &aws_sdk_fsx::Client,
     target_id: &str,
@@ -117,10 +115,7 @@ async fn newest_of_ours(
     pick: super::Pick<'_>,
     now: i64,
 ) -> Result<Option<(Vec<String>, i64)>> {
-    let store = FsxStore { client: fsx, sources: fsx };
-    let ours: Vec<BackupInfo> =
-        store.list_ours(target_id).await?.into_iter().filter(|b| super::pick::made_by(b, stack)).collect();
-    Ok(super::chosen(&ours, now, false, pick))
+    super::pick::ours_chosen(&FsxStore { client: fsx, sources: fsx }, target_id, stack, pick, now).await
 }
 
 /// The backup's restore, started: being made; refused by FSx: failed, nothing made. A source snapmgmt cannot

@@ -1,7 +1,9 @@
 //! Which backup a restore (and so a verification) takes.
 
+use crate::cleanup::Store;
+use crate::error::Result;
 use crate::retention::{BackupInfo, BackupState};
-use crate::tags::{ATTEMPT_KEY, RUN_ID_KEY};
+use crate::tags::{StackId, ATTEMPT_KEY, RUN_ID_KEY};
 
 /// The newest completed backup at or before `to`: one backup, or with `sets` (EBS) every snapshot of the same
 /// attempt of the same run as the newest one (an instance's set). The ids sorted, and when it was made.
@@ -61,8 +63,20 @@ fn whole(usable: &[&BackupInfo], one: &BackupInfo, sets: bool) -> (Vec<String>, 
     (ids, created)
 }
 
+/// Which of the target's backups of this stack (`stack`), among those `store` lists, a verification takes.
+pub async fn ours_chosen<S: Store>(
+    store: &S,
+    target_id: &str,
+    stack: Option<&StackId>,
+    pick: Pick<'_>,
+    now: i64,
+) -> Result<Option<(Vec<String>, i64)>> {
+    let ours: Vec<BackupInfo> = store.list_ours(target_id).await?.into_iter().filter(|b| made_by(b, stack)).collect();
+    Ok(chosen(&ours, now, false, pick))
+}
+
 /// Made by snapmgmt (and by this stack, when it has an id): a backup a verification may prove.
-pub fn made_by(backup: &BackupInfo, stack: Option<&crate::tags::StackId>) -> bool {
+pub fn made_by(backup: &BackupInfo, stack: Option<&StackId>) -> bool {
     let has = |(key, value): (&str, &str)| backup.tags.get(key).map(String::as_str) == Some(value);
     has((crate::tags::MANAGED_BY_KEY, crate::tags::MANAGED_BY_VALUE)) && stack.is_none_or(|s| has(s.tag()))
 }
@@ -132,5 +146,25 @@ mod tests {
             chosen(&listed, now, true, Pick { window_days: 0, seed: "x" }),
             newest_completed(&listed, now, true)
         );
+    }
+
+    #[test]
+    fn only_our_stacks_points_are_verified() {
+        use crate::tags::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
+        let stack = StackId::parse("s@us-east-1").unwrap();
+        let point = |tags: &[(&str, &str)]| BackupInfo {
+            id: "arn:aws:backup:us-east-1:123456789012:recovery-point:1".into(),
+            owner_account: None,
+            source_id: None,
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            created_at: Some(1),
+            state: BackupState::Completed,
+            in_use: false,
+            aws_backup_managed: false,
+        };
+        assert!(made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE), stack.tag()]), Some(&stack)));
+        assert!(!made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), Some(&stack)));
+        assert!(made_by(&point(&[(MANAGED_BY_KEY, MANAGED_BY_VALUE)]), None));
+        assert!(!made_by(&point(&[stack.tag()]), Some(&stack)));
     }
 }
