@@ -62,6 +62,17 @@ pub struct CopyNetwork {
     pub svm_id: Option<String>,
 }
 
+impl CopyNetwork {
+    /// Whether copies of an ONTAP volume (`volumes`), or of a file system, are restored: where is named.
+    pub fn restores(&self, volumes: bool) -> bool {
+        if volumes {
+            self.svm_id.is_some()
+        } else {
+            !self.subnet_ids.is_empty()
+        }
+    }
+}
+
 pub const DEFAULT_RESTORE_POLL_SECONDS: u32 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -40,6 +40,13 @@ pub struct CopyClients<'a> {
     pub fsx: &'a aws_sdk_fsx::Client,
 }
 
+impl<'a> CopyClients<'a> {
+    /// EFS and AWS Backup in the copy Region.
+    pub fn efs_clients(&self) -> crate::efs::Clients<'a> {
+        crate::efs::Clients { efs: self.efs, backup: self.backup }
+    }
+}
+
 /// The client of the Region a restored resource is in: the stack's, or the copy Region's for a copy's.
 pub fn in_region<'a, C>(resource: &RestoredResource, here: &'a C, copy: Option<(&str, &'a C)>) -> Result<&'a C> {
     match (&resource.region, copy) {
@@ -97,7 +104,7 @@ pub async fn follow(clients: Clients<'_>, settings: &VerifyConfig, check: Target
         TargetKind::Efs => {
             let restorer = super::efs::EfsRestorer {
                 clients: clients.efs_clients(),
-                copy: clients.copy.map(|c| (c.region, crate::efs::Clients { efs: c.efs, backup: c.backup })),
+                copy: clients.copy.map(|c| (c.region, c.efs_clients())),
                 source_file_system_id: &check.target_id.clone(),
                 stack: settings.stack.as_ref(),
             };

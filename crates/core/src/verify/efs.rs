@@ -47,8 +47,7 @@ pub async fn check_file_system(
     // Copies follow the nightly run: none there yet is none to verify.
     let copy = match (clients.copy, settings.copy_vault.as_deref()) {
         (Some(there), Some(vault)) => {
-            let copy_vault =
-                EfsStore { clients: Clients { efs: there.efs, backup: there.backup }, vault, lifecycle_days: None };
+            let copy_vault = EfsStore { clients: there.efs_clients(), vault, lifecycle_days: None };
             super::pick::ours_chosen(&copy_vault, file_system_id, stack, pick, now).await?.map(|(p, _)| (there, p))
         }
         _ => None,

@@ -54,10 +54,7 @@ pub async fn check_fsx(
         return Ok(check);
     };
     let network = &settings.copy_network;
-    let restored_there = match Source::of(target_id) {
-        Source::Volume(_) => network.svm_id.is_some(),
-        Source::FileSystem(_) => !network.subnet_ids.is_empty(),
-    };
+    let restored_there = network.restores(matches!(Source::of(target_id), Source::Volume(_)));
     // Copies follow the nightly run: none there yet is none to verify.
     let copy = match clients.copy.filter(|_| restored_there) {
         Some(there) => newest_of_ours(there.fsx, target_id, stack, pick, now).await?.map(|(ids, _)| (there, ids)),

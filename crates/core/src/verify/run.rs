@@ -103,8 +103,7 @@ pub async fn start(clients: StartClients<'_>, config: &VerifyConfig, event: &Ver
         }
     }
     if !config.fsx_restore.is_empty() {
-        let network = &config.copy_network;
-        let restored_there = !network.subnet_ids.is_empty() || network.svm_id.is_some();
+        let restored_there = config.copy_network.restores(true) || config.copy_network.restores(false);
         let there = copy.filter(|_| restored_there).map(|(_, fsx)| fsx);
         for fsx in std::iter::once(clients.fsx).chain(there) {
             match super::fsx::sweep(fsx, stack, now).await {
